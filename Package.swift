@@ -1,0 +1,83 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Herd",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "herd", targets: ["herd"]),
+        .library(name: "Herd", targets: ["HerdRuntime"]),
+        .library(name: "HerdCore", targets: ["HerdCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
+    ],
+    targets: [
+        // libzmq from the system (Debian: libzmq3-dev).
+        .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
+        // Pure decisions: protocol, codec, state machines, config. No I/O, no async.
+        .target(
+            name: "HerdCore",
+            dependencies: [.product(name: "DequeModule", package: "swift-collections")],
+            swiftSettings: strict
+        ),
+        // A small safe layer over libzmq: sockets, frames, a poll loop on its own thread.
+        .target(
+            name: "HerdZMQ",
+            dependencies: [
+                "CZeroMQ",
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HeapModule", package: "swift-collections"),
+            ],
+            swiftSettings: strict
+        ),
+        // The imperative shell: coordinator, worker and client services over HerdCore + HerdZMQ.
+        .target(
+            name: "HerdRuntime",
+            dependencies: [
+                "HerdCore", "HerdZMQ",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "herd",
+            dependencies: [
+                "HerdRuntime", "HerdCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "HerdExample",
+            dependencies: ["HerdRuntime", "HerdCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "HerdCoreTests", dependencies: ["HerdCore"], swiftSettings: strict),
+        .testTarget(name: "HerdZMQTests", dependencies: ["HerdZMQ", "CZeroMQ"], swiftSettings: strict),
+        .testTarget(
+            name: "HerdRuntimeTests",
+            dependencies: ["HerdRuntime", "HerdCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "HerdIntegrationTests",
+            dependencies: ["herd", "HerdCore"],
+            swiftSettings: strict
+        ),
+    ]
+)

@@ -1,0 +1,343 @@
+/// The version of the Herd wire protocol this build speaks (docs/PROTOCOL.md).
+public let herdProtocolVersion: UInt8 = 1
+
+/// Every command of the Herd protocol, in either direction.
+///
+/// A ``Message`` is what the codec turns into ZeroMQ frames and back (see ``WireCodec``). Which
+/// peer may send which command is part of the protocol (docs/PROTOCOL.md); the state machines
+/// reject a command that arrives from the wrong kind of peer with ``Message/error(_:)``.
+public enum Message: Hashable, Sendable {
+    // MARK: - Worker → coordinator
+
+    /// A worker introduces itself (first message, and again after a reconnect).
+    case register(Registration)
+    /// Finished attempts, in a batch.
+    case results([SubtaskResult])
+    /// A worker leaves cleanly; the coordinator re-queues whatever it still held.
+    case deregister
+
+    // MARK: - Coordinator → worker
+
+    /// The coordinator accepts a registration and states the heartbeat contract.
+    case welcome(Welcome)
+    /// Subtasks to run, in a batch. Never more than the worker's free credit.
+    case dispatch([Assignment])
+
+    // MARK: - Any peer, either direction
+
+    /// Liveness: sent by every peer when it has sent nothing else for one heartbeat interval.
+    case heartbeat
+
+    // MARK: - Client → coordinator
+
+    /// A fan-out job.
+    case submit(Submission)
+    /// Ask for a ``StatusReport``.
+    case statusRequest(token: UInt64)
+
+    // MARK: - Coordinator → client
+
+    /// A job was accepted and numbered.
+    case accepted(Accepted)
+    /// A job was refused (unknown group, empty job, coordinator shutting down, ...).
+    case rejected(Rejection)
+    /// Committed subtask results, in a batch. Each subtask's result is sent exactly once.
+    case jobResults([JobResult])
+    /// Every subtask of a job has reached a terminal state.
+    case jobFinished(JobSummary)
+    /// The answer to ``statusRequest(token:)``.
+    case statusReply(StatusReport)
+
+    // MARK: - Either direction
+
+    /// The peer's last message could not be accepted (malformed, unknown version, too large, ...).
+    case error(ProtocolError)
+}
+
+// MARK: - Payloads
+
+/// A worker's registration: who it is, what it runs and how much at once.
+public struct Registration: Hashable, Sendable {
+    /// Stable, unique worker id (also its ZeroMQ routing id).
+    public var workerID: String
+    public var group: String
+    /// A node label (host name by default): `herd drain --node` acts on every worker of a node.
+    public var node: String
+    /// How many subtasks the worker runs at once: its credit.
+    public var capacity: UInt32
+    /// The subtask kinds it can run (built-ins and operator-declared exec kinds).
+    public var kinds: [String]
+    /// Attempts the worker is still running or holds results for (non-empty after a reconnect).
+    public var holding: [AttemptRef]
+
+    public init(
+        workerID: String, group: String, node: String, capacity: UInt32, kinds: [String], holding: [AttemptRef] = []
+    ) {
+        self.workerID = workerID
+        self.group = group
+        self.node = node
+        self.capacity = capacity
+        self.kinds = kinds
+        self.holding = holding
+    }
+}
+
+/// One attempt at one subtask. Attempts are numbered from 1; a re-dispatch increments it.
+public struct AttemptRef: Hashable, Sendable, CustomStringConvertible {
+    public var subtask: SubtaskRef
+    public var attempt: UInt32
+
+    public init(subtask: SubtaskRef, attempt: UInt32) {
+        self.subtask = subtask
+        self.attempt = attempt
+    }
+
+    public var description: String { "\(self.subtask)#\(self.attempt)" }
+}
+
+/// The coordinator's answer to a registration.
+public struct Welcome: Hashable, Sendable {
+    /// Identifies this coordinator process; a change tells a worker the coordinator restarted.
+    public var coordinatorID: String
+    /// How often each side sends a heartbeat when otherwise silent.
+    public var heartbeatInterval: Duration
+    /// How long a side may stay silent before the other declares it dead.
+    public var livenessWindow: Duration
+
+    public init(coordinatorID: String, heartbeatInterval: Duration, livenessWindow: Duration) {
+        self.coordinatorID = coordinatorID
+        self.heartbeatInterval = heartbeatInterval
+        self.livenessWindow = livenessWindow
+    }
+}
+
+/// A subtask sent to a worker to run.
+public struct Assignment: Hashable, Sendable {
+    public var attempt: AttemptRef
+    public var kind: String
+    public var payload: [UInt8]
+    /// Time left until the subtask's deadline when sent (a duration: hosts' clocks need not agree).
+    public var deadline: Duration?
+
+    public init(attempt: AttemptRef, kind: String, payload: [UInt8], deadline: Duration? = nil) {
+        self.attempt = attempt
+        self.kind = kind
+        self.payload = payload
+        self.deadline = deadline
+    }
+}
+
+/// How an attempt ended.
+public enum Outcome: Hashable, Sendable {
+    case success([UInt8])
+    case failure(Failure)
+}
+
+/// A worker's report of one finished attempt.
+public struct SubtaskResult: Hashable, Sendable {
+    public var attempt: AttemptRef
+    public var outcome: Outcome
+    /// Units (e.g. tokens) the attempt consumed, as reported by its handler; 0 when unknown.
+    public var usage: UInt64
+
+    public init(attempt: AttemptRef, outcome: Outcome, usage: UInt64 = 0) {
+        self.attempt = attempt
+        self.outcome = outcome
+        self.usage = usage
+    }
+}
+
+/// Where a job's payloads come from.
+public enum PayloadSource: Hashable, Sendable {
+    /// `count` subtasks; each payload is `template` with every `{index}` replaced by the index.
+    /// Expanded lazily by the coordinator, so a million-subtask job costs a few bytes each.
+    case template([UInt8], count: UInt32)
+    /// One explicit payload per subtask.
+    case list([[UInt8]])
+
+    /// The number of subtasks.
+    public var count: Int {
+        switch self {
+        case .template(_, let count): Int(count)
+        case .list(let payloads): payloads.count
+        }
+    }
+}
+
+/// A client's fan-out job.
+public struct Submission: Hashable, Sendable {
+    /// Chosen by the client to match the ``Accepted`` or ``Rejection`` to this submission.
+    public var token: UInt64
+    public var group: String
+    public var kind: String
+    public var payloads: PayloadSource
+    /// Each subtask's time limit, measured from when the coordinator accepts the job.
+    public var timeout: Duration?
+
+    public init(token: UInt64, group: String, kind: String, payloads: PayloadSource, timeout: Duration? = nil) {
+        self.token = token
+        self.group = group
+        self.kind = kind
+        self.payloads = payloads
+        self.timeout = timeout
+    }
+}
+
+/// The coordinator accepted a job.
+public struct Accepted: Hashable, Sendable {
+    public var token: UInt64
+    public var job: JobID
+    public var subtasks: UInt32
+
+    public init(token: UInt64, job: JobID, subtasks: UInt32) {
+        self.token = token
+        self.job = job
+        self.subtasks = subtasks
+    }
+}
+
+/// The coordinator refused a job.
+public struct Rejection: Hashable, Sendable {
+    public var token: UInt64
+    public var failure: Failure
+
+    public init(token: UInt64, failure: Failure) {
+        self.token = token
+        self.failure = failure
+    }
+}
+
+/// A subtask's committed result, as the client receives it.
+public struct JobResult: Hashable, Sendable {
+    public var subtask: SubtaskRef
+    /// How many attempts were dispatched for this subtask (1 unless re-dispatched).
+    public var attempts: UInt32
+    /// The worker whose attempt produced the result ("" if none ran).
+    public var worker: String
+    public var outcome: Outcome
+
+    public init(subtask: SubtaskRef, attempts: UInt32, worker: String, outcome: Outcome) {
+        self.subtask = subtask
+        self.attempts = attempts
+        self.worker = worker
+        self.outcome = outcome
+    }
+}
+
+/// Counts for a finished job.
+public struct JobSummary: Hashable, Sendable {
+    public var job: JobID
+    public var succeeded: UInt32
+    public var failed: UInt32
+    public var cancelled: UInt32
+
+    public init(job: JobID, succeeded: UInt32, failed: UInt32, cancelled: UInt32) {
+        self.job = job
+        self.succeeded = succeeded
+        self.failed = failed
+        self.cancelled = cancelled
+    }
+}
+
+/// A snapshot of the cluster for `herd status`.
+public struct StatusReport: Hashable, Sendable {
+    public var token: UInt64
+    public var coordinatorID: String
+    public var workers: [WorkerStatus]
+    public var groups: [GroupStatus]
+    public var jobs: [JobStatus]
+
+    public init(
+        token: UInt64, coordinatorID: String, workers: [WorkerStatus], groups: [GroupStatus], jobs: [JobStatus]
+    ) {
+        self.token = token
+        self.coordinatorID = coordinatorID
+        self.workers = workers
+        self.groups = groups
+        self.jobs = jobs
+    }
+}
+
+public struct WorkerStatus: Hashable, Sendable {
+    public var id: String
+    public var group: String
+    public var node: String
+    /// `live`, `dead` (kept briefly for operators), later `draining`.
+    public var state: String
+    public var inFlight: UInt32
+    public var capacity: UInt32
+    /// Time since the worker was last heard from.
+    public var lastHeard: Duration
+
+    public init(
+        id: String, group: String, node: String, state: String, inFlight: UInt32, capacity: UInt32,
+        lastHeard: Duration
+    ) {
+        self.id = id
+        self.group = group
+        self.node = node
+        self.state = state
+        self.inFlight = inFlight
+        self.capacity = capacity
+        self.lastHeard = lastHeard
+    }
+}
+
+public struct GroupStatus: Hashable, Sendable {
+    public var name: String
+    public var queued: UInt32
+    public var workers: UInt32
+    public var inFlight: UInt32
+
+    public init(name: String, queued: UInt32, workers: UInt32, inFlight: UInt32) {
+        self.name = name
+        self.queued = queued
+        self.workers = workers
+        self.inFlight = inFlight
+    }
+}
+
+public struct JobStatus: Hashable, Sendable {
+    public var job: JobID
+    public var group: String
+    public var kind: String
+    public var total: UInt32
+    public var finished: UInt32
+    public var running: UInt32
+
+    public init(job: JobID, group: String, kind: String, total: UInt32, finished: UInt32, running: UInt32) {
+        self.job = job
+        self.group = group
+        self.kind = kind
+        self.total = total
+        self.finished = finished
+        self.running = running
+    }
+}
+
+/// The reply to a message that could not be accepted.
+public struct ProtocolError: Hashable, Sendable, Error, CustomStringConvertible {
+    /// Stable codes (docs/PROTOCOL.md).
+    public enum Code: UInt8, Hashable, Sendable {
+        /// The frames do not form a valid message.
+        case malformed = 1
+        /// The peer speaks a protocol version this side does not.
+        case unsupportedVersion = 2
+        /// A message or a field is over a limit.
+        case tooLarge = 3
+        /// The peer is not registered (e.g. the coordinator restarted): register again.
+        case unknownPeer = 4
+        /// A valid command that this peer may not send, or not now.
+        case unexpected = 5
+    }
+
+    public var code: Code
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(self.code): \(self.message)" }
+}

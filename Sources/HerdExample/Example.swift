@@ -1,0 +1,1 @@
+@main struct Example { static func main() {} }

@@ -1,0 +1,2 @@
+import HerdRuntime
+@main struct Main { static func main() {} }
