@@ -1,0 +1,148 @@
+/// A client's side of one job: submit, wait for acceptance, collect results, finish.
+///
+/// Pure like the coordinator and worker machines. It fails the job with a clear reason when the
+/// coordinator does not answer the submission within `connectTimeout`, or goes silent for longer
+/// than `coordinatorLiveness` while the job runs.
+public struct ClientStateMachine: Sendable {
+    public struct Configuration: Hashable, Sendable {
+        /// The endpoint, for error messages.
+        public var endpoint: String
+        /// How long to wait for ACCEPTED/REJECTED.
+        public var connectTimeout: Duration
+        public var heartbeatInterval: Duration
+        /// Coordinator silence tolerated while the job runs.
+        public var coordinatorLiveness: Duration
+
+        public init(
+            endpoint: String, connectTimeout: Duration = .seconds(5), heartbeatInterval: Duration = .milliseconds(250),
+            coordinatorLiveness: Duration = .seconds(5)
+        ) {
+            self.endpoint = endpoint
+            self.connectTimeout = connectTimeout
+            self.heartbeatInterval = heartbeatInterval
+            self.coordinatorLiveness = coordinatorLiveness
+        }
+    }
+
+    public enum Timer: Hashable, Sendable { case tick }
+
+    public enum Event: Hashable, Sendable {
+        case submit(Submission)
+        case message(Message)
+        case undecodable(ProtocolError)
+        case timer(Timer)
+    }
+
+    public enum Action: Hashable, Sendable {
+        case send(Message)
+        case schedule(Timer, at: Instant)
+        case accepted(Accepted)
+        case deliver([JobResult])
+        /// The job ended normally; no more actions follow.
+        case finished(JobSummary)
+        /// The job could not run or lost its coordinator; no more actions follow.
+        case failed(Failure)
+        case log(LogLine)
+    }
+
+    enum State: Hashable {
+        /// Nothing submitted yet. Can transition to: submitting.
+        case idle
+        /// SUBMIT sent at `since`. Can transition to: running, done.
+        case submitting(token: UInt64, since: Instant)
+        /// ACCEPTED received. Can transition to: done.
+        case running(Accepted)
+        /// Finished or failed. Terminal.
+        case done
+    }
+
+    public let configuration: Configuration
+    var state: State = .idle
+    var lastHeard: Instant = .zero
+    var lastSent: Instant = .zero
+    var received: Set<UInt32> = []
+
+    public init(configuration: Configuration) { self.configuration = configuration }
+
+    public var isDone: Bool { self.state == .done }
+
+    public mutating func handle(_ event: Event, now: Instant) -> [Action] {
+        var actions: [Action] = []
+        switch (self.state, event) {
+        case (.idle, .submit(let submission)):
+            self.state = .submitting(token: submission.token, since: now)
+            self.lastHeard = now
+            self.send(.submit(submission), now: now, into: &actions)
+            actions.append(.schedule(.tick, at: now + self.configuration.heartbeatInterval))
+        case (.done, _), (.idle, _):
+            break
+        case (_, .submit):
+            preconditionFailure("a ClientStateMachine runs one job")
+        case (_, .message(let message)):
+            self.lastHeard = now
+            self.received(message, now: now, into: &actions)
+        case (_, .undecodable(let error)):
+            actions.append(.log(LogLine(.warning, "undecodable message from coordinator", ["error": error.description])))
+        case (_, .timer(.tick)):
+            self.tick(now: now, into: &actions)
+        }
+        return actions
+    }
+
+    mutating func received(_ message: Message, now: Instant, into actions: inout [Action]) {
+        switch (self.state, message) {
+        case (.submitting(let token, _), .accepted(let accepted)) where accepted.token == token:
+            self.state = .running(accepted)
+            actions.append(.accepted(accepted))
+        case (.submitting(let token, _), .rejected(let rejection)) where rejection.token == token:
+            self.state = .done
+            actions.append(.failed(rejection.failure))
+        case (.running(let accepted), .jobResults(let results)):
+            // Deliver each subtask once even if the coordinator misbehaved.
+            let fresh = results.filter { $0.subtask.job == accepted.job && self.received.insert($0.subtask.index).inserted }
+            if !fresh.isEmpty { actions.append(.deliver(fresh)) }
+        case (.running(let accepted), .jobFinished(let summary)) where summary.job == accepted.job:
+            self.state = .done
+            actions.append(.finished(summary))
+        case (.running, .error(let error)) where error.code == .unknownPeer:
+            self.state = .done
+            actions.append(.failed(Failure(.network, "the coordinator at \(self.configuration.endpoint) no longer knows this job (it restarted?)")))
+        case (_, .error(let error)):
+            actions.append(.log(LogLine(.warning, "coordinator reported an error", ["error": error.description])))
+        default:
+            break  // heartbeats, and late or foreign messages
+        }
+    }
+
+    mutating func tick(now: Instant, into actions: inout [Action]) {
+        let config = self.configuration
+        switch self.state {
+        case .submitting(_, let since) where since.duration(to: now) >= config.connectTimeout:
+            self.state = .done
+            actions.append(.failed(Failure(.network, "no coordinator at \(config.endpoint) after \(Self.seconds(config.connectTimeout))")))
+            return
+        case .running where self.lastHeard.duration(to: now) > config.coordinatorLiveness:
+            self.state = .done
+            actions.append(.failed(Failure(.network, "lost the coordinator at \(config.endpoint): silent for \(Self.seconds(config.coordinatorLiveness))")))
+            return
+        case .running:
+            if self.lastSent.duration(to: now) + config.heartbeatInterval / 2 >= config.heartbeatInterval {
+                self.send(.heartbeat, now: now, into: &actions)
+            }
+        default:
+            break
+        }
+        actions.append(.schedule(.tick, at: now + config.heartbeatInterval))
+    }
+
+    mutating func send(_ message: Message, now: Instant, into actions: inout [Action]) {
+        self.lastSent = now
+        actions.append(.send(message))
+    }
+
+    /// "5 s", "1.5 s": how durations read in user-facing messages.
+    public static func seconds(_ duration: Duration) -> String {
+        let ms = duration.nanosecondsClamped / 1_000_000
+        return ms % 1000 == 0 ? "\(ms / 1000) s" : "\(Double(ms) / 1000) s"
+    }
+}

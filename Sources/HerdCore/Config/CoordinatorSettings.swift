@@ -1,0 +1,145 @@
+/// The coordinator's settings: the `[coordinator]` table of a cluster file.
+///
+/// | Key                 | Property            | Type     | Default                | Range                 |
+/// | ------------------- | ------------------- | -------- | ---------------------- | --------------------- |
+/// | `endpoint`          | `endpoint`          | string   | `tcp://127.0.0.1:5555` | see below             |
+/// | `heartbeat`         | `heartbeatInterval` | duration | `250ms`                | 1ms to 1h             |
+/// | `liveness`          | `livenessWindow`    | duration | `1s`                   | 1ms to 1h, > heartbeat |
+/// | `max-message-bytes` | `maxMessageBytes`   | integer  | 67108864 (64 MiB)      | 1024...1073741824     |
+/// | `max-deliveries`    | `maxDeliveries`     | integer  | 5                      | 1...100               |
+/// | `client-liveness`   | `clientLiveness`    | duration | `5s`                   | 1ms to 1h             |
+///
+/// The endpoint is a ZeroMQ address: `tcp://HOST:PORT` (port 1...65535, or `*` for any),
+/// `ipc://PATH` or `inproc://NAME`. Durations are strings such as `"250ms"` (see
+/// ``parseDuration(_:)``).
+public struct CoordinatorSettings: Sendable, Hashable {
+    /// The ZeroMQ address the coordinator binds and workers and clients connect to (`endpoint`).
+    public var endpoint: String
+    /// How often each side sends a heartbeat when otherwise silent (`heartbeat`).
+    public var heartbeatInterval: Duration
+    /// A worker silent for longer than this is declared dead (`liveness`); longer than the
+    /// heartbeat interval.
+    public var livenessWindow: Duration
+    /// The largest message the coordinator accepts, in bytes (`max-message-bytes`).
+    public var maxMessageBytes: Int
+    /// How many attempts of one subtask may be lost to dead workers before the subtask fails
+    /// (`max-deliveries`).
+    public var maxDeliveries: Int
+    /// A client silent for longer than this is considered gone and its jobs abandoned
+    /// (`client-liveness`).
+    public var clientLiveness: Duration
+
+    /// Creates settings; every parameter defaults to the value in ``defaults``.
+    ///
+    /// No validation happens here: ``ClusterSpec/parse(_:)`` validates what it reads.
+    public init(
+        endpoint: String = "tcp://127.0.0.1:5555",
+        heartbeatInterval: Duration = .milliseconds(250),
+        livenessWindow: Duration = .seconds(1),
+        maxMessageBytes: Int = 64 * 1024 * 1024,
+        maxDeliveries: Int = 5,
+        clientLiveness: Duration = .seconds(5)
+    ) {
+        self.endpoint = endpoint
+        self.heartbeatInterval = heartbeatInterval
+        self.livenessWindow = livenessWindow
+        self.maxMessageBytes = maxMessageBytes
+        self.maxDeliveries = maxDeliveries
+        self.clientLiveness = clientLiveness
+    }
+
+    /// The settings used for every key a file leaves out.
+    public static let defaults = CoordinatorSettings()
+
+    /// The range of every duration setting: 1ms to 1h.
+    public static let durationRange: ClosedRange<Duration> = .milliseconds(1) ... .seconds(3600)
+    /// The range of `max-message-bytes`: 1 KiB to 1 GiB.
+    public static let maxMessageBytesRange: ClosedRange<Int> = 1024...(1 << 30)
+    /// The range of `max-deliveries`.
+    public static let maxDeliveriesRange: ClosedRange<Int> = 1...100
+
+    /// Reads the coordinator's settings from a cluster file (what `herd coordinator --config`
+    /// does).
+    ///
+    /// The whole file is validated, `[[group]]` and `[job]` tables included, so a file that
+    /// `herd up` would reject is rejected here too. A file without a `[coordinator]` table gives
+    /// ``defaults``.
+    ///
+    /// - Parameter text: The file's text.
+    /// - Returns: The `[coordinator]` settings, with defaults for absent keys.
+    /// - Throws: ``ConfigError`` for the first problem, with its line.
+    public static func parse(_ text: String) throws(ConfigError) -> CoordinatorSettings {
+        try ClusterSpec.parse(text).coordinator
+    }
+
+    /// Checks that `endpoint` is a ZeroMQ address Herd can use.
+    ///
+    /// - Parameter endpoint: `tcp://HOST:PORT` (port 1...65535 or `*`), `ipc://PATH` or
+    ///   `inproc://NAME`.
+    /// - Returns: `nil` if the endpoint is valid, otherwise what a valid one looks like.
+    public static func endpointProblem(_ endpoint: String) -> String? {
+        let expected = "endpoint must look like tcp://HOST:PORT (port 1...65535), ipc://PATH or inproc://NAME"
+        guard let separator = endpoint.firstRange(of: "://") else { return expected }
+        let scheme = endpoint[..<separator.lowerBound]
+        let address = endpoint[separator.upperBound...]
+        guard !address.isEmpty, !address.contains(where: \.isWhitespace) else { return expected }
+        switch scheme {
+        case "ipc", "inproc":
+            return nil
+        case "tcp":
+            guard let colon = address.lastIndex(of: ":") else { return expected }
+            let host = address[..<colon]
+            let port = address[address.index(after: colon)...]
+            guard !host.isEmpty, port == "*" || (Int(port).map { (1...65535).contains($0) } ?? false) else {
+                return expected
+            }
+            return nil
+        default:
+            return expected
+        }
+    }
+}
+
+// MARK: - Reading
+
+extension CoordinatorSettings {
+    /// The keys of the `[coordinator]` table.
+    static let keys = ["endpoint", "heartbeat", "liveness", "max-message-bytes", "max-deliveries", "client-liveness"]
+
+    /// Reads and validates a `[coordinator]` table.
+    init(table: TOMLTable) throws(ConfigError) {
+        let reader = ConfigTableReader(table: table, context: "[coordinator]")
+        try reader.rejectUnknownKeys(Self.keys)
+        var settings = CoordinatorSettings.defaults
+        if let endpoint = try reader.string("endpoint") {
+            if let problem = Self.endpointProblem(endpoint) {
+                throw reader.error("endpoint", "\(problem), got \(TOMLValue.string(endpoint))")
+            }
+            settings.endpoint = endpoint
+        }
+        if let heartbeat = try reader.duration("heartbeat", in: Self.durationRange) {
+            settings.heartbeatInterval = heartbeat
+        }
+        if let liveness = try reader.duration("liveness", in: Self.durationRange) {
+            settings.livenessWindow = liveness
+        }
+        if let bytes = try reader.integer("max-message-bytes", in: Self.maxMessageBytesRange) {
+            settings.maxMessageBytes = bytes
+        }
+        if let deliveries = try reader.integer("max-deliveries", in: Self.maxDeliveriesRange) {
+            settings.maxDeliveries = deliveries
+        }
+        if let clientLiveness = try reader.duration("client-liveness", in: Self.durationRange) {
+            settings.clientLiveness = clientLiveness
+        }
+        guard settings.livenessWindow > settings.heartbeatInterval else {
+            let liveness = formatDuration(settings.livenessWindow) + (table["liveness"] == nil ? ", the default" : "")
+            let heartbeat = formatDuration(settings.heartbeatInterval)
+            throw reader.error(
+                table["liveness"] == nil ? "heartbeat" : "liveness",
+                "liveness (\(liveness)) must be longer than heartbeat (\(heartbeat))"
+            )
+        }
+        self = settings
+    }
+}

@@ -1,0 +1,17 @@
+/// A timer the coordinator machine asks its shell for. Timers are one-shot values: the shell fires
+/// ``CoordinatorStateMachine/timerFired(_:now:)`` with the same value at (or after) the instant.
+public enum CoordinatorTimer: Hashable, Sendable {
+    /// The periodic housekeeping pass: heartbeats out, liveness checks, purging of dead records.
+    /// Re-armed by the machine each time it fires (never a repeating timer).
+    case tick
+}
+
+/// An effect the coordinator machine decided on; the shell performs it.
+public enum CoordinatorAction: Hashable, Sendable {
+    /// Send `message` to the peer with this routing id.
+    case send(PeerID, Message)
+    /// Call ``CoordinatorStateMachine/timerFired(_:now:)`` with `timer` at `instant`.
+    case schedule(CoordinatorTimer, at: Instant)
+    /// Write a log line.
+    case log(LogLine)
+}

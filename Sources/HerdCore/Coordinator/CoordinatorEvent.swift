@@ -1,0 +1,11 @@
+/// Something that happened to the coordinator: the only inputs of ``CoordinatorStateMachine``.
+public enum CoordinatorEvent: Hashable, Sendable {
+    /// A decoded message from a peer (worker or client).
+    case message(Message, from: PeerID)
+    /// Frames from a peer that did not decode; the machine answers with an ERROR.
+    case undecodable(ProtocolError, from: PeerID)
+    /// A timer the machine scheduled has come due.
+    case timer(CoordinatorTimer)
+    /// A send to this peer failed because it is no longer connected (EHOSTUNREACH).
+    case unreachable(PeerID)
+}

@@ -1,0 +1,113 @@
+// MARK: - Worker membership: registration, liveness, death
+
+extension CoordinatorStateMachine {
+    /// Limits on what a registration may claim.
+    static let maxCapacity: UInt32 = 100_000
+
+    mutating func register(_ registration: Registration, from peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) {
+        if let problem = Self.validate(registration) {
+            actions.append(.log(LogLine(.warning, "registration refused: \(problem)", ["peer": peer.description])))
+            self.send(.error(ProtocolError(.unexpected, "registration refused: \(problem)")), to: peer, now: now, into: &actions)
+            return
+        }
+        var record = WorkerRecord(peer: peer, registration: registration, now: now)
+        if let previous = self.workers[peer], previous.isLive {
+            // The same worker reconnected before we declared it dead: keep the attempts it still
+            // holds, re-queue the ones it lost.
+            let holding = Set(registration.holding)
+            self.removeFromGroup(peer, group: previous.registration.group)
+            for subtask in previous.running.sorted(by: Self.subtaskOrder) {
+                let attempt = self.jobs[subtask.job]?.running[subtask.index]?.attempt
+                if let attempt, holding.contains(AttemptRef(subtask: subtask, attempt: attempt)) {
+                    record.running.insert(subtask)
+                } else {
+                    self.attemptLost(subtask, worker: previous, reason: "not held after reconnect", now: now, into: &actions)
+                }
+            }
+        }
+        self.workers[peer] = record
+        self.groups[registration.group, default: GroupRecord(name: registration.group)].workers.append(peer)
+        self.dirtyGroups.insert(registration.group)
+        actions.append(
+            .log(LogLine(.info, "worker registered", record.metadata.merging(["capacity": "\(registration.capacity)", "kinds": registration.kinds.joined(separator: ",")]) { a, _ in a }))
+        )
+        let welcome = Welcome(
+            coordinatorID: self.configuration.coordinatorID,
+            heartbeatInterval: self.configuration.heartbeatInterval,
+            livenessWindow: self.configuration.livenessWindow
+        )
+        self.send(.welcome(welcome), to: peer, now: now, into: &actions)
+    }
+
+    static func validate(_ registration: Registration) -> String? {
+        if registration.workerID.isEmpty { return "empty worker id" }
+        if registration.group.isEmpty { return "empty group name" }
+        if registration.capacity == 0 || registration.capacity > maxCapacity {
+            return "capacity must be 1...\(maxCapacity), got \(registration.capacity)"
+        }
+        if registration.kinds.isEmpty { return "a worker must run at least one kind" }
+        return nil
+    }
+
+    /// Marks a message from `peer` as proof of life. Returns false (and asks the peer to register)
+    /// when the peer is not a live worker: a dead worker's late messages are not trusted.
+    mutating func touchLiveWorker(_ peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) -> Bool {
+        guard self.workers[peer]?.isLive == true else {
+            self.send(.error(ProtocolError(.unknownPeer, "not a registered worker (declared dead or coordinator restarted): register again")), to: peer, now: now, into: &actions)
+            return false
+        }
+        self.workers[peer]!.lastHeard = now
+        return true
+    }
+
+    /// Declares a worker dead and re-queues every attempt it held (attempt + 1 on re-dispatch).
+    mutating func declareDead(_ peer: PeerID, reason: String, now: Instant, into actions: inout [CoordinatorAction]) {
+        guard var worker = self.workers[peer], worker.isLive else { return }
+        worker.state = .dead(since: now, reason: reason)
+        let lost = worker.running.sorted(by: Self.subtaskOrder)
+        worker.running.removeAll()
+        self.workers[peer] = worker
+        self.removeFromGroup(peer, group: worker.registration.group)
+        actions.append(.log(LogLine(.warning, "worker dead: \(reason)", worker.metadata.merging(["requeued": "\(lost.count)"]) { a, _ in a })))
+        for subtask in lost {
+            self.attemptLost(subtask, worker: worker, reason: reason, now: now, into: &actions)
+        }
+    }
+
+    mutating func removeFromGroup(_ peer: PeerID, group: String) {
+        self.groups[group]?.workers.removeAll { $0 == peer }
+        self.dirtyGroups.insert(group)
+    }
+
+    /// An outstanding attempt will never report: re-queue its subtask at the front of its group's
+    /// queue, or fail it once it has lost `maxDeliveries` attempts (a poison subtask must not take
+    /// the cluster down one worker at a time).
+    mutating func attemptLost(_ subtask: SubtaskRef, worker: WorkerRecord, reason: String, now: Instant, into actions: inout [CoordinatorAction]) {
+        guard var job = self.jobs[subtask.job], job.running[subtask.index]?.worker == worker.peer else { return }
+        let index = subtask.index
+        job.running[index] = nil
+        if job.abandoned {
+            job.commit(index, outcome: .failure(Failure(.cancelled, "client gone")), worker: worker.registration.workerID)
+        } else if job.attempts[Int(index)] >= self.configuration.maxDeliveries {
+            let failure = Failure(
+                .unknown,
+                "gave up after \(job.attempts[Int(index)]) attempts: every worker running it was lost (last: \(worker.registration.workerID), \(reason))"
+            )
+            job.commit(index, outcome: .failure(failure), worker: worker.registration.workerID)
+            actions.append(.log(LogLine(.error, "subtask abandoned after repeated worker loss", ["job": "\(job.id)", "subtask": "\(index)", "attempts": "\(job.attempts[Int(index)])"])))
+        } else {
+            job.phases[Int(index)] = .queued
+            self.groups[job.group, default: GroupRecord(name: job.group)].queue.prepend(
+                GroupRecord.QueueEntry(job: job.id, next: index, end: index + 1)
+            )
+            self.groups[job.group]!.queued += 1
+            self.dirtyGroups.insert(job.group)
+        }
+        self.jobs[subtask.job] = job
+        self.dirtyJobs.insert(job.id)
+    }
+
+    static func subtaskOrder(_ a: SubtaskRef, _ b: SubtaskRef) -> Bool {
+        (a.job, a.index) < (b.job, b.index)
+    }
+}

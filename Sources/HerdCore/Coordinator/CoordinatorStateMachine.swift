@@ -1,0 +1,193 @@
+/// The coordinator's decisions: a pure state machine.
+///
+/// Events go in (``CoordinatorEvent``: messages, timers), time is passed in, and actions come out
+/// (``CoordinatorAction``: sends, timers, log lines). The machine performs no I/O, reads no clock
+/// and draws no randomness, so the same code runs in the `herd coordinator` process and in the
+/// deterministic simulator.
+///
+/// Batching: the shell hands over every event of one wake-up through ``handle(_:now:into:)`` and then
+/// calls ``flush(now:into:)`` once. The flush commits results to clients as one JOB-RESULTS message
+/// per job and dispatches queued work as one DISPATCH message per worker, so a burst of N messages
+/// costs a handful of sends, not N.
+///
+/// Invariants (checked by the tests and the simulator):
+/// - a worker never has more attempts outstanding than its capacity (credit);
+/// - each subtask's result is committed at most once, and only from its outstanding attempt;
+/// - a subtask is queued, running at exactly one worker, or finished.
+public struct CoordinatorStateMachine: Sendable {
+    public let configuration: CoordinatorConfiguration
+
+    var workers: [PeerID: WorkerRecord] = [:]
+    var groups: [String: GroupRecord] = [:]
+    var jobs: [JobID: JobRecord] = [:]
+    var clients: [PeerID: ClientRecord] = [:]
+    /// When we last sent anything to a peer (to know when a heartbeat is due).
+    var lastSent: [PeerID: Instant] = [:]
+    var nextJobID: UInt64 = 1
+    /// Groups whose queue or workers changed since the last flush.
+    var dirtyGroups: Set<String> = []
+    /// Jobs with results in their outbox since the last flush.
+    var dirtyJobs: Set<JobID> = []
+    var started = false
+
+    public init(configuration: CoordinatorConfiguration) {
+        self.configuration = configuration
+    }
+
+    /// A client as the coordinator sees it: a peer that submitted jobs or asked for status.
+    struct ClientRecord {
+        var lastHeard: Instant
+        var jobs: Set<JobID> = []
+    }
+
+    // MARK: - Entry points
+
+    /// Starts the machine: arms the first housekeeping tick.
+    public mutating func start(now: Instant) -> [CoordinatorAction] {
+        precondition(!self.started, "coordinator machine started twice")
+        self.started = true
+        return [.schedule(.tick, at: now + self.configuration.heartbeatInterval)]
+    }
+
+    /// Handles one event. Call ``flush(now:into:)`` after the last event of a batch.
+    public mutating func handle(_ event: CoordinatorEvent, now: Instant, into actions: inout [CoordinatorAction]) {
+        switch event {
+        case .message(let message, let peer):
+            self.received(message, from: peer, now: now, into: &actions)
+        case .undecodable(let error, let peer):
+            actions.append(.log(LogLine(.warning, "undecodable message", ["peer": peer.description, "error": error.description])))
+            self.send(.error(error), to: peer, now: now, into: &actions)
+        case .timer(.tick):
+            self.tick(now: now, into: &actions)
+        case .unreachable(let peer):
+            if self.workers[peer]?.isLive == true {
+                self.declareDead(peer, reason: "unreachable", now: now, into: &actions)
+            }
+        }
+    }
+
+    /// Handles a batch of events and flushes once: the convenient form for shells and tests.
+    public mutating func handle(_ events: [CoordinatorEvent], now: Instant) -> [CoordinatorAction] {
+        var actions: [CoordinatorAction] = []
+        for event in events { self.handle(event, now: now, into: &actions) }
+        self.flush(now: now, into: &actions)
+        return actions
+    }
+
+    /// Sends what the events of a batch produced: committed results and finished jobs to their
+    /// clients, then queued subtasks to workers with free credit.
+    public mutating func flush(now: Instant, into actions: inout [CoordinatorAction]) {
+        if !self.dirtyJobs.isEmpty {
+            for id in self.dirtyJobs.sorted() { self.flushJob(id, now: now, into: &actions) }
+            self.dirtyJobs.removeAll(keepingCapacity: true)
+        }
+        if !self.dirtyGroups.isEmpty {
+            for name in self.dirtyGroups.sorted() { self.dispatch(group: name, now: now, into: &actions) }
+            self.dirtyGroups.removeAll(keepingCapacity: true)
+        }
+    }
+
+    // MARK: - Messages
+
+    mutating func received(_ message: Message, from peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) {
+        switch message {
+        case .register(let registration):
+            self.register(registration, from: peer, now: now, into: &actions)
+        case .results(let results):
+            guard self.touchLiveWorker(peer, now: now, into: &actions) else { return }
+            for result in results { self.resultReceived(result, from: peer, now: now, into: &actions) }
+        case .deregister:
+            guard self.workers[peer]?.isLive == true else { return }
+            self.declareDead(peer, reason: "deregistered", now: now, into: &actions)
+        case .heartbeat:
+            if self.workers[peer] != nil {
+                _ = self.touchLiveWorker(peer, now: now, into: &actions)
+            } else if self.clients[peer] != nil {
+                self.clients[peer]?.lastHeard = now
+            } else {
+                self.send(.error(ProtocolError(.unknownPeer, "unknown peer: register or submit first")), to: peer, now: now, into: &actions)
+            }
+        case .submit(let submission):
+            self.submit(submission, from: peer, now: now, into: &actions)
+        case .statusRequest(let token):
+            self.touchClient(peer, now: now)
+            self.send(.statusReply(self.statusReport(token: token, now: now)), to: peer, now: now, into: &actions)
+        case .error(let error):
+            // Never answer an ERROR with an ERROR (no ping-pong); just record it.
+            actions.append(.log(LogLine(.warning, "peer reported a protocol error", ["peer": peer.description, "error": error.description])))
+        case .welcome, .dispatch, .accepted, .rejected, .jobResults, .jobFinished, .statusReply:
+            self.send(.error(ProtocolError(.unexpected, "\(message.commandName) is sent by the coordinator, not to it")), to: peer, now: now, into: &actions)
+        }
+    }
+
+    // MARK: - Sending and housekeeping
+
+    mutating func send(_ message: Message, to peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) {
+        self.lastSent[peer] = now
+        actions.append(.send(peer, message))
+    }
+
+    mutating func touchClient(_ peer: PeerID, now: Instant) {
+        if self.clients[peer] == nil {
+            self.clients[peer] = ClientRecord(lastHeard: now)
+        } else {
+            self.clients[peer]!.lastHeard = now
+        }
+    }
+
+    /// The periodic pass: expire silent workers and clients, heartbeat quiet peers, forget old dead workers.
+    mutating func tick(now: Instant, into actions: inout [CoordinatorAction]) {
+        let config = self.configuration
+        for (peer, worker) in self.workers.sorted(by: { $0.key.bytes.lexicographicallyPrecedes($1.key.bytes) }) {
+            switch worker.state {
+            case .live where worker.lastHeard.duration(to: now) > config.livenessWindow:
+                self.declareDead(peer, reason: "silent for more than \(config.livenessWindow)", now: now, into: &actions)
+            case .live:
+                self.heartbeatIfQuiet(peer, now: now, into: &actions)
+            case .dead(let since, _) where since.duration(to: now) > config.deadWorkerRetention:
+                self.workers[peer] = nil
+                self.lastSent[peer] = nil
+            case .dead:
+                break
+            }
+        }
+        for (peer, client) in self.clients.sorted(by: { $0.key.bytes.lexicographicallyPrecedes($1.key.bytes) }) {
+            if client.lastHeard.duration(to: now) > config.clientLiveness {
+                self.clientGone(peer, now: now, into: &actions)
+            } else if !client.jobs.isEmpty {
+                self.heartbeatIfQuiet(peer, now: now, into: &actions)
+            }
+        }
+        actions.append(.schedule(.tick, at: now + config.heartbeatInterval))
+    }
+
+    mutating func heartbeatIfQuiet(_ peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) {
+        // Send when a heartbeat would otherwise be late by the next tick.
+        let quietSince = self.lastSent[peer] ?? .zero
+        if quietSince.duration(to: now) + self.configuration.heartbeatInterval / 2 >= self.configuration.heartbeatInterval {
+            self.send(.heartbeat, to: peer, now: now, into: &actions)
+        }
+    }
+}
+
+extension Message {
+    /// The command's name as docs/PROTOCOL.md spells it.
+    public var commandName: String {
+        switch self {
+        case .register: "REGISTER"
+        case .results: "RESULTS"
+        case .deregister: "DEREGISTER"
+        case .welcome: "WELCOME"
+        case .dispatch: "DISPATCH"
+        case .heartbeat: "HEARTBEAT"
+        case .submit: "SUBMIT"
+        case .statusRequest: "STATUS"
+        case .accepted: "ACCEPTED"
+        case .rejected: "REJECTED"
+        case .jobResults: "JOB-RESULTS"
+        case .jobFinished: "JOB-FINISHED"
+        case .statusReply: "STATUS-REPLY"
+        case .error: "ERROR"
+        }
+    }
+}

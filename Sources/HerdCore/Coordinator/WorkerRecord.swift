@@ -1,0 +1,37 @@
+/// What the coordinator knows about one worker.
+struct WorkerRecord {
+    /// Liveness as the coordinator judges it.
+    enum State: Hashable {
+        /// Registered and heard from within the liveness window. Can transition to: dead.
+        case live
+        /// Silent past the liveness window, unreachable, or deregistered; its attempts were re-queued.
+        /// Kept for status until `deadWorkerRetention` passes. Can transition to: live (re-registers).
+        case dead(since: Instant, reason: String)
+    }
+
+    let peer: PeerID
+    var registration: Registration
+    var kinds: Set<String>
+    var state: State
+    /// Attempts outstanding at this worker (each holds one credit).
+    var running: Set<SubtaskRef>
+    var lastHeard: Instant
+
+    init(peer: PeerID, registration: Registration, now: Instant) {
+        self.peer = peer
+        self.registration = registration
+        self.kinds = Set(registration.kinds)
+        self.state = .live
+        self.running = []
+        self.lastHeard = now
+    }
+
+    var isLive: Bool { if case .live = self.state { true } else { false } }
+
+    /// Credit the worker has left.
+    var freeCredit: Int { max(0, Int(self.registration.capacity) - self.running.count) }
+
+    var metadata: [String: String] {
+        ["worker": self.registration.workerID, "group": self.registration.group, "node": self.registration.node]
+    }
+}

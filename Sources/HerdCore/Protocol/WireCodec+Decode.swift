@@ -1,0 +1,304 @@
+// The body of each command, read field by field in the order docs/PROTOCOL.md gives.
+// WireCodec+Encode.swift writes them in the same order; keep the two files in step.
+
+// MARK: - Minimum encoded sizes
+
+extension WireCodec {
+    /// The fewest bytes one array element can take on the wire, used to reject a count that claims
+    /// more elements than the bytes left could hold before anything is allocated for them.
+    enum MinimumSize {
+        /// A string or blob: its `u32` length.
+        static let lengthPrefixed = 4
+        /// Job u64 + index u32 + attempt u32.
+        static let attemptRef = 16
+        /// Tag + empty blob (a failure takes at least tag + category + empty text + absent flag = 7).
+        static let outcome = 1 + 4
+        /// Attempt + outcome + usage u64.
+        static let subtaskResult = attemptRef + outcome + 8
+        /// Attempt + kind + payload + absent deadline.
+        static let assignment = attemptRef + 4 + 4 + 1
+        /// Job u64 + index u32 + attempts u32 + worker + outcome.
+        static let jobResult = 8 + 4 + 4 + 4 + outcome
+        /// id, group, node, state + inFlight u32 + capacity u32 + lastHeard u64.
+        static let workerStatus = 4 * 4 + 4 + 4 + 8
+        /// name + queued, workers, inFlight u32.
+        static let groupStatus = 4 + 3 * 4
+        /// job u64 + group + kind + total, finished, running u32.
+        static let jobStatus = 8 + 4 + 4 + 3 * 4
+    }
+}
+
+// MARK: - Reading bodies
+
+extension ByteReader {
+    /// Reads the body of a `command` message (nothing for commands without fields). The caller
+    /// checks that no bytes are left.
+    mutating func body(_ command: WireCodec.Command) throws(ProtocolError) -> Message {
+        switch command {
+        case .register: return .register(try self.registration())
+        case .results: return .results(try self.subtaskResults())
+        case .deregister: return .deregister
+        case .welcome: return .welcome(try self.welcome())
+        case .dispatch: return .dispatch(try self.assignments())
+        case .heartbeat: return .heartbeat
+        case .submit: return .submit(try self.submission())
+        case .statusRequest: return .statusRequest(token: try self.u64("token"))
+        case .accepted: return .accepted(try self.accepted())
+        case .rejected: return .rejected(Rejection(token: try self.u64("token"), failure: try self.failure()))
+        case .jobResults: return .jobResults(try self.jobResults())
+        case .jobFinished: return .jobFinished(try self.jobSummary())
+        case .statusReply: return .statusReply(try self.statusReport())
+        case .error: return .error(try self.protocolError())
+        }
+    }
+
+    // MARK: Worker → coordinator
+
+    private mutating func registration() throws(ProtocolError) -> Registration {
+        let workerID = try self.name("workerID")
+        let group = try self.name("group")
+        let node = try self.name("node")
+        let capacity = try self.u32("capacity")
+        let kindCount = try self.count("kinds", minimumSize: WireCodec.MinimumSize.lengthPrefixed)
+        var kinds: [String] = []
+        kinds.reserveCapacity(kindCount)
+        for index in 0..<kindCount {
+            self.enter("kinds", element: index)
+            kinds.append(try self.name("kind"))
+        }
+        self.leave()
+        let holdingCount = try self.count("holding", minimumSize: WireCodec.MinimumSize.attemptRef)
+        var holding: [AttemptRef] = []
+        holding.reserveCapacity(holdingCount)
+        for index in 0..<holdingCount {
+            self.enter("holding", element: index)
+            holding.append(try self.attemptRef())
+        }
+        self.leave()
+        return Registration(
+            workerID: workerID,
+            group: group,
+            node: node,
+            capacity: capacity,
+            kinds: kinds,
+            holding: holding
+        )
+    }
+
+    private mutating func subtaskResults() throws(ProtocolError) -> [SubtaskResult] {
+        let count = try self.count("results", minimumSize: WireCodec.MinimumSize.subtaskResult)
+        var results: [SubtaskResult] = []
+        results.reserveCapacity(count)
+        for index in 0..<count {
+            self.enter("results", element: index)
+            let attempt = try self.attemptRef()
+            let outcome = try self.outcome()
+            let usage = try self.u64("usage")
+            results.append(SubtaskResult(attempt: attempt, outcome: outcome, usage: usage))
+        }
+        self.leave()
+        return results
+    }
+
+    // MARK: Coordinator → worker
+
+    private mutating func welcome() throws(ProtocolError) -> Welcome {
+        let coordinatorID = try self.text("coordinatorID")
+        let heartbeatInterval = try self.duration("heartbeatInterval")
+        let livenessWindow = try self.duration("livenessWindow")
+        return Welcome(
+            coordinatorID: coordinatorID,
+            heartbeatInterval: heartbeatInterval,
+            livenessWindow: livenessWindow
+        )
+    }
+
+    private mutating func assignments() throws(ProtocolError) -> [Assignment] {
+        let count = try self.count("assignments", minimumSize: WireCodec.MinimumSize.assignment)
+        var assignments: [Assignment] = []
+        assignments.reserveCapacity(count)
+        for index in 0..<count {
+            self.enter("assignments", element: index)
+            let attempt = try self.attemptRef()
+            let kind = try self.name("kind")
+            let payload = try self.blob("payload")
+            let deadline = try self.optionalDuration("deadline")
+            assignments.append(Assignment(attempt: attempt, kind: kind, payload: payload, deadline: deadline))
+        }
+        self.leave()
+        return assignments
+    }
+
+    // MARK: Client → coordinator
+
+    private mutating func submission() throws(ProtocolError) -> Submission {
+        let token = try self.u64("token")
+        let group = try self.name("group")
+        let kind = try self.name("kind")
+        let payloads = try self.payloadSource()
+        let timeout = try self.optionalDuration("timeout")
+        return Submission(token: token, group: group, kind: kind, payloads: payloads, timeout: timeout)
+    }
+
+    private mutating func payloadSource() throws(ProtocolError) -> PayloadSource {
+        let start = self.offset
+        switch try self.u8("payloads tag") {
+        case WireCodec.PayloadSourceTag.template:
+            let template = try self.blob("template")
+            let count = try self.u32("count")
+            return .template(template, count: count)
+        case WireCodec.PayloadSourceTag.list:
+            let count = try self.count("payloads", minimumSize: WireCodec.MinimumSize.lengthPrefixed)
+            var payloads: [[UInt8]] = []
+            payloads.reserveCapacity(count)
+            for index in 0..<count {
+                self.enter("payloads", element: index)
+                payloads.append(try self.blob("payload"))
+            }
+            self.leave()
+            return .list(payloads)
+        case let tag:
+            throw self.malformed("bad payloads tag \(tag) at byte \(start); expected 0 (template) or 1 (list)")
+        }
+    }
+
+    // MARK: Coordinator → client
+
+    private mutating func accepted() throws(ProtocolError) -> Accepted {
+        let token = try self.u64("token")
+        let job = JobID(try self.u64("job"))
+        let subtasks = try self.u32("subtasks")
+        return Accepted(token: token, job: job, subtasks: subtasks)
+    }
+
+    private mutating func jobResults() throws(ProtocolError) -> [JobResult] {
+        let count = try self.count("results", minimumSize: WireCodec.MinimumSize.jobResult)
+        var results: [JobResult] = []
+        results.reserveCapacity(count)
+        for index in 0..<count {
+            self.enter("results", element: index)
+            let job = JobID(try self.u64("job"))
+            let subtask = SubtaskRef(job: job, index: try self.u32("index"))
+            let attempts = try self.u32("attempts")
+            let worker = try self.name("worker")
+            let outcome = try self.outcome()
+            results.append(JobResult(subtask: subtask, attempts: attempts, worker: worker, outcome: outcome))
+        }
+        self.leave()
+        return results
+    }
+
+    private mutating func jobSummary() throws(ProtocolError) -> JobSummary {
+        let job = JobID(try self.u64("job"))
+        let succeeded = try self.u32("succeeded")
+        let failed = try self.u32("failed")
+        let cancelled = try self.u32("cancelled")
+        return JobSummary(job: job, succeeded: succeeded, failed: failed, cancelled: cancelled)
+    }
+
+    private mutating func statusReport() throws(ProtocolError) -> StatusReport {
+        let token = try self.u64("token")
+        let coordinatorID = try self.text("coordinatorID")
+
+        let workerCount = try self.count("workers", minimumSize: WireCodec.MinimumSize.workerStatus)
+        var workers: [WorkerStatus] = []
+        workers.reserveCapacity(workerCount)
+        for index in 0..<workerCount {
+            self.enter("workers", element: index)
+            let id = try self.name("id")
+            let group = try self.name("group")
+            let node = try self.name("node")
+            let state = try self.text("state")
+            let inFlight = try self.u32("inFlight")
+            let capacity = try self.u32("capacity")
+            let lastHeard = try self.duration("lastHeard")
+            workers.append(
+                WorkerStatus(
+                    id: id,
+                    group: group,
+                    node: node,
+                    state: state,
+                    inFlight: inFlight,
+                    capacity: capacity,
+                    lastHeard: lastHeard
+                )
+            )
+        }
+        self.leave()
+
+        let groupCount = try self.count("groups", minimumSize: WireCodec.MinimumSize.groupStatus)
+        var groups: [GroupStatus] = []
+        groups.reserveCapacity(groupCount)
+        for index in 0..<groupCount {
+            self.enter("groups", element: index)
+            let name = try self.name("name")
+            let queued = try self.u32("queued")
+            let workerCount = try self.u32("workers")
+            let inFlight = try self.u32("inFlight")
+            groups.append(GroupStatus(name: name, queued: queued, workers: workerCount, inFlight: inFlight))
+        }
+        self.leave()
+
+        let jobCount = try self.count("jobs", minimumSize: WireCodec.MinimumSize.jobStatus)
+        var jobs: [JobStatus] = []
+        jobs.reserveCapacity(jobCount)
+        for index in 0..<jobCount {
+            self.enter("jobs", element: index)
+            let job = JobID(try self.u64("job"))
+            let group = try self.name("group")
+            let kind = try self.name("kind")
+            let total = try self.u32("total")
+            let finished = try self.u32("finished")
+            let running = try self.u32("running")
+            jobs.append(
+                JobStatus(job: job, group: group, kind: kind, total: total, finished: finished, running: running)
+            )
+        }
+        self.leave()
+
+        return StatusReport(token: token, coordinatorID: coordinatorID, workers: workers, groups: groups, jobs: jobs)
+    }
+
+    // MARK: Either direction
+
+    private mutating func protocolError() throws(ProtocolError) -> ProtocolError {
+        let start = self.offset
+        let raw = try self.u8("code")
+        guard let code = ProtocolError.Code(rawValue: raw) else {
+            throw self.malformed("unknown error code \(raw) at byte \(start)")
+        }
+        return ProtocolError(code, try self.text("message"))
+    }
+
+    // MARK: Shared structures
+
+    private mutating func attemptRef() throws(ProtocolError) -> AttemptRef {
+        let job = JobID(try self.u64("job"))
+        let index = try self.u32("index")
+        let attempt = try self.u32("attempt")
+        return AttemptRef(subtask: SubtaskRef(job: job, index: index), attempt: attempt)
+    }
+
+    private mutating func outcome() throws(ProtocolError) -> Outcome {
+        let start = self.offset
+        switch try self.u8("outcome tag") {
+        case WireCodec.OutcomeTag.success:
+            return .success(try self.blob("output"))
+        case WireCodec.OutcomeTag.failure:
+            return .failure(try self.failure())
+        case let tag:
+            throw self.malformed("bad outcome tag \(tag) at byte \(start); expected 0 (success) or 1 (failure)")
+        }
+    }
+
+    private mutating func failure() throws(ProtocolError) -> Failure {
+        let start = self.offset
+        let raw = try self.u8("category")
+        guard let category = ErrorCategory(rawValue: raw) else {
+            throw self.malformed("unknown error category \(raw) at byte \(start)")
+        }
+        let message = try self.text("message")
+        let retryAfter = try self.optionalDuration("retryAfter")
+        return Failure(category, message, retryAfter: retryAfter)
+    }
+}

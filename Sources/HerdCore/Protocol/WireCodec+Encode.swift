@@ -1,0 +1,245 @@
+// The body of each command, written field by field in the order docs/PROTOCOL.md gives.
+// WireCodec+Decode.swift reads them back in the same order; keep the two files in step.
+
+// MARK: - Body size
+
+extension WireCodec {
+    /// The size of `message`'s body frame (0 for commands without one), used to reserve the
+    /// writer's buffer once. Exact, except for free text over ``maxTextBytes``, which the writer cuts.
+    static func bodySize(of message: Message) -> Int {
+        switch message {
+        case .register(let registration):
+            var size = Self.nameSize(registration.workerID) + Self.nameSize(registration.group)
+            size += Self.nameSize(registration.node) + 4 + 4 + 4 + registration.holding.count * Self.attemptRefSize
+            for kind in registration.kinds { size += Self.nameSize(kind) }
+            return size
+        case .results(let results):
+            var size = 4
+            for result in results { size += Self.attemptRefSize + Self.outcomeSize(result.outcome) + 8 }
+            return size
+        case .deregister, .heartbeat:
+            return 0
+        case .welcome(let welcome):
+            return Self.textSize(welcome.coordinatorID) + 8 + 8
+        case .dispatch(let assignments):
+            var size = 4
+            for assignment in assignments {
+                size += Self.attemptRefSize + Self.nameSize(assignment.kind) + 4 + assignment.payload.count
+                size += Self.optionalDurationSize(assignment.deadline)
+            }
+            return size
+        case .submit(let submission):
+            var size = 8 + Self.nameSize(submission.group) + Self.nameSize(submission.kind) + 1
+            switch submission.payloads {
+            case .template(let template, _):
+                size += 4 + template.count + 4
+            case .list(let payloads):
+                size += 4 + payloads.count * 4
+                for payload in payloads { size += payload.count }
+            }
+            return size + Self.optionalDurationSize(submission.timeout)
+        case .statusRequest:
+            return 8
+        case .accepted:
+            return 8 + 8 + 4
+        case .rejected(let rejection):
+            return 8 + Self.failureSize(rejection.failure)
+        case .jobResults(let results):
+            var size = 4
+            for result in results {
+                size += 8 + 4 + 4 + Self.nameSize(result.worker) + Self.outcomeSize(result.outcome)
+            }
+            return size
+        case .jobFinished:
+            return 8 + 4 + 4 + 4
+        case .statusReply(let report):
+            var size = 8 + Self.textSize(report.coordinatorID) + 4 + 4 + 4
+            for worker in report.workers {
+                size += Self.nameSize(worker.id) + Self.nameSize(worker.group) + Self.nameSize(worker.node)
+                size += Self.textSize(worker.state) + 4 + 4 + 8
+            }
+            for group in report.groups { size += Self.nameSize(group.name) + 4 + 4 + 4 }
+            for job in report.jobs { size += 8 + Self.nameSize(job.group) + Self.nameSize(job.kind) + 4 + 4 + 4 }
+            return size
+        case .error(let error):
+            return 1 + Self.textSize(error.message)
+        }
+    }
+
+    /// Job u64 + index u32 + attempt u32.
+    static let attemptRefSize = 16
+
+    private static func nameSize(_ name: String) -> Int { 4 + name.utf8.count }
+
+    private static func textSize(_ text: String) -> Int { 4 + min(text.utf8.count, Self.maxTextBytes) }
+
+    private static func optionalDurationSize(_ duration: Duration?) -> Int { duration == nil ? 1 : 9 }
+
+    private static func failureSize(_ failure: Failure) -> Int {
+        1 + Self.textSize(failure.message) + Self.optionalDurationSize(failure.retryAfter)
+    }
+
+    private static func outcomeSize(_ outcome: Outcome) -> Int {
+        switch outcome {
+        case .success(let bytes): 1 + 4 + bytes.count
+        case .failure(let failure): 1 + Self.failureSize(failure)
+        }
+    }
+}
+
+// MARK: - Writing bodies
+
+extension ByteWriter {
+    /// Writes the body of `message` (nothing for commands without fields).
+    mutating func body(_ message: Message) {
+        switch message {
+        case .register(let registration):
+            self.name(registration.workerID)
+            self.name(registration.group)
+            self.name(registration.node)
+            self.u32(registration.capacity)
+            self.count(registration.kinds.count)
+            for kind in registration.kinds { self.name(kind) }
+            self.count(registration.holding.count)
+            for attempt in registration.holding { self.attemptRef(attempt) }
+        case .results(let results):
+            self.count(results.count)
+            for result in results {
+                self.attemptRef(result.attempt)
+                self.outcome(result.outcome)
+                self.u64(result.usage)
+            }
+        case .deregister, .heartbeat:
+            break
+        case .welcome(let welcome):
+            self.text(welcome.coordinatorID)
+            self.duration(welcome.heartbeatInterval)
+            self.duration(welcome.livenessWindow)
+        case .dispatch(let assignments):
+            self.count(assignments.count)
+            for assignment in assignments {
+                self.attemptRef(assignment.attempt)
+                self.name(assignment.kind)
+                self.blob(assignment.payload)
+                self.optionalDuration(assignment.deadline)
+            }
+        case .submit(let submission):
+            self.u64(submission.token)
+            self.name(submission.group)
+            self.name(submission.kind)
+            self.payloadSource(submission.payloads)
+            self.optionalDuration(submission.timeout)
+        case .statusRequest(let token):
+            self.u64(token)
+        case .accepted(let accepted):
+            self.u64(accepted.token)
+            self.u64(accepted.job.rawValue)
+            self.u32(accepted.subtasks)
+        case .rejected(let rejection):
+            self.u64(rejection.token)
+            self.failure(rejection.failure)
+        case .jobResults(let results):
+            self.count(results.count)
+            for result in results {
+                self.u64(result.subtask.job.rawValue)
+                self.u32(result.subtask.index)
+                self.u32(result.attempts)
+                self.name(result.worker)
+                self.outcome(result.outcome)
+            }
+        case .jobFinished(let summary):
+            self.u64(summary.job.rawValue)
+            self.u32(summary.succeeded)
+            self.u32(summary.failed)
+            self.u32(summary.cancelled)
+        case .statusReply(let report):
+            self.statusReport(report)
+        case .error(let error):
+            self.u8(error.code.rawValue)
+            self.text(error.message)
+        }
+    }
+
+    private mutating func attemptRef(_ attempt: AttemptRef) {
+        self.u64(attempt.subtask.job.rawValue)
+        self.u32(attempt.subtask.index)
+        self.u32(attempt.attempt)
+    }
+
+    private mutating func failure(_ failure: Failure) {
+        self.u8(failure.category.rawValue)
+        self.text(failure.message)
+        self.optionalDuration(failure.retryAfter)
+    }
+
+    private mutating func outcome(_ outcome: Outcome) {
+        switch outcome {
+        case .success(let bytes):
+            self.u8(WireCodec.OutcomeTag.success)
+            self.blob(bytes)
+        case .failure(let failure):
+            self.u8(WireCodec.OutcomeTag.failure)
+            self.failure(failure)
+        }
+    }
+
+    private mutating func payloadSource(_ source: PayloadSource) {
+        switch source {
+        case .template(let template, let count):
+            self.u8(WireCodec.PayloadSourceTag.template)
+            self.blob(template)
+            self.u32(count)
+        case .list(let payloads):
+            self.u8(WireCodec.PayloadSourceTag.list)
+            self.count(payloads.count)
+            for payload in payloads { self.blob(payload) }
+        }
+    }
+
+    private mutating func statusReport(_ report: StatusReport) {
+        self.u64(report.token)
+        self.text(report.coordinatorID)
+        self.count(report.workers.count)
+        for worker in report.workers {
+            self.name(worker.id)
+            self.name(worker.group)
+            self.name(worker.node)
+            self.text(worker.state)
+            self.u32(worker.inFlight)
+            self.u32(worker.capacity)
+            self.duration(worker.lastHeard)
+        }
+        self.count(report.groups.count)
+        for group in report.groups {
+            self.name(group.name)
+            self.u32(group.queued)
+            self.u32(group.workers)
+            self.u32(group.inFlight)
+        }
+        self.count(report.jobs.count)
+        for job in report.jobs {
+            self.u64(job.job.rawValue)
+            self.name(job.group)
+            self.name(job.kind)
+            self.u32(job.total)
+            self.u32(job.finished)
+            self.u32(job.running)
+        }
+    }
+}
+
+// MARK: - Tags
+
+extension WireCodec {
+    /// The `u8` tag that opens an ``Outcome`` on the wire.
+    enum OutcomeTag {
+        static let success: UInt8 = 0
+        static let failure: UInt8 = 1
+    }
+
+    /// The `u8` tag that opens a ``PayloadSource`` on the wire.
+    enum PayloadSourceTag {
+        static let template: UInt8 = 0
+        static let list: UInt8 = 1
+    }
+}

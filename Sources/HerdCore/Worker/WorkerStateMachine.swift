@@ -1,0 +1,208 @@
+/// The worker's decisions: a pure state machine (events in, actions out, time passed in).
+///
+/// It registers with the coordinator, runs what is dispatched to it (up to its capacity, which the
+/// coordinator enforces through credit), batches results, heartbeats when quiet, enforces each
+/// attempt's deadline, and reconnects when the coordinator goes silent, keeping its running work
+/// and telling the coordinator what it holds when it registers again.
+public struct WorkerStateMachine: Sendable {
+    /// Where the worker stands with the coordinator.
+    enum Connection: Hashable {
+        /// REGISTER sent (at `since`), no WELCOME yet. Can transition to: registered.
+        case connecting(since: Instant)
+        /// WELCOME received from this coordinator. Can transition to: connecting (silence, unknownPeer).
+        case registered(coordinatorID: String)
+    }
+
+    /// A running attempt.
+    struct RunningAttempt: Hashable {
+        /// Why the worker cancelled it, if it did (deadline, stop); the result reports this failure.
+        var cancelledBecause: Failure?
+    }
+
+    public private(set) var configuration: WorkerConfiguration
+    var connection: Connection = .connecting(since: .zero)
+    var lastCoordinatorID: String?
+    var running: [AttemptRef: RunningAttempt] = [:]
+    /// Results not yet sent (batched until the flush; held while not registered).
+    var outbox: [SubtaskResult] = []
+    var lastHeard: Instant = .zero
+    var lastSent: Instant = .zero
+    var stopping = false
+    var exited = false
+
+    public init(configuration: WorkerConfiguration) {
+        self.configuration = configuration
+    }
+
+    /// Attempts running now.
+    public var runningCount: Int { self.running.count }
+    /// True once WELCOME has been received and the coordinator has not gone silent since.
+    public var isRegistered: Bool { if case .registered = self.connection { true } else { false } }
+
+    // MARK: - Entry points
+
+    /// Handles a batch of events, then flushes results as one RESULTS message.
+    public mutating func handle(_ events: [WorkerEvent], now: Instant) -> [WorkerAction] {
+        var actions: [WorkerAction] = []
+        for event in events { self.handle(event, now: now, into: &actions) }
+        self.flush(now: now, into: &actions)
+        return actions
+    }
+
+    public mutating func handle(_ event: WorkerEvent, now: Instant, into actions: inout [WorkerAction]) {
+        guard !self.exited else { return }
+        switch event {
+        case .started:
+            self.lastHeard = now
+            self.sendRegister(now: now, into: &actions)
+            actions.append(.schedule(.tick, at: now + self.configuration.heartbeatInterval))
+        case .message(let message):
+            self.lastHeard = now
+            self.received(message, now: now, into: &actions)
+        case .undecodable(let error):
+            actions.append(.log(LogLine(.warning, "undecodable message from coordinator", ["error": error.description])))
+        case .handlerFinished(let attempt, let outcome, let usage):
+            self.handlerFinished(attempt, outcome: outcome, usage: usage, now: now, into: &actions)
+        case .timer(.tick):
+            self.tick(now: now, into: &actions)
+        case .timer(.deadline(let attempt)):
+            self.cancel(attempt, because: Failure(.timeout, "deadline exceeded on the worker"), into: &actions)
+        case .stopRequested:
+            self.stop(now: now, into: &actions)
+        }
+    }
+
+    /// Sends held results when registered, and reports the end of a stop.
+    public mutating func flush(now: Instant, into actions: inout [WorkerAction]) {
+        if self.isRegistered, !self.outbox.isEmpty, !self.stopping {
+            let batch = self.outbox
+            self.outbox.removeAll(keepingCapacity: true)
+            self.send(.results(batch), now: now, into: &actions)
+        }
+        if self.stopping, self.running.isEmpty, !self.exited {
+            self.exited = true
+            actions.append(.exit)
+        }
+    }
+
+    // MARK: - Messages
+
+    mutating func received(_ message: Message, now: Instant, into actions: inout [WorkerAction]) {
+        switch message {
+        case .welcome(let welcome):
+            if let previous = self.lastCoordinatorID, previous != welcome.coordinatorID {
+                actions.append(.log(LogLine(.notice, "coordinator restarted", ["previous": previous, "coordinator": welcome.coordinatorID])))
+            }
+            self.lastCoordinatorID = welcome.coordinatorID
+            self.connection = .registered(coordinatorID: welcome.coordinatorID)
+            self.configuration.heartbeatInterval = welcome.heartbeatInterval
+            self.configuration.livenessWindow = welcome.livenessWindow
+            actions.append(.log(LogLine(.info, "registered", ["coordinator": welcome.coordinatorID, "worker": self.configuration.workerID, "group": self.configuration.group])))
+        case .dispatch(let assignments):
+            for assignment in assignments { self.assigned(assignment, now: now, into: &actions) }
+        case .heartbeat:
+            break
+        case .error(let error) where error.code == .unknownPeer:
+            actions.append(.log(LogLine(.notice, "coordinator does not know this worker; registering again", ["error": error.message])))
+            self.sendRegister(now: now, into: &actions)
+        case .error(let error):
+            actions.append(.log(LogLine(.warning, "coordinator reported an error", ["error": error.description])))
+        case .register, .results, .deregister, .submit, .statusRequest, .accepted, .rejected, .jobResults,
+            .jobFinished, .statusReply:
+            actions.append(.log(LogLine(.warning, "unexpected \(message.commandName) from coordinator")))
+        }
+    }
+
+    mutating func assigned(_ assignment: Assignment, now: Instant, into actions: inout [WorkerAction]) {
+        let attempt = assignment.attempt
+        guard self.running[attempt] == nil else { return }  // duplicate delivery
+        if self.stopping {
+            // We have deregistered; the coordinator re-queues it. Report nothing.
+            return
+        }
+        if !self.configuration.kinds.contains(assignment.kind) {
+            self.outbox.append(SubtaskResult(attempt: attempt, outcome: .failure(Failure(.validation, "worker \(self.configuration.workerID) does not run kind '\(assignment.kind)'"))))
+            return
+        }
+        self.running[attempt] = RunningAttempt()
+        actions.append(.startHandler(assignment))
+        if let deadline = assignment.deadline {
+            actions.append(.schedule(.deadline(attempt), at: now + deadline))
+        }
+    }
+
+    mutating func handlerFinished(_ attempt: AttemptRef, outcome: Outcome, usage: UInt64, now: Instant, into actions: inout [WorkerAction]) {
+        guard let record = self.running.removeValue(forKey: attempt) else { return }
+        guard !self.stopping else { return }
+        let final = record.cancelledBecause.map { Outcome.failure($0) } ?? outcome
+        self.outbox.append(SubtaskResult(attempt: attempt, outcome: final, usage: usage))
+    }
+
+    mutating func cancel(_ attempt: AttemptRef, because failure: Failure, into actions: inout [WorkerAction]) {
+        guard var record = self.running[attempt], record.cancelledBecause == nil else { return }
+        record.cancelledBecause = failure
+        self.running[attempt] = record
+        actions.append(.cancelHandler(attempt))
+    }
+
+    // MARK: - Liveness
+
+    mutating func tick(now: Instant, into actions: inout [WorkerAction]) {
+        let config = self.configuration
+        switch self.connection {
+        case .registered where self.lastHeard.duration(to: now) > config.livenessWindow:
+            actions.append(.log(LogLine(.warning, "coordinator silent for more than \(config.livenessWindow); reconnecting", ["running": "\(self.running.count)"])))
+            actions.append(.reconnect)
+            self.sendRegister(now: now, into: &actions)
+        case .registered:
+            if self.lastSent.duration(to: now) + config.heartbeatInterval / 2 >= config.heartbeatInterval {
+                self.send(.heartbeat, now: now, into: &actions)
+            }
+        case .connecting(let since) where since.duration(to: now) >= config.registerRetry:
+            self.sendRegister(now: now, into: &actions)
+        case .connecting:
+            break
+        }
+        actions.append(.schedule(.tick, at: now + config.heartbeatInterval))
+    }
+
+    mutating func sendRegister(now: Instant, into actions: inout [WorkerAction]) {
+        guard !self.stopping else { return }
+        self.connection = .connecting(since: now)
+        let holding = (Array(self.running.keys) + self.outbox.map(\.attempt)).sorted { ($0.subtask.job, $0.subtask.index, $0.attempt) < ($1.subtask.job, $1.subtask.index, $1.attempt) }
+        let registration = Registration(
+            workerID: self.configuration.workerID,
+            group: self.configuration.group,
+            node: self.configuration.node,
+            capacity: self.configuration.capacity,
+            kinds: self.configuration.kinds,
+            holding: holding
+        )
+        self.send(.register(registration), now: now, into: &actions)
+    }
+
+    mutating func send(_ message: Message, now: Instant, into actions: inout [WorkerAction]) {
+        self.lastSent = now
+        actions.append(.send(message))
+    }
+
+    // MARK: - Stop
+
+    /// Leaves the coordinator (it re-queues what this worker held) and cancels every running
+    /// handler; ``WorkerAction/exit`` follows once all of them have returned.
+    mutating func stop(now: Instant, into actions: inout [WorkerAction]) {
+        guard !self.stopping else { return }
+        if self.isRegistered { self.send(.deregister, now: now, into: &actions) }
+        self.stopping = true
+        actions.append(.log(LogLine(.info, "stopping", ["running": "\(self.running.count)"])))
+        for attempt in self.running.keys.sorted(by: { ($0.subtask.job, $0.subtask.index) < ($1.subtask.job, $1.subtask.index) }) {
+            self.cancel(attempt, because: Failure(.cancelled, "worker stopping"), into: &actions)
+        }
+        self.outbox.removeAll()
+    }
+}
+
+extension WorkerStateMachine {
+    /// Whether this attempt is running here.
+    public func isRunning(_ attempt: AttemptRef) -> Bool { self.running[attempt] != nil }
+}

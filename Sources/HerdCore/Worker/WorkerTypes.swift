@@ -1,0 +1,69 @@
+/// The worker's tunables. Heartbeat and liveness are replaced by the coordinator's WELCOME.
+public struct WorkerConfiguration: Hashable, Sendable {
+    public var workerID: String
+    public var group: String
+    public var node: String
+    /// Subtasks run at once: the credit the coordinator may use.
+    public var capacity: UInt32
+    /// Kinds this worker runs (built-ins plus declared exec kinds).
+    public var kinds: [String]
+    /// Heartbeat interval until the coordinator states its own.
+    public var heartbeatInterval: Duration
+    /// Coordinator silence tolerated until the coordinator states its own window.
+    public var livenessWindow: Duration
+    /// How often REGISTER is re-sent while no WELCOME has arrived.
+    public var registerRetry: Duration
+
+    public init(
+        workerID: String, group: String, node: String, capacity: UInt32, kinds: [String],
+        heartbeatInterval: Duration = .milliseconds(250), livenessWindow: Duration = .seconds(1),
+        registerRetry: Duration = .seconds(1)
+    ) {
+        self.workerID = workerID
+        self.group = group
+        self.node = node
+        self.capacity = capacity
+        self.kinds = kinds
+        self.heartbeatInterval = heartbeatInterval
+        self.livenessWindow = livenessWindow
+        self.registerRetry = registerRetry
+    }
+}
+
+/// A timer the worker machine asks for; fired back as ``WorkerEvent/timer(_:)``.
+public enum WorkerTimer: Hashable, Sendable {
+    /// Heartbeats out and the coordinator-liveness check; re-armed on each firing.
+    case tick
+    /// The deadline of one attempt.
+    case deadline(AttemptRef)
+}
+
+/// The inputs of ``WorkerStateMachine``.
+public enum WorkerEvent: Hashable, Sendable {
+    /// The shell is up and its socket connected (or connecting).
+    case started
+    /// A decoded message from the coordinator.
+    case message(Message)
+    /// Frames from the coordinator that did not decode.
+    case undecodable(ProtocolError)
+    /// A handler returned (or was cancelled and returned).
+    case handlerFinished(AttemptRef, Outcome, usage: UInt64)
+    case timer(WorkerTimer)
+    /// SIGINT/SIGTERM or the library's `stop()`: leave the coordinator and stop.
+    case stopRequested
+}
+
+/// The effects ``WorkerStateMachine`` asks its shell for.
+public enum WorkerAction: Hashable, Sendable {
+    case send(Message)
+    /// Run the handler for this assignment (as a Swift task; the exec kind runs a child process).
+    case startHandler(Assignment)
+    /// Cancel a running handler (its task is cancelled; an exec child gets SIGTERM, then SIGKILL).
+    case cancelHandler(AttemptRef)
+    /// Drop the connection and connect anew with the same routing id (the coordinator went silent).
+    case reconnect
+    case schedule(WorkerTimer, at: Instant)
+    case log(LogLine)
+    /// Everything is finished after a stop: the process may exit.
+    case exit
+}

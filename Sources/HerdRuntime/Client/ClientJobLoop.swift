@@ -1,0 +1,101 @@
+import HerdCore
+import HerdZMQ
+import Logging
+import Synchronization
+
+/// Requests from the consumer of a ``JobRun`` to its loop thread.
+enum ClientCommand: Sendable {
+    /// The consumer stopped listening.
+    case stop
+}
+
+/// One job's loop thread: its own DEALER socket and a ``ClientStateMachine``.
+final class ClientJobLoop {
+    private let loop = PollLoop()
+    private let clock = LoopClock()
+    private let socket: MessageSocket
+    private let mailbox: Mailbox<ClientCommand>
+    private let continuation: AsyncThrowingStream<JobUpdate, any Error>.Continuation
+    private let logger: Logger
+    private var machine: ClientStateMachine
+    private let submission: Submission
+
+    static func start(client: HerdClient, spec: JobSpec, continuation: AsyncThrowingStream<JobUpdate, any Error>.Continuation) {
+        let wakeup: Wakeup
+        do { wakeup = try Wakeup() } catch {
+            continuation.finish(throwing: error)
+            return
+        }
+        let mailbox = Mailbox<ClientCommand>(capacity: 4, wakeup: wakeup)
+        continuation.onTermination = { _ in mailbox.post(.stop) }
+        _ = LoopThread.start(name: "herd-client") {
+            do {
+                let loop = try ClientJobLoop(client: client, spec: spec, mailbox: mailbox, wakeup: wakeup, continuation: continuation)
+                loop.run()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+    }
+
+    private init(client: HerdClient, spec: JobSpec, mailbox: Mailbox<ClientCommand>, wakeup: Wakeup, continuation: AsyncThrowingStream<JobUpdate, any Error>.Continuation) throws {
+        self.mailbox = mailbox
+        self.continuation = continuation
+        self.logger = client.logger
+        self.machine = ClientStateMachine(configuration: .init(endpoint: client.endpoint, connectTimeout: client.connectTimeout))
+        var rng = SystemRandomNumberGenerator()
+        self.submission = Submission(token: UInt64.random(in: 1 ... .max, using: &rng), group: spec.group, kind: spec.kind, payloads: spec.payloads, timeout: spec.timeout)
+        let context = try ZMQContext()
+        let dealer = try ZMQSocket(context: context, type: .dealer)
+        try dealer.set(.routingID(clientRoutingID()))
+        try dealer.set(.linger(milliseconds: 0))
+        try dealer.set(.receiveHighWaterMark(100_000))
+        do { try dealer.connect(client.endpoint) } catch {
+            throw Failure(.validation, "bad endpoint \(client.endpoint): \(error.message)")
+        }
+        self.socket = MessageSocket(socket: dealer, loop: self.loop, routed: false, maxBytes: WireCodec.defaultMaxMessageBytes)
+        self.socket.onMessages = { [unowned self] batch in
+            for inbound in batch {
+                switch inbound.message {
+                case .success(let message): self.step(.message(message))
+                case .failure(let error): self.step(.undecodable(error))
+                }
+            }
+        }
+        self.loop.watchReadable(wakeup) { [unowned self] in
+            var commands: [ClientCommand] = []
+            self.mailbox.drain(into: &commands)
+            if !commands.isEmpty { self.loop.stop() }
+        }
+    }
+
+    func run() {
+        self.step(.submit(self.submission))
+        self.loop.run()
+        self.socket.socket.close()
+    }
+
+    private func step(_ event: ClientStateMachine.Event) {
+        for action in self.machine.handle(event, now: self.clock.now()) {
+            switch action {
+            case .send(let message):
+                self.socket.send(message)
+            case .schedule(let timer, let instant):
+                self.loop.schedule(at: self.clock.continuous(instant)) { [unowned self] in self.step(.timer(timer)) }
+            case .accepted(let accepted):
+                self.continuation.yield(.accepted(accepted))
+            case .deliver(let results):
+                self.continuation.yield(.results(results))
+            case .finished(let summary):
+                self.continuation.yield(.finished(summary))
+                self.continuation.finish()
+                self.loop.stop()
+            case .failed(let failure):
+                self.continuation.finish(throwing: failure)
+                self.loop.stop()
+            case .log(let line):
+                self.logger.write(line)
+            }
+        }
+    }
+}

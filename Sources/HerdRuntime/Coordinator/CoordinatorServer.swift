@@ -1,0 +1,185 @@
+import HerdCore
+import HerdZMQ
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// What a coordinator process needs to run.
+public struct CoordinatorOptions: Sendable {
+    /// Where to listen, e.g. `tcp://127.0.0.1:5555` or `tcp://127.0.0.1:*` (any free port).
+    public var endpoint: String
+    public var configuration: CoordinatorConfiguration
+    /// Messages larger than this are refused by libzmq (ZMQ_MAXMSGSIZE) and by the codec.
+    public var maxMessageBytes: Int
+
+    public init(endpoint: String, configuration: CoordinatorConfiguration, maxMessageBytes: Int = WireCodec.defaultMaxMessageBytes) {
+        self.endpoint = endpoint
+        self.configuration = configuration
+        self.maxMessageBytes = maxMessageBytes
+    }
+}
+
+/// The coordinator process's service: a thin shell around ``CoordinatorStateMachine``.
+///
+/// One dedicated thread owns the ROUTER socket and the machine. A wake-up receives every waiting
+/// message (up to a batch), steps the machine for each, flushes once and performs the actions:
+/// no task wake-up, actor hop or lock per message on the hot path.
+public final class CoordinatorServer: Service, Sendable {
+    private let options: CoordinatorOptions
+    private let logger: Logger
+    private let bound = OneShot<String>()
+    private let mailbox: Mailbox<CoordinatorCommand>
+    private let wakeup: Wakeup
+
+    public init(options: CoordinatorOptions, logger: Logger) throws {
+        self.options = options
+        self.logger = logger
+        self.wakeup = try Wakeup()
+        self.mailbox = Mailbox(capacity: 64, wakeup: self.wakeup)
+    }
+
+    /// The endpoint actually bound (with the real port when the configured one was `*`).
+    public func boundEndpoint() async throws -> String { try await self.bound.value() }
+
+    public func run() async throws {
+        let failure = Mutex<(any Error)?>(nil)
+        let thread = LoopThread.start(name: "herd-coordinator") { [options, logger, mailbox, wakeup, bound] in
+            do {
+                let loop = try CoordinatorLoop(options: options, logger: logger, mailbox: mailbox, wakeup: wakeup)
+                bound.resolve(.success(loop.endpoint))
+                loop.run()
+            } catch {
+                bound.resolve(.failure(error))
+                failure.withLock { $0 = error }
+            }
+        }
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await thread.join()
+            } onGracefulShutdown: {
+                self.mailbox.post(.stop)
+            }
+        } onCancel: {
+            self.mailbox.post(.stop)
+        }
+        if let error = failure.withLock({ $0 }) { throw error }
+    }
+
+    /// Stops the coordinator (from any thread).
+    public func stop() { self.mailbox.post(.stop) }
+}
+
+/// Requests from other threads to the coordinator's loop thread.
+enum CoordinatorCommand: Sendable {
+    case stop
+}
+
+/// Everything on the coordinator's loop thread: socket, poll loop, machine.
+private final class CoordinatorLoop {
+    private let loop = PollLoop()
+    private let clock = LoopClock()
+    private let logger: Logger
+    private let mailbox: Mailbox<CoordinatorCommand>
+    private let socket: MessageSocket
+    private var machine: CoordinatorStateMachine
+    private var actions: [CoordinatorAction] = []
+    private var unreachable: [PeerID] = []
+    private var commands: [CoordinatorCommand] = []
+    let endpoint: String
+
+    init(options: CoordinatorOptions, logger: Logger, mailbox: Mailbox<CoordinatorCommand>, wakeup: Wakeup) throws {
+        self.logger = logger
+        self.mailbox = mailbox
+        self.machine = CoordinatorStateMachine(configuration: options.configuration)
+        let context = try ZMQContext()
+        let router = try ZMQSocket(context: context, type: .router)
+        try router.set(.routerMandatory(true))
+        try router.set(.routerHandover(true))
+        try router.set(.linger(milliseconds: 0))
+        try router.set(.maxMessageSize(Int64(options.maxMessageBytes)))
+        try router.set(.sendHighWaterMark(100_000))
+        try router.set(.receiveHighWaterMark(100_000))
+        do {
+            try router.bind(options.endpoint)
+        } catch {
+            throw HerdRuntimeError("cannot listen on \(options.endpoint): \(error.message)")
+        }
+        self.endpoint = try router.lastEndpoint
+        self.socket = MessageSocket(socket: router, loop: self.loop, routed: true, maxBytes: options.maxMessageBytes)
+        self.socket.onMessages = { [unowned self] batch in self.received(batch) }
+        self.socket.onUnreachable = { [unowned self] peer in self.unreachable.append(peer) }
+        self.socket.onSendError = { [unowned self] error in
+            self.logger.warning("send failed", metadata: ["error": "\(error)"])
+        }
+        self.loop.watchReadable(wakeup) { [unowned self] in self.drainCommands() }
+    }
+
+    func run() {
+        self.logger.info("coordinator listening", metadata: ["endpoint": "\(self.endpoint)", "coordinator": "\(self.machine.configuration.coordinatorID)"])
+        self.perform(self.machine.start(now: self.clock.now()))
+        self.loop.run()
+        self.socket.socket.close()
+        self.logger.info("coordinator stopped")
+    }
+
+    private func received(_ batch: [MessageSocket.Inbound]) {
+        let now = self.clock.now()
+        for inbound in batch {
+            switch inbound.message {
+            case .success(let message):
+                self.machine.handle(.message(message, from: inbound.peer), now: now, into: &self.actions)
+            case .failure(let error):
+                self.machine.handle(.undecodable(error, from: inbound.peer), now: now, into: &self.actions)
+            }
+        }
+        self.machine.flush(now: now, into: &self.actions)
+        self.performPending()
+    }
+
+    private func fire(_ timer: CoordinatorTimer) {
+        let now = self.clock.now()
+        self.machine.handle(.timer(timer), now: now, into: &self.actions)
+        self.machine.flush(now: now, into: &self.actions)
+        self.performPending()
+    }
+
+    private func perform(_ actions: [CoordinatorAction]) {
+        self.actions.append(contentsOf: actions)
+        self.performPending()
+    }
+
+    /// Performs queued actions; sends that find a peer gone feed back as events until none remain.
+    private func performPending() {
+        while !self.actions.isEmpty {
+            let batch = self.actions
+            self.actions.removeAll(keepingCapacity: true)
+            for action in batch {
+                switch action {
+                case .send(let peer, let message):
+                    self.socket.send(message, to: peer)
+                case .schedule(let timer, let instant):
+                    self.loop.schedule(at: self.clock.continuous(instant)) { [unowned self] in self.fire(timer) }
+                case .log(let event):
+                    self.logger.write(event)
+                }
+            }
+            if !self.unreachable.isEmpty {
+                let now = self.clock.now()
+                let peers = self.unreachable
+                self.unreachable.removeAll()
+                for peer in peers { self.machine.handle(.unreachable(peer), now: now, into: &self.actions) }
+                self.machine.flush(now: now, into: &self.actions)
+            }
+        }
+    }
+
+    private func drainCommands() {
+        self.mailbox.drain(into: &self.commands)
+        for command in self.commands {
+            switch command {
+            case .stop: self.loop.stop()
+            }
+        }
+        self.commands.removeAll()
+    }
+}

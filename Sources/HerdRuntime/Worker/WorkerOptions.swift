@@ -1,0 +1,59 @@
+import HerdCore
+
+/// What a worker process needs to run.
+public struct WorkerOptions: Sendable {
+    /// The coordinator's endpoint.
+    public var endpoint: String
+    public var workerID: String
+    public var group: String
+    public var node: String
+    /// Subtasks run at once.
+    public var capacity: UInt32
+    /// Swift handlers by kind (the built-ins are added unless replaced).
+    public var handlers: [String: SubtaskHandler]
+    /// Operator-declared exec kinds: each subtask runs the command as a child process.
+    public var execCommands: [ExecCommand]
+    /// How long an exec child has between SIGTERM and SIGKILL when cancelled.
+    public var killGrace: Duration
+    public var maxMessageBytes: Int
+
+    public init(
+        endpoint: String, workerID: String = WorkerOptions.defaultWorkerID(), group: String,
+        node: String = WorkerOptions.hostName(), capacity: UInt32 = 4, handlers: [String: SubtaskHandler] = [:],
+        execCommands: [ExecCommand] = [], killGrace: Duration = .seconds(2),
+        maxMessageBytes: Int = WireCodec.defaultMaxMessageBytes
+    ) {
+        self.endpoint = endpoint
+        self.workerID = workerID
+        self.group = group
+        self.node = node
+        self.capacity = capacity
+        self.handlers = handlers
+        self.execCommands = execCommands
+        self.killGrace = killGrace
+        self.maxMessageBytes = maxMessageBytes
+    }
+
+    /// Every kind this worker runs, sorted.
+    public var kinds: [String] {
+        Set(BuiltinHandlers.all.keys).union(self.handlers.keys).union(self.execCommands.map(\.kind)).sorted()
+    }
+
+    /// `<host>-<pid>-<4 hex>`: unique per process, stable across its reconnects.
+    public static func defaultWorkerID() -> String {
+        var rng = SystemRandomNumberGenerator()
+        let suffix = String(UInt16.random(in: .min ... .max, using: &rng), radix: 16)
+        return "\(Self.hostName())-\(getpid())-\(suffix)"
+    }
+
+    /// This machine's host name.
+    public static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "localhost" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,241 @@
+import HerdCore
+import HerdZMQ
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// The worker process's service: a thin shell around ``WorkerStateMachine``.
+///
+/// A dedicated thread owns the DEALER socket and the machine. Handlers run as child tasks of
+/// ``run()``: the loop thread hands them over in batches (one element per wake-up, not per
+/// subtask), and their results come back through a bounded mailbox that wakes the loop.
+public final class WorkerService: Service, Sendable {
+    private let options: WorkerOptions
+    private let logger: Logger
+    private let wakeup: Wakeup
+    private let mailbox: Mailbox<WorkerEvent>
+    private let registered = OneShot<Void>()
+
+    public init(options: WorkerOptions, logger: Logger) throws {
+        self.options = options
+        self.logger = logger
+        self.wakeup = try Wakeup()
+        self.mailbox = Mailbox(capacity: Int(max(options.capacity, 16)) * 4 + 64, wakeup: self.wakeup)
+    }
+
+    /// Returns once the coordinator has welcomed this worker.
+    public func waitUntilRegistered() async throws { try await self.registered.value() }
+
+    public func run() async throws {
+        let (starts, startsContinuation) = AsyncStream<[HandlerStart]>.makeStream()
+        let failure = Mutex<(any Error)?>(nil)
+        let thread = LoopThread.start(name: "herd-worker") { [options, logger, mailbox, wakeup, registered] in
+            do {
+                let loop = try WorkerLoop(options: options, logger: logger, mailbox: mailbox, wakeup: wakeup, starts: startsContinuation, registered: registered)
+                loop.run()
+            } catch {
+                failure.withLock { $0 = error }
+                registered.resolve(.failure(error))
+            }
+            startsContinuation.finish()
+        }
+        let handlers = BuiltinHandlers.all.merging(self.options.handlers) { _, custom in custom }
+        let execs = Dictionary(self.options.execCommands.map { ($0.kind, $0) }) { _, last in last }
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await withDiscardingTaskGroup { group in
+                    for await batch in starts {
+                        for start in batch {
+                            group.addTask {
+                                let (outcome, usage) = await self.execute(start, handlers: handlers, execs: execs)
+                                await self.mailbox.send(.handlerFinished(start.assignment.attempt, outcome, usage: usage))
+                            }
+                        }
+                    }
+                }
+            } onGracefulShutdown: {
+                self.mailbox.post(.stopRequested)
+            }
+        } onCancel: {
+            self.mailbox.post(.stopRequested)
+        }
+        await thread.join()
+        if let error = failure.withLock({ $0 }) { throw error }
+    }
+
+    /// Asks the worker to stop (from any thread): it deregisters and cancels running handlers.
+    public func stop() { self.mailbox.post(.stopRequested) }
+
+    /// Runs one handler, racing it against its cancel signal.
+    private func execute(_ start: HandlerStart, handlers: [String: SubtaskHandler], execs: [String: ExecCommand]) async -> (Outcome, UInt64) {
+        let assignment = start.assignment
+        let meter = UsageMeter()
+        let deadline = assignment.deadline.map { start.receivedAt.advanced(by: $0) }
+        let run: @Sendable () async -> Outcome
+        if let exec = execs[assignment.kind] {
+            let context = ExecContext(
+                job: assignment.attempt.subtask.job.rawValue, subtask: assignment.attempt.subtask.index,
+                attempt: assignment.attempt.attempt, kind: assignment.kind, worker: self.options.workerID,
+                group: self.options.group, deadline: deadline.map { ContinuousClock.now.duration(to: $0) }
+            )
+            let grace = self.options.killGrace
+            let logger = self.logger
+            run = {
+                let result = await ExecRunner.run(exec, payload: assignment.payload, context: context, killGrace: grace, logger: logger)
+                meter.add(result.usage)
+                return result.outcome
+            }
+        } else if let handler = handlers[assignment.kind] {
+            let context = SubtaskContext(
+                job: assignment.attempt.subtask.job, index: assignment.attempt.subtask.index,
+                attempt: assignment.attempt.attempt, kind: assignment.kind, payload: assignment.payload,
+                deadline: deadline, worker: self.options.workerID, group: self.options.group, meter: meter,
+                partialSink: { _ in }
+            )
+            run = {
+                do { return .success(try await handler(context)) } catch { return .failure(classify(error)) }
+            }
+        } else {
+            return (.failure(Failure(.validation, "no handler for kind '\(assignment.kind)'")), 0)
+        }
+        let outcome = await withTaskGroup(of: Outcome?.self) { group in
+            group.addTask { await run() }
+            group.addTask {
+                await start.cancel.wait()
+                return nil
+            }
+            let first = await group.next()!
+            group.cancelAll()
+            if let first { return first }
+            // Cancelled: wait for the handler to wind down (an exec child is killed and reaped).
+            while let next = await group.next() {
+                if let next { return next }
+            }
+            return Outcome.failure(Failure(.cancelled, "cancelled"))
+        }
+        return (outcome, meter.value)
+    }
+}
+
+/// A handler to start, with the signal that cancels it.
+struct HandlerStart: Sendable {
+    var assignment: Assignment
+    var cancel: CancelSignal
+    var receivedAt: ContinuousClock.Instant
+}
+
+/// Everything on the worker's loop thread: socket, poll loop, machine, cancel signals.
+private final class WorkerLoop {
+    private let loop = PollLoop()
+    private let clock = LoopClock()
+    private let logger: Logger
+    private let options: WorkerOptions
+    private let mailbox: Mailbox<WorkerEvent>
+    private let socket: MessageSocket
+    private let starts: AsyncStream<[HandlerStart]>.Continuation
+    private let registered: OneShot<Void>
+    private var machine: WorkerStateMachine
+    private var actions: [WorkerAction] = []
+    private var events: [WorkerEvent] = []
+    private var signals: [AttemptRef: CancelSignal] = [:]
+    private var timers: [WorkerTimer: PollLoop.TimerID] = [:]
+
+    init(options: WorkerOptions, logger: Logger, mailbox: Mailbox<WorkerEvent>, wakeup: Wakeup, starts: AsyncStream<[HandlerStart]>.Continuation, registered: OneShot<Void>) throws {
+        self.options = options
+        var logger = logger
+        logger[metadataKey: "worker"] = .string(options.workerID)
+        logger[metadataKey: "group"] = .string(options.group)
+        self.logger = logger
+        self.mailbox = mailbox
+        self.starts = starts
+        self.registered = registered
+        self.machine = WorkerStateMachine(
+            configuration: WorkerConfiguration(workerID: options.workerID, group: options.group, node: options.node, capacity: options.capacity, kinds: options.kinds)
+        )
+        let context = try ZMQContext()
+        let dealer = try ZMQSocket(context: context, type: .dealer)
+        try dealer.set(.routingID(Array(options.workerID.utf8)))
+        try dealer.set(.linger(milliseconds: 0))
+        try dealer.set(.maxMessageSize(Int64(options.maxMessageBytes)))
+        try dealer.set(.reconnectInterval(milliseconds: 100))
+        try dealer.set(.reconnectIntervalMax(milliseconds: 1000))
+        do {
+            try dealer.connect(options.endpoint)
+        } catch {
+            throw HerdRuntimeError("cannot connect to \(options.endpoint): \(error.message)")
+        }
+        self.socket = MessageSocket(socket: dealer, loop: self.loop, routed: false, maxBytes: options.maxMessageBytes)
+        self.socket.onMessages = { [unowned self] batch in
+            for inbound in batch {
+                switch inbound.message {
+                case .success(let message): self.events.append(.message(message))
+                case .failure(let error): self.events.append(.undecodable(error))
+                }
+            }
+            self.step()
+        }
+        self.socket.onSendError = { [unowned self] error in self.logger.warning("send failed", metadata: ["error": "\(error)"]) }
+        self.loop.watchReadable(wakeup) { [unowned self] in
+            self.mailbox.drain(into: &self.events)
+            self.step()
+        }
+    }
+
+    func run() {
+        self.events.append(.started)
+        self.step()
+        self.loop.run()
+        self.socket.socket.close()
+    }
+
+    /// Feeds the collected events to the machine and performs what it decides.
+    private func step() {
+        guard !self.events.isEmpty else { return }
+        let now = self.clock.now()
+        for event in self.events {
+            if case .handlerFinished(let attempt, _, _) = event { self.signals[attempt] = nil }
+            self.machine.handle(event, now: now, into: &self.actions)
+        }
+        self.events.removeAll(keepingCapacity: true)
+        self.machine.flush(now: now, into: &self.actions)
+        self.perform()
+    }
+
+    private func perform() {
+        var batch: [HandlerStart] = []
+        let receivedAt = ContinuousClock.now
+        for action in self.actions {
+            switch action {
+            case .send(let message):
+                self.socket.send(message)
+            case .startHandler(let assignment):
+                let signal = CancelSignal()
+                self.signals[assignment.attempt] = signal
+                batch.append(HandlerStart(assignment: assignment, cancel: signal, receivedAt: receivedAt))
+            case .cancelHandler(let attempt):
+                self.signals[attempt]?.fire()
+            case .reconnect:
+                self.socket.dropBacklog()
+                try? self.socket.socket.disconnect(self.options.endpoint)
+                do { try self.socket.socket.connect(self.options.endpoint) } catch {
+                    self.logger.error("reconnect failed", metadata: ["error": "\(error)"])
+                }
+            case .schedule(let timer, let instant):
+                if let previous = self.timers[timer] { self.loop.cancel(previous) }
+                self.timers[timer] = self.loop.schedule(at: self.clock.continuous(instant)) { [unowned self] in
+                    self.timers[timer] = nil
+                    self.events.append(.timer(timer))
+                    self.step()
+                }
+            case .log(let event):
+                self.logger.write(event)
+            case .exit:
+                self.starts.finish()
+                self.loop.stop()
+            }
+        }
+        self.actions.removeAll(keepingCapacity: true)
+        if !batch.isEmpty { self.starts.yield(batch) }
+        if self.machine.isRegistered { self.registered.resolve(.success(())) }
+    }
+}

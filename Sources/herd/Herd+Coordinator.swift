@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import HerdCore
+import HerdRuntime
+import Logging
+import ServiceLifecycle
+
+extension Herd {
+    struct Coordinator: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a coordinator: accept jobs and dispatch their subtasks to workers."
+        )
+
+        @Option(name: .long, help: "Endpoint to listen on (default: the config file's, $HERD_ENDPOINT, or \(Endpoints.defaultEndpoint)). tcp://127.0.0.1:* picks a free port.")
+        var bind: String?
+
+        @Option(name: .long, help: "A cluster/coordinator TOML file; its [coordinator] table is used.")
+        var config: String?
+
+        @OptionGroup var logging: LoggingOptions
+
+        func run() async throws {
+            var settings = CoordinatorSettings.defaults
+            if let config {
+                let text: String
+                do { text = try String(contentsOfFile: config, encoding: .utf8) } catch {
+                    throw usageFailure("cannot read config file \(config): \(error.localizedDescription)")
+                }
+                do { settings = try CoordinatorSettings.parse(text) } catch {
+                    throw usageFailure("\(config): \(error)")
+                }
+            }
+            let endpoint = self.bind ?? (self.config != nil ? settings.endpoint : Endpoints.resolve(nil))
+            let logger = self.logging.bootstrap(label: "herd.coordinator", defaultLevel: .info)
+            var rng = SystemRandomNumberGenerator()
+            let configuration = CoordinatorConfiguration(
+                coordinatorID: "coord-\(ProcessInfo.processInfo.processIdentifier)-\(String(UInt32.random(in: 0 ... .max, using: &rng), radix: 16))",
+                heartbeatInterval: settings.heartbeatInterval,
+                livenessWindow: settings.livenessWindow,
+                clientLiveness: settings.clientLiveness,
+                maxDeliveries: UInt32(settings.maxDeliveries)
+            )
+            let server = try CoordinatorServer(
+                options: CoordinatorOptions(endpoint: endpoint, configuration: configuration, maxMessageBytes: settings.maxMessageBytes),
+                logger: logger
+            )
+            let group = ServiceGroup(
+                configuration: .init(services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            )
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                tasks.addTask {
+                    let bound = try await server.boundEndpoint()
+                    printLine("herd coordinator listening on \(bound)")
+                }
+                do {
+                    try await tasks.waitForAll()
+                } catch let error as HerdRuntimeError {
+                    throw usageFailure(error.message)
+                }
+            }
+        }
+    }
+}

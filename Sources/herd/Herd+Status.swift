@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import HerdCore
+import HerdRuntime
+
+extension Herd {
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show workers, groups and jobs in progress.")
+
+        @Option(name: .long, help: "The coordinator's endpoint (default: $HERD_ENDPOINT or \(Endpoints.defaultEndpoint)).")
+        var connect: String?
+
+        @Flag(name: .long, help: "Print JSON with the keys workers, groups and jobs.")
+        var json = false
+
+        @OptionGroup var logging: LoggingOptions
+
+        func run() async throws {
+            let logger = self.logging.bootstrap(label: "herd.status", defaultLevel: .warning)
+            let client = HerdClient(endpoint: Endpoints.resolve(self.connect), logger: logger)
+            let report: StatusReport
+            do { report = try await client.status() } catch let failure as Failure {
+                throw usageFailure(failure.message)
+            }
+            printLine(self.json ? StatusFormatter.json(report) : StatusFormatter.text(report))
+        }
+    }
+}
+
+/// Renders a ``StatusReport`` for people or programs.
+enum StatusFormatter {
+    static func ms(_ duration: Duration) -> Int64 { duration.nanosecondsClamped / 1_000_000 }
+
+    static func text(_ report: StatusReport) -> String {
+        var lines = ["coordinator \(report.coordinatorID)", "", "WORKERS"]
+        let rows = [["ID", "GROUP", "NODE", "STATE", "IN-FLIGHT", "HEARD"]] + report.workers.map { worker in
+            [worker.id, worker.group, worker.node, worker.state, "\(worker.inFlight)/\(worker.capacity)", "\(ms(worker.lastHeard)) ms ago"]
+        }
+        lines += table(rows)
+        lines += ["", "GROUPS"]
+        lines += table([["GROUP", "WORKERS", "QUEUED", "IN-FLIGHT"]] + report.groups.map { ["\($0.name)", "\($0.workers)", "\($0.queued)", "\($0.inFlight)"] })
+        lines += ["", "JOBS"]
+        lines += table([["JOB", "GROUP", "KIND", "DONE", "RUNNING"]] + report.jobs.map { ["\($0.job)", $0.group, $0.kind, "\($0.finished)/\($0.total)", "\($0.running)"] })
+        return lines.joined(separator: "\n")
+    }
+
+    static func table(_ rows: [[String]]) -> [String] {
+        guard let header = rows.first else { return [] }
+        var widths = header.map(\.count)
+        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        return rows.map { row in
+            row.enumerated().map { i, cell in cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+                .trimmingCharacters(in: .whitespaces)
+        }
+    }
+
+    static func json(_ report: StatusReport) -> String {
+        let object: [String: Any] = [
+            "coordinator": report.coordinatorID,
+            "workers": report.workers.map { worker in
+                [
+                    "id": worker.id, "group": worker.group, "node": worker.node, "state": worker.state,
+                    "in_flight": worker.inFlight, "capacity": worker.capacity, "last_heartbeat_ms": ms(worker.lastHeard),
+                ] as [String: Any]
+            },
+            "groups": report.groups.map { ["name": $0.name, "workers": $0.workers, "queued": $0.queued, "in_flight": $0.inFlight] as [String: Any] },
+            "jobs": report.jobs.map {
+                ["job": $0.job.rawValue, "group": $0.group, "kind": $0.kind, "total": $0.total, "finished": $0.finished, "running": $0.running] as [String: Any]
+            },
+        ]
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}

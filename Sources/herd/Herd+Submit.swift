@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import HerdCore
+import HerdRuntime
+import Logging
+
+extension Herd {
+    struct Submit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Submit one fan-out job and print its results as they arrive.",
+            discussion: """
+                Exit status: 0 if every subtask succeeded, 1 if any failed or was cancelled, 2 for usage or
+                connection errors.
+                """
+        )
+
+        @Option(name: .long, help: "The coordinator's endpoint (default: $HERD_ENDPOINT or \(Endpoints.defaultEndpoint)).")
+        var connect: String?
+
+        @Option(name: .long, help: "The worker group to run the job on.")
+        var group: String
+
+        @Option(name: .long, help: "The subtask kind (echo, sleep, fail, or an exec kind the workers declare).")
+        var kind: String
+
+        @Option(name: .long, help: "Number of subtasks (with --payload).")
+        var fanout: Int?
+
+        @Option(name: .long, help: "The payload; {index} is replaced by each subtask's index.")
+        var payload: String?
+
+        @Option(name: .long, help: "A file with one payload per line (one subtask each).")
+        var payloads: String?
+
+        @Option(name: .long, help: "Each subtask's time limit, e.g. 30s.")
+        var timeout: DurationArgument?
+
+        @Flag(name: .long, help: "One JSON object per result, then one with the summary.")
+        var json = false
+
+        @Flag(name: .long, help: "Print only the summary, not each result.")
+        var quiet = false
+
+        @OptionGroup var logging: LoggingOptions
+
+        func validate() throws {
+            if self.payload != nil, self.payloads != nil { throw ValidationError("use either --payload or --payloads, not both") }
+            if self.payloads != nil, self.fanout != nil { throw ValidationError("--fanout goes with --payload; --payloads has one subtask per line") }
+            if let fanout = self.fanout, !(1...CoordinatorStateMachine.maxSubtasksPerJob).contains(fanout) {
+                throw ValidationError("--fanout must be 1...\(CoordinatorStateMachine.maxSubtasksPerJob), got \(fanout)")
+            }
+        }
+
+        func run() async throws {
+            let logger = self.logging.bootstrap(label: "herd.submit", defaultLevel: .warning)
+            let source: PayloadSource
+            if let path = self.payloads {
+                let text: String
+                do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+                    throw usageFailure("cannot read \(path): \(error.localizedDescription)")
+                }
+                var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { Array($0.utf8) }
+                if lines.last?.isEmpty == true { lines.removeLast() }
+                guard !lines.isEmpty else { throw usageFailure("\(path) has no payload lines") }
+                source = .list(lines)
+            } else {
+                source = .template(Array((self.payload ?? "").utf8), count: UInt32(self.fanout ?? 1))
+            }
+            let endpoint = Endpoints.resolve(self.connect)
+            let client = HerdClient(endpoint: endpoint, logger: logger)
+            let spec = JobSpec(group: self.group, kind: self.kind, payloads: source, timeout: self.timeout?.duration)
+            let output = SubmitOutput(json: self.json, quiet: self.quiet, total: source.count)
+            do {
+                for try await update in client.submit(spec) {
+                    output.handle(update)
+                }
+            } catch let failure as Failure {
+                output.finishProgress()
+                throw usageFailure(failure.message)
+            }
+            throw output.summary.allSucceeded ? ExitCode.success : HerdExit.failures
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import HerdCore
+import HerdRuntime
+import Logging
+import ServiceLifecycle
+
+extension Herd {
+    struct Worker: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a worker: register with a group and run the subtasks dispatched to it.",
+            discussion: """
+                Built-in kinds: echo (returns its payload), sleep (payload = milliseconds), fail (payload = a category).
+                --exec KIND=COMMAND declares a kind whose subtasks run COMMAND through /bin/sh -c: payload on
+                stdin, result on stdout (see docs/EXEC.md for the environment and exit-status mapping).
+                """
+        )
+
+        @Option(name: .long, help: "The coordinator's endpoint (default: $HERD_ENDPOINT or \(Endpoints.defaultEndpoint)).")
+        var connect: String?
+
+        @Option(name: .long, help: "The worker group to join.")
+        var group: String
+
+        @Option(name: .long, help: "A node label (default: the host name).")
+        var node: String?
+
+        @Option(name: .long, help: "Subtasks run at once.")
+        var capacity: Int = 4
+
+        @Option(name: .long, help: "A worker id (default: <host>-<pid>-<random>).")
+        var id: String?
+
+        @Option(name: .customLong("exec"), help: "Declare an exec kind: KIND=COMMAND (repeatable).")
+        var execs: [String] = []
+
+        @Option(name: .long, help: "Time an exec child gets between SIGTERM and SIGKILL when cancelled.")
+        var killGrace: DurationArgument?
+
+        @OptionGroup var logging: LoggingOptions
+
+        func validate() throws {
+            guard (1...10_000).contains(self.capacity) else { throw ValidationError("--capacity must be 1...10000, got \(self.capacity)") }
+            guard self.group.range(of: "^[A-Za-z0-9._-]{1,64}$", options: .regularExpression) != nil else {
+                throw ValidationError("--group must be 1-64 characters of letters, digits, '.', '_' or '-', got '\(self.group)'")
+            }
+            for exec in self.execs {
+                do { _ = try ExecCommand(parsing: exec) } catch { throw ValidationError("--exec \(exec): \(error)") }
+            }
+        }
+
+        func run() async throws {
+            let logger = self.logging.bootstrap(label: "herd.worker", defaultLevel: .info)
+            var options = WorkerOptions(
+                endpoint: Endpoints.resolve(self.connect),
+                group: self.group,
+                capacity: UInt32(self.capacity),
+                execCommands: try self.execs.map { try ExecCommand(parsing: $0) }
+            )
+            if let id { options.workerID = id }
+            if let node { options.node = node }
+            if let killGrace { options.killGrace = killGrace.duration }
+            let workerID = options.workerID
+            let groupName = options.group
+            let worker = try WorkerService(options: options, logger: logger)
+            let group = ServiceGroup(
+                configuration: .init(services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            )
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                tasks.addTask {
+                    try await worker.waitUntilRegistered()
+                    printLine("herd worker \(workerID) registered in group \(groupName)")
+                }
+                do {
+                    try await tasks.waitForAll()
+                } catch let error as HerdRuntimeError {
+                    throw usageFailure(error.message)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,190 @@
+import Foundation
+import HerdCore
+import HerdRuntime
+
+/// How `herd submit` shows a job: result lines (or JSON objects), a progress bar on a terminal,
+/// and a summary that lists every failure grouped by category.
+final class SubmitOutput {
+    private let json: Bool
+    private let quiet: Bool
+    private let total: Int
+    private let started = ContinuousClock.now
+    private let progressOnTerminal = isatty(STDERR_FILENO) == 1
+    private var lastProgress = ContinuousClock.now
+    private var job: JobID?
+    private(set) var summary = JobSummaryReport()
+    private let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    init(json: Bool, quiet: Bool, total: Int) {
+        self.json = json
+        self.quiet = quiet
+        self.total = total
+    }
+
+    func handle(_ update: JobUpdate) {
+        switch update {
+        case .accepted(let accepted):
+            self.job = accepted.job
+            if !self.json, !self.quiet { self.err("job \(accepted.job) accepted: \(accepted.subtasks) subtasks") }
+        case .results(let results):
+            var out = ""
+            for result in results {
+                self.summary.add(result)
+                if self.quiet { continue }
+                out += self.json ? self.jsonLine(result) : self.textLine(result)
+                out += "\n"
+            }
+            self.finishProgress()
+            if !out.isEmpty { FileHandle.standardOutput.write(Data(out.utf8)) }
+            self.showProgress()
+        case .finished(let summary):
+            self.finishProgress()
+            let elapsed = self.started.duration(to: .now)
+            if self.json {
+                FileHandle.standardOutput.write(Data((self.jsonSummary(summary, elapsed: elapsed) + "\n").utf8))
+            } else {
+                FileHandle.standardOutput.write(Data(self.summary.text(job: summary.job, elapsed: elapsed).utf8))
+            }
+        }
+    }
+
+    // MARK: - Text
+
+    private func textLine(_ result: JobResult) -> String {
+        let index = result.subtask.index
+        let retries = result.attempts > 1 ? " (attempt \(result.attempts))" : ""
+        switch result.outcome {
+        case .success(let output):
+            let text = String(decoding: output, as: UTF8.self).trimmingCharacters(in: .newlines)
+            return "[\(index)] ok \(result.worker)\(retries): \(text)"
+        case .failure(let failure) where failure.category == .cancelled:
+            return "[\(index)] cancelled\(retries): \(failure.message)"
+        case .failure(let failure):
+            return "[\(index)] error \(failure.category)\(retries) \(result.worker): \(failure.message)"
+        }
+    }
+
+    private func showProgress() {
+        guard self.progressOnTerminal, !self.json else { return }
+        let now = ContinuousClock.now
+        guard self.lastProgress.duration(to: now) > .milliseconds(100) || self.summary.count == self.total else { return }
+        self.lastProgress = now
+        let width = 30
+        let done = self.total == 0 ? width : width * self.summary.count / self.total
+        let bar = String(repeating: "#", count: done) + String(repeating: ".", count: width - done)
+        self.err("\r[\(bar)] \(self.summary.count)/\(self.total) ok \(self.summary.succeeded) failed \(self.summary.failed) cancelled \(self.summary.cancelled)", newline: false)
+        self.progressShown = true
+    }
+
+    private var progressShown = false
+
+    /// Clears the progress line before other output.
+    func finishProgress() {
+        guard self.progressShown else { return }
+        self.progressShown = false
+        self.err("\r\u{1B}[2K", newline: false)
+    }
+
+    private func err(_ text: String, newline: Bool = true) {
+        FileHandle.standardError.write(Data((newline ? text + "\n" : text).utf8))
+    }
+
+    // MARK: - JSON
+
+    private struct JSONResult: Encodable {
+        struct JSONError: Encodable {
+            var category: String
+            var message: String
+            var retryAfterMs: Int64?
+            enum CodingKeys: String, CodingKey { case category, message, retryAfterMs = "retry_after_ms" }
+        }
+        var job: UInt64
+        var index: UInt32
+        var status: String
+        var output: String?
+        var error: JSONError?
+        var worker: String
+        var attempts: UInt32
+    }
+
+    private struct JSONSummary: Encodable {
+        struct Body: Encodable {
+            var job: UInt64
+            var total: Int
+            var succeeded: UInt32
+            var failed: UInt32
+            var cancelled: UInt32
+            var elapsedMs: Int64
+            var failuresByCategory: [String: Int]
+            enum CodingKeys: String, CodingKey {
+                case job, total, succeeded, failed, cancelled
+                case elapsedMs = "elapsed_ms"
+                case failuresByCategory = "failures_by_category"
+            }
+        }
+        var summary: Body
+    }
+
+    private func jsonLine(_ result: JobResult) -> String {
+        var line = JSONResult(job: result.subtask.job.rawValue, index: result.subtask.index, status: "ok", worker: result.worker, attempts: result.attempts)
+        switch result.outcome {
+        case .success(let output):
+            line.output = String(decoding: output, as: UTF8.self)
+        case .failure(let failure):
+            line.status = failure.category == .cancelled ? "cancelled" : "error"
+            line.error = .init(category: failure.category.name, message: failure.message, retryAfterMs: failure.retryAfter.map { $0.nanosecondsClamped / 1_000_000 })
+        }
+        return String(decoding: (try? self.encoder.encode(line)) ?? Data(), as: UTF8.self)
+    }
+
+    private func jsonSummary(_ summary: JobSummary, elapsed: Duration) -> String {
+        let body = JSONSummary.Body(
+            job: summary.job.rawValue, total: self.total, succeeded: summary.succeeded, failed: summary.failed,
+            cancelled: summary.cancelled, elapsedMs: elapsed.nanosecondsClamped / 1_000_000,
+            failuresByCategory: self.summary.failures.mapValues(\.count).reduce(into: [:]) { $0[$1.key.name] = $1.value }
+        )
+        return String(decoding: (try? self.encoder.encode(JSONSummary(summary: body))) ?? Data(), as: UTF8.self)
+    }
+}
+
+/// Counts and failures of a job, grouped by category (every failure kept, not just the first).
+struct JobSummaryReport {
+    var succeeded = 0
+    var failed = 0
+    var cancelled = 0
+    var failures: [ErrorCategory: [JobResult]] = [:]
+
+    var count: Int { self.succeeded + self.failed + self.cancelled }
+    var allSucceeded: Bool { self.failed == 0 && self.cancelled == 0 }
+
+    mutating func add(_ result: JobResult) {
+        switch result.outcome {
+        case .success: self.succeeded += 1
+        case .failure(let failure):
+            if failure.category == .cancelled { self.cancelled += 1 } else { self.failed += 1 }
+            self.failures[failure.category, default: []].append(result)
+        }
+    }
+
+    func text(job: JobID, elapsed: Duration) -> String {
+        let seconds = Double(elapsed.nanosecondsClamped) / 1e9
+        let rate = seconds > 0 ? Double(self.count) / seconds : 0
+        var text = String(format: "job %@: %d subtasks, %d ok, %d failed, %d cancelled in %.2f s (%.0f/s)\n", job.description, self.count, self.succeeded, self.failed, self.cancelled, seconds, rate)
+        guard !self.failures.isEmpty else { return text }
+        text += "failures by category:\n"
+        for category in self.failures.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
+            let results = self.failures[category]!.sorted { $0.subtask.index < $1.subtask.index }
+            text += "  \(category) (\(results.count)):\n"
+            for result in results {
+                guard case .failure(let failure) = result.outcome else { continue }
+                let worker = result.worker.isEmpty ? "" : " on \(result.worker)"
+                text += "    [\(result.subtask.index)]\(worker), attempts \(result.attempts): \(failure.message)\n"
+            }
+        }
+        return text
+    }
+}

@@ -1,0 +1,271 @@
+import Testing
+
+@testable import HerdCore
+
+/// Decodes `frames`, expecting a ``ProtocolError`` with `code` whose message contains `fragment`.
+func expectWireRejected(
+    _ frames: [[UInt8]],
+    maxBytes: Int = WireCodec.defaultMaxMessageBytes,
+    _ code: ProtocolError.Code,
+    _ fragment: String,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
+    do {
+        let message = try WireCodec.decode(frames, maxBytes: maxBytes)
+        Issue.record("decoded \(message); expected \(code) containing \"\(fragment)\"", sourceLocation: sourceLocation)
+    } catch {
+        #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
+        #expect(error.message.contains(fragment), "\(error)", sourceLocation: sourceLocation)
+    }
+}
+
+/// Header of `command` for protocol version 1.
+func wireHeader(_ command: WireCodec.Command) -> [UInt8] {
+    [0x48, 0x44, 0x01, command.rawValue]
+}
+
+/// The body frame of `message`.
+func wireBody(_ message: Message) -> [UInt8] {
+    WireCodec.encode(message)[1]
+}
+
+@Suite struct WireCodecMalformedTests {
+    // MARK: Frames and header
+
+    @Test func test_decode_noFrames_isMalformed() {
+        expectWireRejected([], .malformed, "no frames")
+    }
+
+    @Test(arguments: [[], [0x48], [0x48, 0x44], [0x48, 0x44, 0x01]] as [[UInt8]])
+    func test_decode_shortHeader_isMalformed(_ header: [UInt8]) {
+        expectWireRejected([header, []], .malformed, "header frame is \(header.count) bytes; expected 4")
+    }
+
+    @Test func test_decode_longHeader_isMalformed() {
+        expectWireRejected([[0x48, 0x44, 0x01, 0x20, 0x00]], .malformed, "header frame is 5 bytes; expected 4")
+    }
+
+    @Test func test_decode_badMagic_isMalformed() {
+        expectWireRejected([[0x48, 0x45, 0x01, 0x20]], .malformed, "bad magic 0x48 0x45")
+        expectWireRejected([[0x4D, 0x44, 0x50, 0x57], [1, 2]], .malformed, "bad magic")
+        expectWireRejected([[0x00, 0x00]], .malformed, "bad magic 0x00 0x00")
+    }
+
+    @Test(arguments: [0, 2, 7, 255] as [UInt8])
+    func test_decode_otherVersion_isUnsupportedVersion(_ version: UInt8) {
+        expectWireRejected(
+            [[0x48, 0x44, version, 0x20]],
+            .unsupportedVersion,
+            "peer speaks protocol version \(version); this side speaks 1"
+        )
+        // A later version may change the header's length or the body: still reported as a version problem.
+        expectWireRejected([[0x48, 0x44, version, 0x20, 0x00], [9, 9]], .unsupportedVersion, "version \(version)")
+        expectWireRejected([[0x48, 0x44, version]], .unsupportedVersion, "version \(version)")
+    }
+
+    @Test func test_decode_unknownCommand_isMalformed() {
+        expectWireRejected([[0x48, 0x44, 0x01, 0x55], [1]], .malformed, "unknown command 0x55")
+        expectWireRejected([[0x48, 0x44, 0x01, 0x00]], .malformed, "unknown command 0x00")
+    }
+
+    @Test(arguments: [0x04, 0x05, 0x12, 0x13, 0x14, 0x32, 0x33] as [UInt8])
+    func test_decode_reservedCommand_isMalformedAndSaysReserved(_ code: UInt8) {
+        expectWireRejected([[0x48, 0x44, 0x01, code], []], .malformed, "reserved for a later protocol revision")
+    }
+
+    @Test func test_decode_extraFrames_isMalformed() {
+        let frames = WireCodec.encode(WireCodecFixtures.accepted)
+        expectWireRejected(frames + [[]], .malformed, "accepted: 3 frames")
+        expectWireRejected([wireHeader(.heartbeat), [], []], .malformed, "heartbeat: 3 frames")
+    }
+
+    @Test(arguments: WireCodec.Command.allCases.filter(\.hasBody))
+    func test_decode_missingBody_isMalformed(_ command: WireCodec.Command) {
+        expectWireRejected([wireHeader(command)], .malformed, "\(command.label): missing body frame")
+    }
+
+    @Test func test_decode_oversizeMessage_isTooLarge() {
+        let frames = WireCodec.encode(WireCodecFixtures.results)
+        let size = frames[0].count + frames[1].count
+        expectWireRejected(
+            frames,
+            maxBytes: size - 1,
+            .tooLarge,
+            "message of \(size) bytes exceeds the limit of \(size - 1)"
+        )
+        #expect(throws: Never.self) { try WireCodec.decode(frames, maxBytes: size) }
+        // Checked before anything else, even the header.
+        expectWireRejected([[0xFF], [UInt8](repeating: 0, count: 100)], maxBytes: 64, .tooLarge, "exceeds the limit")
+    }
+
+    @Test func test_decode_oversizeDefault_isTooLarge() {
+        let big = [UInt8](repeating: 0, count: WireCodec.defaultMaxMessageBytes)
+        expectWireRejected([wireHeader(.results), big], .tooLarge, "exceeds the limit of 67108864 bytes")
+    }
+
+    // MARK: Truncation and trailing bytes
+
+    @Test(arguments: WireCodecFixtures.all.filter { WireCodec.Command($0).hasBody })
+    func test_decode_everyTruncatedBody_isMalformed(_ message: Message) {
+        let frames = WireCodec.encode(message)
+        let body = frames[1]
+        for length in 0..<body.count {
+            expectWireRejected([frames[0], Array(body[..<length])], .malformed, "truncated at byte")
+        }
+        // The full body decodes: the loop above really covered every proper prefix.
+        #expect(throws: Never.self) { try WireCodec.decode([frames[0], body]) }
+    }
+
+    @Test func test_decode_truncatedResults_saysWhereAndWhat() {
+        let body = wireBody(.results([SubtaskResult(attempt: WireCodecFixtures.attempt, outcome: .success([1, 2, 3, 4]))]))
+        #expect(body.count == 4 + 16 + 1 + 4 + 4 + 8)
+        expectWireRejected(
+            [wireHeader(.results), Array(body[..<2])],
+            .malformed,
+            "results: truncated at byte 0 reading u32 results"
+        )
+        expectWireRejected(
+            [wireHeader(.results), Array(body[..<28])],
+            .malformed,
+            "results: truncated at byte 0 reading u32 results: count 1 needs at least 1 × 29 bytes, only 24 left"
+        )
+        expectWireRejected(
+            [wireHeader(.results), Array(body[..<36])],
+            .malformed,
+            "results: truncated at byte 29 reading u64 usage of results[0]"
+        )
+    }
+
+    @Test(arguments: WireCodecFixtures.all)
+    func test_decode_trailingGarbage_isMalformed(_ message: Message) {
+        let frames = WireCodec.encode(message)
+        let body = frames.count == 2 ? frames[1] : []
+        expectWireRejected([frames[0], body + [0xAB]], .malformed, "1 trailing bytes at byte \(body.count)")
+        expectWireRejected([frames[0], body + [0, 0, 0, 0]], .malformed, "4 trailing bytes")
+    }
+
+    // MARK: Bad values
+
+    @Test func test_decode_badUTF8_isMalformed() {
+        var writer = ByteWriter(capacity: 64)
+        writer.u64(1)  // token
+        writer.blob([0x67, 0xC3, 0x28])  // group: invalid 2-byte sequence
+        writer.name("kind")
+        writer.u8(0)
+        writer.blob([])
+        writer.u32(1)
+        writer.flag(false)
+        expectWireRejected([wireHeader(.submit), writer.bytes], .malformed, "submit: bad UTF-8 in name group at byte 8")
+
+        var text = ByteWriter(capacity: 16)
+        text.u8(ProtocolError.Code.malformed.rawValue)
+        text.blob([0xED, 0xA0, 0x80])  // an encoded UTF-16 surrogate is not UTF-8
+        expectWireRejected([wireHeader(.error), text.bytes], .malformed, "error: bad UTF-8 in string message at byte 1")
+
+        var overlong = ByteWriter(capacity: 16)
+        overlong.u8(1)
+        overlong.blob([0xC0, 0xAF])  // overlong "/"
+        expectWireRejected([wireHeader(.error), overlong.bytes], .malformed, "bad UTF-8")
+    }
+
+    @Test func test_decode_unknownCategory_isMalformed() {
+        var writer = ByteWriter(capacity: 32)
+        writer.u64(1)  // token
+        writer.u8(200)  // category
+        writer.text("x")
+        writer.flag(false)
+        expectWireRejected([wireHeader(.rejected), writer.bytes], .malformed, "rejected: unknown error category 200 at byte 8")
+        var zero = writer.bytes
+        zero[8] = 0
+        expectWireRejected([wireHeader(.rejected), zero], .malformed, "unknown error category 0")
+    }
+
+    @Test func test_decode_badOutcomeTag_isMalformed() {
+        var body = wireBody(WireCodecFixtures.results)
+        #expect(body[20] == WireCodec.OutcomeTag.success)  // count u32 + attempt (16 bytes) → first outcome tag
+        body[20] = 2
+        expectWireRejected([wireHeader(.results), body], .malformed, "results: bad outcome tag 2 at byte 20; expected 0")
+        expectWireRejected([wireHeader(.results), body], .malformed, "of results[0]")
+    }
+
+    @Test func test_decode_badPayloadsTag_isMalformed() {
+        var body = wireBody(WireCodecFixtures.submitList)
+        let tagOffset = 8 + (4 + "grüppe".utf8.count) + (4 + "exec:wc".utf8.count)
+        #expect(body[tagOffset] == WireCodec.PayloadSourceTag.list)
+        body[tagOffset] = 9
+        expectWireRejected([wireHeader(.submit), body], .malformed, "submit: bad payloads tag 9 at byte \(tagOffset)")
+    }
+
+    @Test func test_decode_badPresenceFlag_isMalformed() {
+        var body = wireBody(WireCodecFixtures.submitTemplate)
+        #expect(body[body.count - 9] == 1)  // timeout flag, then u64
+        body[body.count - 9] = 2
+        expectWireRejected([wireHeader(.submit), body], .malformed, "bad presence flag 2 at byte \(body.count - 9) for timeout")
+    }
+
+    @Test func test_decode_unknownErrorCode_isMalformed() {
+        var body = wireBody(WireCodecFixtures.error)
+        body[0] = 6
+        expectWireRejected([wireHeader(.error), body], .malformed, "error: unknown error code 6 at byte 0")
+    }
+
+    // MARK: Limits
+
+    @Test(arguments: [
+        (WireCodec.Command.results, [] as [UInt8]),
+        (.dispatch, []),
+        (.jobResults, []),
+        (.register, [1, 0, 0, 0, 0x77, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),  // "w", "", "", capacity 0
+        (.statusReply, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),  // token, coordinatorID ""
+        (.submit, [0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0x67, 1, 0, 0, 0, 0x6B, 1]),  // token, "g", "k", list tag
+    ])
+    func test_decode_hugeCountWithTinyBody_isRejectedBeforeAllocating(_ command: WireCodec.Command, _ prefix: [UInt8]) {
+        let body = prefix + [0xFF, 0xFF, 0xFF, 0xFF, 0x01, 0x02]
+        expectWireRejected([wireHeader(command), body], .malformed, "truncated at byte \(prefix.count) reading u32 ")
+    }
+
+    @Test func test_decode_hugeBlobLength_isRejectedBeforeAllocating() {
+        var writer = ByteWriter(capacity: 32)
+        writer.u32(1)  // count
+        writer.u64(1)
+        writer.u32(0)
+        writer.u32(1)  // attempt
+        writer.u8(WireCodec.OutcomeTag.success)
+        writer.u32(0xFFFF_FFFF)  // output length
+        writer.u64(0)
+        expectWireRejected(
+            [wireHeader(.results), writer.bytes],
+            .malformed,
+            "results: truncated at byte 21 reading bytes output: length 4294967295, only 8 left of results[0]"
+        )
+    }
+
+    @Test func test_decode_nameOf256Bytes_isTooLarge() {
+        let name = String(repeating: "x", count: 256)
+        let message = Message.register(Registration(workerID: "w", group: name, node: "n", capacity: 1, kinds: []))
+        expectWireRejected(
+            WireCodec.encode(message),
+            .tooLarge,
+            "register: name group of 256 bytes at byte 5 exceeds the limit of 255"
+        )
+        let kinds = Message.register(
+            Registration(workerID: "w", group: "g", node: "n", capacity: 1, kinds: ["a", name])
+        )
+        expectWireRejected(
+            WireCodec.encode(kinds),
+            .tooLarge,
+            "name kind of 256 bytes at byte 28 exceeds the limit of 255 of kinds[1]"
+        )
+        let worker = Message.jobResults([
+            JobResult(subtask: SubtaskRef(job: JobID(1), index: 0), attempts: 1, worker: name, outcome: .success([]))
+        ])
+        expectWireRejected(WireCodec.encode(worker), .tooLarge, "jobResults: name worker of 256 bytes")
+    }
+
+    @Test func test_decode_textOver1MiB_isTooLarge() {
+        var writer = ByteWriter(capacity: WireCodec.maxTextBytes + 16)
+        writer.u8(ProtocolError.Code.malformed.rawValue)
+        writer.blob([UInt8](repeating: 0x61, count: WireCodec.maxTextBytes + 1))
+        expectWireRejected([wireHeader(.error), writer.bytes], .tooLarge, "string message of 1048577 bytes at byte 1 exceeds")
+    }
+}

@@ -1,0 +1,384 @@
+import Testing
+
+@testable import HerdCore
+
+// MARK: - Fixtures
+
+/// Valid messages with non-trivial values, shared by the codec's test suites.
+enum WireCodecFixtures {
+    static let attempt = AttemptRef(subtask: SubtaskRef(job: JobID(0x0102_0304_0506_0708), index: 42), attempt: 3)
+
+    static let register = Message.register(
+        Registration(
+            workerID: "w-münchen-01",
+            group: "gpu-🚀",
+            node: "host.example",
+            capacity: 16,
+            kinds: ["echo", "exec:resize", ""],
+            holding: [attempt, AttemptRef(subtask: SubtaskRef(job: JobID(1), index: 0), attempt: 1)]
+        )
+    )
+
+    static let registerEmpty = Message.register(
+        Registration(workerID: "w", group: "g", node: "", capacity: 0, kinds: [], holding: [])
+    )
+
+    static let results = Message.results([
+        SubtaskResult(attempt: attempt, outcome: .success([0, 1, 2, 0xFF]), usage: 1234),
+        SubtaskResult(
+            attempt: AttemptRef(subtask: SubtaskRef(job: JobID(7), index: 1), attempt: 1),
+            outcome: .failure(Failure(.rateLimited, "slow down — 速度", retryAfter: .milliseconds(1500))),
+            usage: 0
+        ),
+        SubtaskResult(
+            attempt: AttemptRef(subtask: SubtaskRef(job: JobID(7), index: 2), attempt: 2),
+            outcome: .failure(Failure(.timeout, "", retryAfter: nil)),
+            usage: .max
+        ),
+        SubtaskResult(attempt: attempt, outcome: .success([]), usage: 0),
+    ])
+
+    static let welcome = Message.welcome(
+        Welcome(coordinatorID: "coord-ä1b2", heartbeatInterval: .milliseconds(250), livenessWindow: .seconds(1))
+    )
+
+    static let dispatch = Message.dispatch([
+        Assignment(attempt: attempt, kind: "echo", payload: Array("hello {index}".utf8), deadline: .seconds(30)),
+        Assignment(
+            attempt: AttemptRef(subtask: SubtaskRef(job: JobID(9), index: .max), attempt: .max),
+            kind: "ünïcode",
+            payload: [],
+            deadline: nil
+        ),
+    ])
+
+    static let submitTemplate = Message.submit(
+        Submission(
+            token: .max,
+            group: "default",
+            kind: "echo",
+            payloads: .template(Array("{\"i\": {index}}".utf8), count: 1_000_000),
+            timeout: .milliseconds(2500)
+        )
+    )
+
+    static let submitList = Message.submit(
+        Submission(
+            token: 17,
+            group: "grüppe",
+            kind: "exec:wc",
+            payloads: .list([[1, 2, 3], [], Array("ℌ𝔢𝔩𝔩𝔬".utf8)]),
+            timeout: nil
+        )
+    )
+
+    static let submitEmptyList = Message.submit(
+        Submission(token: 0, group: "g", kind: "k", payloads: .list([]), timeout: nil)
+    )
+
+    static let accepted = Message.accepted(Accepted(token: 5, job: JobID(99), subtasks: 1_000_000))
+
+    static let rejected = Message.rejected(
+        Rejection(token: 6, failure: Failure(.notFound, "no group named “gpu”", retryAfter: nil))
+    )
+
+    static let jobResults = Message.jobResults([
+        JobResult(
+            subtask: SubtaskRef(job: JobID(99), index: 0),
+            attempts: 1,
+            worker: "w-1",
+            outcome: .success(Array("out".utf8))
+        ),
+        JobResult(
+            subtask: SubtaskRef(job: JobID(99), index: 1),
+            attempts: 4,
+            worker: "",
+            outcome: .failure(Failure(.budgetExhausted, "gave up after 4 attempts", retryAfter: .zero))
+        ),
+    ])
+
+    static let jobFinished = Message.jobFinished(JobSummary(job: JobID(99), succeeded: 10, failed: 2, cancelled: 1))
+
+    static let statusReply = Message.statusReply(
+        StatusReport(
+            token: 77,
+            coordinatorID: "coord-1",
+            workers: [
+                WorkerStatus(
+                    id: "w-1",
+                    group: "default",
+                    node: "n1",
+                    state: "live",
+                    inFlight: 3,
+                    capacity: 8,
+                    lastHeard: .milliseconds(120)
+                ),
+                WorkerStatus(
+                    id: "w-2",
+                    group: "gpu",
+                    node: "n2",
+                    state: "dead",
+                    inFlight: 0,
+                    capacity: 1,
+                    lastHeard: .seconds(86_400)
+                ),
+            ],
+            groups: [GroupStatus(name: "default", queued: 100, workers: 1, inFlight: 3)],
+            jobs: [JobStatus(job: JobID(99), group: "default", kind: "echo", total: 13, finished: 13, running: 0)]
+        )
+    )
+
+    static let statusReplyEmpty = Message.statusReply(
+        StatusReport(token: 0, coordinatorID: "", workers: [], groups: [], jobs: [])
+    )
+
+    static let error = Message.error(ProtocolError(.unsupportedVersion, "peer speaks protocol version 7"))
+
+    /// One or more valid messages of every ``Message`` case.
+    static let all: [Message] = [
+        register, registerEmpty, results, .results([]), .deregister, welcome, dispatch, .dispatch([]), .heartbeat,
+        submitTemplate, submitList, submitEmptyList, .statusRequest(token: 0xDEAD_BEEF), accepted, rejected,
+        jobResults, .jobResults([]), jobFinished, statusReply, statusReplyEmpty, error,
+    ]
+
+    /// `count` results with varied outcomes, for batch tests.
+    static func bigResults(_ count: Int) -> Message {
+        .results(
+            (0..<count).map { index in
+                let attempt = AttemptRef(subtask: SubtaskRef(job: JobID(1), index: UInt32(index)), attempt: 1)
+                let category = ErrorCategory.allCases[index % ErrorCategory.allCases.count]
+                let outcome: Outcome =
+                    index % 3 == 0
+                    ? .failure(Failure(category, "failure #\(index)", retryAfter: index % 2 == 0 ? nil : .seconds(1)))
+                    : .success(Array("result \(index) ✓".utf8))
+                return SubtaskResult(attempt: attempt, outcome: outcome, usage: UInt64(index))
+            }
+        )
+    }
+}
+
+/// Encodes then decodes `message`, returning the decoded message.
+func wireRoundTrip(_ message: Message) throws -> Message {
+    try WireCodec.decode(WireCodec.encode(message))
+}
+
+/// Parses `"48 44 01 20"` into bytes.
+func wireBytes(hex: String) -> [UInt8] {
+    hex.split(separator: " ").map { UInt8($0, radix: 16)! }
+}
+
+// MARK: - Round trips
+
+@Suite struct WireCodecTests {
+    @Test(arguments: WireCodecFixtures.all)
+    func test_roundTrip_everyCase_decodesToTheSameMessage(_ message: Message) throws {
+        let frames = WireCodec.encode(message)
+        #expect(try WireCodec.decode(frames) == message)
+        #expect(frames[0] == [0x48, 0x44, herdProtocolVersion, WireCodec.Command(message).rawValue])
+        #expect(frames.reduce(0) { $0 + $1.count } == WireCodec.encodedSize(of: message))
+    }
+
+    @Test func test_roundTrip_everyCommand_isCovered() {
+        let covered = Set(WireCodecFixtures.all.map(WireCodec.Command.init))
+        #expect(covered == Set(WireCodec.Command.allCases))
+    }
+
+    @Test(arguments: ErrorCategory.allCases)
+    func test_roundTrip_everyErrorCategory_survives(_ category: ErrorCategory) throws {
+        let failure = Failure(category, "category \(category)", retryAfter: .milliseconds(UInt64(category.rawValue)))
+        let rejected = Message.rejected(Rejection(token: 1, failure: failure))
+        #expect(try wireRoundTrip(rejected) == rejected)
+        let results = Message.results([
+            SubtaskResult(attempt: WireCodecFixtures.attempt, outcome: .failure(failure), usage: 1)
+        ])
+        #expect(try wireRoundTrip(results) == results)
+    }
+
+    @Test(arguments: [ProtocolError.Code.malformed, .unsupportedVersion, .tooLarge, .unknownPeer, .unexpected])
+    func test_roundTrip_everyProtocolErrorCode_survives(_ code: ProtocolError.Code) throws {
+        let message = Message.error(ProtocolError(code, "code \(code) ✗"))
+        #expect(try wireRoundTrip(message) == message)
+    }
+
+    @Test func test_roundTrip_batchOf1000Results_survives() throws {
+        let message = WireCodecFixtures.bigResults(1000)
+        #expect(try wireRoundTrip(message) == message)
+    }
+
+    @Test func test_roundTrip_batchOf1000AssignmentsAndJobResults_survives() throws {
+        let dispatch = Message.dispatch(
+            (0..<1000).map { index in
+                Assignment(
+                    attempt: AttemptRef(subtask: SubtaskRef(job: JobID(2), index: UInt32(index)), attempt: 1),
+                    kind: "echo",
+                    payload: Array("payload \(index)".utf8),
+                    deadline: index % 2 == 0 ? nil : .milliseconds(index)
+                )
+            }
+        )
+        #expect(try wireRoundTrip(dispatch) == dispatch)
+        let jobResults = Message.jobResults(
+            (0..<1000).map { index in
+                JobResult(
+                    subtask: SubtaskRef(job: JobID(2), index: UInt32(index)),
+                    attempts: 1,
+                    worker: "w-\(index % 7)",
+                    outcome: .success([UInt8(truncatingIfNeeded: index)])
+                )
+            }
+        )
+        #expect(try wireRoundTrip(jobResults) == jobResults)
+    }
+
+    @Test func test_encode_commandsWithoutFields_haveNoBodyFrame() {
+        #expect(WireCodec.encode(.heartbeat) == [[0x48, 0x44, 0x01, 0x20]])
+        #expect(WireCodec.encode(.deregister) == [[0x48, 0x44, 0x01, 0x03]])
+    }
+
+    @Test func test_decode_commandsWithoutFields_acceptAnEmptyBodyFrame() throws {
+        #expect(try WireCodec.decode([[0x48, 0x44, 0x01, 0x20], []]) == .heartbeat)
+        #expect(try WireCodec.decode([[0x48, 0x44, 0x01, 0x03], []]) == .deregister)
+    }
+
+    /// The worked example of docs/PROTOCOL.md, byte for byte.
+    @Test func test_encode_smallDispatch_matchesTheDocumentedBytes() throws {
+        let message = Message.dispatch([
+            Assignment(
+                attempt: AttemptRef(subtask: SubtaskRef(job: JobID(7), index: 3), attempt: 1),
+                kind: "echo",
+                payload: Array("hi".utf8),
+                deadline: .seconds(30)
+            )
+        ])
+        let body = wireBytes(
+            hex: "01 00 00 00 07 00 00 00 00 00 00 00 03 00 00 00 01 00 00 00 04 00 00 00 65 63 68 6f "
+                + "02 00 00 00 68 69 01 30 75 00 00 00 00 00 00"
+        )
+        #expect(WireCodec.encode(message) == [[0x48, 0x44, 0x01, 0x11], body])
+        #expect(try WireCodec.decode([[0x48, 0x44, 0x01, 0x11], body]) == message)
+    }
+
+    /// The worked examples of docs/PROTOCOL.md §11.3 and §11.4, byte for byte.
+    @Test func test_encode_documentedResultsAndRegister_matchTheDocumentedBytes() throws {
+        let attempt = AttemptRef(subtask: SubtaskRef(job: JobID(7), index: 3), attempt: 1)
+        let results = Message.results([SubtaskResult(attempt: attempt, outcome: .success(Array("HI".utf8)), usage: 2)])
+        let resultsBody = wireBytes(
+            hex: "01 00 00 00 07 00 00 00 00 00 00 00 03 00 00 00 01 00 00 00 00 02 00 00 00 48 49 "
+                + "02 00 00 00 00 00 00 00"
+        )
+        #expect(resultsBody.count == 35)
+        #expect(WireCodec.encode(results) == [[0x48, 0x44, 0x01, 0x02], resultsBody])
+
+        let failed = Message.results([
+            SubtaskResult(
+                attempt: attempt,
+                outcome: .failure(Failure(.rateLimited, "slow", retryAfter: .milliseconds(1500))),
+                usage: 2
+            )
+        ])
+        let outcome = wireBytes(hex: "01 02 04 00 00 00 73 6c 6f 77 01 dc 05 00 00 00 00 00 00")
+        #expect(WireCodec.encode(failed)[1] == Array(resultsBody[..<20]) + outcome + Array(resultsBody[27...]))
+
+        let register = Message.register(
+            Registration(workerID: "w-1", group: "g", node: "n", capacity: 4, kinds: ["echo"], holding: [])
+        )
+        let registerBody = wireBytes(
+            hex: "03 00 00 00 77 2d 31 01 00 00 00 67 01 00 00 00 6e 04 00 00 00 01 00 00 00 "
+                + "04 00 00 00 65 63 68 6f 00 00 00 00"
+        )
+        #expect(registerBody.count == 37)
+        #expect(WireCodec.encode(register) == [[0x48, 0x44, 0x01, 0x01], registerBody])
+    }
+
+    @Test func test_encode_commandCodes_areTheDocumentedOnes() {
+        let codes = Dictionary(uniqueKeysWithValues: WireCodec.Command.allCases.map { ($0.description, $0.rawValue) })
+        #expect(
+            codes == [
+                "REGISTER": 0x01, "RESULTS": 0x02, "DEREGISTER": 0x03, "WELCOME": 0x10, "DISPATCH": 0x11,
+                "HEARTBEAT": 0x20, "SUBMIT": 0x30, "STATUS": 0x31, "ACCEPTED": 0x40, "REJECTED": 0x41,
+                "JOB-RESULTS": 0x42, "JOB-FINISHED": 0x43, "STATUS-REPLY": 0x44, "ERROR": 0x7F,
+            ]
+        )
+        for code in [0x04, 0x05, 0x12, 0x13, 0x14, 0x32, 0x33] as [UInt8] {
+            #expect(WireCodec.Command.isReserved(code))
+            #expect(WireCodec.Command(rawValue: code) == nil)
+        }
+        for command in WireCodec.Command.allCases {
+            #expect(!WireCodec.Command.isReserved(command.rawValue))
+        }
+    }
+
+    /// The count check rejects counts the remaining bytes cannot hold; an overestimated minimum
+    /// would reject valid messages, so each must equal the smallest real encoding.
+    @Test func test_minimumSizes_equalTheSmallestEncodings() {
+        let attempt = WireCodecFixtures.attempt
+        func bodySize(_ message: Message, less header: Int) -> Int { wireBody(message).count - header }
+        typealias Size = WireCodec.MinimumSize
+        let result = SubtaskResult(attempt: attempt, outcome: .success([]))
+        #expect(bodySize(.results([result]), less: 4) == Size.subtaskResult)
+        #expect(
+            bodySize(.dispatch([Assignment(attempt: attempt, kind: "", payload: [], deadline: nil)]), less: 4)
+                == Size.assignment
+        )
+        let jobResult = JobResult(subtask: attempt.subtask, attempts: 0, worker: "", outcome: .success([]))
+        #expect(bodySize(.jobResults([jobResult]), less: 4) == Size.jobResult)
+        let worker = WorkerStatus(id: "", group: "", node: "", state: "", inFlight: 0, capacity: 0, lastHeard: .zero)
+        let group = GroupStatus(name: "", queued: 0, workers: 0, inFlight: 0)
+        let job = JobStatus(job: JobID(0), group: "", kind: "", total: 0, finished: 0, running: 0)
+        let empty = wireBody(.statusReply(StatusReport(token: 0, coordinatorID: "", workers: [], groups: [], jobs: [])))
+        let report = StatusReport(token: 0, coordinatorID: "", workers: [worker], groups: [group], jobs: [job])
+        #expect(
+            wireBody(.statusReply(report)).count - empty.count == Size.workerStatus + Size.groupStatus + Size.jobStatus
+        )
+        #expect(WireCodec.attemptRefSize == Size.attemptRef)
+    }
+
+    // MARK: Durations
+
+    @Test func test_encode_duration_isWholeMillisecondsClampedAtZero() throws {
+        func decodedDeadline(_ deadline: Duration) throws -> Duration? {
+            let message = Message.dispatch([
+                Assignment(attempt: WireCodecFixtures.attempt, kind: "k", payload: [], deadline: deadline)
+            ])
+            guard case .dispatch(let assignments) = try wireRoundTrip(message) else { return nil }
+            return assignments.first?.deadline
+        }
+        #expect(try decodedDeadline(.microseconds(1999)) == .milliseconds(1))
+        #expect(try decodedDeadline(.nanoseconds(999_999)) == .zero)
+        #expect(try decodedDeadline(.milliseconds(-5)) == .zero)
+        #expect(try decodedDeadline(.seconds(-1.5)) == .zero)
+        #expect(try decodedDeadline(.seconds(Int64.max)) == .milliseconds(UInt64.max))
+        #expect(try decodedDeadline(.milliseconds(UInt64.max)) == .milliseconds(UInt64.max))
+        #expect(try decodedDeadline(.milliseconds(123_456_789_012)) == .milliseconds(123_456_789_012))
+    }
+
+    // MARK: Limits on the sending side
+
+    @Test func test_encode_textOver1MiB_isCutAtAScalarBoundary() throws {
+        // 3-byte scalars: 1 MiB is not a multiple of 3, so a byte cut would split one.
+        let long = String(repeating: "€", count: (WireCodec.maxTextBytes / 3) + 10)
+        let message = Message.error(ProtocolError(.malformed, long))
+        guard case .error(let decoded) = try wireRoundTrip(message) else {
+            Issue.record("not an error")
+            return
+        }
+        #expect(decoded.message.utf8.count <= WireCodec.maxTextBytes)
+        #expect(decoded.message.utf8.count > WireCodec.maxTextBytes - 3)
+        #expect(long.hasPrefix(decoded.message))
+        #expect(WireCodec.encodedSize(of: message) >= WireCodec.encode(message).reduce(0) { $0 + $1.count })
+    }
+
+    @Test func test_encode_textOfExactly1MiB_isKept() throws {
+        let text = String(repeating: "a", count: WireCodec.maxTextBytes)
+        let message = Message.welcome(Welcome(coordinatorID: text, heartbeatInterval: .zero, livenessWindow: .zero))
+        #expect(try wireRoundTrip(message) == message)
+    }
+
+    @Test func test_roundTrip_nameOf255Bytes_isAccepted() throws {
+        let name = String(repeating: "n", count: 255)
+        let message = Message.register(
+            Registration(workerID: name, group: name, node: name, capacity: 1, kinds: [name])
+        )
+        #expect(try wireRoundTrip(message) == message)
+    }
+}

@@ -1,0 +1,141 @@
+import Testing
+
+@testable import HerdCore
+
+@Suite struct WorkerStateMachineTests {
+    let t0 = Instant(nanoseconds: 5_000_000_000)
+    let welcome = Message.welcome(Welcome(coordinatorID: "c1", heartbeatInterval: .milliseconds(100), livenessWindow: .milliseconds(400)))
+
+    func machine(capacity: UInt32 = 2) -> WorkerStateMachine {
+        WorkerStateMachine(configuration: WorkerConfiguration(workerID: "w1", group: "g", node: "n", capacity: capacity, kinds: ["echo", "sleep"]))
+    }
+
+    func assignment(_ index: UInt32, attempt: UInt32 = 1, kind: String = "echo", deadline: Duration? = nil) -> Assignment {
+        Assignment(attempt: AttemptRef(subtask: SubtaskRef(job: JobID(1), index: index), attempt: attempt), kind: kind, payload: [1], deadline: deadline)
+    }
+
+    @Test func test_started_sendsRegister_andArmsTick() {
+        var machine = self.machine()
+        let actions = machine.handle([.started], now: self.t0)
+        #expect(actions.contains(.send(.register(Registration(workerID: "w1", group: "g", node: "n", capacity: 2, kinds: ["echo", "sleep"])))))
+        #expect(actions.contains(.schedule(.tick, at: self.t0 + .milliseconds(250))))
+    }
+
+    @Test func test_dispatch_startsHandlers_andResultsAreBatched() {
+        var machine = self.machine()
+        _ = machine.handle([.started, .message(self.welcome)], now: self.t0)
+        let started = machine.handle([.message(.dispatch([self.assignment(0), self.assignment(1)]))], now: self.t0)
+        #expect(started.filter { if case .startHandler = $0 { true } else { false } }.count == 2)
+        let done = machine.handle(
+            [.handlerFinished(self.assignment(0).attempt, .success([9]), usage: 3), .handlerFinished(self.assignment(1).attempt, .success([8]), usage: 0)],
+            now: self.t0
+        )
+        #expect(done == [.send(.results([SubtaskResult(attempt: self.assignment(0).attempt, outcome: .success([9]), usage: 3), SubtaskResult(attempt: self.assignment(1).attempt, outcome: .success([8]))]))])
+    }
+
+    @Test func test_duplicateDispatch_isIgnored() {
+        var machine = self.machine()
+        _ = machine.handle([.started, .message(self.welcome), .message(.dispatch([self.assignment(0)]))], now: self.t0)
+        let again = machine.handle([.message(.dispatch([self.assignment(0)]))], now: self.t0)
+        #expect(again.isEmpty)
+        #expect(machine.runningCount == 1)
+    }
+
+    @Test func test_deadline_cancelsHandler_andReportsTimeout() {
+        var machine = self.machine()
+        _ = machine.handle([.started, .message(self.welcome)], now: self.t0)
+        let start = machine.handle([.message(.dispatch([self.assignment(0, deadline: .milliseconds(50))]))], now: self.t0)
+        #expect(start.contains(.schedule(.deadline(self.assignment(0).attempt), at: self.t0 + .milliseconds(50))))
+        let fired = machine.handle([.timer(.deadline(self.assignment(0).attempt))], now: self.t0 + .milliseconds(50))
+        #expect(fired == [.cancelHandler(self.assignment(0).attempt)])
+        // The handler returns (as cancelled): the result says timeout, and only then is the credit returned.
+        let done = machine.handle([.handlerFinished(self.assignment(0).attempt, .failure(Failure(.cancelled, "x")), usage: 0)], now: self.t0 + .milliseconds(51))
+        guard case .send(.results(let results)) = done.first, case .failure(let failure) = results[0].outcome else {
+            Issue.record("expected a timeout result")
+            return
+        }
+        #expect(failure.category == .timeout)
+    }
+
+    @Test func test_coordinatorSilent_reconnects_andRegistersHoldingRunningWork() {
+        var machine = self.machine()
+        _ = machine.handle([.started, .message(self.welcome), .message(.dispatch([self.assignment(0)]))], now: self.t0)
+        // Within the window: a heartbeat.
+        let quiet = machine.handle([.timer(.tick)], now: self.t0 + .milliseconds(400))
+        #expect(quiet.contains(.send(.heartbeat)))
+        let lost = machine.handle([.timer(.tick)], now: self.t0 + .milliseconds(401))
+        #expect(lost.contains(.reconnect))
+        #expect(lost.contains(.send(.register(Registration(workerID: "w1", group: "g", node: "n", capacity: 2, kinds: ["echo", "sleep"], holding: [self.assignment(0).attempt])))))
+        #expect(!machine.isRegistered)
+        // A result finished while disconnected is held, then sent after WELCOME.
+        let held = machine.handle([.handlerFinished(self.assignment(0).attempt, .success([]), usage: 0)], now: self.t0 + .milliseconds(402))
+        #expect(held.isEmpty)
+        let back = machine.handle([.message(self.welcome)], now: self.t0 + .milliseconds(403))
+        #expect(back.contains(.send(.results([SubtaskResult(attempt: self.assignment(0).attempt, outcome: .success([]))]))))
+    }
+
+    @Test func test_unknownPeerError_reRegisters() {
+        var machine = self.machine()
+        _ = machine.handle([.started, .message(self.welcome)], now: self.t0)
+        let actions = machine.handle([.message(.error(ProtocolError(.unknownPeer, "who?")))], now: self.t0)
+        #expect(actions.contains { if case .send(.register) = $0 { true } else { false } })
+    }
+
+    @Test func test_stop_deregisters_cancelsAll_exitsWhenHandlersReturn() {
+        var machine = self.machine()
+        _ = machine.handle([.started, .message(self.welcome), .message(.dispatch([self.assignment(0)]))], now: self.t0)
+        let stop = machine.handle([.stopRequested], now: self.t0)
+        #expect(stop.contains(.send(.deregister)))
+        #expect(stop.contains(.cancelHandler(self.assignment(0).attempt)))
+        #expect(!stop.contains(.exit))
+        let done = machine.handle([.handlerFinished(self.assignment(0).attempt, .failure(Failure(.cancelled, "")), usage: 0)], now: self.t0)
+        #expect(done == [.exit])
+    }
+
+    @Test func test_unknownKind_failsValidation_withoutStarting() {
+        var machine = self.machine()
+        _ = machine.handle([.started, .message(self.welcome)], now: self.t0)
+        let actions = machine.handle([.message(.dispatch([self.assignment(0, kind: "paint")]))], now: self.t0)
+        guard case .send(.results(let results)) = actions.first, case .failure(let failure) = results[0].outcome else {
+            Issue.record("expected a failure result")
+            return
+        }
+        #expect(failure.category == .validation)
+    }
+}
+
+@Suite struct ClientStateMachineTests {
+    let t0 = Instant(nanoseconds: 1)
+
+    func submission() -> Submission {
+        Submission(token: 42, group: "g", kind: "echo", payloads: .template([], count: 2))
+    }
+
+    @Test func test_noAnswer_failsAfterConnectTimeout_withEndpointInMessage() {
+        var machine = ClientStateMachine(configuration: .init(endpoint: "tcp://127.0.0.1:9", connectTimeout: .seconds(5)))
+        _ = machine.handle(.submit(self.submission()), now: self.t0)
+        let early = machine.handle(.timer(.tick), now: self.t0 + .seconds(5) - .nanoseconds(1))
+        #expect(!early.contains { if case .failed = $0 { true } else { false } })
+        let late = machine.handle(.timer(.tick), now: self.t0 + .seconds(5))
+        #expect(late == [.failed(Failure(.network, "no coordinator at tcp://127.0.0.1:9 after 5 s"))])
+    }
+
+    @Test func test_results_deliveredOnce_thenFinished() {
+        var machine = ClientStateMachine(configuration: .init(endpoint: "e"))
+        _ = machine.handle(.submit(self.submission()), now: self.t0)
+        _ = machine.handle(.message(.accepted(Accepted(token: 42, job: JobID(3), subtasks: 2))), now: self.t0)
+        let result = JobResult(subtask: SubtaskRef(job: JobID(3), index: 0), attempts: 1, worker: "w", outcome: .success([]))
+        #expect(machine.handle(.message(.jobResults([result])), now: self.t0) == [.deliver([result])])
+        #expect(machine.handle(.message(.jobResults([result])), now: self.t0).isEmpty)
+        let summary = JobSummary(job: JobID(3), succeeded: 2, failed: 0, cancelled: 0)
+        #expect(machine.handle(.message(.jobFinished(summary)), now: self.t0) == [.finished(summary)])
+        #expect(machine.isDone)
+    }
+
+    @Test func test_rejected_fails() {
+        var machine = ClientStateMachine(configuration: .init(endpoint: "e"))
+        _ = machine.handle(.submit(self.submission()), now: self.t0)
+        let failure = Failure(.notFound, "no group")
+        #expect(machine.handle(.message(.rejected(Rejection(token: 42, failure: failure))), now: self.t0) == [.failed(failure)])
+    }
+}
