@@ -1,6 +1,7 @@
 import HerdCore
-@testable import HerdRuntime
 import Testing
+
+@testable import HerdRuntime
 
 /// The pure parts of exec: `--exec` parsing, the exit-status table, the environment, and how a
 /// session's report becomes an outcome.
@@ -66,9 +67,11 @@ import Testing
 
     @Test func test_context_environment_withAndWithoutDeadline() {
         var context = ExecContext(job: 1, subtask: 2, attempt: 3, kind: "k", worker: "w", group: "g")
-        #expect(context.environment.map { "\($0.name)=\($0.value)" } == [
-            "HERD_JOB=1", "HERD_SUBTASK=2", "HERD_ATTEMPT=3", "HERD_KIND=k", "HERD_WORKER=w", "HERD_GROUP=g",
-        ])
+        #expect(
+            context.environment.map { "\($0.name)=\($0.value)" } == [
+                "HERD_JOB=1", "HERD_SUBTASK=2", "HERD_ATTEMPT=3", "HERD_KIND=k", "HERD_WORKER=w", "HERD_GROUP=g",
+            ]
+        )
         context.deadline = .milliseconds(1500)
         #expect(context.environment.last.map { "\($0.name)=\($0.value)" } == "HERD_DEADLINE_MS=1500")
         context.deadline = .milliseconds(-20)
@@ -107,7 +110,11 @@ import Testing
         report.usage = 4
         #expect(
             self.outcome(report)
-                == ExecOutcome(outcome: .failure(Failure(.rateLimited, "slow down", retryAfter: .seconds(2))), usage: 4, pid: 5)
+                == ExecOutcome(
+                    outcome: .failure(Failure(.rateLimited, "slow down", retryAfter: .seconds(2))),
+                    usage: 4,
+                    pid: 5
+                )
         )
     }
 

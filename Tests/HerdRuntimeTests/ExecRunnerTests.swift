@@ -1,11 +1,10 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 import HerdCore
-@testable import HerdRuntime
 import Logging
 import Synchronization
 import Testing
+
+@testable import HerdRuntime
 
 /// Real child processes through ``ExecRunner``: results, environment, exit statuses, directives.
 ///
@@ -215,7 +214,10 @@ enum ExecHarness {
     ) -> ExecSession.Request {
         ExecSession.Request(
             command: script,
-            environment: ExecSystem.environment(overriding: Self.context.environment, removing: ExecContext.variableNames),
+            environment: ExecSystem.environment(
+                overriding: Self.context.environment,
+                removing: ExecContext.variableNames
+            ),
             payload: payload,
             killGrace: killGrace,
             maxOutputBytes: 16 << 20,
@@ -263,7 +265,11 @@ enum ExecHarness {
         for member in ExecSystem.members(ofProcessGroup: pgid) {
             await Self.waitUntilReaped(member)
         }
-        #expect(kill(-pgid, 0) == -1 && errno == ESRCH, "group \(pgid) still has members", sourceLocation: sourceLocation)
+        #expect(
+            kill(-pgid, 0) == -1 && errno == ESRCH,
+            "group \(pgid) still has members",
+            sourceLocation: sourceLocation
+        )
     }
 
     /// The pid in a log line `PREFIX=PID`.
@@ -317,7 +323,9 @@ final class ExecLogCapture: Sendable {
     }
 
     /// Waits for `count` records matching `predicate`; returns the first `count` of them.
-    func matching(_ count: Int = 1, where predicate: @escaping @Sendable (ExecLogRecord) -> Bool) async -> [ExecLogRecord] {
+    func matching(_ count: Int = 1, where predicate: @escaping @Sendable (ExecLogRecord) -> Bool) async
+        -> [ExecLogRecord]
+    {
         let records = await self.wait { $0.filter(predicate).count >= count }
         return Array(records.filter(predicate).prefix(count))
     }

@@ -1,5 +1,6 @@
-@testable import HerdRuntime
 import Testing
+
+@testable import HerdRuntime
 
 /// The stderr line splitter and the `herd:` directives.
 @Suite struct ExecStderrTests {
@@ -43,7 +44,10 @@ import Testing
         #expect(self.feed("herd: retry-after=0\n").0.retryAfter == .zero)
     }
 
-    @Test(arguments: ["herd: retry-after=-1", "herd: retry-after=soon", "herd: retry-after=nan", "herd: usage=-4", "herd: usage=1.5", "herd: usage="])
+    @Test(arguments: [
+        "herd: retry-after=-1", "herd: retry-after=soon", "herd: retry-after=nan", "herd: usage=-4", "herd: usage=1.5",
+        "herd: usage=",
+    ])
     func test_malformedDirectives_areReportedAndIgnored(line: String) {
         let (parser, lines) = self.feed(line + "\n")
         #expect(lines == [.malformedDirective(line)])

@@ -1,11 +1,10 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 import HerdCore
-@testable import HerdRuntime
 import Logging
 import Synchronization
 import Testing
+
+@testable import HerdRuntime
 
 /// Ending children early: cancellation, SIGTERM then SIGKILL, grandchildren, the output limit,
 /// and children that do not read their stdin. Real processes; waits are on log lines the child

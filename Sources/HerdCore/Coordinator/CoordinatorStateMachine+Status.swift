@@ -9,7 +9,7 @@ extension CoordinatorStateMachine {
                 let state: String
                 switch worker.state {
                 case .live: state = "live"
-                case .dead(_, let reason): state = "dead (\(reason))"
+                case .dead(_, let reason): state = reason == Self.deregistered ? "left" : "dead (\(reason))"
                 }
                 return WorkerStatus(
                     id: worker.registration.workerID,

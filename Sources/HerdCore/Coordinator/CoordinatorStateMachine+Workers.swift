@@ -3,6 +3,8 @@
 extension CoordinatorStateMachine {
     /// Limits on what a registration may claim.
     static let maxCapacity: UInt32 = 100_000
+    /// The reason recorded for a worker that sent DEREGISTER.
+    static let deregistered = "deregistered"
 
     mutating func register(_ registration: Registration, from peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) {
         if let problem = Self.validate(registration) {
@@ -68,7 +70,9 @@ extension CoordinatorStateMachine {
         worker.running.removeAll()
         self.workers[peer] = worker
         self.removeFromGroup(peer, group: worker.registration.group)
-        actions.append(.log(LogLine(.warning, "worker dead: \(reason)", worker.metadata.merging(["requeued": "\(lost.count)"]) { a, _ in a })))
+        let left = reason == Self.deregistered
+        let line = LogLine(left ? .info : .warning, left ? "worker left" : "worker dead: \(reason)", worker.metadata.merging(["requeued": "\(lost.count)"]) { a, _ in a })
+        actions.append(.log(line))
         for subtask in lost {
             self.attemptLost(subtask, worker: worker, reason: reason, now: now, into: &actions)
         }

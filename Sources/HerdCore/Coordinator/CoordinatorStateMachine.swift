@@ -98,7 +98,7 @@ public struct CoordinatorStateMachine: Sendable {
             for result in results { self.resultReceived(result, from: peer, now: now, into: &actions) }
         case .deregister:
             guard self.workers[peer]?.isLive == true else { return }
-            self.declareDead(peer, reason: "deregistered", now: now, into: &actions)
+            self.declareDead(peer, reason: Self.deregistered, now: now, into: &actions)
         case .heartbeat:
             if self.workers[peer] != nil {
                 _ = self.touchLiveWorker(peer, now: now, into: &actions)

@@ -27,7 +27,8 @@ public struct ExecContext: Sendable, Hashable {
     /// The time left until the attempt's deadline, or `nil` when it has none.
     ///
     /// Only shown to the child (`HERD_DEADLINE_MS`, whole milliseconds, never negative): the runner
-    /// does not enforce it. The caller enforces a deadline by cancelling ``ExecRunner/run(_:payload:context:killGrace:maxOutputBytes:logger:onStart:)``.
+    /// does not enforce it. The caller enforces a deadline by cancelling the task that runs
+    /// ``ExecRunner``.
     public var deadline: Duration?
 
     /// Creates a context.

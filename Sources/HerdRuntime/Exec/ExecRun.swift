@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import Synchronization
 
 /// The meeting point of one ``ExecRunner/run(_:payload:context:killGrace:maxOutputBytes:logger:onStart:)``

@@ -88,7 +88,10 @@ public enum ExecRunner {
     }
 
     /// ``run(_:payload:context:killGrace:maxOutputBytes:logger:onStart:)`` from a prepared request.
-    static func run(_ request: ExecSession.Request, onStart: @Sendable (Int32) -> Void = { _ in }) async -> ExecOutcome {
+    static func run(
+        _ request: ExecSession.Request,
+        onStart: @Sendable (Int32) -> Void = { _ in }
+    ) async -> ExecOutcome {
         guard !Task.isCancelled else {
             return ExecOutcome(outcome: .failure(Failure(.cancelled, "cancelled before the command started")))
         }
@@ -161,7 +164,13 @@ public enum ExecRunner {
         maxOutputBytes: Int,
         killGrace: Duration
     ) -> ExecOutcome {
-        guard var failure = Self.failure(of: report, cancelled: cancelled, maxOutputBytes: maxOutputBytes, killGrace: killGrace)
+        guard
+            var failure = Self.failure(
+                of: report,
+                cancelled: cancelled,
+                maxOutputBytes: maxOutputBytes,
+                killGrace: killGrace
+            )
         else {
             return ExecOutcome(outcome: .success(report.stdout), usage: report.usage, pid: report.pid)
         }

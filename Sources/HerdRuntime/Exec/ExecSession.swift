@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import Logging
 
 /// What an ``ExecSession`` saw, for ``ExecRunner`` to turn into an ``ExecOutcome``.
@@ -158,7 +154,10 @@ final class ExecSession {
             guard let pipe = ExecSystem.makePipe() else {
                 let code = errno
                 self.closeAll()
-                self.report.end = .spawnFailed(code: code, message: "cannot create pipes: \(ExecSystem.describe(errno: code))")
+                self.report.end = .spawnFailed(
+                    code: code,
+                    message: "cannot create pipes: \(ExecSystem.describe(errno: code))"
+                )
                 return false
             }
             if index == 0 {
@@ -203,6 +202,7 @@ final class ExecSession {
         let pid = self.pid
         let notify = pipe.write
         let started = ExecSystem.startThread(name: "herd-exec-wait") {
+            ExecSystem.blockSIGPIPE()  // in case the session closed the read end on an error path
             ExecSystem.waitForExitWithoutReaping(pid)
             var byte: UInt8 = 1
             _ = write(notify, &byte, 1)

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// The POSIX calls behind ``ExecRunner``: pipes, `posix_spawn`, pidfds, threads, `/proc`.
 ///
