@@ -77,7 +77,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HerdIntegrationTests",
-            dependencies: ["herd", "HerdCore"],
+            dependencies: ["herd", "HerdCore", "HerdRuntime", "HerdZMQ"],
             swiftSettings: strict
         ),
     ]

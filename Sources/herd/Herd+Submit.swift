@@ -35,6 +35,9 @@ extension Herd {
         @Option(name: .long, help: "Each subtask's time limit, e.g. 30s.")
         var timeout: DurationArgument?
 
+        @Option(name: .long, help: "How long to wait for the coordinator to accept the job.")
+        var connectTimeout: DurationArgument?
+
         @Flag(name: .long, help: "One JSON object per result, then one with the summary.")
         var json = false
 
@@ -67,7 +70,7 @@ extension Herd {
                 source = .template(Array((self.payload ?? "").utf8), count: UInt32(self.fanout ?? 1))
             }
             let endpoint = Endpoints.resolve(self.connect)
-            let client = HerdClient(endpoint: endpoint, logger: logger)
+            let client = HerdClient(endpoint: endpoint, logger: logger, connectTimeout: self.connectTimeout?.duration ?? .seconds(5))
             let spec = JobSpec(group: self.group, kind: self.kind, payloads: source, timeout: self.timeout?.duration)
             let output = SubmitOutput(json: self.json, quiet: self.quiet, total: source.count)
             do {

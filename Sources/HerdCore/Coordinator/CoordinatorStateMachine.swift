@@ -74,16 +74,17 @@ public struct CoordinatorStateMachine: Sendable {
         return actions
     }
 
-    /// Sends what the events of a batch produced: committed results and finished jobs to their
-    /// clients, then queued subtasks to workers with free credit.
+    /// Sends what the events of a batch produced: queued subtasks to workers with free credit, then
+    /// committed results and finished jobs to their clients.
     public mutating func flush(now: Instant, into actions: inout [CoordinatorAction]) {
-        if !self.dirtyJobs.isEmpty {
-            for id in self.dirtyJobs.sorted() { self.flushJob(id, now: now, into: &actions) }
-            self.dirtyJobs.removeAll(keepingCapacity: true)
-        }
+        // Dispatch first: it may commit results too (a deadline that passed in the queue).
         if !self.dirtyGroups.isEmpty {
             for name in self.dirtyGroups.sorted() { self.dispatch(group: name, now: now, into: &actions) }
             self.dirtyGroups.removeAll(keepingCapacity: true)
+        }
+        if !self.dirtyJobs.isEmpty {
+            for id in self.dirtyJobs.sorted() { self.flushJob(id, now: now, into: &actions) }
+            self.dirtyJobs.removeAll(keepingCapacity: true)
         }
     }
 
