@@ -15,6 +15,12 @@ public enum Message: Hashable, Sendable {
     case results([SubtaskResult])
     /// A worker leaves cleanly; the coordinator re-queues whatever it still held.
     case deregister
+    /// The worker confirms these attempts have stopped: handler returned, child processes gone.
+    /// The answer to ``cancel(_:)``; also sent for attempts the worker cancelled itself.
+    case cancelled([AttemptRef])
+    /// Output of a running attempt, ahead of its result (e.g. tokens as an LLM streams them).
+    /// Sent by workers; the coordinator forwards it, unchanged, to the job's client.
+    case partial(PartialOutput)
 
     // MARK: - Coordinator → worker
 
@@ -22,6 +28,8 @@ public enum Message: Hashable, Sendable {
     case welcome(Welcome)
     /// Subtasks to run, in a batch. Never more than the worker's free credit.
     case dispatch([Assignment])
+    /// Stop these attempts (idempotent). The worker answers with ``cancelled(_:)``.
+    case cancel([AttemptRef])
 
     // MARK: - Any peer, either direction
 
@@ -34,6 +42,8 @@ public enum Message: Hashable, Sendable {
     case submit(Submission)
     /// Ask for a ``StatusReport``.
     case statusRequest(token: UInt64)
+    /// Cancel a job and its whole subtree. Any client may cancel any job by its id (`herd cancel`).
+    case cancelJob(CancelJob)
 
     // MARK: - Coordinator → client
 
@@ -47,6 +57,8 @@ public enum Message: Hashable, Sendable {
     case jobFinished(JobSummary)
     /// The answer to ``statusRequest(token:)``.
     case statusReply(StatusReport)
+    /// The answer to ``cancelJob(_:)``, sent once every attempt of the job has confirmed it stopped.
+    case cancelReply(CancelReply)
 
     // MARK: - Either direction
 
@@ -173,13 +185,59 @@ public struct Submission: Hashable, Sendable {
     public var payloads: PayloadSource
     /// Each subtask's time limit, measured from when the coordinator accepts the job.
     public var timeout: Duration?
+    /// When the job is done (``FanoutPolicy``).
+    public var policy: FanoutPolicy
+    /// Units (e.g. tokens) the whole job may consume; `nil` for no limit.
+    public var budget: UInt64?
+    /// The attempt that submitted this job from inside its handler (nested fan-out), if any.
+    /// The job is cancelled when that attempt ends, and its deadline is capped by the parent's.
+    public var parent: AttemptRef?
 
-    public init(token: UInt64, group: String, kind: String, payloads: PayloadSource, timeout: Duration? = nil) {
+    public init(
+        token: UInt64, group: String, kind: String, payloads: PayloadSource, timeout: Duration? = nil,
+        policy: FanoutPolicy = .all, budget: UInt64? = nil, parent: AttemptRef? = nil
+    ) {
         self.token = token
         self.group = group
         self.kind = kind
         self.payloads = payloads
         self.timeout = timeout
+        self.policy = policy
+        self.budget = budget
+        self.parent = parent
+    }
+}
+
+/// When a fan-out job is done.
+public enum FanoutPolicy: Hashable, Sendable, CustomStringConvertible {
+    /// Every subtask runs to its end; every failure is reported.
+    case all
+    /// The first failure cancels the remaining subtasks.
+    case failFast
+    /// The first success wins and cancels the rest (hedging).
+    case first
+    /// `k` successes end the job; the rest are cancelled.
+    case quorum(UInt32)
+
+    public var description: String {
+        switch self {
+        case .all: "all"
+        case .failFast: "fail-fast"
+        case .first: "first"
+        case .quorum(let k): "quorum:\(k)"
+        }
+    }
+
+    /// Parses `all`, `fail-fast`, `first` or `quorum:K`.
+    public init?(parsing text: String) {
+        switch text {
+        case "all": self = .all
+        case "fail-fast": self = .failFast
+        case "first": self = .first
+        default:
+            guard text.hasPrefix("quorum:"), let k = UInt32(text.dropFirst("quorum:".count)), k > 0 else { return nil }
+            self = .quorum(k)
+        }
     }
 }
 
@@ -230,12 +288,68 @@ public struct JobSummary: Hashable, Sendable {
     public var succeeded: UInt32
     public var failed: UInt32
     public var cancelled: UInt32
+    /// Units consumed by the job's committed attempts and partial outputs.
+    public var usage: UInt64
+    /// Why the job ended before running every subtask (cancelled on request, client gone, budget
+    /// exhausted, fan-out policy satisfied or failed fast); `nil` if every subtask ran to its end.
+    public var reason: Failure?
 
-    public init(job: JobID, succeeded: UInt32, failed: UInt32, cancelled: UInt32) {
+    public init(job: JobID, succeeded: UInt32, failed: UInt32, cancelled: UInt32, usage: UInt64 = 0, reason: Failure? = nil) {
         self.job = job
         self.succeeded = succeeded
         self.failed = failed
         self.cancelled = cancelled
+        self.usage = usage
+        self.reason = reason
+    }
+}
+
+/// A request to cancel a job.
+public struct CancelJob: Hashable, Sendable {
+    /// Chosen by the client to match the ``CancelReply``.
+    public var token: UInt64
+    public var job: JobID
+    /// Why (shown to the job's client and in logs).
+    public var reason: String
+
+    public init(token: UInt64, job: JobID, reason: String) {
+        self.token = token
+        self.job = job
+        self.reason = reason
+    }
+}
+
+/// The coordinator's answer to a ``CancelJob``.
+public struct CancelReply: Hashable, Sendable {
+    public var token: UInt64
+    public var job: JobID
+    /// False if no such job was running (finished already, or never existed).
+    public var found: Bool
+    /// Subtasks that were cancelled (queued ones dropped plus running ones stopped).
+    public var cancelled: UInt32
+
+    public init(token: UInt64, job: JobID, found: Bool, cancelled: UInt32) {
+        self.token = token
+        self.job = job
+        self.found = found
+        self.cancelled = cancelled
+    }
+}
+
+/// Partial output of a running attempt.
+public struct PartialOutput: Hashable, Sendable {
+    public var attempt: AttemptRef
+    /// The worker producing it (filled in by the coordinator when it forwards to the client).
+    public var worker: String
+    public var data: [UInt8]
+    /// Units consumed since the previous partial output of this attempt (counted against the budget).
+    public var usage: UInt64
+
+    public init(attempt: AttemptRef, worker: String = "", data: [UInt8], usage: UInt64 = 0) {
+        self.attempt = attempt
+        self.worker = worker
+        self.data = data
+        self.usage = usage
     }
 }
 
@@ -262,16 +376,21 @@ public struct WorkerStatus: Hashable, Sendable {
     public var id: String
     public var group: String
     public var node: String
-    /// `live`, `dead` (kept briefly for operators), later `draining`.
+    /// `live`, `dead (reason)` or `left` (kept briefly for operators), later `draining`.
     public var state: String
+    /// Attempts outstanding at the worker (including those being cancelled).
     public var inFlight: UInt32
     public var capacity: UInt32
     /// Time since the worker was last heard from.
     public var lastHeard: Duration
+    /// Attempts told to stop that have not yet confirmed.
+    public var cancelling: UInt32
+    /// Of those, attempts that have outlived the kill grace (a handler ignoring cancellation).
+    public var overdue: UInt32
 
     public init(
         id: String, group: String, node: String, state: String, inFlight: UInt32, capacity: UInt32,
-        lastHeard: Duration
+        lastHeard: Duration, cancelling: UInt32 = 0, overdue: UInt32 = 0
     ) {
         self.id = id
         self.group = group
@@ -280,6 +399,8 @@ public struct WorkerStatus: Hashable, Sendable {
         self.inFlight = inFlight
         self.capacity = capacity
         self.lastHeard = lastHeard
+        self.cancelling = cancelling
+        self.overdue = overdue
     }
 }
 
@@ -304,14 +425,23 @@ public struct JobStatus: Hashable, Sendable {
     public var total: UInt32
     public var finished: UInt32
     public var running: UInt32
+    /// Attempts told to stop that have not yet confirmed.
+    public var cancelling: UInt32
+    /// The attempt that submitted this job (nested fan-out), if any.
+    public var parent: AttemptRef?
 
-    public init(job: JobID, group: String, kind: String, total: UInt32, finished: UInt32, running: UInt32) {
+    public init(
+        job: JobID, group: String, kind: String, total: UInt32, finished: UInt32, running: UInt32, cancelling: UInt32 = 0,
+        parent: AttemptRef? = nil
+    ) {
         self.job = job
         self.group = group
         self.kind = kind
         self.total = total
         self.finished = finished
         self.running = running
+        self.cancelling = cancelling
+        self.parent = parent
     }
 }
 
