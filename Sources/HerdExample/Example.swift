@@ -21,7 +21,7 @@ struct Example {
             let words = context.payloadText.split(separator: " ")
             for word in words {
                 try await Task.sleep(for: .milliseconds(5))  // "thinking"
-                context.emit(String(word) + " ")
+                await context.emit(String(word) + " ")
             }
             context.reportUsage(UInt64(words.count))
             return Array("\(words.count) words (attempt \(context.attempt))".utf8)
@@ -62,6 +62,8 @@ struct Example {
                         case .failure(let failure): print("  [\(result.subtask.index)] failed: \(failure)")
                         }
                     }
+                case .partial(let partial):
+                    print("  [\(partial.attempt.subtask.index)] … \(String(decoding: partial.data, as: UTF8.self))")
                 case .finished(let summary):
                     print("done: \(summary.succeeded) ok, \(summary.failed) failed, \(summary.cancelled) cancelled")
                 }

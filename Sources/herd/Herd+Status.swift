@@ -33,14 +33,18 @@ enum StatusFormatter {
 
     static func text(_ report: StatusReport) -> String {
         var lines = ["coordinator \(report.coordinatorID)", "", "WORKERS"]
-        let rows = [["ID", "GROUP", "NODE", "STATE", "IN-FLIGHT", "HEARD"]] + report.workers.map { worker in
-            [worker.id, worker.group, worker.node, worker.state, "\(worker.inFlight)/\(worker.capacity)", "\(ms(worker.lastHeard)) ms ago"]
+        let rows = [["ID", "GROUP", "NODE", "STATE", "IN-FLIGHT", "CANCELLING", "HEARD"]] + report.workers.map { worker in
+            let cancelling = worker.overdue > 0 ? "\(worker.cancelling) (\(worker.overdue) OVERDUE)" : "\(worker.cancelling)"
+            return [worker.id, worker.group, worker.node, worker.state, "\(worker.inFlight)/\(worker.capacity)", cancelling, "\(ms(worker.lastHeard)) ms ago"]
         }
         lines += table(rows)
         lines += ["", "GROUPS"]
         lines += table([["GROUP", "WORKERS", "QUEUED", "IN-FLIGHT"]] + report.groups.map { ["\($0.name)", "\($0.workers)", "\($0.queued)", "\($0.inFlight)"] })
         lines += ["", "JOBS"]
-        lines += table([["JOB", "GROUP", "KIND", "DONE", "RUNNING"]] + report.jobs.map { ["\($0.job)", $0.group, $0.kind, "\($0.finished)/\($0.total)", "\($0.running)"] })
+        lines += table(
+            [["JOB", "GROUP", "KIND", "DONE", "RUNNING", "CANCELLING", "PARENT"]]
+                + report.jobs.map { ["\($0.job)", $0.group, $0.kind, "\($0.finished)/\($0.total)", "\($0.running)", "\($0.cancelling)", $0.parent.map { "\($0)" } ?? "-"] }
+        )
         return lines.joined(separator: "\n")
     }
 
@@ -61,11 +65,17 @@ enum StatusFormatter {
                 [
                     "id": worker.id, "group": worker.group, "node": worker.node, "state": worker.state,
                     "in_flight": worker.inFlight, "capacity": worker.capacity, "last_heartbeat_ms": ms(worker.lastHeard),
+                    "cancelling": worker.cancelling, "overdue": worker.overdue,
                 ] as [String: Any]
             },
             "groups": report.groups.map { ["name": $0.name, "workers": $0.workers, "queued": $0.queued, "in_flight": $0.inFlight] as [String: Any] },
             "jobs": report.jobs.map {
-                ["job": $0.job.rawValue, "group": $0.group, "kind": $0.kind, "total": $0.total, "finished": $0.finished, "running": $0.running] as [String: Any]
+                var job: [String: Any] = [
+                    "job": $0.job.rawValue, "group": $0.group, "kind": $0.kind, "total": $0.total, "finished": $0.finished,
+                    "running": $0.running, "cancelling": $0.cancelling,
+                ]
+                if let parent = $0.parent { job["parent"] = "\(parent)" }
+                return job
             },
         ]
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)

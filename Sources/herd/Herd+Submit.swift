@@ -3,6 +3,7 @@ import Foundation
 import HerdCore
 import HerdRuntime
 import Logging
+import UnixSignals
 
 extension Herd {
     struct Submit: AsyncParsableCommand {
@@ -10,7 +11,8 @@ extension Herd {
             abstract: "Submit one fan-out job and print its results as they arrive.",
             discussion: """
                 Exit status: 0 if every subtask succeeded, 1 if any failed or was cancelled, 2 for usage or
-                connection errors.
+                connection errors, 130 after Ctrl-C (the job is cancelled on every worker first).
+                Policies: all (default), fail-fast, first (hedging: the first success cancels the rest), quorum:K.
                 """
         )
 
@@ -35,6 +37,12 @@ extension Herd {
         @Option(name: .long, help: "Each subtask's time limit, e.g. 30s.")
         var timeout: DurationArgument?
 
+        @Option(name: .long, help: "When the job is done: all, fail-fast, first or quorum:K.")
+        var policy: String = "all"
+
+        @Option(name: .long, help: "Units (e.g. tokens) the whole job may consume; then the rest is cancelled.")
+        var budget: UInt64?
+
         @Option(name: .long, help: "How long to wait for the coordinator to accept the job.")
         var connectTimeout: DurationArgument?
 
@@ -49,6 +57,9 @@ extension Herd {
         func validate() throws {
             if self.payload != nil, self.payloads != nil { throw ValidationError("use either --payload or --payloads, not both") }
             if self.payloads != nil, self.fanout != nil { throw ValidationError("--fanout goes with --payload; --payloads has one subtask per line") }
+            if FanoutPolicy(parsing: self.policy) == nil {
+                throw ValidationError("--policy must be all, fail-fast, first or quorum:K (K ≥ 1), got '\(self.policy)'")
+            }
             if let fanout = self.fanout, !(1...CoordinatorStateMachine.maxSubtasksPerJob).contains(fanout) {
                 throw ValidationError("--fanout must be 1...\(CoordinatorStateMachine.maxSubtasksPerJob), got \(fanout)")
             }
@@ -71,16 +82,32 @@ extension Herd {
             }
             let endpoint = Endpoints.resolve(self.connect)
             let client = HerdClient(endpoint: endpoint, logger: logger, connectTimeout: self.connectTimeout?.duration ?? .seconds(5))
-            let spec = JobSpec(group: self.group, kind: self.kind, payloads: source, timeout: self.timeout?.duration)
+            let spec = JobSpec(
+                group: self.group, kind: self.kind, payloads: source, timeout: self.timeout?.duration,
+                policy: FanoutPolicy(parsing: self.policy)!, budget: self.budget
+            )
             let output = SubmitOutput(json: self.json, quiet: self.quiet, total: source.count)
-            do {
-                for try await update in client.submit(spec) {
-                    output.handle(update)
+            let run = client.submit(spec)
+            // Ctrl-C (or SIGTERM) cancels the job on every worker; we wait for the confirmation
+            // (JOB-FINISHED), then exit 130.
+            let interrupted = try await withThrowingTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) {
+                        run.cancel(reason: "interrupted by the client (Ctrl-C)")
+                        return true
+                    }
+                    return false
                 }
-            } catch let failure as Failure {
-                output.finishProgress()
-                throw usageFailure(failure.message)
+                do {
+                    for try await update in run { output.handle(update) }
+                } catch let failure as Failure {
+                    output.finishProgress()
+                    throw usageFailure(failure.message)
+                }
+                group.cancelAll()
+                return try await group.next() ?? false
             }
+            if interrupted { throw HerdExit.interrupted }
             throw output.summary.allSucceeded ? ExitCode.success : HerdExit.failures
         }
     }

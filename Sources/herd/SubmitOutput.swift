@@ -41,13 +41,30 @@ final class SubmitOutput {
             self.finishProgress()
             if !out.isEmpty { FileHandle.standardOutput.write(Data(out.utf8)) }
             self.showProgress()
+        case .partial(let partial):
+            guard !self.quiet else { return }
+            self.finishProgress()
+            let line: String
+            if self.json {
+                let body = JSONPartial.Body(
+                    job: partial.attempt.subtask.job.rawValue, index: partial.attempt.subtask.index, attempt: partial.attempt.attempt,
+                    worker: partial.worker, output: String(decoding: partial.data, as: UTF8.self), usage: partial.usage
+                )
+                line = String(decoding: (try? self.encoder.encode(JSONPartial(partial: body))) ?? Data(), as: UTF8.self)
+            } else {
+                line = "[\(partial.attempt.subtask.index)] … \(String(decoding: partial.data, as: UTF8.self).trimmingCharacters(in: .newlines))"
+            }
+            FileHandle.standardOutput.write(Data((line + "\n").utf8))
         case .finished(let summary):
             self.finishProgress()
             let elapsed = self.started.duration(to: .now)
             if self.json {
                 FileHandle.standardOutput.write(Data((self.jsonSummary(summary, elapsed: elapsed) + "\n").utf8))
             } else {
-                FileHandle.standardOutput.write(Data(self.summary.text(job: summary.job, elapsed: elapsed).utf8))
+                var text = self.summary.text(job: summary.job, elapsed: elapsed)
+                if let reason = summary.reason { text += "ended early: \(reason)\n" }
+                if summary.usage > 0 { text += "usage: \(summary.usage) units\n" }
+                FileHandle.standardOutput.write(Data(text.utf8))
             }
         }
     }
@@ -111,6 +128,18 @@ final class SubmitOutput {
         var attempts: UInt32
     }
 
+    private struct JSONPartial: Encodable {
+        struct Body: Encodable {
+            var job: UInt64
+            var index: UInt32
+            var attempt: UInt32
+            var worker: String
+            var output: String
+            var usage: UInt64
+        }
+        var partial: Body
+    }
+
     private struct JSONSummary: Encodable {
         struct Body: Encodable {
             var job: UInt64
@@ -120,8 +149,10 @@ final class SubmitOutput {
             var cancelled: UInt32
             var elapsedMs: Int64
             var failuresByCategory: [String: Int]
+            var usage: UInt64
+            var reason: JSONResult.JSONError?
             enum CodingKeys: String, CodingKey {
-                case job, total, succeeded, failed, cancelled
+                case job, total, succeeded, failed, cancelled, usage, reason
                 case elapsedMs = "elapsed_ms"
                 case failuresByCategory = "failures_by_category"
             }
@@ -145,7 +176,9 @@ final class SubmitOutput {
         let body = JSONSummary.Body(
             job: summary.job.rawValue, total: self.total, succeeded: summary.succeeded, failed: summary.failed,
             cancelled: summary.cancelled, elapsedMs: elapsed.nanosecondsClamped / 1_000_000,
-            failuresByCategory: self.summary.failures.mapValues(\.count).reduce(into: [:]) { $0[$1.key.name] = $1.value }
+            failuresByCategory: self.summary.failures.mapValues(\.count).reduce(into: [:]) { $0[$1.key.name] = $1.value },
+            usage: summary.usage,
+            reason: summary.reason.map { .init(category: $0.category.name, message: $0.message, retryAfterMs: nil) }
         )
         return String(decoding: (try? self.encoder.encode(JSONSummary(summary: body))) ?? Data(), as: UTF8.self)
     }

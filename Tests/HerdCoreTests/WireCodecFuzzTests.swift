@@ -10,7 +10,12 @@ import Testing
 
     @Test func test_decode_randomMutationsOfValidEncodings_neverTrap() {
         var rng = SplitMix64(seed: Self.seed)
-        let corpus = (WireCodecFixtures.all + [WireCodecFixtures.bigResults(20)]).map(WireCodec.encode)
+        // Every command is seeded (WireCodecFixtures.all covers them all, CANCEL, PARTIAL, CANCEL-JOB
+        // and the extended SUBMIT, JOB-FINISHED and STATUS-REPLY included), plus two larger batches.
+        let bigCancel = Message.cancel(
+            (0..<20).map { AttemptRef(subtask: SubtaskRef(job: JobID(1), index: UInt32($0)), attempt: 1) }
+        )
+        let corpus = (WireCodecFixtures.all + [WireCodecFixtures.bigResults(20), bigCancel]).map(WireCodec.encode)
         var decoded = 0
         var rejected: [ProtocolError.Code: Int] = [:]
         for iteration in 0..<Self.iterations {
@@ -44,6 +49,51 @@ import Testing
             let body = (0..<Int.random(in: 0..<64, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
             _ = try? WireCodec.decode([[0x48, 0x44, 0x01, command.rawValue], body])
         }
+    }
+
+    /// Random policy tags, quorum values and presence flags after a valid SUBMIT prefix: the decoder
+    /// never traps, and whatever it accepts has a quorum of at least 1 and round-trips.
+    @Test func test_decode_randomSubmitTails_neverTrapAndNeverYieldAZeroQuorum() {
+        var rng = SplitMix64(seed: Self.seed ^ 0x5355_424D)  // "SUBM"
+        let base = Submission(token: 1, group: "g", kind: "k", payloads: .list([[1]]), timeout: nil)
+        let prefix = Array(wireBody(.submit(base)).dropLast(3))  // up to and including the timeout
+        var accepted = 0
+        var zeroQuorums = 0
+        for _ in 0..<5_000 {
+            // A mostly well-formed tail (tag 0…5, quorum 0, 1 or random, flags 0…2), sometimes cut or extended.
+            let tag = UInt8.random(in: 0...5, using: &rng)
+            var tail: [UInt8] = [tag]
+            if tag == 3 {
+                let k: UInt32 = [0, 1, .random(in: 0...UInt32.max, using: &rng)].randomElement(using: &rng)!
+                withUnsafeBytes(of: k.littleEndian) { tail.append(contentsOf: $0) }
+            }
+            for width in [8, 16] {  // budget u64?, parent attempt?
+                let flag = UInt8.random(in: 0...2, using: &rng)
+                tail.append(flag)
+                if flag == 1 { tail += (0..<width).map { _ in UInt8.random(in: 0...255, using: &rng) } }
+            }
+            switch Int.random(in: 0..<6, using: &rng) {
+            case 0: tail.removeLast(Int.random(in: 1...tail.count, using: &rng))
+            case 1: tail.append(UInt8.random(in: 0...255, using: &rng))
+            default: break
+            }
+            let message: Message
+            do {
+                message = try WireCodec.decode([wireHeader(.submit), prefix + tail])
+            } catch {
+                if error.message.contains("quorum of 0") { zeroQuorums += 1 }
+                continue
+            }
+            accepted += 1
+            guard case .submit(let submission) = message else {
+                Issue.record("decoded \(message) from a SUBMIT")
+                continue
+            }
+            if case .quorum(let k) = submission.policy { #expect(k > 0) }
+            #expect((try? WireCodec.decode(WireCodec.encode(message))) == message)
+        }
+        #expect(accepted > 500, "only \(accepted) random tails decoded")
+        #expect(zeroQuorums > 50, "only \(zeroQuorums) zero quorums refused")
     }
 
     /// Applies one random mutation to `frames`.

@@ -68,7 +68,7 @@ func wireBody(_ message: Message) -> [UInt8] {
         expectWireRejected([[0x48, 0x44, 0x01, 0x00]], .malformed, "unknown command 0x00")
     }
 
-    @Test(arguments: [0x04, 0x05, 0x12, 0x13, 0x14, 0x32, 0x33] as [UInt8])
+    @Test(arguments: [0x13, 0x14, 0x33] as [UInt8])
     func test_decode_reservedCommand_isMalformedAndSaysReserved(_ code: UInt8) {
         expectWireRejected([[0x48, 0x44, 0x01, code], []], .malformed, "reserved for a later protocol revision")
     }
@@ -198,9 +198,239 @@ func wireBody(_ message: Message) -> [UInt8] {
 
     @Test func test_decode_badPresenceFlag_isMalformed() {
         var body = wireBody(WireCodecFixtures.submitTemplate)
-        #expect(body[body.count - 9] == 1)  // timeout flag, then u64
-        body[body.count - 9] = 2
-        expectWireRejected([wireHeader(.submit), body], .malformed, "bad presence flag 2 at byte \(body.count - 9) for timeout")
+        // timeout flag + u64, then policy `all` (1), budget flag (1), parent flag (1).
+        let timeoutFlag = body.count - 12
+        #expect(body[timeoutFlag] == 1)
+        body[timeoutFlag] = 2
+        expectWireRejected(
+            [wireHeader(.submit), body],
+            .malformed,
+            "bad presence flag 2 at byte \(timeoutFlag) for timeout"
+        )
+    }
+
+    @Test func test_decode_badPresenceFlagOfNewOptionals_isMalformed() {
+        // SUBMIT: … policy, budget flag, parent flag (both absent) at the very end.
+        let submit = wireBody(WireCodecFixtures.submitTemplate)
+        var budget = submit
+        budget[submit.count - 2] = 7
+        expectWireRejected(
+            [wireHeader(.submit), budget],
+            .malformed,
+            "submit: bad presence flag 7 at byte \(submit.count - 2) for budget"
+        )
+        var parent = submit
+        parent[submit.count - 1] = 0xFF
+        expectWireRejected(
+            [wireHeader(.submit), parent],
+            .malformed,
+            "submit: bad presence flag 255 at byte \(submit.count - 1) for parent"
+        )
+
+        // JOB-FINISHED: job u64, 3 × u32, usage u64, then the reason flag at byte 28.
+        var finished = wireBody(WireCodecFixtures.jobFinished)
+        #expect(finished.count == 29)
+        finished[28] = 2
+        expectWireRejected(
+            [wireHeader(.jobFinished), finished],
+            .malformed,
+            "jobFinished: bad presence flag 2 at byte 28 for reason"
+        )
+
+        // STATUS-REPLY: a job-status's parent flag is its last byte.
+        let report = StatusReport(
+            token: 0,
+            coordinatorID: "",
+            workers: [],
+            groups: [],
+            jobs: [JobStatus(job: JobID(1), group: "", kind: "", total: 0, finished: 0, running: 0)]
+        )
+        var status = wireBody(.statusReply(report))
+        status[status.count - 1] = 3
+        expectWireRejected(
+            [wireHeader(.statusReply), status],
+            .malformed,
+            "statusReply: bad presence flag 3 at byte \(status.count - 1) for parent of jobs[0]"
+        )
+    }
+
+    // MARK: Fan-out policy and booleans
+
+    /// The offset of the policy tag in the body of `submission` (just after the timeout).
+    static func policyOffset(_ submission: Submission) -> Int {
+        let body = wireBody(.submit(submission))
+        let parent = submission.parent == nil ? 1 : 17
+        let budget = submission.budget == nil ? 1 : 9
+        let policy = if case .quorum = submission.policy { 5 } else { 1 }
+        return body.count - parent - budget - policy
+    }
+
+    @Test(arguments: [4, 5, 0x80, 0xFF] as [UInt8])
+    func test_decode_badPolicyTag_isMalformed(_ tag: UInt8) {
+        let submission = Submission(
+            token: 1, group: "g", kind: "k", payloads: .list([[1]]), timeout: .seconds(1), policy: .first, budget: 10
+        )
+        var body = wireBody(.submit(submission))
+        let offset = Self.policyOffset(submission)
+        #expect(body[offset] == WireCodec.PolicyTag.first)
+        body[offset] = tag
+        expectWireRejected(
+            [wireHeader(.submit), body],
+            .malformed,
+            "submit: bad policy tag \(tag) at byte \(offset); expected 0 (all), 1 (fail-fast), 2 (first) or 3 (quorum)"
+        )
+    }
+
+    @Test func test_decode_quorumOfZero_isMalformed() {
+        // The encoder sends `.quorum(0)` as is (it never traps); the receiver refuses it.
+        let submission = Submission(
+            token: 1,
+            group: "g",
+            kind: "k",
+            payloads: .template([], count: 1),
+            policy: .quorum(0),
+            parent: WireCodecFixtures.attempt
+        )
+        let offset = Self.policyOffset(submission)
+        let frames = WireCodec.encode(.submit(submission))
+        #expect(Array(frames[1][offset..<(offset + 5)]) == [3, 0, 0, 0, 0])
+        expectWireRejected(frames, .malformed, "submit: quorum of 0 at byte \(offset + 1); a quorum must be at least 1")
+        // And the policy parser never produces one.
+        #expect(FanoutPolicy(parsing: "quorum:0") == nil)
+        #expect(FanoutPolicy(parsing: "quorum:3") == .quorum(3))
+    }
+
+    @Test func test_decode_quorumTagAtTheEnd_isTruncated() {
+        let submission = Submission(token: 1, group: "g", kind: "k", payloads: .list([]), policy: .quorum(9))
+        let body = wireBody(.submit(submission))
+        let offset = Self.policyOffset(submission)
+        expectWireRejected(
+            [wireHeader(.submit), Array(body[...offset])],
+            .malformed,
+            "submit: truncated at byte \(offset + 1) reading u32 quorum"
+        )
+    }
+
+    @Test(arguments: [2, 0x10, 0xFF] as [UInt8])
+    func test_decode_badBoolean_isMalformed(_ value: UInt8) {
+        var body = wireBody(WireCodecFixtures.cancelReply)
+        #expect(body[16] == 1)  // token u64, job u64, found
+        body[16] = value
+        expectWireRejected(
+            [wireHeader(.cancelReply), body],
+            .malformed,
+            "cancelReply: bad boolean \(value) at byte 16 for found; expected 0 or 1"
+        )
+    }
+
+    @Test func test_decode_unknownCategoryOfReason_isMalformed() {
+        var body = wireBody(WireCodecFixtures.jobFinishedWithReason)
+        #expect(body[28] == 1)  // reason present
+        #expect(body[29] == ErrorCategory.budgetExhausted.rawValue)
+        body[29] = 13
+        expectWireRejected(
+            [wireHeader(.jobFinished), body],
+            .malformed,
+            "jobFinished: unknown error category 13 at byte 29"
+        )
+    }
+
+    // MARK: Truncation of the new commands, precisely
+
+    @Test func test_decode_truncatedNewCommands_sayWhereAndWhat() {
+        let cancel = wireBody(WireCodecFixtures.cancel)  // 3 attempts
+        expectWireRejected(
+            [wireHeader(.cancel), Array(cancel[..<40])],
+            .malformed,
+            "cancel: truncated at byte 0 reading u32 attempts: count 3 needs at least 3 × 16 bytes, only 36 left"
+        )
+        let cancelled = wireBody(WireCodecFixtures.cancelled)  // 2 attempts
+        expectWireRejected(
+            [wireHeader(.cancelled), cancelled + [0]],
+            .malformed,
+            "cancelled: 1 trailing bytes at byte 36"
+        )
+
+        let partial = wireBody(WireCodecFixtures.partial)
+        expectWireRejected(
+            [wireHeader(.partial), Array(partial[..<10])],
+            .malformed,
+            "partial: truncated at byte 8 reading u32 index"
+        )
+        expectWireRejected(
+            [wireHeader(.partial), Array(partial[..<(partial.count - 1)])],
+            .malformed,
+            "partial: truncated at byte \(partial.count - 8) reading u64 usage"
+        )
+        expectWireRejected(
+            [wireHeader(.partial), Array(partial[..<22])],
+            .malformed,
+            "partial: truncated at byte 20 reading u32 data"
+        )
+
+        let submit = wireBody(WireCodecFixtures.submitNested)  // ends with parent flag + 16 bytes
+        expectWireRejected(
+            [wireHeader(.submit), Array(submit[..<(submit.count - 16)])],
+            .malformed,
+            "submit: truncated at byte \(submit.count - 16) reading u64 parent.job"
+        )
+        expectWireRejected(
+            [wireHeader(.submit), Array(submit[..<(submit.count - 1)])],
+            .malformed,
+            "submit: truncated at byte \(submit.count - 4) reading u32 parent.attempt"
+        )
+        expectWireRejected(
+            [wireHeader(.submit), Array(submit[..<(submit.count - 20)])],
+            .malformed,
+            "submit: truncated at byte \(submit.count - 25) reading u64 budget"
+        )
+
+        let cancelJob = wireBody(WireCodecFixtures.cancelJob)
+        expectWireRejected(
+            [wireHeader(.cancelJob), Array(cancelJob[..<(cancelJob.count - 1)])],
+            .malformed,
+            "cancelJob: truncated at byte 16 reading string reason: length \(cancelJob.count - 20), "
+                + "only \(cancelJob.count - 21) left"
+        )
+
+        let reply = wireBody(WireCodecFixtures.cancelReply)
+        expectWireRejected(
+            [wireHeader(.cancelReply), Array(reply[..<17])],
+            .malformed,
+            "cancelReply: truncated at byte 17 reading u32 cancelled"
+        )
+
+        let finished = wireBody(WireCodecFixtures.jobFinishedWithReason)
+        expectWireRejected(
+            [wireHeader(.jobFinished), Array(finished[..<24])],
+            .malformed,
+            "jobFinished: truncated at byte 20 reading u64 usage"
+        )
+        expectWireRejected(
+            [wireHeader(.jobFinished), Array(finished[..<29])],
+            .malformed,
+            "jobFinished: truncated at byte 29 reading u8 category"
+        )
+        expectWireRejected(
+            [wireHeader(.jobFinished), Array(finished[..<(finished.count - 1)])],
+            .malformed,
+            "jobFinished: truncated at byte \(finished.count - 1) reading u8 retryAfter"
+        )
+
+        let worker = WorkerStatus(
+            id: "w", group: "g", node: "n", state: "live", inFlight: 1, capacity: 2, lastHeard: .zero, cancelling: 1,
+            overdue: 1
+        )
+        let status = wireBody(
+            .statusReply(StatusReport(token: 0, coordinatorID: "", workers: [worker], groups: [], jobs: []))
+        )
+        // …, cancelling u32, overdue u32, then the groups and jobs counts (4 bytes each).
+        let noOverdue = Array(status[..<(status.count - 12)])
+        expectWireRejected(
+            [wireHeader(.statusReply), noOverdue],
+            .malformed,
+            "statusReply: truncated at byte \(status.count - 12) reading u32 overdue of workers[0]"
+        )
     }
 
     @Test func test_decode_unknownErrorCode_isMalformed() {
@@ -218,6 +448,8 @@ func wireBody(_ message: Message) -> [UInt8] {
         (.register, [1, 0, 0, 0, 0x77, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),  // "w", "", "", capacity 0
         (.statusReply, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),  // token, coordinatorID ""
         (.submit, [0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0x67, 1, 0, 0, 0, 0x6B, 1]),  // token, "g", "k", list tag
+        (.cancel, []),
+        (.cancelled, []),
     ])
     func test_decode_hugeCountWithTinyBody_isRejectedBeforeAllocating(_ command: WireCodec.Command, _ prefix: [UInt8]) {
         let body = prefix + [0xFF, 0xFF, 0xFF, 0xFF, 0x01, 0x02]
@@ -260,6 +492,33 @@ func wireBody(_ message: Message) -> [UInt8] {
             JobResult(subtask: SubtaskRef(job: JobID(1), index: 0), attempts: 1, worker: name, outcome: .success([]))
         ])
         expectWireRejected(WireCodec.encode(worker), .tooLarge, "jobResults: name worker of 256 bytes")
+        let partial = Message.partial(PartialOutput(attempt: WireCodecFixtures.attempt, worker: name, data: [1]))
+        expectWireRejected(
+            WireCodec.encode(partial),
+            .tooLarge,
+            "partial: name worker of 256 bytes at byte 16 exceeds the limit of 255"
+        )
+    }
+
+    @Test func test_cancelJobReasonOver1MiB_isCutBySenderAndRefusedByReceiver() throws {
+        let long = String(repeating: "é", count: WireCodec.maxTextBytes)  // 2 MiB of UTF-8
+        let message = Message.cancelJob(CancelJob(token: 1, job: JobID(2), reason: long))
+        guard case .cancelJob(let decoded) = try WireCodec.decode(WireCodec.encode(message)) else {
+            Issue.record("not a cancelJob")
+            return
+        }
+        #expect(decoded.reason.utf8.count == WireCodec.maxTextBytes)
+        #expect(long.hasPrefix(decoded.reason))
+
+        var writer = ByteWriter(capacity: WireCodec.maxTextBytes + 32)
+        writer.u64(1)
+        writer.u64(2)
+        writer.blob([UInt8](repeating: 0x61, count: WireCodec.maxTextBytes + 1))
+        expectWireRejected(
+            [wireHeader(.cancelJob), writer.bytes],
+            .tooLarge,
+            "cancelJob: string reason of 1048577 bytes at byte 16 exceeds the limit of 1048576"
+        )
     }
 
     @Test func test_decode_textOver1MiB_isTooLarge() {

@@ -62,6 +62,74 @@ enum WireCodecFixtures {
         )
     )
 
+    /// A nested submission: every optional present, a quorum policy.
+    static let submitNested = Message.submit(
+        Submission(
+            token: 3,
+            group: "gpu-🚀",
+            kind: "llm",
+            payloads: .list([Array("prompt ✓".utf8)]),
+            timeout: .seconds(60),
+            policy: .quorum(2),
+            budget: 50_000,
+            parent: attempt
+        )
+    )
+
+    /// Budget of zero and a parent but no timeout; policy `first`.
+    static let submitFirst = Message.submit(
+        Submission(
+            token: 4,
+            group: "g",
+            kind: "k",
+            payloads: .template([], count: 3),
+            timeout: nil,
+            policy: .first,
+            budget: 0,
+            parent: AttemptRef(subtask: SubtaskRef(job: JobID(.max), index: .max), attempt: .max)
+        )
+    )
+
+    /// Fail-fast with a budget and no parent.
+    static let submitFailFast = Message.submit(
+        Submission(
+            token: 5,
+            group: "g",
+            kind: "k",
+            payloads: .list([[0], [1]]),
+            timeout: .milliseconds(1),
+            policy: .failFast,
+            budget: .max
+        )
+    )
+
+    static let cancelled = Message.cancelled([
+        attempt, AttemptRef(subtask: SubtaskRef(job: JobID(7), index: 0), attempt: 1),
+    ])
+
+    static let cancel = Message.cancel([
+        AttemptRef(subtask: SubtaskRef(job: JobID(.max), index: .max), attempt: .max), attempt,
+        AttemptRef(subtask: SubtaskRef(job: JobID(0), index: 0), attempt: 0),
+    ])
+
+    /// As a worker sends it: no worker id.
+    static let partial = Message.partial(PartialOutput(attempt: attempt, data: Array("tok ✓ ".utf8), usage: 17))
+
+    /// As the coordinator forwards it to the client.
+    static let partialForwarded = Message.partial(
+        PartialOutput(attempt: attempt, worker: "w-münchen-01", data: [], usage: .max)
+    )
+
+    static let cancelJob = Message.cancelJob(CancelJob(token: 8, job: JobID(99), reason: "operator: stop — 停止"))
+
+    static let cancelJobNoReason = Message.cancelJob(CancelJob(token: 0, job: JobID(.max), reason: ""))
+
+    static let cancelReply = Message.cancelReply(CancelReply(token: 8, job: JobID(99), found: true, cancelled: 12))
+
+    static let cancelReplyNotFound = Message.cancelReply(
+        CancelReply(token: .max, job: JobID(12345), found: false, cancelled: 0)
+    )
+
     static let submitList = Message.submit(
         Submission(
             token: 17,
@@ -99,6 +167,28 @@ enum WireCodecFixtures {
 
     static let jobFinished = Message.jobFinished(JobSummary(job: JobID(99), succeeded: 10, failed: 2, cancelled: 1))
 
+    static let jobFinishedWithReason = Message.jobFinished(
+        JobSummary(
+            job: JobID(100),
+            succeeded: 3,
+            failed: 0,
+            cancelled: 97,
+            usage: 1_000_123,
+            reason: Failure(.budgetExhausted, "budget of 1000000 units exhausted — 予算", retryAfter: nil)
+        )
+    )
+
+    static let jobFinishedCancelled = Message.jobFinished(
+        JobSummary(
+            job: JobID(101),
+            succeeded: 0,
+            failed: 0,
+            cancelled: .max,
+            usage: .max,
+            reason: Failure(.cancelled, "", retryAfter: .milliseconds(42))
+        )
+    )
+
     static let statusReply = Message.statusReply(
         StatusReport(
             token: 77,
@@ -111,7 +201,9 @@ enum WireCodecFixtures {
                     state: "live",
                     inFlight: 3,
                     capacity: 8,
-                    lastHeard: .milliseconds(120)
+                    lastHeard: .milliseconds(120),
+                    cancelling: 2,
+                    overdue: 1
                 ),
                 WorkerStatus(
                     id: "w-2",
@@ -124,7 +216,19 @@ enum WireCodecFixtures {
                 ),
             ],
             groups: [GroupStatus(name: "default", queued: 100, workers: 1, inFlight: 3)],
-            jobs: [JobStatus(job: JobID(99), group: "default", kind: "echo", total: 13, finished: 13, running: 0)]
+            jobs: [
+                JobStatus(job: JobID(99), group: "default", kind: "echo", total: 13, finished: 13, running: 0),
+                JobStatus(
+                    job: JobID(100),
+                    group: "gpu",
+                    kind: "llm",
+                    total: .max,
+                    finished: 1,
+                    running: 2,
+                    cancelling: .max,
+                    parent: attempt
+                ),
+            ]
         )
     )
 
@@ -136,10 +240,16 @@ enum WireCodecFixtures {
 
     /// One or more valid messages of every ``Message`` case.
     static let all: [Message] = [
-        register, registerEmpty, results, .results([]), .deregister, welcome, dispatch, .dispatch([]), .heartbeat,
-        submitTemplate, submitList, submitEmptyList, .statusRequest(token: 0xDEAD_BEEF), accepted, rejected,
-        jobResults, .jobResults([]), jobFinished, statusReply, statusReplyEmpty, error,
+        register, registerEmpty, results, .results([]), .deregister, cancelled, .cancelled([]), partial,
+        partialForwarded, welcome, dispatch, .dispatch([]), cancel, .cancel([]), .heartbeat, submitTemplate,
+        submitList, submitEmptyList, submitNested, submitFirst, submitFailFast, .statusRequest(token: 0xDEAD_BEEF),
+        cancelJob, cancelJobNoReason, accepted, rejected, jobResults, .jobResults([]), jobFinished,
+        jobFinishedWithReason, jobFinishedCancelled, statusReply, statusReplyEmpty, cancelReply, cancelReplyNotFound,
+        error,
     ]
+
+    /// Every fan-out policy, with quorum at its bounds.
+    static let policies: [FanoutPolicy] = [.all, .failFast, .first, .quorum(1), .quorum(2), .quorum(.max)]
 
     /// `count` results with varied outcomes, for batch tests.
     static func bigResults(_ count: Int) -> Message {
@@ -192,6 +302,82 @@ func wireBytes(hex: String) -> [UInt8] {
             SubtaskResult(attempt: WireCodecFixtures.attempt, outcome: .failure(failure), usage: 1)
         ])
         #expect(try wireRoundTrip(results) == results)
+        let finished = Message.jobFinished(
+            JobSummary(job: JobID(1), succeeded: 0, failed: 1, cancelled: 0, usage: 5, reason: failure)
+        )
+        #expect(try wireRoundTrip(finished) == finished)
+    }
+
+    // MARK: Fan-out policies, budgets, nested jobs
+
+    @Test(arguments: WireCodecFixtures.policies, [nil, 0, 1, 1_000_000, .max] as [UInt64?])
+    func test_roundTrip_everyPolicyAndBudget_withAndWithoutParent_survives(
+        _ policy: FanoutPolicy,
+        _ budget: UInt64?
+    ) throws {
+        for parent in [nil, WireCodecFixtures.attempt] as [AttemptRef?] {
+            let message = Message.submit(
+                Submission(
+                    token: 1,
+                    group: "g",
+                    kind: "k",
+                    payloads: .template(Array("{index}".utf8), count: 2),
+                    timeout: .seconds(5),
+                    policy: policy,
+                    budget: budget,
+                    parent: parent
+                )
+            )
+            #expect(try wireRoundTrip(message) == message)
+            #expect(WireCodec.encode(message).reduce(0) { $0 + $1.count } == WireCodec.encodedSize(of: message))
+        }
+    }
+
+    /// The tail of a SUBMIT body after the timeout: policy, budget, parent.
+    @Test func test_encode_policyBudgetAndParent_areTheDocumentedBytes() {
+        func tail(_ policy: FanoutPolicy, budget: UInt64? = nil, parent: AttemptRef? = nil) -> [UInt8] {
+            let submission = Submission(
+                token: 0, group: "", kind: "", payloads: .list([]), timeout: nil, policy: policy, budget: budget,
+                parent: parent
+            )
+            // token 8 + group 4 + kind 4 + list tag 1 + count 4 + absent timeout 1
+            return Array(wireBody(.submit(submission)).dropFirst(22))
+        }
+        #expect(tail(.all) == [0x00, 0x00, 0x00])
+        #expect(tail(.failFast) == [0x01, 0x00, 0x00])
+        #expect(tail(.first) == [0x02, 0x00, 0x00])
+        #expect(tail(.quorum(1)) == [0x03, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00])
+        #expect(tail(.quorum(0x0102_0304)) == [0x03, 0x04, 0x03, 0x02, 0x01, 0x00, 0x00])
+        #expect(tail(.all, budget: 0x0201) == [0x00, 0x01, 0x01, 0x02, 0, 0, 0, 0, 0, 0, 0x00])
+        let parent = AttemptRef(subtask: SubtaskRef(job: JobID(7), index: 3), attempt: 1)
+        #expect(
+            tail(.all, parent: parent)
+                == [0x00, 0x00, 0x01] + wireBytes(hex: "07 00 00 00 00 00 00 00 03 00 00 00 01 00 00 00")
+        )
+    }
+
+    @Test func test_submission_defaults_areAllNoBudgetNoParent() throws {
+        let message = Message.submit(Submission(token: 1, group: "g", kind: "k", payloads: .list([[1]])))
+        guard case .submit(let decoded) = try wireRoundTrip(message) else {
+            Issue.record("not a submit")
+            return
+        }
+        #expect(decoded.policy == .all)
+        #expect(decoded.budget == nil)
+        #expect(decoded.parent == nil)
+    }
+
+    @Test func test_roundTrip_batchOf1000CancelsAndConfirmations_survives() throws {
+        let attempts = (0..<1000).map { index in
+            AttemptRef(
+                subtask: SubtaskRef(job: JobID(UInt64(index % 3)), index: UInt32(index)),
+                attempt: UInt32(index % 5)
+            )
+        }
+        for message in [Message.cancel(attempts), .cancelled(attempts)] {
+            #expect(try wireRoundTrip(message) == message)
+            #expect(WireCodec.encodedSize(of: message) == 4 + 4 + 1000 * 16)
+        }
     }
 
     @Test(arguments: [ProtocolError.Code.malformed, .unsupportedVersion, .tooLarge, .unknownPeer, .unexpected])
@@ -290,16 +476,94 @@ func wireBytes(hex: String) -> [UInt8] {
         #expect(WireCodec.encode(register) == [[0x48, 0x44, 0x01, 0x01], registerBody])
     }
 
+    /// The worked examples of docs/PROTOCOL.md §11.5 to §11.8, byte for byte.
+    @Test func test_encode_documentedCancellationExamples_matchTheDocumentedBytes() throws {
+        let attempt = AttemptRef(subtask: SubtaskRef(job: JobID(7), index: 3), attempt: 1)
+        let attemptBytes = wireBytes(hex: "07 00 00 00 00 00 00 00 03 00 00 00 01 00 00 00")
+
+        // §11.5 CANCEL and the CANCELLED that confirms it.
+        let cancelBody = wireBytes(hex: "01 00 00 00") + attemptBytes
+        #expect(cancelBody.count == 20)
+        #expect(WireCodec.encode(.cancel([attempt])) == [[0x48, 0x44, 0x01, 0x12], cancelBody])
+        #expect(WireCodec.encode(.cancelled([attempt])) == [[0x48, 0x44, 0x01, 0x04], cancelBody])
+
+        // §11.6 PARTIAL, from the worker and as forwarded to the client.
+        let fromWorker = Message.partial(PartialOutput(attempt: attempt, data: Array("He".utf8), usage: 1))
+        let partialBody = attemptBytes + wireBytes(hex: "00 00 00 00 02 00 00 00 48 65 01 00 00 00 00 00 00 00")
+        #expect(partialBody.count == 34)
+        #expect(WireCodec.encode(fromWorker) == [[0x48, 0x44, 0x01, 0x05], partialBody])
+        let forwarded = Message.partial(
+            PartialOutput(attempt: attempt, worker: "w-1", data: Array("He".utf8), usage: 1)
+        )
+        let forwardedBody =
+            attemptBytes + wireBytes(hex: "03 00 00 00 77 2d 31 02 00 00 00 48 65 01 00 00 00 00 00 00 00")
+        #expect(WireCodec.encode(forwarded) == [[0x48, 0x44, 0x01, 0x05], forwardedBody])
+
+        // §11.7 A nested SUBMIT: quorum 2, budget 1000, parent j7/3#1.
+        let submit = Message.submit(
+            Submission(
+                token: 1,
+                group: "g",
+                kind: "echo",
+                payloads: .template(Array("hi".utf8), count: 3),
+                timeout: nil,
+                policy: .quorum(2),
+                budget: 1000,
+                parent: attempt
+            )
+        )
+        let submitBody =
+            wireBytes(
+                hex: "01 00 00 00 00 00 00 00 01 00 00 00 67 04 00 00 00 65 63 68 6f "
+                    + "00 02 00 00 00 68 69 03 00 00 00 00 03 02 00 00 00 01 e8 03 00 00 00 00 00 00 01"
+            ) + attemptBytes
+        #expect(submitBody.count == 64)
+        #expect(WireCodec.encode(submit) == [[0x48, 0x44, 0x01, 0x30], submitBody])
+        #expect(try WireCodec.decode([[0x48, 0x44, 0x01, 0x30], submitBody]) == submit)
+
+        // §11.8 CANCEL-JOB, CANCEL-REPLY and the JOB-FINISHED of a cancelled job.
+        let cancelJob = Message.cancelJob(CancelJob(token: 2, job: JobID(8), reason: "stop"))
+        let cancelJobBody = wireBytes(
+            hex: "02 00 00 00 00 00 00 00 08 00 00 00 00 00 00 00 04 00 00 00 73 74 6f 70"
+        )
+        #expect(WireCodec.encode(cancelJob) == [[0x48, 0x44, 0x01, 0x32], cancelJobBody])
+        let reply = Message.cancelReply(CancelReply(token: 2, job: JobID(8), found: true, cancelled: 5))
+        let replyBody = wireBytes(hex: "02 00 00 00 00 00 00 00 08 00 00 00 00 00 00 00 01 05 00 00 00")
+        #expect(replyBody.count == 21)
+        #expect(WireCodec.encode(reply) == [[0x48, 0x44, 0x01, 0x45], replyBody])
+        let finished = Message.jobFinished(
+            JobSummary(
+                job: JobID(8),
+                succeeded: 1,
+                failed: 0,
+                cancelled: 5,
+                usage: 300,
+                reason: Failure(.cancelled, "stop", retryAfter: nil)
+            )
+        )
+        let finishedBody = wireBytes(
+            hex: "08 00 00 00 00 00 00 00 01 00 00 00 00 00 00 00 05 00 00 00 2c 01 00 00 00 00 00 00 "
+                + "01 09 04 00 00 00 73 74 6f 70 00"
+        )
+        #expect(finishedBody.count == 39)
+        #expect(WireCodec.encode(finished) == [[0x48, 0x44, 0x01, 0x43], finishedBody])
+        let plain = Message.jobFinished(JobSummary(job: JobID(8), succeeded: 6, failed: 0, cancelled: 0, usage: 0))
+        #expect(wireBody(plain).count == 29)
+        #expect(wireBody(plain).last == 0x00)
+    }
+
     @Test func test_encode_commandCodes_areTheDocumentedOnes() {
         let codes = Dictionary(uniqueKeysWithValues: WireCodec.Command.allCases.map { ($0.description, $0.rawValue) })
         #expect(
             codes == [
-                "REGISTER": 0x01, "RESULTS": 0x02, "DEREGISTER": 0x03, "WELCOME": 0x10, "DISPATCH": 0x11,
-                "HEARTBEAT": 0x20, "SUBMIT": 0x30, "STATUS": 0x31, "ACCEPTED": 0x40, "REJECTED": 0x41,
-                "JOB-RESULTS": 0x42, "JOB-FINISHED": 0x43, "STATUS-REPLY": 0x44, "ERROR": 0x7F,
+                "REGISTER": 0x01, "RESULTS": 0x02, "DEREGISTER": 0x03, "CANCELLED": 0x04, "PARTIAL": 0x05,
+                "WELCOME": 0x10, "DISPATCH": 0x11, "CANCEL": 0x12, "HEARTBEAT": 0x20, "SUBMIT": 0x30, "STATUS": 0x31,
+                "CANCEL-JOB": 0x32, "ACCEPTED": 0x40, "REJECTED": 0x41, "JOB-RESULTS": 0x42, "JOB-FINISHED": 0x43,
+                "STATUS-REPLY": 0x44, "CANCEL-REPLY": 0x45, "ERROR": 0x7F,
             ]
         )
-        for code in [0x04, 0x05, 0x12, 0x13, 0x14, 0x32, 0x33] as [UInt8] {
+        // DRAIN (and 0x13) stay reserved.
+        for code in [0x13, 0x14, 0x33] as [UInt8] {
             #expect(WireCodec.Command.isReserved(code))
             #expect(WireCodec.Command(rawValue: code) == nil)
         }
@@ -331,6 +595,8 @@ func wireBytes(hex: String) -> [UInt8] {
             wireBody(.statusReply(report)).count - empty.count == Size.workerStatus + Size.groupStatus + Size.jobStatus
         )
         #expect(WireCodec.attemptRefSize == Size.attemptRef)
+        #expect(bodySize(.cancel([attempt]), less: 4) == Size.attemptRef)
+        #expect(bodySize(.cancelled([attempt]), less: 4) == Size.attemptRef)
     }
 
     // MARK: Durations

@@ -31,6 +31,9 @@ public struct ClientStateMachine: Sendable {
         case message(Message)
         case undecodable(ProtocolError)
         case timer(Timer)
+        /// Cancel the job (Ctrl-C, the consumer stopped listening): CANCEL-JOB is sent as soon as
+        /// the job has an id, and the run ends with JOB-FINISHED once every attempt has stopped.
+        case cancel(reason: String)
     }
 
     public enum Action: Hashable, Sendable {
@@ -38,6 +41,8 @@ public struct ClientStateMachine: Sendable {
         case schedule(Timer, at: Instant)
         case accepted(Accepted)
         case deliver([JobResult])
+        /// Partial output of a running subtask.
+        case partial(PartialOutput)
         /// The job ended normally; no more actions follow.
         case finished(JobSummary)
         /// The job could not run or lost its coordinator; no more actions follow.
@@ -61,6 +66,9 @@ public struct ClientStateMachine: Sendable {
     var lastHeard: Instant = .zero
     var lastSent: Instant = .zero
     var received: Set<UInt32> = []
+    /// Set once the client asked to cancel; sent when the job id is known.
+    var cancelReason: String?
+    var cancelSent = false
 
     public init(configuration: Configuration) { self.configuration = configuration }
 
@@ -85,6 +93,9 @@ public struct ClientStateMachine: Sendable {
             actions.append(.log(LogLine(.warning, "undecodable message from coordinator", ["error": error.description])))
         case (_, .timer(.tick)):
             self.tick(now: now, into: &actions)
+        case (_, .cancel(let reason)):
+            self.cancelReason = self.cancelReason ?? reason
+            self.sendCancelIfReady(now: now, into: &actions)
         }
         return actions
     }
@@ -94,6 +105,7 @@ public struct ClientStateMachine: Sendable {
         case (.submitting(let token, _), .accepted(let accepted)) where accepted.token == token:
             self.state = .running(accepted)
             actions.append(.accepted(accepted))
+            self.sendCancelIfReady(now: now, into: &actions)
         case (.submitting(let token, _), .rejected(let rejection)) where rejection.token == token:
             self.state = .done
             actions.append(.failed(rejection.failure))
@@ -101,6 +113,8 @@ public struct ClientStateMachine: Sendable {
             // Deliver each subtask once even if the coordinator misbehaved.
             let fresh = results.filter { $0.subtask.job == accepted.job && self.received.insert($0.subtask.index).inserted }
             if !fresh.isEmpty { actions.append(.deliver(fresh)) }
+        case (.running(let accepted), .partial(let partial)) where partial.attempt.subtask.job == accepted.job:
+            if !self.received.contains(partial.attempt.subtask.index) { actions.append(.partial(partial)) }
         case (.running(let accepted), .jobFinished(let summary)) where summary.job == accepted.job:
             self.state = .done
             actions.append(.finished(summary))
@@ -133,6 +147,12 @@ public struct ClientStateMachine: Sendable {
             break
         }
         actions.append(.schedule(.tick, at: now + config.heartbeatInterval))
+    }
+
+    mutating func sendCancelIfReady(now: Instant, into actions: inout [Action]) {
+        guard let reason = self.cancelReason, !self.cancelSent, case .running(let accepted) = self.state else { return }
+        self.cancelSent = true
+        self.send(.cancelJob(CancelJob(token: accepted.token, job: accepted.job, reason: reason)), now: now, into: &actions)
     }
 
     mutating func send(_ message: Message, now: Instant, into actions: inout [Action]) {

@@ -4,6 +4,9 @@ public enum CoordinatorTimer: Hashable, Sendable {
     /// The periodic housekeeping pass: heartbeats out, liveness checks, purging of dead records.
     /// Re-armed by the machine each time it fires (never a repeating timer).
     case tick
+    /// A job's deadline plus the coordinator's slack: whatever is unfinished then fails with
+    /// `timeout` (the worker enforces the deadline first; this covers a stalled or lost worker).
+    case deadline(JobID)
 }
 
 /// An effect the coordinator machine decided on; the shell performs it.

@@ -12,6 +12,12 @@ public struct CoordinatorConfiguration: Hashable, Sendable {
     public var maxDeliveries: UInt32
     /// How long a dead worker stays listed in status before it is forgotten.
     public var deadWorkerRetention: Duration
+    /// How long after a job's deadline the coordinator enforces it itself (workers enforce it
+    /// first, on their own clock; this covers a worker that is stalled or gone).
+    public var deadlineSlack: Duration
+    /// A cancelled attempt not confirmed within this time is reported as overdue (a handler that
+    /// ignores cancellation past the worker's kill grace).
+    public var cancelOverdueAfter: Duration
 
     public init(
         coordinatorID: String,
@@ -19,7 +25,9 @@ public struct CoordinatorConfiguration: Hashable, Sendable {
         livenessWindow: Duration = .seconds(1),
         clientLiveness: Duration = .seconds(5),
         maxDeliveries: UInt32 = 5,
-        deadWorkerRetention: Duration = .seconds(30)
+        deadWorkerRetention: Duration = .seconds(30),
+        deadlineSlack: Duration = .milliseconds(500),
+        cancelOverdueAfter: Duration = .seconds(5)
     ) {
         self.coordinatorID = coordinatorID
         self.heartbeatInterval = heartbeatInterval
@@ -27,5 +35,7 @@ public struct CoordinatorConfiguration: Hashable, Sendable {
         self.clientLiveness = clientLiveness
         self.maxDeliveries = maxDeliveries
         self.deadWorkerRetention = deadWorkerRetention
+        self.deadlineSlack = deadlineSlack
+        self.cancelOverdueAfter = cancelOverdueAfter
     }
 }

@@ -12,7 +12,7 @@ extension CoordinatorStateMachine {
         var batches: [PeerID: [Assignment]] = [:]
         var order: [PeerID] = []
         while let entry = group.queue.first {
-            guard var job = self.jobs[entry.job], !job.abandoned else {
+            guard var job = self.jobs[entry.job], !job.isEnding else {
                 group.queue.removeFirst()
                 continue
             }

@@ -1,4 +1,4 @@
-// MARK: - Jobs: submission, results, completion, abandoned clients
+// MARK: - Jobs: submission, results, completion, vanished clients
 
 extension CoordinatorStateMachine {
     /// The most subtasks one job may have.
@@ -6,24 +6,36 @@ extension CoordinatorStateMachine {
 
     mutating func submit(_ submission: Submission, from peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) {
         self.touchClient(peer, now: now)
-        if let failure = self.validate(submission) {
+        if let failure = self.validate(submission, from: peer) {
             actions.append(.log(LogLine(.info, "job rejected: \(failure.message)", ["client": peer.description])))
             self.send(.rejected(Rejection(token: submission.token, failure: failure)), to: peer, now: now, into: &actions)
             return
         }
         let id = JobID(self.nextJobID)
         self.nextJobID += 1
-        let job = JobRecord(id: id, client: peer, submission: submission, deadline: submission.timeout.map { now + $0 })
+        // A nested job's deadline is the tighter of its own and its parent's.
+        var deadline = submission.timeout.map { now + $0 }
+        if let parent = submission.parent, let parentDeadline = self.jobs[parent.subtask.job]?.deadline {
+            deadline = min(deadline ?? parentDeadline, parentDeadline)
+        }
+        let job = JobRecord(id: id, client: peer, submission: submission, deadline: deadline)
         self.jobs[id] = job
         self.clients[peer]!.jobs.insert(id)
+        if let parent = submission.parent { self.childJobs[parent, default: []].insert(id) }
         self.groups[submission.group]!.queue.append(GroupRecord.QueueEntry(job: id, next: 0, end: job.total))
         self.groups[submission.group]!.queued += Int(job.total)
         self.dirtyGroups.insert(submission.group)
-        actions.append(.log(LogLine(.info, "job accepted", ["job": "\(id)", "group": submission.group, "kind": submission.kind, "subtasks": "\(job.total)", "client": peer.description])))
+        var metadata = ["job": "\(id)", "group": submission.group, "kind": submission.kind, "subtasks": "\(job.total)", "client": peer.description, "policy": "\(submission.policy)"]
+        if let parent = submission.parent { metadata["parent"] = "\(parent)" }
+        if let budget = submission.budget { metadata["budget"] = "\(budget)" }
+        actions.append(.log(LogLine(.info, "job accepted", metadata)))
         self.send(.accepted(Accepted(token: submission.token, job: id, subtasks: job.total)), to: peer, now: now, into: &actions)
+        if let deadline {
+            actions.append(.schedule(.deadline(id), at: deadline + self.configuration.deadlineSlack))
+        }
     }
 
-    func validate(_ submission: Submission) -> Failure? {
+    func validate(_ submission: Submission, from peer: PeerID) -> Failure? {
         let count = submission.payloads.count
         if count == 0 { return Failure(.validation, "a job needs at least one subtask") }
         if count > Self.maxSubtasksPerJob {
@@ -31,6 +43,16 @@ extension CoordinatorStateMachine {
         }
         if let timeout = submission.timeout, timeout <= .zero {
             return Failure(.validation, "timeout must be positive")
+        }
+        if case .quorum(let k) = submission.policy, k == 0 || Int(k) > count {
+            return Failure(.validation, "quorum:\(k) needs 1...\(count) (the job's subtask count)")
+        }
+        if let parent = submission.parent {
+            guard let running = self.jobs[parent.subtask.job]?.running[parent.subtask.index],
+                running.attempt == parent.attempt, running.worker == peer, running.cancelledAt == nil
+            else {
+                return Failure(.cancelled, "parent attempt \(parent) is not running here (finished, cancelled or superseded)")
+            }
         }
         guard let group = self.groups[submission.group] else {
             let known = self.groups.keys.sorted().joined(separator: ", ")
@@ -54,54 +76,55 @@ extension CoordinatorStateMachine {
             return
         }
         self.workers[peer]!.running.remove(subtask)
-        let workerID = self.workers[peer]!.registration.workerID
-        self.jobs[subtask.job]!.running[subtask.index] = nil
-        if self.jobs[subtask.job]!.abandoned {
-            self.jobs[subtask.job]!.commit(subtask.index, outcome: .failure(Failure(.cancelled, "client gone")), worker: workerID)
-        } else {
-            self.jobs[subtask.job]!.commit(subtask.index, outcome: result.outcome, worker: workerID)
-        }
-        self.dirtyJobs.insert(subtask.job)
         self.dirtyGroups.insert(self.workers[peer]!.registration.group)
+        self.dirtyJobs.insert(subtask.job)
+        self.jobs[subtask.job]!.running[subtask.index] = nil
+        // Cancel wins over a result that crossed the CANCEL in flight: the subtask was committed
+        // as cancelled when the cancel was decided; this result only confirms the attempt ended.
+        guard running.cancelledAt == nil else { return }
+        let workerID = self.workers[peer]!.registration.workerID
+        self.jobs[subtask.job]!.usage &+= result.usage
+        self.jobs[subtask.job]!.commit(subtask.index, outcome: result.outcome, worker: workerID)
+        self.attemptEnded(result.attempt, now: now, into: &actions)
+        if let job = self.jobs[subtask.job], !job.isEnding, let reason = job.policyVerdict(lastIndex: subtask.index, lastOutcome: result.outcome) {
+            self.endJob(subtask.job, reason: reason, now: now, into: &actions)
+        }
     }
 
-    /// Sends a job's committed results, and its summary once it is complete.
+    /// Sends a job's committed results; once it is complete (every attempt accounted for), its
+    /// summary to the client and CANCEL-REPLY to whoever asked to cancel it.
     mutating func flushJob(_ id: JobID, now: Instant, into actions: inout [CoordinatorAction]) {
         guard var job = self.jobs[id] else { return }
         if !job.outbox.isEmpty {
             let batch = job.outbox
             job.outbox.removeAll(keepingCapacity: false)
             self.jobs[id] = job
-            self.send(.jobResults(batch), to: job.client, now: now, into: &actions)
+            if !job.abandoned { self.send(.jobResults(batch), to: job.client, now: now, into: &actions) }
         }
-        if job.isComplete {
-            self.jobs[id] = nil
-            self.clients[job.client]?.jobs.remove(id)
-            if !job.abandoned {
-                self.send(.jobFinished(job.summary), to: job.client, now: now, into: &actions)
-            }
-            actions.append(.log(LogLine(.info, "job finished", ["job": "\(id)", "succeeded": "\(job.succeeded)", "failed": "\(job.failed)", "cancelled": "\(job.cancelled)"])))
+        guard job.isComplete else { return }
+        self.jobs[id] = nil
+        self.clients[job.client]?.jobs.remove(id)
+        if !job.abandoned {
+            self.send(.jobFinished(job.summary), to: job.client, now: now, into: &actions)
         }
+        for requester in job.cancelRequests {
+            self.send(.cancelReply(CancelReply(token: requester.token, job: id, found: true, cancelled: job.cancelled)), to: requester.peer, now: now, into: &actions)
+        }
+        var metadata = ["job": "\(id)", "succeeded": "\(job.succeeded)", "failed": "\(job.failed)", "cancelled": "\(job.cancelled)", "usage": "\(job.usage)"]
+        if let reason = job.endReason { metadata["reason"] = reason.description }
+        actions.append(.log(LogLine(.info, "job finished", metadata)))
     }
 
-    /// A client went silent past its liveness window: drop its queued subtasks and forget it.
-    /// Outstanding attempts are waited out (they hold credit) and their results discarded.
+    /// A client went silent past its liveness window (killed, or its network gone): its jobs are
+    /// cancelled everywhere, exactly as if it had asked.
     mutating func clientGone(_ peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) {
         guard let client = self.clients.removeValue(forKey: peer) else { return }
         self.lastSent[peer] = nil
-        for id in client.jobs.sorted() {
-            guard var job = self.jobs[id] else { continue }
-            job.abandoned = true
-            job.outbox.removeAll()
-            var dropped = 0
-            for index in 0..<job.total where job.phases[Int(index)] == .queued {
-                job.commit(index, outcome: .failure(Failure(.cancelled, "client gone")), worker: "")
-                dropped += 1
-            }
-            self.groups[job.group]?.queued -= dropped
-            self.jobs[id] = job
-            self.dirtyJobs.insert(id)
-            actions.append(.log(LogLine(.warning, "client gone: job abandoned", ["job": "\(id)", "client": peer.description, "dropped": "\(dropped)", "outstanding": "\(job.running.count)"])))
+        for id in client.jobs.sorted() where self.jobs[id] != nil {
+            self.jobs[id]!.abandoned = true
+            self.jobs[id]!.outbox.removeAll()
+            actions.append(.log(LogLine(.warning, "client gone: cancelling its job", ["job": "\(id)", "client": peer.description])))
+            self.endJob(id, reason: Failure(.cancelled, "client gone"), now: now, into: &actions)
         }
     }
 }

@@ -11,6 +11,13 @@ extension CoordinatorStateMachine {
                 case .live: state = "live"
                 case .dead(_, let reason): state = reason == Self.deregistered ? "left" : "dead (\(reason))"
                 }
+                var cancelling: UInt32 = 0
+                var overdue: UInt32 = 0
+                for subtask in worker.running {
+                    guard let since = self.jobs[subtask.job]?.running[subtask.index]?.cancelledAt else { continue }
+                    cancelling += 1
+                    if since.duration(to: now) > self.configuration.cancelOverdueAfter { overdue += 1 }
+                }
                 return WorkerStatus(
                     id: worker.registration.workerID,
                     group: worker.registration.group,
@@ -18,7 +25,9 @@ extension CoordinatorStateMachine {
                     state: state,
                     inFlight: UInt32(worker.running.count),
                     capacity: worker.registration.capacity,
-                    lastHeard: worker.lastHeard.duration(to: now)
+                    lastHeard: worker.lastHeard.duration(to: now),
+                    cancelling: cancelling,
+                    overdue: overdue
                 )
             }
         let groups = self.groups.values.sorted { $0.name < $1.name }.map { group in
@@ -31,7 +40,10 @@ extension CoordinatorStateMachine {
             )
         }
         let jobs = self.jobs.values.sorted { $0.id < $1.id }.map { job in
-            JobStatus(job: job.id, group: job.group, kind: job.kind, total: job.total, finished: job.finished, running: UInt32(job.running.count))
+            JobStatus(
+                job: job.id, group: job.group, kind: job.kind, total: job.total, finished: job.finished,
+                running: UInt32(job.running.count - job.cancellingCount), cancelling: UInt32(job.cancellingCount), parent: job.parent
+            )
         }
         return StatusReport(token: token, coordinatorID: self.configuration.coordinatorID, workers: workers, groups: groups, jobs: jobs)
     }

@@ -87,12 +87,17 @@ extension CoordinatorStateMachine {
     /// queue, or fail it once it has lost `maxDeliveries` attempts (a poison subtask must not take
     /// the cluster down one worker at a time).
     mutating func attemptLost(_ subtask: SubtaskRef, worker: WorkerRecord, reason: String, now: Instant, into actions: inout [CoordinatorAction]) {
-        guard var job = self.jobs[subtask.job], job.running[subtask.index]?.worker == worker.peer else { return }
+        guard var job = self.jobs[subtask.job], let running = job.running[subtask.index], running.worker == worker.peer else { return }
         let index = subtask.index
         job.running[index] = nil
-        if job.abandoned {
-            job.commit(index, outcome: .failure(Failure(.cancelled, "client gone")), worker: worker.registration.workerID)
-        } else if job.attempts[Int(index)] >= self.configuration.maxDeliveries {
+        self.dirtyJobs.insert(job.id)
+        if running.cancelledAt != nil {
+            // Already committed as cancelled; the dead worker cannot confirm, and need not.
+            self.jobs[subtask.job] = job
+            return
+        }
+        self.attemptEnded(AttemptRef(subtask: subtask, attempt: running.attempt), now: now, into: &actions)
+        if job.attempts[Int(index)] >= self.configuration.maxDeliveries {
             let failure = Failure(
                 .unknown,
                 "gave up after \(job.attempts[Int(index)]) attempts: every worker running it was lost (last: \(worker.registration.workerID), \(reason))"
@@ -108,7 +113,6 @@ extension CoordinatorStateMachine {
             self.dirtyGroups.insert(job.group)
         }
         self.jobs[subtask.job] = job
-        self.dirtyJobs.insert(job.id)
     }
 
     static func subtaskOrder(_ a: SubtaskRef, _ b: SubtaskRef) -> Bool {

@@ -28,6 +28,10 @@ public struct CoordinatorStateMachine: Sendable {
     var dirtyGroups: Set<String> = []
     /// Jobs with results in their outbox since the last flush.
     var dirtyJobs: Set<JobID> = []
+    /// CANCEL batches decided since the last flush, per worker.
+    var pendingCancels: [PeerID: [AttemptRef]] = [:]
+    /// Jobs submitted from inside a running attempt's handler (nested fan-out), by that attempt.
+    var childJobs: [AttemptRef: Set<JobID>] = [:]
     var started = false
 
     public init(configuration: CoordinatorConfiguration) {
@@ -59,6 +63,8 @@ public struct CoordinatorStateMachine: Sendable {
             self.send(.error(error), to: peer, now: now, into: &actions)
         case .timer(.tick):
             self.tick(now: now, into: &actions)
+        case .timer(.deadline(let job)):
+            self.deadlineExpired(job, now: now, into: &actions)
         case .unreachable(let peer):
             if self.workers[peer]?.isLive == true {
                 self.declareDead(peer, reason: "unreachable", now: now, into: &actions)
@@ -86,6 +92,7 @@ public struct CoordinatorStateMachine: Sendable {
             for id in self.dirtyJobs.sorted() { self.flushJob(id, now: now, into: &actions) }
             self.dirtyJobs.removeAll(keepingCapacity: true)
         }
+        if !self.pendingCancels.isEmpty { self.flushCancels(now: now, into: &actions) }
     }
 
     // MARK: - Messages
@@ -97,6 +104,14 @@ public struct CoordinatorStateMachine: Sendable {
         case .results(let results):
             guard self.touchLiveWorker(peer, now: now, into: &actions) else { return }
             for result in results { self.resultReceived(result, from: peer, now: now, into: &actions) }
+        case .cancelled(let attempts):
+            guard self.touchLiveWorker(peer, now: now, into: &actions) else { return }
+            self.cancelledReceived(attempts, from: peer, now: now, into: &actions)
+        case .partial(let partial):
+            guard self.touchLiveWorker(peer, now: now, into: &actions) else { return }
+            self.partialReceived(partial, from: peer, now: now, into: &actions)
+        case .cancelJob(let request):
+            self.cancelRequested(request, from: peer, now: now, into: &actions)
         case .deregister:
             guard self.workers[peer]?.isLive == true else { return }
             self.declareDead(peer, reason: Self.deregistered, now: now, into: &actions)
@@ -116,7 +131,7 @@ public struct CoordinatorStateMachine: Sendable {
         case .error(let error):
             // Never answer an ERROR with an ERROR (no ping-pong); just record it.
             actions.append(.log(LogLine(.warning, "peer reported a protocol error", ["peer": peer.description, "error": error.description])))
-        case .welcome, .dispatch, .accepted, .rejected, .jobResults, .jobFinished, .statusReply:
+        case .welcome, .dispatch, .cancel, .accepted, .rejected, .jobResults, .jobFinished, .statusReply, .cancelReply:
             self.send(.error(ProtocolError(.unexpected, "\(message.commandName) is sent by the coordinator, not to it")), to: peer, now: now, into: &actions)
         }
     }
@@ -172,23 +187,8 @@ public struct CoordinatorStateMachine: Sendable {
 }
 
 extension Message {
-    /// The command's name as docs/PROTOCOL.md spells it.
+    /// The command's name as docs/PROTOCOL.md spells it (`"JOB-RESULTS"`).
     public var commandName: String {
-        switch self {
-        case .register: "REGISTER"
-        case .results: "RESULTS"
-        case .deregister: "DEREGISTER"
-        case .welcome: "WELCOME"
-        case .dispatch: "DISPATCH"
-        case .heartbeat: "HEARTBEAT"
-        case .submit: "SUBMIT"
-        case .statusRequest: "STATUS"
-        case .accepted: "ACCEPTED"
-        case .rejected: "REJECTED"
-        case .jobResults: "JOB-RESULTS"
-        case .jobFinished: "JOB-FINISHED"
-        case .statusReply: "STATUS-REPLY"
-        case .error: "ERROR"
-        }
+        WireCodec.Command(self).description
     }
 }

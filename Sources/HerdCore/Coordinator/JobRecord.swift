@@ -5,18 +5,22 @@
 struct JobRecord {
     /// Where a subtask stands.
     enum SubtaskPhase: UInt8 {
-        /// Waiting in its group's queue. Can transition to: running, finished (abandoned job).
+        /// Waiting in its group's queue. Can transition to: running, finished (job ended early).
         case queued
         /// An attempt is outstanding at a worker. Can transition to: queued (worker died), finished.
         case running
-        /// Its one result was committed (or it was given up). Terminal.
+        /// Its one result was committed (a result, a failure, or cancelled). Terminal.
+        /// Its attempt may still be outstanding while it is being cancelled (see ``RunningAttempt``).
         case finished
     }
 
-    /// The attempt outstanding for a running subtask.
+    /// An attempt outstanding at a worker.
     struct RunningAttempt: Hashable {
         var attempt: UInt32
         var worker: PeerID
+        /// Set when the coordinator told the worker to stop it; the subtask is already committed
+        /// (as cancelled or timed out) and whatever the attempt still produces is discarded.
+        var cancelledAt: Instant?
     }
 
     let id: JobID
@@ -26,18 +30,34 @@ struct JobRecord {
     let payloads: PayloadSource
     let deadline: Instant?
     let total: UInt32
+    let policy: FanoutPolicy
+    let budget: UInt64?
+    /// The attempt that submitted this job (nested fan-out).
+    let parent: AttemptRef?
 
     var phases: [SubtaskPhase]
     /// Attempts dispatched so far, per subtask.
     var attempts: [UInt32]
+    /// Outstanding attempts by subtask index (including those being cancelled).
     var running: [UInt32: RunningAttempt] = [:]
     var succeeded: UInt32 = 0
     var failed: UInt32 = 0
     var cancelled: UInt32 = 0
-    /// The client is gone: queued subtasks were dropped; outstanding attempts are waited out, their results discarded.
+    /// Units consumed: committed results' usage plus forwarded partial outputs' usage.
+    var usage: UInt64 = 0
+    /// Set when the job was ended early (cancel, client gone, budget, policy); no more dispatches.
+    var endReason: Failure?
+    /// The client is gone: nothing more is sent to it.
     var abandoned = false
+    /// Peers that asked to cancel the job, answered with CANCEL-REPLY once it is complete.
+    var cancelRequests: [CancelRequester] = []
     /// Results committed since the last flush, sent to the client as one JOB-RESULTS batch.
     var outbox: [JobResult] = []
+
+    struct CancelRequester: Hashable {
+        var peer: PeerID
+        var token: UInt64
+    }
 
     init(id: JobID, client: PeerID, submission: Submission, deadline: Instant?) {
         self.id = id
@@ -47,17 +67,25 @@ struct JobRecord {
         self.payloads = submission.payloads
         self.deadline = deadline
         self.total = UInt32(submission.payloads.count)
+        self.policy = submission.policy
+        self.budget = submission.budget
+        self.parent = submission.parent
         self.phases = Array(repeating: .queued, count: Int(self.total))
         self.attempts = Array(repeating: 0, count: Int(self.total))
     }
 
     var finished: UInt32 { self.succeeded + self.failed + self.cancelled }
 
-    /// True once every subtask is finished and no attempt is outstanding.
+    /// True once every subtask is finished and no attempt is outstanding (all cancels confirmed).
     var isComplete: Bool { self.finished == self.total && self.running.isEmpty }
 
+    var isEnding: Bool { self.endReason != nil }
+
+    /// Attempts told to stop that have not yet confirmed.
+    var cancellingCount: Int { self.running.values.reduce(0) { $0 + ($1.cancelledAt == nil ? 0 : 1) } }
+
     var summary: JobSummary {
-        JobSummary(job: self.id, succeeded: self.succeeded, failed: self.failed, cancelled: self.cancelled)
+        JobSummary(job: self.id, succeeded: self.succeeded, failed: self.failed, cancelled: self.cancelled, usage: self.usage, reason: self.endReason)
     }
 
     /// Commits `outcome` as subtask `index`'s one result.
@@ -78,6 +106,25 @@ struct JobRecord {
                     outcome: outcome
                 )
             )
+        }
+    }
+
+    /// Why the job should end now, by its policy and budget, or `nil` to go on.
+    func policyVerdict(lastIndex index: UInt32, lastOutcome outcome: Outcome) -> Failure? {
+        if let budget = self.budget, self.usage >= budget {
+            return Failure(.budgetExhausted, "used \(self.usage) of a budget of \(budget) units")
+        }
+        switch (self.policy, outcome) {
+        case (.failFast, .failure(let failure)) where failure.category != .cancelled:
+            return Failure(.cancelled, "fail-fast: subtask \(index) failed (\(failure.category))")
+        case (.first, .success):
+            return Failure(.cancelled, "first: subtask \(index) succeeded")
+        case (.quorum(let k), _) where self.succeeded >= k:
+            return Failure(.cancelled, "quorum: \(k) subtasks succeeded")
+        case (.quorum(let k), _) where self.total - self.failed - self.cancelled < k:
+            return Failure(.cancelled, "quorum: \(k) successes are no longer possible")
+        default:
+            return nil
         }
     }
 }

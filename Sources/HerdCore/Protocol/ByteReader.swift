@@ -116,6 +116,21 @@ struct ByteReader {
         }
     }
 
+    /// Reads a boolean (`u8` 0 or 1); any other value is malformed.
+    mutating func bool(_ field: StaticString) throws(ProtocolError) -> Bool {
+        let start = self.offset
+        switch try self.u8(field) {
+        case 0: return false
+        case 1: return true
+        case let other: throw self.malformed("bad boolean \(other) at byte \(start) for \(field); expected 0 or 1")
+        }
+    }
+
+    /// Reads an optional `u64`: a presence flag, then the value if present.
+    mutating func optionalU64(_ field: StaticString) throws(ProtocolError) -> UInt64? {
+        try self.flag(field) ? try self.u64(field) : nil
+    }
+
     // MARK: - Composite primitives
 
     /// Reads a `u32` length and returns the offset range of that many following bytes.

@@ -1,9 +1,10 @@
 /// Appends the primitive wire types of the Herd protocol to one growing byte array.
 ///
 /// Integers are little-endian and fixed width; strings and blobs are a `u32` length then the bytes;
-/// an optional is a `u8` presence flag (0 or 1) then the value; a duration is a `u64` count of
-/// milliseconds. The writer never validates limits: see ``WireCodec`` for which limits the encoder
-/// enforces (it truncates free text) and which it leaves to the receiver (names, total size).
+/// an optional is a `u8` presence flag (0 or 1) then the value; a boolean is a `u8` 0 or 1; a
+/// duration is a `u64` count of milliseconds. The writer never validates limits: see ``WireCodec``
+/// for which limits the encoder enforces (it truncates free text) and which it leaves to the
+/// receiver (names, total size).
 struct ByteWriter {
     /// The bytes written so far.
     private(set) var bytes: [UInt8]
@@ -40,6 +41,21 @@ struct ByteWriter {
     /// Writes a presence flag: 1 if `present`, else 0.
     mutating func flag(_ present: Bool) {
         self.bytes.append(present ? 1 : 0)
+    }
+
+    /// Writes a boolean as a `u8`: 1 for true, 0 for false.
+    mutating func bool(_ value: Bool) {
+        self.bytes.append(value ? 1 : 0)
+    }
+
+    /// Writes an optional `u64`: a presence flag, then the value if present.
+    mutating func optionalU64(_ value: UInt64?) {
+        if let value {
+            self.flag(true)
+            self.u64(value)
+        } else {
+            self.flag(false)
+        }
     }
 
     // MARK: - Composite primitives

@@ -19,12 +19,13 @@ extension WireCodec {
         static let assignment = attemptRef + 4 + 4 + 1
         /// Job u64 + index u32 + attempts u32 + worker + outcome.
         static let jobResult = 8 + 4 + 4 + 4 + outcome
-        /// id, group, node, state + inFlight u32 + capacity u32 + lastHeard u64.
-        static let workerStatus = 4 * 4 + 4 + 4 + 8
+        /// id, group, node, state + inFlight u32 + capacity u32 + lastHeard u64 + cancelling,
+        /// overdue u32.
+        static let workerStatus = 4 * 4 + 4 + 4 + 8 + 4 + 4
         /// name + queued, workers, inFlight u32.
         static let groupStatus = 4 + 3 * 4
-        /// job u64 + group + kind + total, finished, running u32.
-        static let jobStatus = 8 + 4 + 4 + 3 * 4
+        /// job u64 + group + kind + total, finished, running, cancelling u32 + absent parent.
+        static let jobStatus = 8 + 4 + 4 + 4 * 4 + 1
     }
 }
 
@@ -38,16 +39,21 @@ extension ByteReader {
         case .register: return .register(try self.registration())
         case .results: return .results(try self.subtaskResults())
         case .deregister: return .deregister
+        case .cancelled: return .cancelled(try self.attemptRefs("attempts"))
+        case .partial: return .partial(try self.partialOutput())
         case .welcome: return .welcome(try self.welcome())
         case .dispatch: return .dispatch(try self.assignments())
+        case .cancel: return .cancel(try self.attemptRefs("attempts"))
         case .heartbeat: return .heartbeat
         case .submit: return .submit(try self.submission())
         case .statusRequest: return .statusRequest(token: try self.u64("token"))
+        case .cancelJob: return .cancelJob(try self.cancelJob())
         case .accepted: return .accepted(try self.accepted())
         case .rejected: return .rejected(Rejection(token: try self.u64("token"), failure: try self.failure()))
         case .jobResults: return .jobResults(try self.jobResults())
         case .jobFinished: return .jobFinished(try self.jobSummary())
         case .statusReply: return .statusReply(try self.statusReport())
+        case .cancelReply: return .cancelReply(try self.cancelReply())
         case .error: return .error(try self.protocolError())
         }
     }
@@ -100,6 +106,14 @@ extension ByteReader {
         return results
     }
 
+    private mutating func partialOutput() throws(ProtocolError) -> PartialOutput {
+        let attempt = try self.attemptRef()
+        let worker = try self.name("worker")
+        let data = try self.blob("data")
+        let usage = try self.u64("usage")
+        return PartialOutput(attempt: attempt, worker: worker, data: data, usage: usage)
+    }
+
     // MARK: Coordinator → worker
 
     private mutating func welcome() throws(ProtocolError) -> Welcome {
@@ -137,7 +151,49 @@ extension ByteReader {
         let kind = try self.name("kind")
         let payloads = try self.payloadSource()
         let timeout = try self.optionalDuration("timeout")
-        return Submission(token: token, group: group, kind: kind, payloads: payloads, timeout: timeout)
+        let policy = try self.policy()
+        let budget = try self.optionalU64("budget")
+        let parent = try self.optionalParent()
+        return Submission(
+            token: token,
+            group: group,
+            kind: kind,
+            payloads: payloads,
+            timeout: timeout,
+            policy: policy,
+            budget: budget,
+            parent: parent
+        )
+    }
+
+    private mutating func policy() throws(ProtocolError) -> FanoutPolicy {
+        let start = self.offset
+        switch try self.u8("policy tag") {
+        case WireCodec.PolicyTag.all:
+            return .all
+        case WireCodec.PolicyTag.failFast:
+            return .failFast
+        case WireCodec.PolicyTag.first:
+            return .first
+        case WireCodec.PolicyTag.quorum:
+            let kStart = self.offset
+            let k = try self.u32("quorum")
+            guard k > 0 else {
+                throw self.malformed("quorum of 0 at byte \(kStart); a quorum must be at least 1")
+            }
+            return .quorum(k)
+        case let tag:
+            throw self.malformed(
+                "bad policy tag \(tag) at byte \(start); expected 0 (all), 1 (fail-fast), 2 (first) or 3 (quorum)"
+            )
+        }
+    }
+
+    private mutating func cancelJob() throws(ProtocolError) -> CancelJob {
+        let token = try self.u64("token")
+        let job = JobID(try self.u64("job"))
+        let reason = try self.text("reason")
+        return CancelJob(token: token, job: job, reason: reason)
     }
 
     private mutating func payloadSource() throws(ProtocolError) -> PayloadSource {
@@ -193,7 +249,24 @@ extension ByteReader {
         let succeeded = try self.u32("succeeded")
         let failed = try self.u32("failed")
         let cancelled = try self.u32("cancelled")
-        return JobSummary(job: job, succeeded: succeeded, failed: failed, cancelled: cancelled)
+        let usage = try self.u64("usage")
+        let reason = try self.flag("reason") ? try self.failure() : nil
+        return JobSummary(
+            job: job,
+            succeeded: succeeded,
+            failed: failed,
+            cancelled: cancelled,
+            usage: usage,
+            reason: reason
+        )
+    }
+
+    private mutating func cancelReply() throws(ProtocolError) -> CancelReply {
+        let token = try self.u64("token")
+        let job = JobID(try self.u64("job"))
+        let found = try self.bool("found")
+        let cancelled = try self.u32("cancelled")
+        return CancelReply(token: token, job: job, found: found, cancelled: cancelled)
     }
 
     private mutating func statusReport() throws(ProtocolError) -> StatusReport {
@@ -212,6 +285,8 @@ extension ByteReader {
             let inFlight = try self.u32("inFlight")
             let capacity = try self.u32("capacity")
             let lastHeard = try self.duration("lastHeard")
+            let cancelling = try self.u32("cancelling")
+            let overdue = try self.u32("overdue")
             workers.append(
                 WorkerStatus(
                     id: id,
@@ -220,7 +295,9 @@ extension ByteReader {
                     state: state,
                     inFlight: inFlight,
                     capacity: capacity,
-                    lastHeard: lastHeard
+                    lastHeard: lastHeard,
+                    cancelling: cancelling,
+                    overdue: overdue
                 )
             )
         }
@@ -250,8 +327,19 @@ extension ByteReader {
             let total = try self.u32("total")
             let finished = try self.u32("finished")
             let running = try self.u32("running")
+            let cancelling = try self.u32("cancelling")
+            let parent = try self.optionalParent()
             jobs.append(
-                JobStatus(job: job, group: group, kind: kind, total: total, finished: finished, running: running)
+                JobStatus(
+                    job: job,
+                    group: group,
+                    kind: kind,
+                    total: total,
+                    finished: finished,
+                    running: running,
+                    cancelling: cancelling,
+                    parent: parent
+                )
             )
         }
         self.leave()
@@ -272,11 +360,34 @@ extension ByteReader {
 
     // MARK: Shared structures
 
-    private mutating func attemptRef() throws(ProtocolError) -> AttemptRef {
-        let job = JobID(try self.u64("job"))
-        let index = try self.u32("index")
-        let attempt = try self.u32("attempt")
+    /// Reads an attempt; the field names (for error messages) default to `job`, `index`, `attempt`.
+    private mutating func attemptRef(
+        _ jobField: StaticString = "job",
+        _ indexField: StaticString = "index",
+        _ attemptField: StaticString = "attempt"
+    ) throws(ProtocolError) -> AttemptRef {
+        let job = JobID(try self.u64(jobField))
+        let index = try self.u32(indexField)
+        let attempt = try self.u32(attemptField)
         return AttemptRef(subtask: SubtaskRef(job: job, index: index), attempt: attempt)
+    }
+
+    /// Reads the optional parent attempt of SUBMIT and of a job-status.
+    private mutating func optionalParent() throws(ProtocolError) -> AttemptRef? {
+        try self.flag("parent") ? try self.attemptRef("parent.job", "parent.index", "parent.attempt") : nil
+    }
+
+    /// Reads an array of attempts (CANCEL, CANCELLED).
+    private mutating func attemptRefs(_ field: StaticString) throws(ProtocolError) -> [AttemptRef] {
+        let count = try self.count(field, minimumSize: WireCodec.MinimumSize.attemptRef)
+        var attempts: [AttemptRef] = []
+        attempts.reserveCapacity(count)
+        for index in 0..<count {
+            self.enter(field, element: index)
+            attempts.append(try self.attemptRef())
+        }
+        self.leave()
+        return attempts
     }
 
     private mutating func outcome() throws(ProtocolError) -> Outcome {

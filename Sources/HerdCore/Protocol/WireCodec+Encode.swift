@@ -19,6 +19,10 @@ extension WireCodec {
             return size
         case .deregister, .heartbeat:
             return 0
+        case .cancelled(let attempts), .cancel(let attempts):
+            return 4 + attempts.count * Self.attemptRefSize
+        case .partial(let partial):
+            return Self.attemptRefSize + Self.nameSize(partial.worker) + 4 + partial.data.count + 8
         case .welcome(let welcome):
             return Self.textSize(welcome.coordinatorID) + 8 + 8
         case .dispatch(let assignments):
@@ -37,9 +41,13 @@ extension WireCodec {
                 size += 4 + payloads.count * 4
                 for payload in payloads { size += payload.count }
             }
-            return size + Self.optionalDurationSize(submission.timeout)
+            size += Self.optionalDurationSize(submission.timeout) + Self.policySize(submission.policy)
+            size += (submission.budget == nil ? 1 : 1 + 8) + Self.optionalAttemptRefSize(submission.parent)
+            return size
         case .statusRequest:
             return 8
+        case .cancelJob(let request):
+            return 8 + 8 + Self.textSize(request.reason)
         case .accepted:
             return 8 + 8 + 4
         case .rejected(let rejection):
@@ -50,17 +58,22 @@ extension WireCodec {
                 size += 8 + 4 + 4 + Self.nameSize(result.worker) + Self.outcomeSize(result.outcome)
             }
             return size
-        case .jobFinished:
-            return 8 + 4 + 4 + 4
+        case .jobFinished(let summary):
+            return 8 + 4 + 4 + 4 + 8 + (summary.reason.map { 1 + Self.failureSize($0) } ?? 1)
         case .statusReply(let report):
             var size = 8 + Self.textSize(report.coordinatorID) + 4 + 4 + 4
             for worker in report.workers {
                 size += Self.nameSize(worker.id) + Self.nameSize(worker.group) + Self.nameSize(worker.node)
-                size += Self.textSize(worker.state) + 4 + 4 + 8
+                size += Self.textSize(worker.state) + 4 + 4 + 8 + 4 + 4
             }
             for group in report.groups { size += Self.nameSize(group.name) + 4 + 4 + 4 }
-            for job in report.jobs { size += 8 + Self.nameSize(job.group) + Self.nameSize(job.kind) + 4 + 4 + 4 }
+            for job in report.jobs {
+                size += 8 + Self.nameSize(job.group) + Self.nameSize(job.kind) + 4 + 4 + 4 + 4
+                size += Self.optionalAttemptRefSize(job.parent)
+            }
             return size
+        case .cancelReply:
+            return 8 + 8 + 1 + 4
         case .error(let error):
             return 1 + Self.textSize(error.message)
         }
@@ -74,6 +87,17 @@ extension WireCodec {
     private static func textSize(_ text: String) -> Int { 4 + min(text.utf8.count, Self.maxTextBytes) }
 
     private static func optionalDurationSize(_ duration: Duration?) -> Int { duration == nil ? 1 : 9 }
+
+    private static func optionalAttemptRefSize(_ attempt: AttemptRef?) -> Int {
+        attempt == nil ? 1 : 1 + Self.attemptRefSize
+    }
+
+    private static func policySize(_ policy: FanoutPolicy) -> Int {
+        switch policy {
+        case .all, .failFast, .first: 1
+        case .quorum: 1 + 4
+        }
+    }
 
     private static func failureSize(_ failure: Failure) -> Int {
         1 + Self.textSize(failure.message) + Self.optionalDurationSize(failure.retryAfter)
@@ -111,6 +135,14 @@ extension ByteWriter {
             }
         case .deregister, .heartbeat:
             break
+        case .cancelled(let attempts), .cancel(let attempts):
+            self.count(attempts.count)
+            for attempt in attempts { self.attemptRef(attempt) }
+        case .partial(let partial):
+            self.attemptRef(partial.attempt)
+            self.name(partial.worker)
+            self.blob(partial.data)
+            self.u64(partial.usage)
         case .welcome(let welcome):
             self.text(welcome.coordinatorID)
             self.duration(welcome.heartbeatInterval)
@@ -129,8 +161,15 @@ extension ByteWriter {
             self.name(submission.kind)
             self.payloadSource(submission.payloads)
             self.optionalDuration(submission.timeout)
+            self.policy(submission.policy)
+            self.optionalU64(submission.budget)
+            self.optionalAttemptRef(submission.parent)
         case .statusRequest(let token):
             self.u64(token)
+        case .cancelJob(let request):
+            self.u64(request.token)
+            self.u64(request.job.rawValue)
+            self.text(request.reason)
         case .accepted(let accepted):
             self.u64(accepted.token)
             self.u64(accepted.job.rawValue)
@@ -152,8 +191,20 @@ extension ByteWriter {
             self.u32(summary.succeeded)
             self.u32(summary.failed)
             self.u32(summary.cancelled)
+            self.u64(summary.usage)
+            if let reason = summary.reason {
+                self.flag(true)
+                self.failure(reason)
+            } else {
+                self.flag(false)
+            }
         case .statusReply(let report):
             self.statusReport(report)
+        case .cancelReply(let reply):
+            self.u64(reply.token)
+            self.u64(reply.job.rawValue)
+            self.bool(reply.found)
+            self.u32(reply.cancelled)
         case .error(let error):
             self.u8(error.code.rawValue)
             self.text(error.message)
@@ -164,6 +215,26 @@ extension ByteWriter {
         self.u64(attempt.subtask.job.rawValue)
         self.u32(attempt.subtask.index)
         self.u32(attempt.attempt)
+    }
+
+    private mutating func optionalAttemptRef(_ attempt: AttemptRef?) {
+        if let attempt {
+            self.flag(true)
+            self.attemptRef(attempt)
+        } else {
+            self.flag(false)
+        }
+    }
+
+    private mutating func policy(_ policy: FanoutPolicy) {
+        switch policy {
+        case .all: self.u8(WireCodec.PolicyTag.all)
+        case .failFast: self.u8(WireCodec.PolicyTag.failFast)
+        case .first: self.u8(WireCodec.PolicyTag.first)
+        case .quorum(let k):
+            self.u8(WireCodec.PolicyTag.quorum)
+            self.u32(k)
+        }
     }
 
     private mutating func failure(_ failure: Failure) {
@@ -208,6 +279,8 @@ extension ByteWriter {
             self.u32(worker.inFlight)
             self.u32(worker.capacity)
             self.duration(worker.lastHeard)
+            self.u32(worker.cancelling)
+            self.u32(worker.overdue)
         }
         self.count(report.groups.count)
         for group in report.groups {
@@ -224,6 +297,8 @@ extension ByteWriter {
             self.u32(job.total)
             self.u32(job.finished)
             self.u32(job.running)
+            self.u32(job.cancelling)
+            self.optionalAttemptRef(job.parent)
         }
     }
 }
@@ -241,5 +316,14 @@ extension WireCodec {
     enum PayloadSourceTag {
         static let template: UInt8 = 0
         static let list: UInt8 = 1
+    }
+
+    /// The `u8` tag that opens a ``FanoutPolicy`` on the wire (``PolicyTag/quorum`` is followed by
+    /// a `u32` k ≥ 1).
+    enum PolicyTag {
+        static let all: UInt8 = 0
+        static let failFast: UInt8 = 1
+        static let first: UInt8 = 2
+        static let quorum: UInt8 = 3
     }
 }

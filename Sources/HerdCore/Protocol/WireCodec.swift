@@ -7,9 +7,9 @@
 ///   (``herdProtocolVersion``) and the command code (``Command``).
 /// - **Body**: the command's fields in a fixed order. Integers are little-endian `u8`/`u32`/`u64`;
 ///   strings and byte blobs are a `u32` length then the bytes; arrays a `u32` count then the
-///   elements; optionals a `u8` presence flag (0 or 1) then the value; durations a `u64` count of
-///   milliseconds. Commands without fields (``Message/heartbeat``, ``Message/deregister``) are
-///   encoded without a body frame; the decoder also accepts an empty one.
+///   elements; optionals a `u8` presence flag (0 or 1) then the value; booleans a `u8` 0 or 1;
+///   durations a `u64` count of milliseconds. Commands without fields (``Message/heartbeat``,
+///   ``Message/deregister``) are encoded without a body frame; the decoder also accepts an empty one.
 ///
 /// Decoding is total: any input either decodes or throws a ``ProtocolError`` (never traps), and it
 /// never allocates from a length or count before checking it against the bytes that remain.
@@ -22,6 +22,8 @@
 ///   The encoder cuts longer text at a Unicode scalar boundary; the decoder rejects it.
 /// - Durations are whole milliseconds: the encoder truncates sub-millisecond parts and sends
 ///   negative durations as zero.
+/// - A ``FanoutPolicy/quorum(_:)`` of 0 is sent as is and rejected by the receiver as malformed,
+///   like an over-long name: ``FanoutPolicy/init(parsing:)`` refuses it before it reaches the wire.
 public enum WireCodec {
     /// Default cap for a whole message's bytes (the ZeroMQ socket also sets `ZMQ_MAXMSGSIZE`).
     public static let defaultMaxMessageBytes: Int = 64 << 20
@@ -57,7 +59,8 @@ public enum WireCodec {
     /// that it may overcount by a few bytes when free text is cut to ``maxTextBytes``.
     ///
     /// Useful to keep a batch (``Message/results(_:)``, ``Message/dispatch(_:)``,
-    /// ``Message/jobResults(_:)``) under the receiver's `maxBytes`.
+    /// ``Message/jobResults(_:)``, ``Message/cancel(_:)``, ``Message/cancelled(_:)``) under the
+    /// receiver's `maxBytes`.
     public static func encodedSize(of message: Message) -> Int {
         4 + Self.bodySize(of: message)
     }
@@ -147,9 +150,9 @@ extension WireCodec {
     /// The command code in a header frame. Raw values are part of the protocol and never change.
     ///
     /// Codes are grouped by sender: `0x0_` worker, `0x1_` coordinator to worker, `0x2_` any peer,
-    /// `0x3_` client, `0x4_` coordinator to client, `0x7F` error. Codes `0x04`, `0x05`, `0x12`,
-    /// `0x13`, `0x14`, `0x32` and `0x33` are reserved for a later revision (cancel, partial
-    /// results, drain) and currently decode as unknown commands.
+    /// `0x3_` client, `0x4_` coordinator to client, `0x7F` error. ``Command/partial`` is also sent
+    /// by the coordinator to a client (it forwards the worker's message). Codes `0x13`, `0x14` and
+    /// `0x33` are reserved for a later revision (drain) and decode as unknown commands.
     public enum Command: UInt8, CaseIterable, Hashable, Sendable, CustomStringConvertible {
         /// ``Message/register(_:)``, worker → coordinator.
         case register = 0x01
@@ -157,16 +160,24 @@ extension WireCodec {
         case results = 0x02
         /// ``Message/deregister``, worker → coordinator.
         case deregister = 0x03
+        /// ``Message/cancelled(_:)``, worker → coordinator.
+        case cancelled = 0x04
+        /// ``Message/partial(_:)``, worker → coordinator, and coordinator → client.
+        case partial = 0x05
         /// ``Message/welcome(_:)``, coordinator → worker.
         case welcome = 0x10
         /// ``Message/dispatch(_:)``, coordinator → worker.
         case dispatch = 0x11
+        /// ``Message/cancel(_:)``, coordinator → worker.
+        case cancel = 0x12
         /// ``Message/heartbeat``, any peer → any peer.
         case heartbeat = 0x20
         /// ``Message/submit(_:)``, client → coordinator.
         case submit = 0x30
         /// ``Message/statusRequest(token:)``, client → coordinator.
         case statusRequest = 0x31
+        /// ``Message/cancelJob(_:)``, client → coordinator.
+        case cancelJob = 0x32
         /// ``Message/accepted(_:)``, coordinator → client.
         case accepted = 0x40
         /// ``Message/rejected(_:)``, coordinator → client.
@@ -177,6 +188,8 @@ extension WireCodec {
         case jobFinished = 0x43
         /// ``Message/statusReply(_:)``, coordinator → client.
         case statusReply = 0x44
+        /// ``Message/cancelReply(_:)``, coordinator → client.
+        case cancelReply = 0x45
         /// ``Message/error(_:)``, any peer → any peer.
         case error = 0x7F
 
@@ -186,16 +199,21 @@ extension WireCodec {
             case .register: self = .register
             case .results: self = .results
             case .deregister: self = .deregister
+            case .cancelled: self = .cancelled
+            case .partial: self = .partial
             case .welcome: self = .welcome
             case .dispatch: self = .dispatch
+            case .cancel: self = .cancel
             case .heartbeat: self = .heartbeat
             case .submit: self = .submit
             case .statusRequest: self = .statusRequest
+            case .cancelJob: self = .cancelJob
             case .accepted: self = .accepted
             case .rejected: self = .rejected
             case .jobResults: self = .jobResults
             case .jobFinished: self = .jobFinished
             case .statusReply: self = .statusReply
+            case .cancelReply: self = .cancelReply
             case .error: self = .error
             }
         }
@@ -203,7 +221,7 @@ extension WireCodec {
         /// Whether `code` is reserved for a command that a later protocol revision defines.
         public static func isReserved(_ code: UInt8) -> Bool {
             switch code {
-            case 0x04, 0x05, 0x12, 0x13, 0x14, 0x32, 0x33: true
+            case 0x13, 0x14, 0x33: true
             default: false
             }
         }
@@ -214,16 +232,21 @@ extension WireCodec {
             case .register: "REGISTER"
             case .results: "RESULTS"
             case .deregister: "DEREGISTER"
+            case .cancelled: "CANCELLED"
+            case .partial: "PARTIAL"
             case .welcome: "WELCOME"
             case .dispatch: "DISPATCH"
+            case .cancel: "CANCEL"
             case .heartbeat: "HEARTBEAT"
             case .submit: "SUBMIT"
             case .statusRequest: "STATUS"
+            case .cancelJob: "CANCEL-JOB"
             case .accepted: "ACCEPTED"
             case .rejected: "REJECTED"
             case .jobResults: "JOB-RESULTS"
             case .jobFinished: "JOB-FINISHED"
             case .statusReply: "STATUS-REPLY"
+            case .cancelReply: "CANCEL-REPLY"
             case .error: "ERROR"
             }
         }
@@ -234,16 +257,21 @@ extension WireCodec {
             case .register: "register"
             case .results: "results"
             case .deregister: "deregister"
+            case .cancelled: "cancelled"
+            case .partial: "partial"
             case .welcome: "welcome"
             case .dispatch: "dispatch"
+            case .cancel: "cancel"
             case .heartbeat: "heartbeat"
             case .submit: "submit"
             case .statusRequest: "statusRequest"
+            case .cancelJob: "cancelJob"
             case .accepted: "accepted"
             case .rejected: "rejected"
             case .jobResults: "jobResults"
             case .jobFinished: "jobFinished"
             case .statusReply: "statusReply"
+            case .cancelReply: "cancelReply"
             case .error: "error"
             }
         }

@@ -17,6 +17,8 @@ public struct WorkerStateMachine: Sendable {
     struct RunningAttempt: Hashable {
         /// Why the worker cancelled it, if it did (deadline, stop); the result reports this failure.
         var cancelledBecause: Failure?
+        /// The coordinator cancelled it: confirm with CANCELLED, not RESULTS.
+        var confirmAsCancelled = false
     }
 
     public private(set) var configuration: WorkerConfiguration
@@ -25,6 +27,8 @@ public struct WorkerStateMachine: Sendable {
     var running: [AttemptRef: RunningAttempt] = [:]
     /// Results not yet sent (batched until the flush; held while not registered).
     var outbox: [SubtaskResult] = []
+    /// Attempts whose stop is to be confirmed with CANCELLED (batched until the flush).
+    var cancelledOutbox: [AttemptRef] = []
     var lastHeard: Instant = .zero
     var lastSent: Instant = .zero
     var stopping = false
@@ -66,7 +70,24 @@ public struct WorkerStateMachine: Sendable {
         case .timer(.tick):
             self.tick(now: now, into: &actions)
         case .timer(.deadline(let attempt)):
-            self.cancel(attempt, because: Failure(.timeout, "deadline exceeded on the worker"), into: &actions)
+            self.cancel(attempt, because: Failure(.timeout, "deadline exceeded on the worker"), now: now, into: &actions)
+        case .timer(.cancelOverdue(let attempt)):
+            if self.running[attempt] != nil {
+                actions.append(.log(LogLine(.error, "handler ignores cancellation: still running \(self.configuration.overdueAfter) after it was cancelled; its result will be discarded", ["attempt": "\(attempt)"])))
+            }
+        case .partialOutput(let attempt, let data, let usage):
+            if let record = self.running[attempt], record.cancelledBecause == nil, self.isRegistered, !self.stopping {
+                self.send(.partial(PartialOutput(attempt: attempt, data: data, usage: usage)), now: now, into: &actions)
+            }
+        case .submitChild(let submission):
+            if self.isRegistered, !self.stopping {
+                self.send(.submit(submission), now: now, into: &actions)
+            } else {
+                let failure = Failure(.network, "worker \(self.configuration.workerID) is not connected to a coordinator")
+                actions.append(.deliverToChildren(.rejected(Rejection(token: submission.token, failure: failure))))
+            }
+        case .cancelChild(let request):
+            if self.isRegistered { self.send(.cancelJob(request), now: now, into: &actions) }
         case .stopRequested:
             self.stop(now: now, into: &actions)
         }
@@ -78,6 +99,11 @@ public struct WorkerStateMachine: Sendable {
             let batch = self.outbox
             self.outbox.removeAll(keepingCapacity: true)
             self.send(.results(batch), now: now, into: &actions)
+        }
+        if self.isRegistered, !self.cancelledOutbox.isEmpty, !self.stopping {
+            let batch = self.cancelledOutbox
+            self.cancelledOutbox.removeAll(keepingCapacity: true)
+            self.send(.cancelled(batch), now: now, into: &actions)
         }
         if self.stopping, self.running.isEmpty, !self.exited {
             self.exited = true
@@ -100,6 +126,10 @@ public struct WorkerStateMachine: Sendable {
             actions.append(.log(LogLine(.info, "registered", ["coordinator": welcome.coordinatorID, "worker": self.configuration.workerID, "group": self.configuration.group])))
         case .dispatch(let assignments):
             for assignment in assignments { self.assigned(assignment, now: now, into: &actions) }
+        case .cancel(let attempts):
+            for attempt in attempts { self.cancelRequested(attempt, now: now, into: &actions) }
+        case .accepted, .rejected, .jobResults, .jobFinished, .cancelReply, .partial:
+            actions.append(.deliverToChildren(message))
         case .heartbeat:
             break
         case .error(let error) where error.code == .unknownPeer:
@@ -107,8 +137,7 @@ public struct WorkerStateMachine: Sendable {
             self.sendRegister(now: now, into: &actions)
         case .error(let error):
             actions.append(.log(LogLine(.warning, "coordinator reported an error", ["error": error.description])))
-        case .register, .results, .deregister, .submit, .statusRequest, .accepted, .rejected, .jobResults,
-            .jobFinished, .statusReply:
+        case .register, .results, .deregister, .cancelled, .submit, .statusRequest, .cancelJob, .statusReply:
             actions.append(.log(LogLine(.warning, "unexpected \(message.commandName) from coordinator")))
         }
     }
@@ -134,15 +163,34 @@ public struct WorkerStateMachine: Sendable {
     mutating func handlerFinished(_ attempt: AttemptRef, outcome: Outcome, usage: UInt64, now: Instant, into actions: inout [WorkerAction]) {
         guard let record = self.running.removeValue(forKey: attempt) else { return }
         guard !self.stopping else { return }
+        if record.confirmAsCancelled {
+            self.cancelledOutbox.append(attempt)
+            return
+        }
         let final = record.cancelledBecause.map { Outcome.failure($0) } ?? outcome
         self.outbox.append(SubtaskResult(attempt: attempt, outcome: final, usage: usage))
     }
 
-    mutating func cancel(_ attempt: AttemptRef, because failure: Failure, into actions: inout [WorkerAction]) {
+    mutating func cancel(_ attempt: AttemptRef, because failure: Failure, now: Instant, into actions: inout [WorkerAction]) {
         guard var record = self.running[attempt], record.cancelledBecause == nil else { return }
         record.cancelledBecause = failure
         self.running[attempt] = record
         actions.append(.cancelHandler(attempt))
+        actions.append(.schedule(.cancelOverdue(attempt), at: now + self.configuration.overdueAfter))
+    }
+
+    /// The coordinator cancelled an attempt (idempotent). A running handler is cancelled and
+    /// confirmed when it returns; an attempt not running here is confirmed at once, so every
+    /// CANCEL gets its CANCELLED; a finished but unsent result is withdrawn (cancel wins).
+    mutating func cancelRequested(_ attempt: AttemptRef, now: Instant, into actions: inout [WorkerAction]) {
+        if var record = self.running[attempt] {
+            record.confirmAsCancelled = true
+            self.running[attempt] = record
+            self.cancel(attempt, because: Failure(.cancelled, "cancelled by the coordinator"), now: now, into: &actions)
+            return
+        }
+        self.outbox.removeAll { $0.attempt == attempt }
+        if !self.cancelledOutbox.contains(attempt) { self.cancelledOutbox.append(attempt) }
     }
 
     // MARK: - Liveness
@@ -153,6 +201,7 @@ public struct WorkerStateMachine: Sendable {
         case .registered where self.lastHeard.duration(to: now) > config.livenessWindow:
             actions.append(.log(LogLine(.warning, "coordinator silent for more than \(config.livenessWindow); reconnecting", ["running": "\(self.running.count)"])))
             actions.append(.reconnect)
+            actions.append(.failChildren(Failure(.network, "the worker lost its coordinator")))
             self.sendRegister(now: now, into: &actions)
         case .registered:
             if self.lastSent.duration(to: now) + config.heartbeatInterval / 2 >= config.heartbeatInterval {
@@ -196,7 +245,7 @@ public struct WorkerStateMachine: Sendable {
         self.stopping = true
         actions.append(.log(LogLine(.info, "stopping", ["running": "\(self.running.count)"])))
         for attempt in self.running.keys.sorted(by: { ($0.subtask.job, $0.subtask.index) < ($1.subtask.job, $1.subtask.index) }) {
-            self.cancel(attempt, because: Failure(.cancelled, "worker stopping"), into: &actions)
+            self.cancel(attempt, because: Failure(.cancelled, "worker stopping"), now: now, into: &actions)
         }
         self.outbox.removeAll()
     }

@@ -13,11 +13,13 @@ public struct WorkerConfiguration: Hashable, Sendable {
     public var livenessWindow: Duration
     /// How often REGISTER is re-sent while no WELCOME has arrived.
     public var registerRetry: Duration
+    /// A cancelled handler still running after this long is reported (it ignores cancellation).
+    public var overdueAfter: Duration
 
     public init(
         workerID: String, group: String, node: String, capacity: UInt32, kinds: [String],
         heartbeatInterval: Duration = .milliseconds(250), livenessWindow: Duration = .seconds(1),
-        registerRetry: Duration = .seconds(1)
+        registerRetry: Duration = .seconds(1), overdueAfter: Duration = .seconds(5)
     ) {
         self.workerID = workerID
         self.group = group
@@ -27,6 +29,7 @@ public struct WorkerConfiguration: Hashable, Sendable {
         self.heartbeatInterval = heartbeatInterval
         self.livenessWindow = livenessWindow
         self.registerRetry = registerRetry
+        self.overdueAfter = overdueAfter
     }
 }
 
@@ -36,6 +39,8 @@ public enum WorkerTimer: Hashable, Sendable {
     case tick
     /// The deadline of one attempt.
     case deadline(AttemptRef)
+    /// A cancelled attempt that should have stopped by now.
+    case cancelOverdue(AttemptRef)
 }
 
 /// The inputs of ``WorkerStateMachine``.
@@ -48,6 +53,12 @@ public enum WorkerEvent: Hashable, Sendable {
     case undecodable(ProtocolError)
     /// A handler returned (or was cancelled and returned).
     case handlerFinished(AttemptRef, Outcome, usage: UInt64)
+    /// A handler emitted partial output (and the usage since its previous one).
+    case partialOutput(AttemptRef, [UInt8], usage: UInt64)
+    /// A handler submits a nested job (its `parent` is the handler's attempt).
+    case submitChild(Submission)
+    /// A handler cancels a nested job it submitted.
+    case cancelChild(CancelJob)
     case timer(WorkerTimer)
     /// SIGINT/SIGTERM or the library's `stop()`: leave the coordinator and stop.
     case stopRequested
@@ -62,6 +73,11 @@ public enum WorkerAction: Hashable, Sendable {
     case cancelHandler(AttemptRef)
     /// Drop the connection and connect anew with the same routing id (the coordinator went silent).
     case reconnect
+    /// A message about a nested job a handler submitted (ACCEPTED, REJECTED, JOB-RESULTS,
+    /// JOB-FINISHED, PARTIAL, CANCEL-REPLY): route it to that handler.
+    case deliverToChildren(Message)
+    /// The coordinator is gone: every nested job a handler is waiting on fails with this.
+    case failChildren(Failure)
     case schedule(WorkerTimer, at: Instant)
     case log(LogLine)
     /// Everything is finished after a stop: the process may exit.

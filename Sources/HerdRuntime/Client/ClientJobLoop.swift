@@ -5,8 +5,10 @@ import Synchronization
 
 /// Requests from the consumer of a ``JobRun`` to its loop thread.
 enum ClientCommand: Sendable {
-    /// The consumer stopped listening.
-    case stop
+    /// Cancel the job; keep delivering until JOB-FINISHED confirms every attempt stopped.
+    case cancel(String)
+    /// The consumer stopped listening: cancel the job, send that, and stop.
+    case cancelAndStop(String)
 }
 
 /// One job's loop thread: its own DEALER socket and a ``ClientStateMachine``.
@@ -20,14 +22,17 @@ final class ClientJobLoop {
     private var machine: ClientStateMachine
     private let submission: Submission
 
-    static func start(client: HerdClient, spec: JobSpec, continuation: AsyncThrowingStream<JobUpdate, any Error>.Continuation) {
+    /// Starts the job's loop thread; returns the function that cancels the job.
+    static func start(client: HerdClient, spec: JobSpec, continuation: AsyncThrowingStream<JobUpdate, any Error>.Continuation) -> @Sendable (String) -> Void {
         let wakeup: Wakeup
         do { wakeup = try Wakeup() } catch {
             continuation.finish(throwing: error)
-            return
+            return { _ in }
         }
-        let mailbox = Mailbox<ClientCommand>(capacity: 4, wakeup: wakeup)
-        continuation.onTermination = { _ in mailbox.post(.stop) }
+        let mailbox = Mailbox<ClientCommand>(capacity: 16, wakeup: wakeup)
+        continuation.onTermination = { termination in
+            if case .cancelled = termination { mailbox.post(.cancelAndStop("the client stopped listening")) }
+        }
         _ = LoopThread.start(name: "herd-client") {
             do {
                 let loop = try ClientJobLoop(client: client, spec: spec, mailbox: mailbox, wakeup: wakeup, continuation: continuation)
@@ -36,6 +41,7 @@ final class ClientJobLoop {
                 continuation.finish(throwing: error)
             }
         }
+        return { reason in mailbox.post(.cancel(reason)) }
     }
 
     private init(client: HerdClient, spec: JobSpec, mailbox: Mailbox<ClientCommand>, wakeup: Wakeup, continuation: AsyncThrowingStream<JobUpdate, any Error>.Continuation) throws {
@@ -48,7 +54,8 @@ final class ClientJobLoop {
         let context = try ZMQContext()
         let dealer = try ZMQSocket(context: context, type: .dealer)
         try dealer.set(.routingID(clientRoutingID()))
-        try dealer.set(.linger(milliseconds: 0))
+        // A cancel sent just before closing must still go out.
+        try dealer.set(.linger(milliseconds: 1000))
         try dealer.set(.receiveHighWaterMark(100_000))
         do { try dealer.connect(client.endpoint) } catch {
             throw Failure(.validation, "bad endpoint \(client.endpoint): \(error.message)")
@@ -65,7 +72,15 @@ final class ClientJobLoop {
         self.loop.watchReadable(wakeup) { [unowned self] in
             var commands: [ClientCommand] = []
             self.mailbox.drain(into: &commands)
-            if !commands.isEmpty { self.loop.stop() }
+            for command in commands {
+                switch command {
+                case .cancel(let reason):
+                    self.step(.cancel(reason: reason))
+                case .cancelAndStop(let reason):
+                    self.step(.cancel(reason: reason))
+                    self.loop.stop()
+                }
+            }
         }
     }
 
@@ -86,6 +101,8 @@ final class ClientJobLoop {
                 self.continuation.yield(.accepted(accepted))
             case .deliver(let results):
                 self.continuation.yield(.results(results))
+            case .partial(let partial):
+                self.continuation.yield(.partial(partial))
             case .finished(let summary):
                 self.continuation.yield(.finished(summary))
                 self.continuation.finish()

@@ -9,17 +9,29 @@ public struct JobSpec: Sendable, Hashable {
     public var payloads: PayloadSource
     /// Each subtask's time limit from acceptance (enforced by worker and coordinator).
     public var timeout: Duration?
+    /// When the job is done: all, fail-fast, first, quorum:K.
+    public var policy: FanoutPolicy
+    /// Units (e.g. tokens) the whole job may consume.
+    public var budget: UInt64?
 
-    public init(group: String, kind: String, payloads: PayloadSource, timeout: Duration? = nil) {
+    public init(group: String, kind: String, payloads: PayloadSource, timeout: Duration? = nil, policy: FanoutPolicy = .all, budget: UInt64? = nil) {
         self.group = group
         self.kind = kind
         self.payloads = payloads
         self.timeout = timeout
+        self.policy = policy
+        self.budget = budget
     }
 
     /// `count` subtasks whose payload is `template` with `{index}` replaced by the subtask's index.
-    public init(group: String, kind: String, template: String, count: Int, timeout: Duration? = nil) {
-        self.init(group: group, kind: kind, payloads: .template(Array(template.utf8), count: UInt32(clamping: count)), timeout: timeout)
+    public init(
+        group: String, kind: String, template: String, count: Int, timeout: Duration? = nil, policy: FanoutPolicy = .all,
+        budget: UInt64? = nil
+    ) {
+        self.init(
+            group: group, kind: kind, payloads: .template(Array(template.utf8), count: UInt32(clamping: count)), timeout: timeout,
+            policy: policy, budget: budget
+        )
     }
 }
 
@@ -28,6 +40,8 @@ public enum JobUpdate: Sendable, Hashable {
     case accepted(Accepted)
     /// Committed results; each subtask appears exactly once over the whole run.
     case results([JobResult])
+    /// Output of a running subtask, ahead of its result.
+    case partial(PartialOutput)
     case finished(JobSummary)
 }
 
@@ -50,15 +64,28 @@ public struct HerdClient: Sendable {
         self.connectTimeout = connectTimeout
     }
 
-    /// Submits a job. Iterate the returned run to drive it; stopping the iteration stops listening.
+    /// Submits a job. Iterate the returned run to drive it. If the iterating task is cancelled
+    /// (or stops iterating), the job is cancelled on the coordinator and on every worker.
     public func submit(_ spec: JobSpec) -> JobRun {
-        JobRun(client: self, spec: spec)
+        let (stream, continuation) = AsyncThrowingStream<JobUpdate, any Error>.makeStream()
+        let cancel = ClientJobLoop.start(client: self, spec: spec, continuation: continuation)
+        return JobRun(stream: stream, cancel: cancel)
     }
 
-    /// Asks the coordinator for a snapshot of workers, groups and jobs.
-    public func status() async throws -> StatusReport {
-        try await StatusRequest.run(endpoint: self.endpoint, timeout: self.connectTimeout)
+    /// Cancels a job by id (any job, not only this client's) and waits until every one of its
+    /// attempts, nested jobs included, has stopped. Returns `nil` if no such job is running.
+    public func cancel(job: JobID, reason: String = "cancelled on request", timeout: Duration = .seconds(60)) async throws -> CancelReply? {
+        var rng = SystemRandomNumberGenerator()
+        let token = UInt64.random(in: 1 ... .max, using: &rng)
+        let reply = try await RequestReply.run(
+            endpoint: self.endpoint, request: .cancelJob(CancelJob(token: token, job: job, reason: reason)), timeout: timeout
+        ) { message -> CancelReply? in
+            if case .cancelReply(let reply) = message, reply.token == token { return reply }
+            return nil
+        }
+        return reply.found ? reply : nil
     }
+
 }
 
 /// A submitted job: an `AsyncSequence` of ``JobUpdate``s that ends after `.finished`, or throws a
@@ -67,11 +94,16 @@ public struct JobRun: AsyncSequence, Sendable {
     public typealias Element = JobUpdate
     private let stream: AsyncThrowingStream<JobUpdate, any Error>
 
-    init(client: HerdClient, spec: JobSpec) {
-        let (stream, continuation) = AsyncThrowingStream<JobUpdate, any Error>.makeStream()
+    private let canceller: @Sendable (String) -> Void
+
+    init(stream: AsyncThrowingStream<JobUpdate, any Error>, cancel: @escaping @Sendable (String) -> Void) {
         self.stream = stream
-        ClientJobLoop.start(client: client, spec: spec, continuation: continuation)
+        self.canceller = cancel
     }
+
+    /// Cancels the job everywhere. The run goes on to deliver what was already committed and ends
+    /// with `.finished` (reason `cancelled`) once every attempt has confirmed it stopped.
+    public func cancel(reason: String = "cancelled by the client") { self.canceller(reason) }
 
     public func makeAsyncIterator() -> AsyncThrowingStream<JobUpdate, any Error>.AsyncIterator {
         self.stream.makeAsyncIterator()

@@ -21,7 +21,8 @@ public struct SubtaskContext: Sendable {
     public let group: String
 
     let meter: UsageMeter
-    let partialSink: @Sendable ([UInt8]) -> Void
+    let partialSink: @Sendable ([UInt8], UInt64) async -> Void
+    let submitter: @Sendable (JobSpec) -> JobRun
 
     /// The payload as UTF-8 text (invalid bytes replaced).
     public var payloadText: String { String(decoding: self.payload, as: UTF8.self) }
@@ -29,18 +30,26 @@ public struct SubtaskContext: Sendable {
     /// Reports units consumed (e.g. LLM tokens); they travel with the result.
     public func reportUsage(_ units: UInt64) { self.meter.add(units) }
 
-    /// Emits partial output (e.g. tokens as they stream) ahead of the result.
-    public func emit(_ partial: [UInt8]) { self.partialSink(partial) }
+    /// Emits partial output (e.g. tokens as they stream) ahead of the result. It reaches the
+    /// job's client while this attempt is current and not cancelled, with the usage reported
+    /// since the previous emit. Suspends while the worker's queue to the coordinator is full.
+    public func emit(_ partial: [UInt8]) async { await self.partialSink(partial, self.meter.take()) }
 
     /// Emits partial output as UTF-8 text.
-    public func emit(_ text: String) { self.partialSink(Array(text.utf8)) }
+    public func emit(_ text: String) async { await self.emit(Array(text.utf8)) }
+
+    /// Submits a nested job on behalf of this attempt: a subtask fanning out subtasks of its own,
+    /// to any group. Its deadline is at most this attempt's; when this attempt ends (result,
+    /// failure, cancellation) the coordinator cancels whatever of it is unfinished: no orphans.
+    public func submit(_ job: JobSpec) -> JobRun { self.submitter(job) }
 }
 
 /// Accumulates a handler's reported usage.
 final class UsageMeter: Sendable {
-    private let total = Atomic<UInt64>(0)
-    func add(_ units: UInt64) { self.total.wrappingAdd(units, ordering: .relaxed) }
-    var value: UInt64 { self.total.load(ordering: .relaxed) }
+    private let pending = Atomic<UInt64>(0)
+    func add(_ units: UInt64) { self.pending.wrappingAdd(units, ordering: .relaxed) }
+    /// The usage reported since the last call (each unit travels once: with a partial output or the result).
+    func take() -> UInt64 { self.pending.exchange(0, ordering: .relaxed) }
 }
 
 /// A Swift subtask handler: returns the result bytes or throws.

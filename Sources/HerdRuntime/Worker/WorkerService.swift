@@ -15,6 +15,7 @@ public final class WorkerService: Service, Sendable {
     private let wakeup: Wakeup
     private let mailbox: Mailbox<WorkerEvent>
     private let registered = OneShot<Void>()
+    private let children = ChildJobs()
 
     public init(options: WorkerOptions, logger: Logger) throws {
         self.options = options
@@ -29,9 +30,9 @@ public final class WorkerService: Service, Sendable {
     public func run() async throws {
         let (starts, startsContinuation) = AsyncStream<[HandlerStart]>.makeStream()
         let failure = Mutex<(any Error)?>(nil)
-        let thread = LoopThread.start(name: "herd-worker") { [options, logger, mailbox, wakeup, registered] in
+        let thread = LoopThread.start(name: "herd-worker") { [options, logger, mailbox, wakeup, registered, children] in
             do {
-                let loop = try WorkerLoop(options: options, logger: logger, mailbox: mailbox, wakeup: wakeup, starts: startsContinuation, registered: registered)
+                let loop = try WorkerLoop(options: options, logger: logger, mailbox: mailbox, wakeup: wakeup, starts: startsContinuation, registered: registered, children: children)
                 loop.run()
             } catch {
                 failure.withLock { $0 = error }
@@ -90,7 +91,8 @@ public final class WorkerService: Service, Sendable {
                 job: assignment.attempt.subtask.job, index: assignment.attempt.subtask.index,
                 attempt: assignment.attempt.attempt, kind: assignment.kind, payload: assignment.payload,
                 deadline: deadline, worker: self.options.workerID, group: self.options.group, meter: meter,
-                partialSink: { _ in }
+                partialSink: { [mailbox] data, usage in await mailbox.send(.partialOutput(assignment.attempt, data, usage: usage)) },
+                submitter: { [mailbox, children] spec in Self.submitChild(spec, parent: assignment.attempt, mailbox: mailbox, children: children) }
             )
             run = {
                 do { return .success(try await handler(context)) } catch { return .failure(classify(error)) }
@@ -113,7 +115,30 @@ public final class WorkerService: Service, Sendable {
             }
             return Outcome.failure(Failure(.cancelled, "cancelled"))
         }
-        return (outcome, meter.value)
+        return (outcome, meter.take())
+    }
+
+    /// Sends a handler's nested job through the worker's own connection.
+    private static func submitChild(_ spec: JobSpec, parent: AttemptRef, mailbox: Mailbox<WorkerEvent>, children: ChildJobs) -> JobRun {
+        var rng = SystemRandomNumberGenerator()
+        let token = UInt64.random(in: 1 ... .max, using: &rng)
+        let (stream, continuation) = AsyncThrowingStream<JobUpdate, any Error>.makeStream()
+        children.register(token: token, continuation: continuation)
+        let cancel: @Sendable (String) -> Void = { reason in
+            if let job = children.job(for: token) { mailbox.post(.cancelChild(CancelJob(token: token, job: job, reason: reason))) }
+        }
+        continuation.onTermination = { termination in
+            if case .cancelled = termination { cancel("the parent handler stopped waiting") }
+            children.remove(token: token)
+        }
+        let submission = Submission(
+            token: token, group: spec.group, kind: spec.kind, payloads: spec.payloads, timeout: spec.timeout,
+            policy: spec.policy, budget: spec.budget, parent: parent
+        )
+        if !mailbox.post(.submitChild(submission)) {
+            continuation.finish(throwing: Failure(.rateLimited, "the worker's queue to the coordinator is full"))
+        }
+        return JobRun(stream: stream, cancel: cancel)
     }
 }
 
@@ -140,7 +165,10 @@ private final class WorkerLoop {
     private var signals: [AttemptRef: CancelSignal] = [:]
     private var timers: [WorkerTimer: PollLoop.TimerID] = [:]
 
-    init(options: WorkerOptions, logger: Logger, mailbox: Mailbox<WorkerEvent>, wakeup: Wakeup, starts: AsyncStream<[HandlerStart]>.Continuation, registered: OneShot<Void>) throws {
+    private let children: ChildJobs
+
+    init(options: WorkerOptions, logger: Logger, mailbox: Mailbox<WorkerEvent>, wakeup: Wakeup, starts: AsyncStream<[HandlerStart]>.Continuation, registered: OneShot<Void>, children: ChildJobs) throws {
+        self.children = children
         self.options = options
         var logger = logger
         logger[metadataKey: "worker"] = .string(options.workerID)
@@ -229,7 +257,12 @@ private final class WorkerLoop {
                 }
             case .log(let event):
                 self.logger.write(event)
+            case .deliverToChildren(let message):
+                self.children.deliver(message)
+            case .failChildren(let failure):
+                self.children.failAll(failure)
             case .exit:
+                self.children.failAll(Failure(.cancelled, "worker stopping"))
                 self.starts.finish()
                 self.loop.stop()
             }

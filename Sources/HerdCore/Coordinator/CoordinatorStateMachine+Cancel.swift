@@ -1,0 +1,147 @@
+// MARK: - Cancellation: jobs, subtrees, deadlines, policies and budgets end work everywhere
+
+extension CoordinatorStateMachine {
+    /// A client asked to cancel a job (and its subtree). Answered with CANCEL-REPLY once every
+    /// attempt has confirmed it stopped; at once if the job is unknown or already finished.
+    mutating func cancelRequested(_ request: CancelJob, from peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) {
+        self.touchClient(peer, now: now)
+        guard self.jobs[request.job] != nil else {
+            self.send(.cancelReply(CancelReply(token: request.token, job: request.job, found: false, cancelled: 0)), to: peer, now: now, into: &actions)
+            return
+        }
+        self.jobs[request.job]!.cancelRequests.append(JobRecord.CancelRequester(peer: peer, token: request.token))
+        let reason = request.reason.isEmpty ? "cancelled on request" : request.reason
+        actions.append(.log(LogLine(.info, "job cancel requested", ["job": "\(request.job)", "by": peer.description, "reason": reason])))
+        self.endJob(request.job, reason: Failure(.cancelled, reason), now: now, into: &actions)
+    }
+
+    /// Ends a job early: its queued subtasks are committed as cancelled with `reason`, every
+    /// outstanding attempt is told to stop (and committed as cancelled now, so nothing it still
+    /// produces is ever delivered), and every nested job under it is ended too. Idempotent.
+    mutating func endJob(_ id: JobID, reason: Failure, now: Instant, into actions: inout [CoordinatorAction]) {
+        guard var job = self.jobs[id] else { return }
+        self.dirtyJobs.insert(id)
+        guard !job.isEnding else {
+            self.jobs[id] = job
+            return
+        }
+        job.endReason = reason
+        let cancelled = Outcome.failure(Failure(.cancelled, reason.message))
+        var dropped = 0
+        var stopping: [AttemptRef] = []
+        for index in 0..<job.total {
+            switch job.phases[Int(index)] {
+            case .queued:
+                job.commit(index, outcome: cancelled, worker: "")
+                dropped += 1
+            case .running:
+                let running = job.running[index]!
+                job.commit(index, outcome: cancelled, worker: self.workers[running.worker]?.registration.workerID ?? "")
+                job.running[index]!.cancelledAt = now
+                let attempt = AttemptRef(subtask: SubtaskRef(job: id, index: index), attempt: running.attempt)
+                self.pendingCancels[running.worker, default: []].append(attempt)
+                stopping.append(attempt)
+            case .finished:
+                break
+            }
+        }
+        self.groups[job.group]?.queued -= dropped
+        self.jobs[id] = job
+        actions.append(.log(LogLine(.info, "job ending: \(reason.message)", ["job": "\(id)", "dropped": "\(dropped)", "stopping": "\(stopping.count)"])))
+        for attempt in stopping { self.attemptEnded(attempt, now: now, into: &actions) }
+    }
+
+    /// An attempt is over for the coordinator (committed, cancelled, or lost): the jobs it
+    /// submitted from inside its handler are cancelled, so no nested work outlives its parent.
+    mutating func attemptEnded(_ attempt: AttemptRef, now: Instant, into actions: inout [CoordinatorAction]) {
+        guard let children = self.childJobs.removeValue(forKey: attempt) else { return }
+        for child in children.sorted() {
+            self.endJob(child, reason: Failure(.cancelled, "parent \(attempt) ended"), now: now, into: &actions)
+        }
+    }
+
+    /// A worker confirms attempts stopped. For an attempt we cancelled, that releases its credit;
+    /// for one we did not, the worker gave it back (it is re-queued).
+    mutating func cancelledReceived(_ attempts: [AttemptRef], from peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) {
+        for attempt in attempts {
+            let subtask = attempt.subtask
+            guard let running = self.jobs[subtask.job]?.running[subtask.index], running.attempt == attempt.attempt, running.worker == peer else { continue }
+            if running.cancelledAt != nil {
+                self.jobs[subtask.job]!.running[subtask.index] = nil
+                self.workers[peer]?.running.remove(subtask)
+                self.dirtyJobs.insert(subtask.job)
+                if let group = self.workers[peer]?.registration.group { self.dirtyGroups.insert(group) }
+            } else if let worker = self.workers[peer] {
+                self.attemptLost(subtask, worker: worker, reason: "given back by the worker", now: now, into: &actions)
+                self.workers[peer]!.running.remove(subtask)
+            }
+        }
+    }
+
+    /// Partial output of a running attempt: forwarded to the client while the attempt is current
+    /// and not cancelled; its usage counts against the job's budget.
+    mutating func partialReceived(_ partial: PartialOutput, from peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) {
+        let subtask = partial.attempt.subtask
+        guard var job = self.jobs[subtask.job], let running = job.running[subtask.index],
+            running.attempt == partial.attempt.attempt, running.worker == peer, running.cancelledAt == nil
+        else { return }
+        job.usage &+= partial.usage
+        var forwarded = partial
+        forwarded.worker = self.workers[peer]?.registration.workerID ?? ""
+        let client = job.client
+        let abandoned = job.abandoned
+        let overBudget = job.budget.map { job.usage >= $0 } ?? false
+        let usage = job.usage
+        self.jobs[subtask.job] = job
+        if !abandoned { self.send(.partial(forwarded), to: client, now: now, into: &actions) }
+        if overBudget, let budget = job.budget {
+            self.endJob(subtask.job, reason: Failure(.budgetExhausted, "used \(usage) of a budget of \(budget) units"), now: now, into: &actions)
+        }
+    }
+
+    /// The coordinator's side of a job's deadline (the worker enforces it first; this catches a
+    /// worker that is stalled or gone): every unfinished subtask fails with `timeout`, and
+    /// outstanding attempts are told to stop.
+    mutating func deadlineExpired(_ id: JobID, now: Instant, into actions: inout [CoordinatorAction]) {
+        guard var job = self.jobs[id], !job.isEnding else { return }
+        let timeout = Outcome.failure(Failure(.timeout, "deadline passed (enforced by the coordinator)"))
+        var dropped = 0
+        var expired = 0
+        var stopping: [AttemptRef] = []
+        for index in 0..<job.total {
+            switch job.phases[Int(index)] {
+            case .queued:
+                job.commit(index, outcome: timeout, worker: "")
+                dropped += 1
+            case .running:
+                let running = job.running[index]!
+                job.commit(index, outcome: timeout, worker: self.workers[running.worker]?.registration.workerID ?? "")
+                job.running[index]!.cancelledAt = now
+                let attempt = AttemptRef(subtask: SubtaskRef(job: id, index: index), attempt: running.attempt)
+                self.pendingCancels[running.worker, default: []].append(attempt)
+                stopping.append(attempt)
+                expired += 1
+            case .finished:
+                break
+            }
+        }
+        self.groups[job.group]?.queued -= dropped
+        self.jobs[id] = job
+        self.dirtyJobs.insert(id)
+        if dropped + expired > 0 {
+            actions.append(.log(LogLine(.warning, "job deadline enforced by the coordinator", ["job": "\(id)", "queued": "\(dropped)", "running": "\(expired)"])))
+        }
+        for attempt in stopping { self.attemptEnded(attempt, now: now, into: &actions) }
+    }
+
+    /// Sends the CANCEL batches decided since the last flush, one message per worker.
+    mutating func flushCancels(now: Instant, into actions: inout [CoordinatorAction]) {
+        for peer in self.pendingCancels.keys.sorted(by: { $0.bytes.lexicographicallyPrecedes($1.bytes) }) {
+            let attempts = self.pendingCancels[peer]!
+            if self.workers[peer]?.isLive == true {
+                self.send(.cancel(attempts), to: peer, now: now, into: &actions)
+            }
+        }
+        self.pendingCancels.removeAll(keepingCapacity: true)
+    }
+}

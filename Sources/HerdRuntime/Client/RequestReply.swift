@@ -1,0 +1,59 @@
+import HerdCore
+import HerdZMQ
+
+/// One request and its reply on a short-lived loop thread and socket (STATUS, CANCEL-JOB).
+enum RequestReply {
+    /// Sends `request` and returns the first reply `match` accepts; fails with a `network`
+    /// failure if none arrives within `timeout`.
+    static func run<Reply: Sendable>(
+        endpoint: String, request: Message, timeout: Duration, match: @escaping @Sendable (Message) -> Reply?
+    ) async throws -> Reply {
+        let reply = OneShot<Reply>()
+        let thread = LoopThread.start(name: "herd-request") {
+            do {
+                let loop = PollLoop()
+                let context = try ZMQContext()
+                let dealer = try ZMQSocket(context: context, type: .dealer)
+                try dealer.set(.routingID(clientRoutingID()))
+                try dealer.set(.linger(milliseconds: 0))
+                do { try dealer.connect(endpoint) } catch {
+                    throw Failure(.validation, "bad endpoint \(endpoint): \(error)")
+                }
+                let socket = MessageSocket(socket: dealer, loop: loop, routed: false, maxBytes: WireCodec.defaultMaxMessageBytes)
+                socket.onMessages = { batch in
+                    for inbound in batch {
+                        if case .success(let message) = inbound.message, let value = match(message) {
+                            reply.resolve(.success(value))
+                            loop.stop()
+                        }
+                    }
+                }
+                loop.schedule(at: .now.advanced(by: timeout)) {
+                    reply.resolve(.failure(Failure(.network, "no answer from a coordinator at \(endpoint) after \(ClientStateMachine.seconds(timeout))")))
+                    loop.stop()
+                }
+                socket.send(request)
+                loop.run()
+                dealer.close()
+            } catch {
+                reply.resolve(.failure(error))
+            }
+        }
+        defer { _ = thread }
+        return try await reply.value()
+    }
+}
+
+extension HerdClient {
+    /// Asks the coordinator for a snapshot of workers, groups and jobs.
+    public func status() async throws -> StatusReport {
+        do {
+            return try await RequestReply.run(endpoint: self.endpoint, request: .statusRequest(token: 1), timeout: self.connectTimeout) { message in
+                if case .statusReply(let report) = message, report.token == 1 { return report }
+                return nil
+            }
+        } catch let failure as Failure where failure.category == .network {
+            throw Failure(.network, "no coordinator at \(self.endpoint) after \(ClientStateMachine.seconds(self.connectTimeout))")
+        }
+    }
+}
