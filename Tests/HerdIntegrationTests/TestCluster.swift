@@ -107,8 +107,8 @@ struct TestClusterError: Error, CustomStringConvertible {
 }
 
 /// Runs `body` with a fresh cluster and always tears it down, then checks no process is left.
-func withCluster(_ body: (TestCluster) async throws -> Void) async throws {
-    let cluster = try await TestCluster.start()
+func withCluster(config: String? = nil, _ body: (TestCluster) async throws -> Void) async throws {
+    let cluster = try await (config == nil ? TestCluster.start() : TestCluster.start(config: config!))
     do {
         try await body(cluster)
     } catch {

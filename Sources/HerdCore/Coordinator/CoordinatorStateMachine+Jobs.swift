@@ -86,7 +86,9 @@ extension CoordinatorStateMachine {
         self.jobs[subtask.job]!.usage &+= result.usage
         self.jobs[subtask.job]!.commit(subtask.index, outcome: result.outcome, worker: workerID)
         self.attemptEnded(result.attempt, now: now, into: &actions)
-        if let job = self.jobs[subtask.job], !job.isEnding, let reason = job.policyVerdict(lastIndex: subtask.index, lastOutcome: result.outcome) {
+        if let job = self.jobs[subtask.job], !job.isEnding, job.finished < job.total,
+            let reason = job.policyVerdict(lastIndex: subtask.index, lastOutcome: result.outcome)
+        {
             self.endJob(subtask.job, reason: reason, now: now, into: &actions)
         }
     }

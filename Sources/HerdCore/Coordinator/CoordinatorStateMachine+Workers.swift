@@ -22,6 +22,10 @@ extension CoordinatorStateMachine {
                 let attempt = self.jobs[subtask.job]?.running[subtask.index]?.attempt
                 if let attempt, holding.contains(AttemptRef(subtask: subtask, attempt: attempt)) {
                     record.running.insert(subtask)
+                    // A CANCEL may have been lost with the old connection: say it again.
+                    if self.jobs[subtask.job]?.running[subtask.index]?.cancelledAt != nil {
+                        self.pendingCancels[peer, default: []].append(AttemptRef(subtask: subtask, attempt: attempt))
+                    }
                 } else {
                     self.attemptLost(subtask, worker: previous, reason: "not held after reconnect", now: now, into: &actions)
                 }

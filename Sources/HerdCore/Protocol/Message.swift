@@ -16,7 +16,8 @@ public enum Message: Hashable, Sendable {
     /// A worker leaves cleanly; the coordinator re-queues whatever it still held.
     case deregister
     /// The worker confirms these attempts have stopped: handler returned, child processes gone.
-    /// The answer to ``cancel(_:)``; also sent for attempts the worker cancelled itself.
+    /// The answer to ``cancel(_:)``. Sent for an attempt the coordinator did not cancel, it gives
+    /// the attempt back (the coordinator re-queues it). A worker's own deadline stop is a RESULT.
     case cancelled([AttemptRef])
     /// Output of a running attempt, ahead of its result (e.g. tokens as an LLM streams them).
     /// Sent by workers; the coordinator forwards it, unchanged, to the job's client.
@@ -149,7 +150,8 @@ public enum Outcome: Hashable, Sendable {
 public struct SubtaskResult: Hashable, Sendable {
     public var attempt: AttemptRef
     public var outcome: Outcome
-    /// Units (e.g. tokens) the attempt consumed, as reported by its handler; 0 when unknown.
+    /// Units (e.g. tokens) the attempt consumed, as reported by its handler, not counting units
+    /// already reported with its PARTIAL outputs (each unit travels once); 0 when unknown.
     public var usage: UInt64
 
     public init(attempt: AttemptRef, outcome: Outcome, usage: UInt64 = 0) {

@@ -12,9 +12,9 @@
 /// | Report | cluster | group | worker |
 /// | --- | --- | --- | --- |
 /// | success | success | success | success |
-/// | worker-scope failure (`timeout`, `network`, `transient`, `unknown`, worker lost) | released | released | failure |
-/// | group-scope failure (`server`, `rate-limited`, `auth`) | failure | failure | released |
-/// | scope none (`validation`, `not-found`, `cancelled`, `budget-exhausted`, `circuit-open`) | released | released | released |
+/// | worker scope: `timeout`, `network`, `transient`, `unknown`, lost | released | released | failure |
+/// | group scope: `server`, `rate-limited`, `auth` | failure | failure | released |
+/// | no scope: `validation`, `not-found`, `cancelled`, `budget-…`, `circuit-open` | released | released | released |
 ///
 /// So a bad worker opens only its own breaker; a failing shared dependency opens its group's; and
 /// the cluster breaker, which sees every group's successes and shared-dependency failures, opens when

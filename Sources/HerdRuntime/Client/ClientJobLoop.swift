@@ -50,7 +50,7 @@ final class ClientJobLoop {
         self.logger = client.logger
         self.machine = ClientStateMachine(configuration: .init(endpoint: client.endpoint, connectTimeout: client.connectTimeout))
         var rng = SystemRandomNumberGenerator()
-        self.submission = Submission(token: UInt64.random(in: 1 ... .max, using: &rng), group: spec.group, kind: spec.kind, payloads: spec.payloads, timeout: spec.timeout)
+        self.submission = Submission(token: UInt64.random(in: 1 ... .max, using: &rng), group: spec.group, kind: spec.kind, payloads: spec.payloads, timeout: spec.timeout, policy: spec.policy, budget: spec.budget)
         let context = try ZMQContext()
         let dealer = try ZMQSocket(context: context, type: .dealer)
         try dealer.set(.routingID(clientRoutingID()))

@@ -11,7 +11,7 @@
 // Prints one JSON line: {"mode": ..., "count": ..., "p50_us": ..., "p99_us": ..., ...}.
 import BenchZMQ
 import Foundation
-import Herd
+import HerdRuntime
 import HerdCore
 
 func fail(_ message: String) -> Never {
