@@ -62,6 +62,8 @@ struct Example {
                         case .failure(let failure): print("  [\(result.subtask.index)] failed: \(failure)")
                         }
                     }
+                case .notice(let message):
+                    print("  notice: \(message)")
                 case .partial(let partial):
                     print("  [\(partial.attempt.subtask.index)] … \(String(decoding: partial.data, as: UTF8.self))")
                 case .finished(let summary):

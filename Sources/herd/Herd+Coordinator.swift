@@ -17,6 +17,9 @@ extension Herd {
         @Option(name: .long, help: "A cluster/coordinator TOML file; its [coordinator] table is used.")
         var config: String?
 
+        @Option(name: .long, help: "On SIGTERM, how long in-flight work may finish before the rest is cancelled (default 10s).")
+        var grace: DurationArgument?
+
         @OptionGroup var logging: LoggingOptions
 
         func run() async throws {
@@ -41,7 +44,10 @@ extension Herd {
                 maxDeliveries: UInt32(settings.maxDeliveries)
             )
             let server = try CoordinatorServer(
-                options: CoordinatorOptions(endpoint: endpoint, configuration: configuration, maxMessageBytes: settings.maxMessageBytes),
+                options: CoordinatorOptions(
+                    endpoint: endpoint, configuration: configuration, maxMessageBytes: settings.maxMessageBytes,
+                    shutdownGrace: self.grace?.duration ?? .seconds(10)
+                ),
                 logger: logger
             )
             let group = ServiceGroup(

@@ -4,6 +4,7 @@ import HerdCore
 import HerdRuntime
 import Logging
 import ServiceLifecycle
+import UnixSignals
 
 extension Herd {
     struct Worker: AsyncParsableCommand {
@@ -37,6 +38,9 @@ extension Herd {
         @Option(name: .long, help: "Time an exec child gets between SIGTERM and SIGKILL when cancelled.")
         var killGrace: DurationArgument?
 
+        @Option(name: .long, help: "On SIGTERM, how long in-flight subtasks may finish before they are given back (default 10s). A second SIGTERM gives them back at once.")
+        var drainGrace: DurationArgument?
+
         @OptionGroup var logging: LoggingOptions
 
         func validate() throws {
@@ -60,23 +64,26 @@ extension Herd {
             if let id { options.workerID = id }
             if let node { options.node = node }
             if let killGrace { options.killGrace = killGrace.duration }
+            if let drainGrace { options.drainGrace = drainGrace.duration }
             let workerID = options.workerID
             let groupName = options.group
             let worker = try WorkerService(options: options, logger: logger)
-            let group = ServiceGroup(
-                configuration: .init(services: [.init(service: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-            )
+            // Signals are the worker's own: the first SIGTERM/SIGINT drains, a second forces.
+            let group = ServiceGroup(configuration: .init(services: [.init(service: worker)], logger: logger))
             try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await group.run() }
+                tasks.addTask {
+                    for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) { worker.stop() }
+                }
                 tasks.addTask {
                     try await worker.waitUntilRegistered()
                     printLine("herd worker \(workerID) registered in group \(groupName)")
                 }
                 do {
-                    try await tasks.waitForAll()
+                    try await group.run()
                 } catch let error as HerdRuntimeError {
                     throw usageFailure(error.message)
                 }
+                tasks.cancelAll()
             }
         }
     }

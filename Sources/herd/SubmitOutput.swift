@@ -41,6 +41,9 @@ final class SubmitOutput {
             self.finishProgress()
             if !out.isEmpty { FileHandle.standardOutput.write(Data(out.utf8)) }
             self.showProgress()
+        case .notice(let message):
+            self.finishProgress()
+            self.err("herd: \(message)")
         case .partial(let partial):
             guard !self.quiet else { return }
             self.finishProgress()

@@ -21,7 +21,10 @@ struct BreakerAudit {
             #expect(last.to == breaker.stateName, sourceLocation: sourceLocation)
         }
         if case .halfOpen(let trial) = breaker.state {
-            #expect(trial.probesAdmitted <= breaker.configuration.permittedCallsInHalfOpen, sourceLocation: sourceLocation)
+            #expect(
+                trial.probesAdmitted <= breaker.configuration.permittedCallsInHalfOpen,
+                sourceLocation: sourceLocation
+            )
             #expect(trial.calls < breaker.configuration.permittedCallsInHalfOpen, sourceLocation: sourceLocation)
         }
         self.seen = breaker.transitionCount
@@ -115,7 +118,10 @@ struct BreakerAudit {
         }
         breaker.record(.failure, duration: self.fast, now: self.at(.seconds(3)))
         #expect(breaker.state == .open(since: self.at(.seconds(3))))
-        #expect(breaker.lastTransition == .init(from: .closed, to: .open, trigger: .failureRateExceeded, at: self.at(.seconds(3))))
+        #expect(
+            breaker.lastTransition
+                == .init(from: .closed, to: .open, trigger: .failureRateExceeded, at: self.at(.seconds(3)))
+        )
         audit.check(breaker)
     }
 
@@ -205,7 +211,10 @@ struct BreakerAudit {
 
         self.expectAcquire(&breaker, self.at(.seconds(30)), true)
         #expect(breaker.state == .halfOpen(.init(since: self.at(.seconds(30)), probesAdmitted: 1)))
-        #expect(breaker.lastTransition == .init(from: .open, to: .halfOpen, trigger: .openDurationElapsed, at: self.at(.seconds(30))))
+        #expect(
+            breaker.lastTransition
+                == .init(from: .open, to: .halfOpen, trigger: .openDurationElapsed, at: self.at(.seconds(30)))
+        )
         #expect(breaker.halfOpenAt == nil)
         audit.check(breaker)
     }
@@ -339,7 +348,10 @@ struct BreakerAudit {
         audit.check(breaker)
         breaker.close(now: self.at(.seconds(2)))
         #expect(breaker.state == .closed)
-        #expect(breaker.lastTransition == .init(from: .forcedOpen, to: .closed, trigger: .operatorClose, at: self.at(.seconds(2))))
+        #expect(
+            breaker.lastTransition
+                == .init(from: .forcedOpen, to: .closed, trigger: .operatorClose, at: self.at(.seconds(2)))
+        )
         audit.check(breaker)
     }
 
@@ -406,7 +418,8 @@ struct BreakerAudit {
         var found: Set<String> = []
         for from in Name.allCases {
             for to in Name.allCases {
-                for trigger in CircuitBreaker.Trigger.allCases where CircuitBreaker.isLegal(from: from, to: to, trigger: trigger) {
+                for trigger in CircuitBreaker.Trigger.allCases
+                where CircuitBreaker.isLegal(from: from, to: to, trigger: trigger) {
                     found.insert("\(from)>\(to)>\(trigger)")
                 }
             }

@@ -8,10 +8,14 @@ import Testing
 
     func at(_ offset: Duration) -> Instant { self.t0 + offset }
 
-    /// Small windows at every level: four calls decide, 50 %, open for 30 s, one probe.
-    func hierarchy() -> BreakerHierarchy {
+    /// Small windows for groups and workers (four calls decide, 50 %, open for 30 s, one probe); the
+    /// cluster needs 100 calls unless `smallCluster`.
+    func hierarchy(smallCluster: Bool = false) -> BreakerHierarchy {
         let small = CircuitBreaker.Configuration(window: .count(4), minimumCalls: 4, permittedCallsInHalfOpen: 1)
-        return BreakerHierarchy(configuration: .init(cluster: small, group: small, worker: small))
+        let large = CircuitBreaker.Configuration(window: .count(100), minimumCalls: 100)
+        return BreakerHierarchy(
+            configuration: .init(cluster: smallCluster ? small : large, group: small, worker: small)
+        )
     }
 
     func run(
@@ -67,7 +71,13 @@ import Testing
         self.run(&hierarchy, .workerLost, worker: "w1", now: self.t0)
         let admission = hierarchy.acquire(group: "g", worker: "w1", now: self.t0)
         #expect(admission.isAdmitted)
-        let transitions = hierarchy.record(.failure(.network), group: "g", worker: "w1", duration: self.fast, now: self.t0)
+        let transitions = hierarchy.record(
+            .failure(.network),
+            group: "g",
+            worker: "w1",
+            duration: self.fast,
+            now: self.t0
+        )
         #expect(transitions.map(\.path) == [.worker(group: "g", worker: "w1")])
         #expect(transitions.first?.transition.to == .open)
         #expect(hierarchy.blockingPath(group: "g", worker: "w1", now: self.t0) == .worker(group: "g", worker: "w1"))
@@ -88,13 +98,36 @@ import Testing
         }
         #expect(hierarchy.breaker(at: .group("g"))?.state == .open(since: self.t0))
         #expect(hierarchy.breaker(at: .group("other"))?.state == .closed)
-        #expect(hierarchy.breaker(at: .cluster)?.state == .closed)  // 4 failures of 12: 33 %
+        #expect(hierarchy.breaker(at: .cluster)?.state == .closed)
         for index in 0..<4 {
             #expect(hierarchy.breaker(at: .worker(group: "g", worker: "w\(index)"))?.state == .closed)
             #expect(hierarchy.blockingPath(group: "g", worker: "w\(index)", now: self.t0) == .group("g"))
         }
         #expect(hierarchy.blockingPath(group: "g", worker: "brand-new", now: self.t0) == .group("g"))
         #expect(hierarchy.admits(group: "other", worker: "x", now: self.t0))
+    }
+
+    @Test func test_sharedFailuresDominatingTheCluster_openTheClusterBreaker() {
+        var hierarchy = self.hierarchy(smallCluster: true)
+        // Two groups each fail once out of two calls: neither group reaches four calls, the cluster does.
+        self.run(&hierarchy, .failure(.server), group: "a", worker: "a1", now: self.t0)
+        self.run(&hierarchy, .success, group: "a", worker: "a1", now: self.t0)
+        self.run(&hierarchy, .success, group: "b", worker: "b1", now: self.t0)
+        let admission = hierarchy.acquire(group: "b", worker: "b1", now: self.t0)
+        #expect(admission.isAdmitted)
+        let transitions = hierarchy.record(
+            .failure(.rateLimited),
+            group: "b",
+            worker: "b1",
+            duration: self.fast,
+            now: self.t0
+        )
+        #expect(transitions.map(\.path) == [.cluster])
+        #expect(hierarchy.blockingPath(group: "c", worker: "c1", now: self.t0) == .cluster)
+        // Worker-local failures never reach the cluster.
+        var local = self.hierarchy(smallCluster: true)
+        for index in 0..<8 { self.run(&local, .failure(.timeout), worker: "w\(index)", now: self.t0) }
+        #expect(local.breaker(at: .cluster)?.state == .closed)
     }
 
     @Test func test_callerFailures_countAgainstNoBreaker() {
@@ -142,8 +175,16 @@ import Testing
         #expect(hierarchy.acquire(group: "g", worker: "a", now: self.at(.seconds(30))).isAdmitted)
         #expect(hierarchy.acquire(group: "g", worker: "c", now: self.at(.seconds(30))).rejectedBy == .group("g"))
         // Its success closes the group.
-        let transitions = hierarchy.record(.success, group: "g", worker: "a", duration: self.fast, now: self.at(.seconds(31)))
-        #expect(transitions.map(\.description) == ["g: half-open → closed (probes-succeeded) at \(self.at(.seconds(31)))"])
+        let transitions = hierarchy.record(
+            .success,
+            group: "g",
+            worker: "a",
+            duration: self.fast,
+            now: self.at(.seconds(31))
+        )
+        #expect(
+            transitions.map(\.description) == ["g: half-open → closed (probes-succeeded) at \(self.at(.seconds(31)))"]
+        )
     }
 
     @Test func test_unsentAttempt_releasesItsPermits() {
@@ -170,9 +211,14 @@ import Testing
         self.run(&hierarchy, .failure(.timeout), worker: "w", times: 4, now: self.t0)
         let probeTime = self.at(.seconds(30))
         let admission = hierarchy.acquire(group: "g", worker: "w", now: probeTime)
-        #expect(admission.transitions == [
-            .init(path: .worker(group: "g", worker: "w"), transition: .init(from: .open, to: .halfOpen, trigger: .openDurationElapsed, at: probeTime)),
-        ])
+        #expect(
+            admission.transitions == [
+                .init(
+                    path: .worker(group: "g", worker: "w"),
+                    transition: .init(from: .open, to: .halfOpen, trigger: .openDurationElapsed, at: probeTime)
+                )
+            ]
+        )
         let transitions = hierarchy.record(.success, group: "g", worker: "w", duration: self.fast, now: probeTime)
         #expect(transitions.map(\.transition.to) == [.closed])
         #expect(transitions.first?.path == .worker(group: "g", worker: "w"))

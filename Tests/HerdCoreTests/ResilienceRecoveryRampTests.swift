@@ -67,8 +67,9 @@ import Testing
         // Step 1 (25 %) of 10: two.
         #expect(ramp.effectiveCredit(free: 10, capacity: 10, now: self.at(.seconds(10))) == 2)
         #expect(ramp.effectiveCredit(free: 9, capacity: 10, now: self.at(.seconds(10))) == 1)
-        // Step 2 (50 %) of 10: five, but never more than is free.
-        #expect(ramp.effectiveCredit(free: 2, capacity: 10, now: self.at(.seconds(20))) == 2)
+        // Step 2 (50 %) of 10: five in flight at most; with two in flight, three more.
+        #expect(ramp.effectiveCredit(free: 8, capacity: 10, now: self.at(.seconds(20))) == 3)
+        #expect(ramp.effectiveCredit(free: 2, capacity: 10, now: self.at(.seconds(20))) == 0)
         // Complete: the full free credit.
         #expect(ramp.effectiveCredit(free: 7, capacity: 10, now: self.at(.seconds(30))) == 7)
         // Small capacities still get one; no capacity gets none.

@@ -26,13 +26,17 @@ import Testing
         #expect(configuration.slices == 10)
         #expect(configuration.reserve == 100)
         let budget = RetryBudget()
-        #expect(budget.level(now: self.t0) == RetryBudget.Level(firstAttempts: 0, retries: 0, reserve: 100, available: 100))
+        #expect(
+            budget.level(now: self.t0) == RetryBudget.Level(firstAttempts: 0, retries: 0, reserve: 100, available: 100)
+        )
     }
 
     @Test func test_floorOnly_grantsTheReserve_thenRefuses() {
         var budget = RetryBudget()
         #expect(self.drain(&budget, now: self.t0) == 100)
-        #expect(budget.level(now: self.t0) == RetryBudget.Level(firstAttempts: 0, retries: 100, reserve: 100, available: 0))
+        #expect(
+            budget.level(now: self.t0) == RetryBudget.Level(firstAttempts: 0, retries: 100, reserve: 100, available: 0)
+        )
     }
 
     @Test func test_ratioOnly_grantsRatioTimesFirstAttempts() {
@@ -44,7 +48,9 @@ import Testing
         #expect(self.drain(&budget, now: self.t0) == 0)  // 14 × 0.2 = 2.8: still only 2
         self.deposit(&budget, 1, now: self.t0)
         #expect(self.drain(&budget, now: self.t0) == 1)  // 15 × 0.2 = 3
-        #expect(budget.level(now: self.t0) == RetryBudget.Level(firstAttempts: 15, retries: 3, reserve: 0, available: 0))
+        #expect(
+            budget.level(now: self.t0) == RetryBudget.Level(firstAttempts: 15, retries: 3, reserve: 0, available: 0)
+        )
     }
 
     @Test func test_ratioAndFloor_add() {
@@ -111,7 +117,9 @@ import Testing
 
     @Test func test_overdraftFromExpiredDeposits_isNeverNegativeInStatus() {
         // Retries granted on deposits that expire earlier than the retries themselves.
-        var budget = RetryBudget(configuration: .init(ratio: 1, minRetriesPerSecond: 0, window: .seconds(10), slices: 10))
+        var budget = RetryBudget(
+            configuration: .init(ratio: 1, minRetriesPerSecond: 0, window: .seconds(10), slices: 10)
+        )
         self.deposit(&budget, 4, now: self.t0)
         self.deposit(&budget, 1, now: self.at(.seconds(5)))
         #expect(self.drain(&budget, now: self.at(.seconds(5))) == 5)

@@ -40,13 +40,18 @@ import Testing
             var largest = Duration.zero
             for seed in UInt64(0)..<1000 {
                 var rng = SplitMix64(seed: seed &* 7919 &+ UInt64(attempt))
-                guard let delay = self.delay(policy.decision(for: self.retryable, attempt: attempt, rng: &rng)) else { return }
+                guard let delay = self.delay(policy.decision(for: self.retryable, attempt: attempt, rng: &rng)) else {
+                    return
+                }
                 #expect(delay >= .zero && delay <= ceiling, "attempt \(attempt) seed \(seed): \(delay)")
                 smallest = min(smallest, delay)
                 largest = max(largest, delay)
             }
             // The draws spread over the whole range (1,000 uniform draws: both tails reached).
-            #expect(smallest < ceiling / 20 && largest > ceiling * 19 / 20, "attempt \(attempt): \(smallest)...\(largest)")
+            #expect(
+                smallest < ceiling / 20 && largest > ceiling * 19 / 20,
+                "attempt \(attempt): \(smallest)...\(largest)"
+            )
         }
     }
 
@@ -58,7 +63,9 @@ import Testing
             #expect(bounds == .nanoseconds(ceiling.nanosecondsClamped / 2)...ceiling)
             for seed in UInt64(0)..<1000 {
                 var rng = SplitMix64(seed: seed)
-                guard let delay = self.delay(policy.decision(for: self.retryable, attempt: attempt, rng: &rng)) else { return }
+                guard let delay = self.delay(policy.decision(for: self.retryable, attempt: attempt, rng: &rng)) else {
+                    return
+                }
                 #expect(bounds.contains(delay))
             }
         }
@@ -68,7 +75,10 @@ import Testing
         let policy = RetryPolicy(maxAttempts: 11, jitter: .none)
         var rng = SplitMix64(seed: 1)
         for attempt in UInt32(1)...10 {
-            #expect(policy.decision(for: self.retryable, attempt: attempt, rng: &rng) == .retry(after: policy.ceiling(afterAttempt: attempt)))
+            #expect(
+                policy.decision(for: self.retryable, attempt: attempt, rng: &rng)
+                    == .retry(after: policy.ceiling(afterAttempt: attempt))
+            )
         }
         var untouched = SplitMix64(seed: 1)
         #expect(rng.next() == untouched.next())
@@ -117,7 +127,10 @@ import Testing
         let policy = RetryPolicy(maxRetryAfter: .seconds(60))
         var rng = SplitMix64(seed: 7)
         let tooLong = Failure(.rateLimited, "later", retryAfter: .seconds(60) + .nanoseconds(1))
-        #expect(policy.decision(for: tooLong, attempt: 1, rng: &rng) == .giveUp(.retryAfterTooLong(.seconds(60) + .nanoseconds(1))))
+        #expect(
+            policy.decision(for: tooLong, attempt: 1, rng: &rng)
+                == .giveUp(.retryAfterTooLong(.seconds(60) + .nanoseconds(1)))
+        )
         let atLimit = Failure(.rateLimited, "later", retryAfter: .seconds(60))
         #expect(policy.decision(for: atLimit, attempt: 1, rng: &rng) == .retry(after: .seconds(60)))
     }

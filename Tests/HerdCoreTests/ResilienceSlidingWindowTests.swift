@@ -22,7 +22,10 @@ import Testing
         #expect(window.snapshot(now: self.t0) == SlidingWindow.Snapshot())
         #expect(window.snapshot(now: self.t0).failureRate == 0 && window.snapshot(now: self.t0).slowCallRate == 0)
         for outcome in [CallOutcome.slowFailure, .failure, .success] { window.record(outcome, now: self.t0) }
-        #expect(window.snapshot(now: self.t0) == SlidingWindow.Snapshot(calls: 3, failures: 2, slowCalls: 1, slowFailures: 1))
+        #expect(
+            window.snapshot(now: self.t0)
+                == SlidingWindow.Snapshot(calls: 3, failures: 2, slowCalls: 1, slowFailures: 1)
+        )
         window.record(.slowSuccess, now: self.t0)
         let snapshot = window.snapshot(now: self.t0 + .seconds(3600))
         #expect(snapshot == SlidingWindow.Snapshot(calls: 3, failures: 1, slowCalls: 1, slowFailures: 0))
@@ -71,10 +74,14 @@ import Testing
         window.record(.failure, now: self.t0)
         window.record(.success, now: self.at(.seconds(2)))
         window.record(.slowSuccess, now: self.at(.seconds(3)))
-        #expect(window.snapshot(now: self.at(.seconds(3))) == SlidingWindow.Snapshot(calls: 3, failures: 1, slowCalls: 1))
+        #expect(
+            window.snapshot(now: self.at(.seconds(3))) == SlidingWindow.Snapshot(calls: 3, failures: 1, slowCalls: 1)
+        )
         // At 4 s the first bucket (0–2 s) expires; recording reuses its slot.
         window.record(.success, now: self.at(.seconds(4)))
-        #expect(window.snapshot(now: self.at(.seconds(4))) == SlidingWindow.Snapshot(calls: 3, failures: 0, slowCalls: 1))
+        #expect(
+            window.snapshot(now: self.at(.seconds(4))) == SlidingWindow.Snapshot(calls: 3, failures: 0, slowCalls: 1)
+        )
         #expect(window.snapshot(now: self.at(.seconds(100))).calls == 0)
     }
 

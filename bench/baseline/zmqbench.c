@@ -16,9 +16,10 @@
  *       Connects, sends READY, echoes every request. Runs until killed.
  *   zmqbench throughput ENDPOINT COUNT WINDOW SIZE
  *       Sends COUNT requests of SIZE bytes keeping WINDOW outstanding; prints one JSON line.
- *   zmqbench latency ENDPOINT COUNT WARMUP SIZE
+ *   zmqbench latency ENDPOINT COUNT WARMUP SIZE [SAMPLES]
  *       WARMUP then COUNT requests one at a time (send, wait for the answer); prints one JSON line
- *       with p50/p99/mean/max round trip in microseconds.
+ *       with p50/p99/mean/max round trip in microseconds, and appends every sample (us, one per
+ *       line) to the file SAMPLES if given.
  *
  * Build: gcc -O2 -o zmqbench zmqbench.c -lzmq
  */
@@ -219,7 +220,7 @@ static double percentile(const double *sorted, long count, double p) {
     return sorted[index];
 }
 
-static int latency(const char *endpoint, long count, long warmup, size_t size) {
+static int latency(const char *endpoint, long count, long warmup, size_t size, const char *samples_path) {
     void *context;
     void *dealer = client_socket(&context, endpoint);
     char *payload = malloc(size);
@@ -237,6 +238,12 @@ static int latency(const char *endpoint, long count, long warmup, size_t size) {
         samples[i] = now_us() - start;
         total += samples[i];
     }
+    if (samples_path) {
+        FILE *file = fopen(samples_path, "a");
+        if (!file) { perror(samples_path); exit(2); }
+        for (long i = 0; i < count; i++) fprintf(file, "%.1f\n", samples[i]);
+        fclose(file);
+    }
     qsort(samples, (size_t)count, sizeof(double), compare_double);
     printf("{\"mode\": \"latency\", \"count\": %ld, \"warmup\": %ld, \"size\": %zu, \"p50_us\": %.1f, \"p99_us\": %.1f, \"mean_us\": %.1f, \"max_us\": %.1f}\n",
            count, warmup, size, percentile(samples, count, 0.50), percentile(samples, count, 0.99), total / (double)count,
@@ -251,7 +258,7 @@ static void usage(void) {
             "usage: zmqbench broker ENDPOINT\n"
             "       zmqbench worker ENDPOINT\n"
             "       zmqbench throughput ENDPOINT COUNT WINDOW SIZE\n"
-            "       zmqbench latency ENDPOINT COUNT WARMUP SIZE\n");
+            "       zmqbench latency ENDPOINT COUNT WARMUP SIZE [SAMPLES]\n");
     exit(2);
 }
 
@@ -260,12 +267,12 @@ int main(int argc, char **argv) {
     const char *mode = argv[1], *endpoint = argv[2];
     if (strcmp(mode, "broker") == 0) return broker(endpoint);
     if (strcmp(mode, "worker") == 0) return worker(endpoint);
-    if (argc != 6) usage();
+    if (argc != 6 && !(argc == 7 && strcmp(mode, "latency") == 0)) usage();
     long a = atol(argv[3]), b = atol(argv[4]);
     size_t size = (size_t)atol(argv[5]);
     if (a <= 0 || b < 0) usage();
     if (strcmp(mode, "throughput") == 0) return throughput(endpoint, a, b > 0 ? b : 1, size);
-    if (strcmp(mode, "latency") == 0) return latency(endpoint, a, b, size);
+    if (strcmp(mode, "latency") == 0) return latency(endpoint, a, b, size, argc == 7 ? argv[6] : NULL);
     usage();
     return 2;
 }

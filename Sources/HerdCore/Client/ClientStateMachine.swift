@@ -43,6 +43,8 @@ public struct ClientStateMachine: Sendable {
         case deliver([JobResult])
         /// Partial output of a running subtask.
         case partial(PartialOutput)
+        /// Something the coordinator wants the client to know while the job waits.
+        case notice(JobNotice)
         /// The job ended normally; no more actions follow.
         case finished(JobSummary)
         /// The job could not run or lost its coordinator; no more actions follow.
@@ -113,6 +115,8 @@ public struct ClientStateMachine: Sendable {
             // Deliver each subtask once even if the coordinator misbehaved.
             let fresh = results.filter { $0.subtask.job == accepted.job && self.received.insert($0.subtask.index).inserted }
             if !fresh.isEmpty { actions.append(.deliver(fresh)) }
+        case (.running(let accepted), .jobNotice(let notice)) where notice.job == accepted.job:
+            actions.append(.notice(notice))
         case (.running(let accepted), .partial(let partial)) where partial.attempt.subtask.job == accepted.job:
             if !self.received.contains(partial.attempt.subtask.index) { actions.append(.partial(partial)) }
         case (.running(let accepted), .jobFinished(let summary)) where summary.job == accepted.job:

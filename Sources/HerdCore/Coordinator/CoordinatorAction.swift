@@ -7,6 +7,10 @@ public enum CoordinatorTimer: Hashable, Sendable {
     /// A job's deadline plus the coordinator's slack: whatever is unfinished then fails with
     /// `timeout` (the worker enforces the deadline first; this covers a stalled or lost worker).
     case deadline(JobID)
+    /// The shutdown grace is over: cancel what still runs.
+    case shutdownGraceEnded
+    /// Stop waiting for cancel confirmations and stop.
+    case shutdownDeadline
 }
 
 /// An effect the coordinator machine decided on; the shell performs it.
@@ -17,4 +21,6 @@ public enum CoordinatorAction: Hashable, Sendable {
     case schedule(CoordinatorTimer, at: Instant)
     /// Write a log line.
     case log(LogLine)
+    /// The coordinator has shut down: the shell stops its loop and exits.
+    case stop
 }

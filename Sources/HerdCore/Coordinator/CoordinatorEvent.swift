@@ -8,4 +8,6 @@ public enum CoordinatorEvent: Hashable, Sendable {
     case timer(CoordinatorTimer)
     /// A send to this peer failed because it is no longer connected (EHOSTUNREACH).
     case unreachable(PeerID)
+    /// SIGTERM: refuse new jobs, let in-flight work finish within `grace`, cancel the rest, stop.
+    case shutdownRequested(grace: Duration)
 }

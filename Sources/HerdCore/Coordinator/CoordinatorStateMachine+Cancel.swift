@@ -71,9 +71,8 @@ extension CoordinatorStateMachine {
                 self.workers[peer]?.running.remove(subtask)
                 self.dirtyJobs.insert(subtask.job)
                 if let group = self.workers[peer]?.registration.group { self.dirtyGroups.insert(group) }
-            } else if let worker = self.workers[peer] {
-                self.attemptLost(subtask, worker: worker, reason: "given back by the worker", now: now, into: &actions)
-                self.workers[peer]!.running.remove(subtask)
+            } else {
+                self.attemptGivenBack(subtask, by: peer, now: now, into: &actions)
             }
         }
     }

@@ -45,6 +45,7 @@ extension CoordinatorStateMachine {
             )
             self.jobs[entry.job] = job
             self.workers[peer]!.running.insert(subtask)
+            if self.movedSubtasks[subtask] != nil { self.movedSubtasks[subtask] = peer }
             if batches[peer] == nil { order.append(peer) }
             batches[peer, default: []].append(assignment)
         }
@@ -59,7 +60,7 @@ extension CoordinatorStateMachine {
         var best: PeerID?
         var bestFree = 0
         for peer in group.workers {
-            guard let worker = self.workers[peer], worker.isLive else { continue }
+            guard let worker = self.workers[peer], worker.acceptsWork else { continue }
             let free = worker.freeCredit
             if free > bestFree, worker.kinds.contains(kind) {
                 best = peer

@@ -6,7 +6,7 @@ extension CoordinatorStateMachine {
 
     mutating func submit(_ submission: Submission, from peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) {
         self.touchClient(peer, now: now)
-        if let failure = self.validate(submission, from: peer) {
+        if let failure = self.shuttingDown ? Failure(.server, "coordinator shutting down: not accepting jobs") : self.validate(submission, from: peer) {
             actions.append(.log(LogLine(.info, "job rejected: \(failure.message)", ["client": peer.description])))
             self.send(.rejected(Rejection(token: submission.token, failure: failure)), to: peer, now: now, into: &actions)
             return
@@ -76,6 +76,7 @@ extension CoordinatorStateMachine {
             return
         }
         self.workers[peer]!.running.remove(subtask)
+        self.workers[peer]!.drain?.finished += 1
         self.dirtyGroups.insert(self.workers[peer]!.registration.group)
         self.dirtyJobs.insert(subtask.job)
         self.jobs[subtask.job]!.running[subtask.index] = nil

@@ -8,7 +8,7 @@ extension CoordinatorStateMachine {
             .map { worker in
                 let state: String
                 switch worker.state {
-                case .live: state = "live"
+                case .live: state = worker.drain == nil ? "live" : "draining"
                 case .dead(_, let reason): state = reason == Self.deregistered ? "left" : "dead (\(reason))"
                 }
                 var cancelling: UInt32 = 0

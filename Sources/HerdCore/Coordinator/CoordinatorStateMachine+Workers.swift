@@ -32,6 +32,7 @@ extension CoordinatorStateMachine {
             }
         }
         self.workers[peer] = record
+        self.reconcile(registration.holding, of: peer, now: now, into: &actions)
         self.groups[registration.group, default: GroupRecord(name: registration.group)].workers.append(peer)
         self.dirtyGroups.insert(registration.group)
         actions.append(
@@ -43,6 +44,33 @@ extension CoordinatorStateMachine {
             livenessWindow: self.configuration.livenessWindow
         )
         self.send(.welcome(welcome), to: peer, now: now, into: &actions)
+    }
+
+    /// Reconciles what a (re)registering worker says it holds: an attempt that is still the
+    /// subtask's current one is kept (re-adopted if the subtask was re-queued and not yet
+    /// re-dispatched, sparing the work); every other held attempt is told to stop.
+    mutating func reconcile(_ holding: [AttemptRef], of peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) {
+        var adopted = 0
+        var refused = 0
+        for held in holding where self.workers[peer]?.running.contains(held.subtask) != true {
+            let subtask = held.subtask
+            if var job = self.jobs[subtask.job], !job.isEnding, job.phases[Int(subtask.index)] == .queued,
+                job.attempts[Int(subtask.index)] == held.attempt
+            {
+                job.phases[Int(subtask.index)] = .running
+                job.running[subtask.index] = JobRecord.RunningAttempt(attempt: held.attempt, worker: peer)
+                self.jobs[subtask.job] = job
+                self.groups[job.group]?.queued -= 1
+                self.workers[peer]!.running.insert(subtask)
+                adopted += 1
+            } else {
+                self.pendingCancels[peer, default: []].append(held)
+                refused += 1
+            }
+        }
+        if adopted + refused > 0 {
+            actions.append(.log(LogLine(.info, "reconciled a returning worker", (self.workers[peer]?.metadata ?? [:]).merging(["kept": "\(adopted)", "cancelled": "\(refused)"]) { a, _ in a })))
+        }
     }
 
     static func validate(_ registration: Registration) -> String? {

@@ -32,7 +32,16 @@ public struct CoordinatorStateMachine: Sendable {
     var pendingCancels: [PeerID: [AttemptRef]] = [:]
     /// Jobs submitted from inside a running attempt's handler (nested fan-out), by that attempt.
     var childJobs: [AttemptRef: Set<JobID>] = [:]
+    /// Drains waiting for their workers to leave.
+    var drains: [DrainRecord] = []
+    /// Subtasks a drain moved, and the worker each was re-dispatched to (empty id: still queued).
+    var movedSubtasks: [SubtaskRef: PeerID] = [:]
+    /// Groups whose jobs' clients were told that no worker can take their work.
+    var waitingGroups: Set<String> = []
     var started = false
+    /// Set by a shutdown request: new jobs are refused.
+    var shuttingDown = false
+    var stopped = false
 
     public init(configuration: CoordinatorConfiguration) {
         self.configuration = configuration
@@ -69,6 +78,21 @@ public struct CoordinatorStateMachine: Sendable {
             if self.workers[peer]?.isLive == true {
                 self.declareDead(peer, reason: "unreachable", now: now, into: &actions)
             }
+        case .shutdownRequested(let grace):
+            guard !self.shuttingDown else {
+                self.stopNow(reason: "second shutdown request", into: &actions)
+                return
+            }
+            self.shuttingDown = true
+            actions.append(.log(LogLine(.notice, "shutting down: refusing new jobs; in-flight work has \(grace) to finish", ["jobs": "\(self.jobs.count)"])))
+            actions.append(.schedule(.shutdownGraceEnded, at: now + grace))
+        case .timer(.shutdownGraceEnded):
+            for id in self.jobs.keys.sorted() {
+                self.endJob(id, reason: Failure(.cancelled, "coordinator shutting down"), now: now, into: &actions)
+            }
+            actions.append(.schedule(.shutdownDeadline, at: now + self.configuration.cancelOverdueAfter))
+        case .timer(.shutdownDeadline):
+            self.stopNow(reason: "cancel confirmations overdue", into: &actions)
         }
     }
 
@@ -85,9 +109,14 @@ public struct CoordinatorStateMachine: Sendable {
     public mutating func flush(now: Instant, into actions: inout [CoordinatorAction]) {
         // Dispatch first: it may commit results too (a deadline that passed in the queue).
         if !self.dirtyGroups.isEmpty {
-            for name in self.dirtyGroups.sorted() { self.dispatch(group: name, now: now, into: &actions) }
+            for name in self.dirtyGroups.sorted() {
+                self.dispatch(group: name, now: now, into: &actions)
+                self.noticeWaitingGroup(name, now: now, into: &actions)
+            }
             self.dirtyGroups.removeAll(keepingCapacity: true)
         }
+        self.answerCompletedDrains(now: now, into: &actions)
+        if self.shuttingDown, self.jobs.isEmpty { self.stopNow(reason: "no job left", into: &actions) }
         if !self.dirtyJobs.isEmpty {
             for id in self.dirtyJobs.sorted() { self.flushJob(id, now: now, into: &actions) }
             self.dirtyJobs.removeAll(keepingCapacity: true)
@@ -112,6 +141,12 @@ public struct CoordinatorStateMachine: Sendable {
             self.partialReceived(partial, from: peer, now: now, into: &actions)
         case .cancelJob(let request):
             self.cancelRequested(request, from: peer, now: now, into: &actions)
+        case .drain(let request):
+            self.drainRequested(request, from: peer, now: now, into: &actions)
+        case .drainWorker:
+            guard self.touchLiveWorker(peer, now: now, into: &actions) else { return }
+            actions.append(.log(LogLine(.info, "worker draining itself", self.workers[peer]!.metadata)))
+            self.startDrain(peer, now: now)
         case .deregister:
             guard self.workers[peer]?.isLive == true else { return }
             self.declareDead(peer, reason: Self.deregistered, now: now, into: &actions)
@@ -131,12 +166,20 @@ public struct CoordinatorStateMachine: Sendable {
         case .error(let error):
             // Never answer an ERROR with an ERROR (no ping-pong); just record it.
             actions.append(.log(LogLine(.warning, "peer reported a protocol error", ["peer": peer.description, "error": error.description])))
-        case .welcome, .dispatch, .cancel, .accepted, .rejected, .jobResults, .jobFinished, .statusReply, .cancelReply:
+        case .welcome, .dispatch, .cancel, .accepted, .rejected, .jobResults, .jobFinished, .statusReply, .cancelReply,
+            .drainReply, .jobNotice:
             self.send(.error(ProtocolError(.unexpected, "\(message.commandName) is sent by the coordinator, not to it")), to: peer, now: now, into: &actions)
         }
     }
 
     // MARK: - Sending and housekeeping
+
+    mutating func stopNow(reason: String, into actions: inout [CoordinatorAction]) {
+        guard !self.stopped else { return }
+        self.stopped = true
+        actions.append(.log(LogLine(.notice, "coordinator stopping: \(reason)")))
+        actions.append(.stop)
+    }
 
     mutating func send(_ message: Message, to peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) {
         self.lastSent[peer] = now

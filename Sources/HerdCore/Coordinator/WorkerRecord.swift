@@ -16,6 +16,18 @@ struct WorkerRecord {
     /// Attempts outstanding at this worker (each holds one credit).
     var running: Set<SubtaskRef>
     var lastHeard: Instant
+    /// Set while the worker drains: it gets no new work; what it gives back is re-queued.
+    var drain: DrainProgress?
+
+    /// A draining worker's progress, for the drain's report.
+    struct DrainProgress: Hashable {
+        var since: Instant
+        var finished: UInt32 = 0
+        var moved: [SubtaskRef] = []
+    }
+
+    /// Live and not draining: may be given new work.
+    var acceptsWork: Bool { self.isLive && self.drain == nil }
 
     init(peer: PeerID, registration: Registration, now: Instant) {
         self.peer = peer

@@ -2,8 +2,9 @@
 ///
 /// The reader never traps and never allocates from an untrusted length before checking it
 /// against the bytes that remain. Every failure is a ``ProtocolError`` whose message names the
-/// command, the byte offset in the body, what was being read and, inside an array, which element:
-/// `results: truncated at byte 17 reading u64 usage of results[0]`.
+/// command, the byte offset in the body, what was being read and, inside an array, which element
+/// (`results: truncated at byte 17 reading u64 usage of results[0]`), also inside an array of an
+/// array element (`... of workers[1].moved[0]`).
 ///
 /// - Important: The reader holds an unsafe pointer into the frame; it must not outlive the
 ///   `withUnsafeBufferPointer` call that created it.
@@ -18,6 +19,10 @@ struct ByteReader {
     private var array: StaticString?
     /// The index of the element of ``array`` being decoded.
     private var element: Int = 0
+    /// The array inside an element of ``array`` being decoded, if any (`"moved"`).
+    private var nestedArray: StaticString?
+    /// The index of the element of ``nestedArray`` being decoded.
+    private var nestedElement: Int = 0
 
     init(_ buffer: UnsafeBufferPointer<UInt8>, command: StaticString) {
         self.buffer = buffer
@@ -32,7 +37,8 @@ struct ByteReader {
     /// Where the reader is, as it appears at the end of an error message.
     private var location: String {
         guard let array = self.array else { return "" }
-        return " of \(array)[\(self.element)]"
+        guard let nested = self.nestedArray else { return " of \(array)[\(self.element)]" }
+        return " of \(array)[\(self.element)].\(nested)[\(self.nestedElement)]"
     }
 
     /// A `.malformed` error prefixed with the command name and suffixed with the array element.
@@ -63,6 +69,19 @@ struct ByteReader {
     /// Marks the end of an array, for error messages.
     mutating func leave() {
         self.array = nil
+        self.nestedArray = nil
+    }
+
+    /// Marks the start of element `index` of the array named `name` inside the current element
+    /// of the array entered with ``enter(_:element:)``, for error messages.
+    mutating func enterNested(_ name: StaticString, element index: Int) {
+        self.nestedArray = name
+        self.nestedElement = index
+    }
+
+    /// Marks the end of a nested array: back in the enclosing element.
+    mutating func leaveNested() {
+        self.nestedArray = nil
     }
 
     /// Reads an array's `u32` element count and checks that the bytes left could hold that many

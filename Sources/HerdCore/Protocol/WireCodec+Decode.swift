@@ -26,6 +26,10 @@ extension WireCodec {
         static let groupStatus = 4 + 3 * 4
         /// job u64 + group + kind + total, finished, running, cancelling u32 + absent parent.
         static let jobStatus = 8 + 4 + 4 + 4 * 4 + 1
+        /// worker + finished u32 + moved count u32 (no moved subtasks).
+        static let drainedWorker = 4 + 4 + 4
+        /// job u64 + index u32 + to.
+        static let movedSubtask = 8 + 4 + 4
     }
 }
 
@@ -44,16 +48,20 @@ extension ByteReader {
         case .welcome: return .welcome(try self.welcome())
         case .dispatch: return .dispatch(try self.assignments())
         case .cancel: return .cancel(try self.attemptRefs("attempts"))
+        case .drainWorker: return .drainWorker(DrainOrder(grace: try self.duration("grace")))
         case .heartbeat: return .heartbeat
         case .submit: return .submit(try self.submission())
         case .statusRequest: return .statusRequest(token: try self.u64("token"))
         case .cancelJob: return .cancelJob(try self.cancelJob())
+        case .drain: return .drain(try self.drainRequest())
         case .accepted: return .accepted(try self.accepted())
         case .rejected: return .rejected(Rejection(token: try self.u64("token"), failure: try self.failure()))
         case .jobResults: return .jobResults(try self.jobResults())
         case .jobFinished: return .jobFinished(try self.jobSummary())
         case .statusReply: return .statusReply(try self.statusReport())
         case .cancelReply: return .cancelReply(try self.cancelReply())
+        case .drainReply: return .drainReply(try self.drainReport())
+        case .jobNotice: return .jobNotice(try self.jobNotice())
         case .error: return .error(try self.protocolError())
         }
     }
@@ -196,6 +204,29 @@ extension ByteReader {
         return CancelJob(token: token, job: job, reason: reason)
     }
 
+    private mutating func drainRequest() throws(ProtocolError) -> DrainRequest {
+        let token = try self.u64("token")
+        let target = try self.drainTarget()
+        let grace = try self.duration("grace")
+        return DrainRequest(token: token, target: target, grace: grace)
+    }
+
+    private mutating func drainTarget() throws(ProtocolError) -> DrainTarget {
+        let start = self.offset
+        switch try self.u8("target tag") {
+        case WireCodec.DrainTargetTag.worker:
+            return .worker(try self.name("target"))
+        case WireCodec.DrainTargetTag.node:
+            return .node(try self.name("target"))
+        case WireCodec.DrainTargetTag.group:
+            return .group(try self.name("target"))
+        case let tag:
+            throw self.malformed(
+                "bad target tag \(tag) at byte \(start); expected 0 (worker), 1 (node) or 2 (group)"
+            )
+        }
+    }
+
     private mutating func payloadSource() throws(ProtocolError) -> PayloadSource {
         let start = self.offset
         switch try self.u8("payloads tag") {
@@ -267,6 +298,37 @@ extension ByteReader {
         let found = try self.bool("found")
         let cancelled = try self.u32("cancelled")
         return CancelReply(token: token, job: job, found: found, cancelled: cancelled)
+    }
+
+    private mutating func drainReport() throws(ProtocolError) -> DrainReport {
+        let token = try self.u64("token")
+        let workerCount = try self.count("workers", minimumSize: WireCodec.MinimumSize.drainedWorker)
+        var workers: [DrainedWorker] = []
+        workers.reserveCapacity(workerCount)
+        for index in 0..<workerCount {
+            self.enter("workers", element: index)
+            let worker = try self.name("worker")
+            let finished = try self.u32("finished")
+            let movedCount = try self.count("moved", minimumSize: WireCodec.MinimumSize.movedSubtask)
+            var moved: [MovedSubtask] = []
+            moved.reserveCapacity(movedCount)
+            for movedIndex in 0..<movedCount {
+                self.enterNested("moved", element: movedIndex)
+                let job = JobID(try self.u64("job"))
+                let subtask = SubtaskRef(job: job, index: try self.u32("index"))
+                moved.append(MovedSubtask(subtask: subtask, to: try self.name("to")))
+            }
+            self.leaveNested()
+            workers.append(DrainedWorker(worker: worker, finished: finished, moved: moved))
+        }
+        self.leave()
+        return DrainReport(token: token, workers: workers)
+    }
+
+    private mutating func jobNotice() throws(ProtocolError) -> JobNotice {
+        let job = JobID(try self.u64("job"))
+        let message = try self.text("message")
+        return JobNotice(job: job, message: message)
     }
 
     private mutating func statusReport() throws(ProtocolError) -> StatusReport {

@@ -74,6 +74,19 @@ extension WireCodec {
             return size
         case .cancelReply:
             return 8 + 8 + 1 + 4
+        case .drainWorker:
+            return 8
+        case .drain(let request):
+            return 8 + 1 + Self.nameSize(request.target.wireName) + 8
+        case .drainReply(let report):
+            var size = 8 + 4
+            for worker in report.workers {
+                size += Self.nameSize(worker.worker) + 4 + 4
+                for moved in worker.moved { size += 8 + 4 + Self.nameSize(moved.to) }
+            }
+            return size
+        case .jobNotice(let notice):
+            return 8 + Self.textSize(notice.message)
         case .error(let error):
             return 1 + Self.textSize(error.message)
         }
@@ -205,6 +218,28 @@ extension ByteWriter {
             self.u64(reply.job.rawValue)
             self.bool(reply.found)
             self.u32(reply.cancelled)
+        case .drainWorker(let order):
+            self.duration(order.grace)
+        case .drain(let request):
+            self.u64(request.token)
+            self.drainTarget(request.target)
+            self.duration(request.grace)
+        case .drainReply(let report):
+            self.u64(report.token)
+            self.count(report.workers.count)
+            for worker in report.workers {
+                self.name(worker.worker)
+                self.u32(worker.finished)
+                self.count(worker.moved.count)
+                for moved in worker.moved {
+                    self.u64(moved.subtask.job.rawValue)
+                    self.u32(moved.subtask.index)
+                    self.name(moved.to)
+                }
+            }
+        case .jobNotice(let notice):
+            self.u64(notice.job.rawValue)
+            self.text(notice.message)
         case .error(let error):
             self.u8(error.code.rawValue)
             self.text(error.message)
@@ -252,6 +287,15 @@ extension ByteWriter {
             self.u8(WireCodec.OutcomeTag.failure)
             self.failure(failure)
         }
+    }
+
+    private mutating func drainTarget(_ target: DrainTarget) {
+        switch target {
+        case .worker: self.u8(WireCodec.DrainTargetTag.worker)
+        case .node: self.u8(WireCodec.DrainTargetTag.node)
+        case .group: self.u8(WireCodec.DrainTargetTag.group)
+        }
+        self.name(target.wireName)
     }
 
     private mutating func payloadSource(_ source: PayloadSource) {
@@ -325,5 +369,21 @@ extension WireCodec {
         static let failFast: UInt8 = 1
         static let first: UInt8 = 2
         static let quorum: UInt8 = 3
+    }
+
+    /// The `u8` tag that opens a ``DrainTarget`` on the wire (always followed by a name).
+    enum DrainTargetTag {
+        static let worker: UInt8 = 0
+        static let node: UInt8 = 1
+        static let group: UInt8 = 2
+    }
+}
+
+extension DrainTarget {
+    /// The worker id, node label or group name: the name that follows the tag on the wire.
+    fileprivate var wireName: String {
+        switch self {
+        case .worker(let name), .node(let name), .group(let name): name
+        }
     }
 }

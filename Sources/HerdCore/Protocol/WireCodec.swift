@@ -16,10 +16,10 @@
 ///
 /// Limits:
 /// - A whole message: `maxBytes` (``defaultMaxMessageBytes``, 64 MiB), checked by ``decode(_:maxBytes:)``.
-/// - Names (group, kind, worker id, node): ``maxNameBytes``. The encoder sends an over-long name as
-///   is, and the receiver rejects the message with ``ProtocolError/Code/tooLarge``.
-/// - Other strings (failure and error messages, coordinator id, worker state): ``maxTextBytes``.
-///   The encoder cuts longer text at a Unicode scalar boundary; the decoder rejects it.
+/// - Names (group, kind, worker id, node, a drain's target): ``maxNameBytes``. The encoder sends
+///   an over-long name as is, and the receiver rejects the message with ``ProtocolError/Code/tooLarge``.
+/// - Other strings (failure, error and job-notice messages, coordinator id, worker state):
+///   ``maxTextBytes``. The encoder cuts longer text at a Unicode scalar boundary; the decoder rejects it.
 /// - Durations are whole milliseconds: the encoder truncates sub-millisecond parts and sends
 ///   negative durations as zero.
 /// - A ``FanoutPolicy/quorum(_:)`` of 0 is sent as is and rejected by the receiver as malformed,
@@ -28,7 +28,7 @@ public enum WireCodec {
     /// Default cap for a whole message's bytes (the ZeroMQ socket also sets `ZMQ_MAXMSGSIZE`).
     public static let defaultMaxMessageBytes: Int = 64 << 20
 
-    /// The longest name (group, kind, worker id, node), in UTF-8 bytes. Also ZeroMQ's limit for a
+    /// The longest name (group, kind, worker id, node, drain target), in UTF-8 bytes. Also ZeroMQ's limit for a
     /// routing id, which a worker's id doubles as.
     public static let maxNameBytes: Int = 255
 
@@ -151,8 +151,9 @@ extension WireCodec {
     ///
     /// Codes are grouped by sender: `0x0_` worker, `0x1_` coordinator to worker, `0x2_` any peer,
     /// `0x3_` client, `0x4_` coordinator to client, `0x7F` error. ``Command/partial`` is also sent
-    /// by the coordinator to a client (it forwards the worker's message). Codes `0x13`, `0x14` and
-    /// `0x33` are reserved for a later revision (drain) and decode as unknown commands.
+    /// by the coordinator to a client (it forwards the worker's message), and ``Command/drainWorker``
+    /// (DRAIN) by a worker to the coordinator (it drains itself after SIGTERM), with the same layout.
+    /// Code `0x13` is reserved for a later revision and decodes as an unknown command.
     public enum Command: UInt8, CaseIterable, Hashable, Sendable, CustomStringConvertible {
         /// ``Message/register(_:)``, worker → coordinator.
         case register = 0x01
@@ -170,6 +171,8 @@ extension WireCodec {
         case dispatch = 0x11
         /// ``Message/cancel(_:)``, coordinator → worker.
         case cancel = 0x12
+        /// ``Message/drainWorker(_:)`` (DRAIN), coordinator → worker, and worker → coordinator.
+        case drainWorker = 0x14
         /// ``Message/heartbeat``, any peer → any peer.
         case heartbeat = 0x20
         /// ``Message/submit(_:)``, client → coordinator.
@@ -178,6 +181,8 @@ extension WireCodec {
         case statusRequest = 0x31
         /// ``Message/cancelJob(_:)``, client → coordinator.
         case cancelJob = 0x32
+        /// ``Message/drain(_:)`` (DRAIN-REQUEST), client → coordinator.
+        case drain = 0x33
         /// ``Message/accepted(_:)``, coordinator → client.
         case accepted = 0x40
         /// ``Message/rejected(_:)``, coordinator → client.
@@ -190,6 +195,10 @@ extension WireCodec {
         case statusReply = 0x44
         /// ``Message/cancelReply(_:)``, coordinator → client.
         case cancelReply = 0x45
+        /// ``Message/drainReply(_:)``, coordinator → client.
+        case drainReply = 0x46
+        /// ``Message/jobNotice(_:)``, coordinator → client.
+        case jobNotice = 0x47
         /// ``Message/error(_:)``, any peer → any peer.
         case error = 0x7F
 
@@ -204,16 +213,20 @@ extension WireCodec {
             case .welcome: self = .welcome
             case .dispatch: self = .dispatch
             case .cancel: self = .cancel
+            case .drainWorker: self = .drainWorker
             case .heartbeat: self = .heartbeat
             case .submit: self = .submit
             case .statusRequest: self = .statusRequest
             case .cancelJob: self = .cancelJob
+            case .drain: self = .drain
             case .accepted: self = .accepted
             case .rejected: self = .rejected
             case .jobResults: self = .jobResults
             case .jobFinished: self = .jobFinished
             case .statusReply: self = .statusReply
             case .cancelReply: self = .cancelReply
+            case .drainReply: self = .drainReply
+            case .jobNotice: self = .jobNotice
             case .error: self = .error
             }
         }
@@ -221,7 +234,7 @@ extension WireCodec {
         /// Whether `code` is reserved for a command that a later protocol revision defines.
         public static func isReserved(_ code: UInt8) -> Bool {
             switch code {
-            case 0x13, 0x14, 0x33: true
+            case 0x13: true
             default: false
             }
         }
@@ -237,16 +250,20 @@ extension WireCodec {
             case .welcome: "WELCOME"
             case .dispatch: "DISPATCH"
             case .cancel: "CANCEL"
+            case .drainWorker: "DRAIN"
             case .heartbeat: "HEARTBEAT"
             case .submit: "SUBMIT"
             case .statusRequest: "STATUS"
             case .cancelJob: "CANCEL-JOB"
+            case .drain: "DRAIN-REQUEST"
             case .accepted: "ACCEPTED"
             case .rejected: "REJECTED"
             case .jobResults: "JOB-RESULTS"
             case .jobFinished: "JOB-FINISHED"
             case .statusReply: "STATUS-REPLY"
             case .cancelReply: "CANCEL-REPLY"
+            case .drainReply: "DRAIN-REPLY"
+            case .jobNotice: "JOB-NOTICE"
             case .error: "ERROR"
             }
         }
@@ -262,16 +279,20 @@ extension WireCodec {
             case .welcome: "welcome"
             case .dispatch: "dispatch"
             case .cancel: "cancel"
+            case .drainWorker: "drainWorker"
             case .heartbeat: "heartbeat"
             case .submit: "submit"
             case .statusRequest: "statusRequest"
             case .cancelJob: "cancelJob"
+            case .drain: "drain"
             case .accepted: "accepted"
             case .rejected: "rejected"
             case .jobResults: "jobResults"
             case .jobFinished: "jobFinished"
             case .statusReply: "statusReply"
             case .cancelReply: "cancelReply"
+            case .drainReply: "drainReply"
+            case .jobNotice: "jobNotice"
             case .error: "error"
             }
         }

@@ -73,14 +73,14 @@ struct TimeBuckets<Bucket: Sendable>: Sendable {
         body(&self.buckets[slot])
     }
 
-    /// The buckets still inside the window at `now`, oldest first.
+    /// The buckets still inside the window at `now` (in slot order: callers only sum them).
     func live(now: Instant) -> [Bucket] {
         let current = self.currentEpoch(now)
         let (lowest, overflow) = current.subtractingReportingOverflow(Int64(self.count))
         var result: [Bucket] = []
         result.reserveCapacity(self.count)
-        for (slot, epoch) in self.epochs.enumerated().sorted(by: { $0.element < $1.element })
-        where epoch <= current && (overflow || epoch > lowest) && epoch != .min {
+        for (slot, epoch) in self.epochs.enumerated()
+        where epoch != .min && epoch <= current && (overflow || epoch > lowest) {
             result.append(self.buckets[slot])
         }
         return result

@@ -19,6 +19,8 @@ public struct WorkerStateMachine: Sendable {
         var cancelledBecause: Failure?
         /// The coordinator cancelled it: confirm with CANCELLED, not RESULTS.
         var confirmAsCancelled = false
+        /// Already given back (CANCELLED sent) by a drain: whatever it returns is dropped.
+        var givenBack = false
     }
 
     public private(set) var configuration: WorkerConfiguration
@@ -31,7 +33,8 @@ public struct WorkerStateMachine: Sendable {
     var cancelledOutbox: [AttemptRef] = []
     var lastHeard: Instant = .zero
     var lastSent: Instant = .zero
-    var stopping = false
+    /// Set when the worker drains: no new work is started; it exits once nothing runs.
+    var drainingSince: Instant?
     var exited = false
 
     public init(configuration: WorkerConfiguration) {
@@ -71,16 +74,18 @@ public struct WorkerStateMachine: Sendable {
             self.tick(now: now, into: &actions)
         case .timer(.deadline(let attempt)):
             self.cancel(attempt, because: Failure(.timeout, "deadline exceeded on the worker"), now: now, into: &actions)
+        case .timer(.drainGraceEnded):
+            self.giveBackAll(reason: "drain grace ended", now: now, into: &actions)
         case .timer(.cancelOverdue(let attempt)):
             if self.running[attempt] != nil {
                 actions.append(.log(LogLine(.error, "handler ignores cancellation: still running \(self.configuration.overdueAfter) after it was cancelled; its result will be discarded", ["attempt": "\(attempt)"])))
             }
         case .partialOutput(let attempt, let data, let usage):
-            if let record = self.running[attempt], record.cancelledBecause == nil, self.isRegistered, !self.stopping {
+            if let record = self.running[attempt], record.cancelledBecause == nil, self.isRegistered {
                 self.send(.partial(PartialOutput(attempt: attempt, data: data, usage: usage)), now: now, into: &actions)
             }
         case .submitChild(let submission):
-            if self.isRegistered, !self.stopping {
+            if self.isRegistered {
                 self.send(.submit(submission), now: now, into: &actions)
             } else {
                 let failure = Failure(.network, "worker \(self.configuration.workerID) is not connected to a coordinator")
@@ -89,24 +94,31 @@ public struct WorkerStateMachine: Sendable {
         case .cancelChild(let request):
             if self.isRegistered { self.send(.cancelJob(request), now: now, into: &actions) }
         case .stopRequested:
-            self.stop(now: now, into: &actions)
+            if self.drainingSince == nil {
+                self.drain(grace: self.configuration.drainGrace, announce: true, now: now, into: &actions)
+            } else {
+                self.giveBackAll(reason: "second stop request", now: now, into: &actions)
+            }
         }
     }
 
-    /// Sends held results when registered, and reports the end of a stop.
+    /// Sends held results and confirmations when registered; ends a drain once nothing runs.
     public mutating func flush(now: Instant, into actions: inout [WorkerAction]) {
-        if self.isRegistered, !self.outbox.isEmpty, !self.stopping {
+        if self.isRegistered, !self.outbox.isEmpty {
             let batch = self.outbox
             self.outbox.removeAll(keepingCapacity: true)
             self.send(.results(batch), now: now, into: &actions)
         }
-        if self.isRegistered, !self.cancelledOutbox.isEmpty, !self.stopping {
+        if self.isRegistered, !self.cancelledOutbox.isEmpty {
             let batch = self.cancelledOutbox
             self.cancelledOutbox.removeAll(keepingCapacity: true)
             self.send(.cancelled(batch), now: now, into: &actions)
         }
-        if self.stopping, self.running.isEmpty, !self.exited {
+        if self.drainingSince != nil, self.running.isEmpty, !self.exited {
+            // Everything finished or was given back: leave, and exit.
+            if self.isRegistered { self.send(.deregister, now: now, into: &actions) }
             self.exited = true
+            actions.append(.log(LogLine(.info, "drained; leaving")))
             actions.append(.exit)
         }
     }
@@ -126,9 +138,11 @@ public struct WorkerStateMachine: Sendable {
             actions.append(.log(LogLine(.info, "registered", ["coordinator": welcome.coordinatorID, "worker": self.configuration.workerID, "group": self.configuration.group])))
         case .dispatch(let assignments):
             for assignment in assignments { self.assigned(assignment, now: now, into: &actions) }
+        case .drainWorker(let order):
+            self.drain(grace: order.grace, announce: false, now: now, into: &actions)
         case .cancel(let attempts):
             for attempt in attempts { self.cancelRequested(attempt, now: now, into: &actions) }
-        case .accepted, .rejected, .jobResults, .jobFinished, .cancelReply, .partial:
+        case .accepted, .rejected, .jobResults, .jobFinished, .cancelReply, .partial, .jobNotice:
             actions.append(.deliverToChildren(message))
         case .heartbeat:
             break
@@ -137,7 +151,8 @@ public struct WorkerStateMachine: Sendable {
             self.sendRegister(now: now, into: &actions)
         case .error(let error):
             actions.append(.log(LogLine(.warning, "coordinator reported an error", ["error": error.description])))
-        case .register, .results, .deregister, .cancelled, .submit, .statusRequest, .cancelJob, .statusReply:
+        case .register, .results, .deregister, .cancelled, .submit, .statusRequest, .cancelJob, .statusReply, .drain,
+            .drainReply:
             actions.append(.log(LogLine(.warning, "unexpected \(message.commandName) from coordinator")))
         }
     }
@@ -145,8 +160,9 @@ public struct WorkerStateMachine: Sendable {
     mutating func assigned(_ assignment: Assignment, now: Instant, into actions: inout [WorkerAction]) {
         let attempt = assignment.attempt
         guard self.running[attempt] == nil else { return }  // duplicate delivery
-        if self.stopping {
-            // We have deregistered; the coordinator re-queues it. Report nothing.
+        if self.drainingSince != nil {
+            // Crossed the drain in flight: give it back at once, unstarted.
+            if !self.cancelledOutbox.contains(attempt) { self.cancelledOutbox.append(attempt) }
             return
         }
         if !self.configuration.kinds.contains(assignment.kind) {
@@ -162,7 +178,7 @@ public struct WorkerStateMachine: Sendable {
 
     mutating func handlerFinished(_ attempt: AttemptRef, outcome: Outcome, usage: UInt64, now: Instant, into actions: inout [WorkerAction]) {
         guard let record = self.running.removeValue(forKey: attempt) else { return }
-        guard !self.stopping else { return }
+        if record.givenBack { return }
         if record.confirmAsCancelled {
             self.cancelledOutbox.append(attempt)
             return
@@ -216,7 +232,7 @@ public struct WorkerStateMachine: Sendable {
     }
 
     mutating func sendRegister(now: Instant, into actions: inout [WorkerAction]) {
-        guard !self.stopping else { return }
+        guard !self.exited else { return }
         self.connection = .connecting(since: now)
         let holding = (Array(self.running.keys) + self.outbox.map(\.attempt)).sorted { ($0.subtask.job, $0.subtask.index, $0.attempt) < ($1.subtask.job, $1.subtask.index, $1.attempt) }
         let registration = Registration(
@@ -235,19 +251,33 @@ public struct WorkerStateMachine: Sendable {
         actions.append(.send(message))
     }
 
-    // MARK: - Stop
+    // MARK: - Drain
 
-    /// Leaves the coordinator (it re-queues what this worker held) and cancels every running
-    /// handler; ``WorkerAction/exit`` follows once all of them have returned.
-    mutating func stop(now: Instant, into actions: inout [WorkerAction]) {
-        guard !self.stopping else { return }
-        if self.isRegistered { self.send(.deregister, now: now, into: &actions) }
-        self.stopping = true
-        actions.append(.log(LogLine(.info, "stopping", ["running": "\(self.running.count)"])))
-        for attempt in self.running.keys.sorted(by: { ($0.subtask.job, $0.subtask.index) < ($1.subtask.job, $1.subtask.index) }) {
-            self.cancel(attempt, because: Failure(.cancelled, "worker stopping"), now: now, into: &actions)
+    /// Drains: no new work is started (what arrives is given back unstarted), in-flight attempts
+    /// may finish until `grace` passes, then the rest is given back; once nothing runs the worker
+    /// deregisters and exits. `announce`: tell the coordinator (a drain we started ourselves).
+    mutating func drain(grace: Duration, announce: Bool, now: Instant, into actions: inout [WorkerAction]) {
+        guard self.drainingSince == nil else { return }
+        self.drainingSince = now
+        actions.append(.log(LogLine(.info, "draining", ["running": "\(self.running.count)", "grace": "\(grace)"])))
+        if announce, self.isRegistered { self.send(.drainWorker(DrainOrder(grace: grace)), now: now, into: &actions) }
+        actions.append(.schedule(.drainGraceEnded, at: now + grace))
+    }
+
+    /// Gives every running attempt back to the coordinator now (CANCELLED, unasked: it re-queues
+    /// them elsewhere) and cancels their handlers; what they still return is dropped.
+    mutating func giveBackAll(reason: String, now: Instant, into actions: inout [WorkerAction]) {
+        if self.drainingSince == nil { self.drainingSince = now }
+        let attempts = self.running.keys.sorted { ($0.subtask.job, $0.subtask.index) < ($1.subtask.job, $1.subtask.index) }
+        var given = 0
+        // Attempts the coordinator cancelled are confirmed as usual when their handler returns.
+        for attempt in attempts where self.running[attempt]?.givenBack == false && self.running[attempt]?.confirmAsCancelled == false {
+            self.cancelledOutbox.append(attempt)
+            given += 1
+            self.running[attempt]!.givenBack = true
+            self.cancel(attempt, because: Failure(.cancelled, reason), now: now, into: &actions)
         }
-        self.outbox.removeAll()
+        if given > 0 { actions.append(.log(LogLine(.info, "gave back running work: \(reason)", ["attempts": "\(given)"]))) }
     }
 }
 

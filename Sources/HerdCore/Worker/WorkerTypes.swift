@@ -15,11 +15,13 @@ public struct WorkerConfiguration: Hashable, Sendable {
     public var registerRetry: Duration
     /// A cancelled handler still running after this long is reported (it ignores cancellation).
     public var overdueAfter: Duration
+    /// How long in-flight work may run when the worker drains itself (SIGTERM).
+    public var drainGrace: Duration
 
     public init(
         workerID: String, group: String, node: String, capacity: UInt32, kinds: [String],
         heartbeatInterval: Duration = .milliseconds(250), livenessWindow: Duration = .seconds(1),
-        registerRetry: Duration = .seconds(1), overdueAfter: Duration = .seconds(5)
+        registerRetry: Duration = .seconds(1), overdueAfter: Duration = .seconds(5), drainGrace: Duration = .seconds(10)
     ) {
         self.workerID = workerID
         self.group = group
@@ -30,6 +32,7 @@ public struct WorkerConfiguration: Hashable, Sendable {
         self.livenessWindow = livenessWindow
         self.registerRetry = registerRetry
         self.overdueAfter = overdueAfter
+        self.drainGrace = drainGrace
     }
 }
 
@@ -41,6 +44,8 @@ public enum WorkerTimer: Hashable, Sendable {
     case deadline(AttemptRef)
     /// A cancelled attempt that should have stopped by now.
     case cancelOverdue(AttemptRef)
+    /// The drain's grace is over: give back what still runs.
+    case drainGraceEnded
 }
 
 /// The inputs of ``WorkerStateMachine``.
@@ -60,7 +65,8 @@ public enum WorkerEvent: Hashable, Sendable {
     /// A handler cancels a nested job it submitted.
     case cancelChild(CancelJob)
     case timer(WorkerTimer)
-    /// SIGINT/SIGTERM or the library's `stop()`: leave the coordinator and stop.
+    /// SIGINT/SIGTERM or the library's `stop()`: drain (finish in-flight work within the drain
+    /// grace, give back the rest, deregister, exit). A second one gives everything back at once.
     case stopRequested
 }
 

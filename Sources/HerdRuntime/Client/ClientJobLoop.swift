@@ -103,6 +103,8 @@ final class ClientJobLoop {
                 self.continuation.yield(.results(results))
             case .partial(let partial):
                 self.continuation.yield(.partial(partial))
+            case .notice(let notice):
+                self.continuation.yield(.notice(notice.message))
             case .finished(let summary):
                 self.continuation.yield(.finished(summary))
                 self.continuation.finish()

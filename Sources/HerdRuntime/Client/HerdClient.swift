@@ -42,6 +42,8 @@ public enum JobUpdate: Sendable, Hashable {
     case results([JobResult])
     /// Output of a running subtask, ahead of its result.
     case partial(PartialOutput)
+    /// Why the job waits (e.g. its group has no live worker).
+    case notice(String)
     case finished(JobSummary)
 }
 
@@ -84,6 +86,20 @@ public struct HerdClient: Sendable {
             return nil
         }
         return reply.found ? reply : nil
+    }
+
+    /// Drains workers (one, a node's, or a group's) and waits until every one of them has left.
+    /// In-flight subtasks may finish within `grace`; the rest are cancelled and re-queued elsewhere.
+    public func drain(_ target: DrainTarget, grace: Duration, timeout: Duration? = nil) async throws -> DrainReport {
+        var rng = SystemRandomNumberGenerator()
+        let token = UInt64.random(in: 1 ... .max, using: &rng)
+        return try await RequestReply.run(
+            endpoint: self.endpoint, request: .drain(DrainRequest(token: token, target: target, grace: grace)),
+            timeout: timeout ?? grace + .seconds(30)
+        ) { message -> DrainReport? in
+            if case .drainReply(let report) = message, report.token == token { return report }
+            return nil
+        }
     }
 
 }

@@ -11,11 +11,17 @@ public struct CoordinatorOptions: Sendable {
     public var configuration: CoordinatorConfiguration
     /// Messages larger than this are refused by libzmq (ZMQ_MAXMSGSIZE) and by the codec.
     public var maxMessageBytes: Int
+    /// On SIGTERM, how long in-flight work may run before what remains is cancelled.
+    public var shutdownGrace: Duration
 
-    public init(endpoint: String, configuration: CoordinatorConfiguration, maxMessageBytes: Int = WireCodec.defaultMaxMessageBytes) {
+    public init(
+        endpoint: String, configuration: CoordinatorConfiguration, maxMessageBytes: Int = WireCodec.defaultMaxMessageBytes,
+        shutdownGrace: Duration = .seconds(10)
+    ) {
         self.endpoint = endpoint
         self.configuration = configuration
         self.maxMessageBytes = maxMessageBytes
+        self.shutdownGrace = shutdownGrace
     }
 }
 
@@ -57,7 +63,7 @@ public final class CoordinatorServer: Service, Sendable {
             await withGracefulShutdownHandler {
                 await thread.join()
             } onGracefulShutdown: {
-                self.mailbox.post(.stop)
+                self.mailbox.post(.shutdown(self.options.shutdownGrace))
             }
         } onCancel: {
             self.mailbox.post(.stop)
@@ -65,13 +71,18 @@ public final class CoordinatorServer: Service, Sendable {
         if let error = failure.withLock({ $0 }) { throw error }
     }
 
-    /// Stops the coordinator (from any thread).
+    /// Stops the coordinator at once (from any thread).
     public func stop() { self.mailbox.post(.stop) }
+
+    /// Shuts down gracefully: refuses new jobs, lets in-flight work finish within `grace`,
+    /// cancels what remains (its clients are told), then stops.
+    public func shutdown(grace: Duration) { self.mailbox.post(.shutdown(grace)) }
 }
 
 /// Requests from other threads to the coordinator's loop thread.
 enum CoordinatorCommand: Sendable {
     case stop
+    case shutdown(Duration)
 }
 
 /// Everything on the coordinator's loop thread: socket, poll loop, machine.
@@ -161,6 +172,8 @@ private final class CoordinatorLoop {
                     self.loop.schedule(at: self.clock.continuous(instant)) { [unowned self] in self.fire(timer) }
                 case .log(let event):
                     self.logger.write(event)
+                case .stop:
+                    self.loop.stop()
                 }
             }
             if !self.unreachable.isEmpty {
@@ -178,6 +191,11 @@ private final class CoordinatorLoop {
         for command in self.commands {
             switch command {
             case .stop: self.loop.stop()
+            case .shutdown(let grace):
+                let now = self.clock.now()
+                self.machine.handle(.shutdownRequested(grace: grace), now: now, into: &self.actions)
+                self.machine.flush(now: now, into: &self.actions)
+                self.performPending()
             }
         }
         self.commands.removeAll()

@@ -79,7 +79,7 @@ public enum BuiltinHandlers {
                 for case .failure(let failure) in results.map(\.outcome) where firstFailure == nil { firstFailure = failure }
             case .finished(let finished):
                 summary = finished
-            case .accepted, .partial:
+            case .accepted, .partial, .notice:
                 break
             }
         }

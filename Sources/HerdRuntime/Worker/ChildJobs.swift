@@ -38,6 +38,8 @@ final class ChildJobs: Sendable {
             self.continuation(for: job)?.yield(.results(results))
         case .partial(let partial):
             self.continuation(for: partial.attempt.subtask.job)?.yield(.partial(partial))
+        case .jobNotice(let notice):
+            self.continuation(for: notice.job)?.yield(.notice(notice.message))
         case .jobFinished(let summary):
             let entry = self.entries.withLock { entries -> Entry? in
                 guard let token = entries.first(where: { $0.value.job == summary.job })?.key else { return nil }

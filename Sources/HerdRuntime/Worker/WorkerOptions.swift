@@ -15,6 +15,9 @@ public struct WorkerOptions: Sendable {
     public var execCommands: [ExecCommand]
     /// How long an exec child has between SIGTERM and SIGKILL when cancelled.
     public var killGrace: Duration
+    /// When the worker drains itself (SIGTERM, ``WorkerService/stop()``), how long in-flight
+    /// subtasks may run before they are given back to be re-queued elsewhere.
+    public var drainGrace: Duration = .seconds(10)
     public var maxMessageBytes: Int
 
     public init(

@@ -64,7 +64,9 @@ public final class WorkerService: Service, Sendable {
         if let error = failure.withLock({ $0 }) { throw error }
     }
 
-    /// Asks the worker to stop (from any thread): it deregisters and cancels running handlers.
+    /// Asks the worker to stop (from any thread): the first call drains it (in-flight subtasks
+    /// may finish within the drain grace, the rest go back to the coordinator, then it
+    /// deregisters and ``run()`` returns); a second call gives everything back at once.
     public func stop() { self.mailbox.post(.stopRequested) }
 
     /// Runs one handler, racing it against its cancel signal.
@@ -178,7 +180,10 @@ private final class WorkerLoop {
         self.starts = starts
         self.registered = registered
         self.machine = WorkerStateMachine(
-            configuration: WorkerConfiguration(workerID: options.workerID, group: options.group, node: options.node, capacity: options.capacity, kinds: options.kinds)
+            configuration: WorkerConfiguration(
+                workerID: options.workerID, group: options.group, node: options.node, capacity: options.capacity, kinds: options.kinds,
+                overdueAfter: options.killGrace + .seconds(1), drainGrace: options.drainGrace
+            )
         )
         let context = try ZMQContext()
         let dealer = try ZMQSocket(context: context, type: .dealer)

@@ -1,14 +1,15 @@
 // herd-latency: round trip of single-subtask echo jobs submitted one after another.
 //
-//   herd-latency client ENDPOINT GROUP COUNT WARMUP SIZE
+//   herd-latency client ENDPOINT GROUP COUNT WARMUP SIZE [SAMPLES]
 //       Through the public API: HerdClient(endpoint:).submit(JobSpec(...)), one job per round trip,
 //       timed from submit() to the .finished update. (HerdClient opens a connection per job.)
-//   herd-latency wire ENDPOINT GROUP COUNT WARMUP SIZE
+//   herd-latency wire ENDPOINT GROUP COUNT WARMUP SIZE [SAMPLES]
 //       One long-lived DEALER speaking Herd's wire protocol (HerdCore.WireCodec): SUBMIT, then wait
 //       for JOB-FINISHED. The same path through coordinator and worker, without the client's
 //       per-job connection set-up: the figure to compare with the raw-libzmq baseline's.
 //
-// Prints one JSON line: {"mode": ..., "count": ..., "p50_us": ..., "p99_us": ..., ...}.
+// Prints one JSON line: {"mode": ..., "count": ..., "p50_us": ..., "p99_us": ..., ...}, and appends
+// every sample (microseconds, one per line) to the file SAMPLES if given.
 import BenchZMQ
 import Foundation
 import HerdRuntime
@@ -20,9 +21,10 @@ func fail(_ message: String) -> Never {
 }
 
 let arguments = CommandLine.arguments
-guard arguments.count == 7, let count = Int(arguments[4]), let warmup = Int(arguments[5]), let size = Int(arguments[6]), count > 0, warmup >= 0, size >= 0 else {
-    fail("usage: herd-latency client|wire ENDPOINT GROUP COUNT WARMUP SIZE")
+guard arguments.count == 7 || arguments.count == 8, let count = Int(arguments[4]), let warmup = Int(arguments[5]), let size = Int(arguments[6]), count > 0, warmup >= 0, size >= 0 else {
+    fail("usage: herd-latency client|wire ENDPOINT GROUP COUNT WARMUP SIZE [SAMPLES]")
 }
+let samplesPath: String? = arguments.count == 8 ? arguments[7] : nil
 let mode = arguments[1]
 let endpoint = arguments[2]
 let group = arguments[3]
@@ -35,6 +37,16 @@ func percentile(_ sorted: [Double], _ p: Double) -> Double {
 }
 
 func report(_ samples: [Double]) {
+    if let samplesPath {
+        let text = samples.map { String(format: "%.1f\n", $0) }.joined()
+        guard let file = FileHandle(forWritingAtPath: samplesPath) ?? {
+            FileManager.default.createFile(atPath: samplesPath, contents: nil)
+            return FileHandle(forWritingAtPath: samplesPath)
+        }() else { fail("cannot write \(samplesPath)") }
+        file.seekToEndOfFile()
+        file.write(Data(text.utf8))
+        file.closeFile()
+    }
     let sorted = samples.sorted()
     let mean = sorted.reduce(0, +) / Double(sorted.count)
     let line = String(
