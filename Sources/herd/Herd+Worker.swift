@@ -69,7 +69,7 @@ extension Herd {
             let groupName = options.group
             let worker = try WorkerService(options: options, logger: logger)
             // Signals are the worker's own: the first SIGTERM/SIGINT drains, a second forces.
-            let group = ServiceGroup(configuration: .init(services: [.init(service: worker)], logger: logger))
+            let group = ServiceGroup(configuration: .init(services: [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)], logger: logger))
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask {
                     for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) { worker.stop() }

@@ -238,6 +238,52 @@ enum WireCodecFixtures {
 
     static let error = Message.error(ProtocolError(.unsupportedVersion, "peer speaks protocol version 7"))
 
+    /// Coordinator → worker, or a worker's own notice after SIGTERM (same layout).
+    static let drainWorker = Message.drainWorker(DrainOrder(grace: .seconds(30)))
+
+    static let drainWorkerNoGrace = Message.drainWorker(DrainOrder(grace: .zero))
+
+    static let drainOneWorker = Message.drain(
+        DrainRequest(token: .max, target: .worker("w-münchen-01"), grace: .milliseconds(1500))
+    )
+
+    static let drainNode = Message.drain(DrainRequest(token: 11, target: .node("host.example"), grace: .seconds(600)))
+
+    static let drainGroup = Message.drain(
+        DrainRequest(token: 0, target: .group("gpu-🚀"), grace: .milliseconds(UInt64.max))
+    )
+
+    /// An empty target name (a node label may be empty) and no grace.
+    static let drainEmptyNode = Message.drain(DrainRequest(token: 12, target: .node(""), grace: .zero))
+
+    /// One worker that only finished work, one that moved subtasks (one re-dispatched, one still queued).
+    static let drainReply = Message.drainReply(
+        DrainReport(
+            token: 11,
+            workers: [
+                DrainedWorker(worker: "w-1", finished: 3, moved: []),
+                DrainedWorker(
+                    worker: "w-münchen-01",
+                    finished: .max,
+                    moved: [
+                        MovedSubtask(subtask: SubtaskRef(job: JobID(7), index: 3), to: "w-2"),
+                        MovedSubtask(subtask: SubtaskRef(job: JobID(.max), index: .max), to: ""),
+                        MovedSubtask(subtask: attempt.subtask, to: "gpu-🚀-w"),
+                    ]
+                ),
+            ]
+        )
+    )
+
+    /// The answer to a drain that matched no worker.
+    static let drainReplyEmpty = Message.drainReply(DrainReport(token: 12, workers: []))
+
+    static let jobNotice = Message.jobNotice(
+        JobNotice(job: JobID(99), message: "group “gpu” has no live worker — waiting")
+    )
+
+    static let jobNoticeEmpty = Message.jobNotice(JobNotice(job: JobID(.max), message: ""))
+
     /// One or more valid messages of every ``Message`` case.
     static let all: [Message] = [
         register, registerEmpty, results, .results([]), .deregister, cancelled, .cancelled([]), partial,
@@ -245,8 +291,35 @@ enum WireCodecFixtures {
         submitList, submitEmptyList, submitNested, submitFirst, submitFailFast, .statusRequest(token: 0xDEAD_BEEF),
         cancelJob, cancelJobNoReason, accepted, rejected, jobResults, .jobResults([]), jobFinished,
         jobFinishedWithReason, jobFinishedCancelled, statusReply, statusReplyEmpty, cancelReply, cancelReplyNotFound,
-        error,
+        error, drainWorker, drainWorkerNoGrace, drainOneWorker, drainNode, drainGroup, drainEmptyNode, drainReply,
+        drainReplyEmpty, jobNotice, jobNoticeEmpty,
     ]
+
+    /// Every drain target kind, with a non-empty and an empty name.
+    static let drainTargets: [DrainTarget] = [
+        .worker("w-1"), .worker(""), .node("host.example"), .node(""), .group("gpu-🚀"), .group(""),
+    ]
+
+    /// A drain report of `workers` workers, worker *i* having moved *i* subtasks.
+    static func bigDrainReply(workers: Int) -> Message {
+        .drainReply(
+            DrainReport(
+                token: 1,
+                workers: (0..<workers).map { index in
+                    DrainedWorker(
+                        worker: "w-\(index)",
+                        finished: UInt32(index * 3),
+                        moved: (0..<index).map { moved in
+                            MovedSubtask(
+                                subtask: SubtaskRef(job: JobID(UInt64(index)), index: UInt32(moved)),
+                                to: moved % 3 == 0 ? "" : "w-\(moved)"
+                            )
+                        }
+                    )
+                }
+            )
+        )
+    }
 
     /// Every fan-out policy, with quorum at its bounds.
     static let policies: [FanoutPolicy] = [.all, .failFast, .first, .quorum(1), .quorum(2), .quorum(.max)]
@@ -559,17 +632,28 @@ func wireBytes(hex: String) -> [UInt8] {
                 "REGISTER": 0x01, "RESULTS": 0x02, "DEREGISTER": 0x03, "CANCELLED": 0x04, "PARTIAL": 0x05,
                 "WELCOME": 0x10, "DISPATCH": 0x11, "CANCEL": 0x12, "HEARTBEAT": 0x20, "SUBMIT": 0x30, "STATUS": 0x31,
                 "CANCEL-JOB": 0x32, "ACCEPTED": 0x40, "REJECTED": 0x41, "JOB-RESULTS": 0x42, "JOB-FINISHED": 0x43,
-                "STATUS-REPLY": 0x44, "CANCEL-REPLY": 0x45, "ERROR": 0x7F,
+                "STATUS-REPLY": 0x44, "CANCEL-REPLY": 0x45, "ERROR": 0x7F, "DRAIN": 0x14, "DRAIN-REQUEST": 0x33,
+                "DRAIN-REPLY": 0x46, "JOB-NOTICE": 0x47,
             ]
         )
-        // DRAIN (and 0x13) stay reserved.
-        for code in [0x13, 0x14, 0x33] as [UInt8] {
-            #expect(WireCodec.Command.isReserved(code))
-            #expect(WireCodec.Command(rawValue: code) == nil)
-        }
+        // Only 0x13 stays reserved; revision 3 assigned 0x14 and 0x33 to the drain commands.
+        #expect(WireCodec.Command.isReserved(0x13))
+        #expect(WireCodec.Command(rawValue: 0x13) == nil)
+        #expect((0...UInt8.max).filter(WireCodec.Command.isReserved) == [0x13])
         for command in WireCodec.Command.allCases {
             #expect(!WireCodec.Command.isReserved(command.rawValue))
         }
+        // DRAIN is the drainWorker case, in both directions; DRAIN-REQUEST is the client's drain.
+        #expect(WireCodec.Command(WireCodecFixtures.drainWorker) == .drainWorker)
+        #expect(WireCodec.Command.drainWorker.rawValue == 0x14)
+        #expect(WireCodec.Command(WireCodecFixtures.drainNode) == .drain)
+        #expect(WireCodec.Command.drain.rawValue == 0x33)
+        #expect(WireCodec.Command(WireCodecFixtures.drainReply).description == "DRAIN-REPLY")
+        #expect(WireCodec.Command(WireCodecFixtures.jobNotice).description == "JOB-NOTICE")
+        #expect("\(WireCodec.Command.drainWorker.label)" == "drainWorker")
+        #expect("\(WireCodec.Command.drain.label)" == "drain")
+        #expect("\(WireCodec.Command.drainReply.label)" == "drainReply")
+        #expect("\(WireCodec.Command.jobNotice.label)" == "jobNotice")
     }
 
     /// The count check rejects counts the remaining bytes cannot hold; an overestimated minimum
@@ -597,6 +681,130 @@ func wireBytes(hex: String) -> [UInt8] {
         #expect(WireCodec.attemptRefSize == Size.attemptRef)
         #expect(bodySize(.cancel([attempt]), less: 4) == Size.attemptRef)
         #expect(bodySize(.cancelled([attempt]), less: 4) == Size.attemptRef)
+        // DRAIN-REPLY: token u64 + workers count, then each worker; a moved subtask inside one.
+        let bare = DrainedWorker(worker: "", finished: 0, moved: [])
+        #expect(bodySize(.drainReply(DrainReport(token: 0, workers: [bare])), less: 8 + 4) == Size.drainedWorker)
+        let moved = DrainedWorker(worker: "", finished: 0, moved: [MovedSubtask(subtask: attempt.subtask, to: "")])
+        #expect(
+            bodySize(.drainReply(DrainReport(token: 0, workers: [moved])), less: 8 + 4 + Size.drainedWorker)
+                == Size.movedSubtask
+        )
+    }
+
+    // MARK: Drain and job notices
+
+    @Test(
+        arguments: WireCodecFixtures.drainTargets,
+        [.zero, .milliseconds(1), .seconds(30), .milliseconds(UInt64.max)] as [Duration]
+    )
+    func test_roundTrip_everyDrainTargetAndGrace_survives(_ target: DrainTarget, _ grace: Duration) throws {
+        let request = Message.drain(DrainRequest(token: 7, target: target, grace: grace))
+        #expect(try wireRoundTrip(request) == request)
+        #expect(WireCodec.encode(request).reduce(0) { $0 + $1.count } == WireCodec.encodedSize(of: request))
+        let order = Message.drainWorker(DrainOrder(grace: grace))
+        #expect(try wireRoundTrip(order) == order)
+        #expect(WireCodec.encodedSize(of: order) == 4 + 8)
+    }
+
+    /// The tag that follows the token, then the name: worker 0, node 1, group 2.
+    @Test func test_encode_drainTargets_areTheDocumentedBytes() {
+        func target(_ target: DrainTarget) -> [UInt8] {
+            Array(wireBody(.drain(DrainRequest(token: 0, target: target, grace: .zero))).dropFirst(8).dropLast(8))
+        }
+        #expect(target(.worker("w")) == [0x00, 0x01, 0x00, 0x00, 0x00, 0x77])
+        #expect(target(.node("n")) == [0x01, 0x01, 0x00, 0x00, 0x00, 0x6E])
+        #expect(target(.group("")) == [0x02, 0x00, 0x00, 0x00, 0x00])
+    }
+
+    @Test(arguments: [0, 1, 2, 50])
+    func test_roundTrip_drainReplyOfManyWorkers_survivesWithAnExactSize(_ workers: Int) throws {
+        let message = WireCodecFixtures.bigDrainReply(workers: workers)
+        #expect(try wireRoundTrip(message) == message)
+        #expect(WireCodec.encode(message).reduce(0) { $0 + $1.count } == WireCodec.encodedSize(of: message))
+    }
+
+    @Test func test_roundTrip_drainNamesOf255Bytes_areAccepted() throws {
+        let name = String(repeating: "n", count: 255)
+        for target in [DrainTarget.worker(name), .node(name), .group(name)] {
+            let message = Message.drain(DrainRequest(token: 1, target: target, grace: .seconds(1)))
+            #expect(try wireRoundTrip(message) == message)
+        }
+        let reply = Message.drainReply(
+            DrainReport(
+                token: 1,
+                workers: [
+                    DrainedWorker(
+                        worker: name,
+                        finished: 1,
+                        moved: [MovedSubtask(subtask: WireCodecFixtures.attempt.subtask, to: name)]
+                    )
+                ]
+            )
+        )
+        #expect(try wireRoundTrip(reply) == reply)
+    }
+
+    @Test func test_encode_jobNoticeOver1MiB_isCutAtAScalarBoundary() throws {
+        let long = String(repeating: "€", count: (WireCodec.maxTextBytes / 3) + 10)
+        let message = Message.jobNotice(JobNotice(job: JobID(3), message: long))
+        guard case .jobNotice(let decoded) = try wireRoundTrip(message) else {
+            Issue.record("not a jobNotice")
+            return
+        }
+        #expect(decoded.job == JobID(3))
+        #expect(decoded.message.utf8.count <= WireCodec.maxTextBytes)
+        #expect(decoded.message.utf8.count > WireCodec.maxTextBytes - 3)
+        #expect(long.hasPrefix(decoded.message))
+        #expect(WireCodec.encodedSize(of: message) >= WireCodec.encode(message).reduce(0) { $0 + $1.count })
+    }
+
+    /// The worked examples of docs/PROTOCOL.md §11.9 and §11.10, byte for byte.
+    @Test func test_encode_documentedDrainExamples_matchTheDocumentedBytes() throws {
+        // DRAIN-REQUEST: token 3, node "n1", grace 30 s.
+        let request = Message.drain(DrainRequest(token: 3, target: .node("n1"), grace: .seconds(30)))
+        let requestBody = wireBytes(hex: "03 00 00 00 00 00 00 00 01 02 00 00 00 6e 31 30 75 00 00 00 00 00 00")
+        #expect(requestBody.count == 23)
+        #expect(WireCodec.encode(request) == [[0x48, 0x44, 0x01, 0x33], requestBody])
+        #expect(try WireCodec.decode([[0x48, 0x44, 0x01, 0x33], requestBody]) == request)
+
+        // DRAIN: the same body both ways, coordinator → worker and a worker's own after SIGTERM.
+        let order = Message.drainWorker(DrainOrder(grace: .seconds(30)))
+        #expect(WireCodec.encode(order) == [[0x48, 0x44, 0x01, 0x14], wireBytes(hex: "30 75 00 00 00 00 00 00")])
+
+        // DRAIN-REPLY: w-1 finished 2 subtasks; j7/3 moved to w-2, j7/4 still queued.
+        let reply = Message.drainReply(
+            DrainReport(
+                token: 3,
+                workers: [
+                    DrainedWorker(
+                        worker: "w-1",
+                        finished: 2,
+                        moved: [
+                            MovedSubtask(subtask: SubtaskRef(job: JobID(7), index: 3), to: "w-2"),
+                            MovedSubtask(subtask: SubtaskRef(job: JobID(7), index: 4), to: ""),
+                        ]
+                    )
+                ]
+            )
+        )
+        let replyBody = wireBytes(
+            hex: "03 00 00 00 00 00 00 00 01 00 00 00 03 00 00 00 77 2d 31 02 00 00 00 02 00 00 00 "
+                + "07 00 00 00 00 00 00 00 03 00 00 00 03 00 00 00 77 2d 32 "
+                + "07 00 00 00 00 00 00 00 04 00 00 00 00 00 00 00"
+        )
+        #expect(replyBody.count == 62)
+        #expect(WireCodec.encode(reply) == [[0x48, 0x44, 0x01, 0x46], replyBody])
+        #expect(try WireCodec.decode([[0x48, 0x44, 0x01, 0x46], replyBody]) == reply)
+        // A drain that matched no worker.
+        let empty = wireBody(.drainReply(DrainReport(token: 3, workers: [])))
+        #expect(empty == wireBytes(hex: "03 00 00 00 00 00 00 00 00 00 00 00"))
+
+        // §11.10 JOB-NOTICE: job 7 waits because its group has no live worker.
+        let notice = Message.jobNotice(JobNotice(job: JobID(7), message: "no live worker in group g"))
+        let noticeBody =
+            wireBytes(hex: "07 00 00 00 00 00 00 00 19 00 00 00") + Array("no live worker in group g".utf8)
+        #expect(noticeBody.count == 37)
+        #expect(WireCodec.encode(notice) == [[0x48, 0x44, 0x01, 0x47], noticeBody])
     }
 
     // MARK: Durations

@@ -30,14 +30,16 @@ final class TestCluster: @unchecked Sendable {
     }
 
     /// Starts a coordinator listening on a free port, with a short liveness window.
-    static func start(config: String = "[coordinator]\nheartbeat = \"100ms\"\nliveness = \"600ms\"\n") async throws -> TestCluster {
+    static let defaultConfig = "[coordinator]\nheartbeat = \"100ms\"\nliveness = \"600ms\"\n"
+
+    static func start(config: String = defaultConfig, coordinatorArguments: [String] = []) async throws -> TestCluster {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("herd-test-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let configPath = directory + "/coordinator.toml"
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
         let coordinator = try ChildProcess(
             name: "coordinator", executable: Self.herd,
-            arguments: ["coordinator", "--bind", "tcp://127.0.0.1:*", "--config", configPath, "--log-level", "debug"],
+            arguments: ["coordinator", "--bind", "tcp://127.0.0.1:*", "--config", configPath, "--log-level", "debug"] + coordinatorArguments,
             stderr: .file(directory + "/coordinator.log")
         )
         let prefix = "herd coordinator listening on "
@@ -107,8 +109,8 @@ struct TestClusterError: Error, CustomStringConvertible {
 }
 
 /// Runs `body` with a fresh cluster and always tears it down, then checks no process is left.
-func withCluster(config: String? = nil, _ body: (TestCluster) async throws -> Void) async throws {
-    let cluster = try await (config == nil ? TestCluster.start() : TestCluster.start(config: config!))
+func withCluster(config: String = TestCluster.defaultConfig, coordinatorArguments: [String] = [], _ body: (TestCluster) async throws -> Void) async throws {
+    let cluster = try await TestCluster.start(config: config, coordinatorArguments: coordinatorArguments)
     do {
         try await body(cluster)
     } catch {
