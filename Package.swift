@@ -27,7 +27,10 @@ let package = Package(
         // Pure decisions: protocol, codec, state machines, config. No I/O, no async.
         .target(
             name: "HerdCore",
-            dependencies: [.product(name: "DequeModule", package: "swift-collections")],
+            dependencies: [
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HeapModule", package: "swift-collections"),
+            ],
             swiftSettings: strict
         ),
         // A small safe layer over libzmq: sockets, frames, a poll loop on its own thread.
@@ -52,10 +55,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The deterministic simulator: the same machines on a virtual clock and a simulated network.
+        .target(name: "HerdSim", dependencies: ["HerdCore"], swiftSettings: strict),
         .executableTarget(
             name: "herd",
             dependencies: [
-                "HerdRuntime", "HerdCore",
+                "HerdRuntime", "HerdCore", "HerdSim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -69,6 +74,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "HerdCoreTests", dependencies: ["HerdCore"], swiftSettings: strict),
+        .testTarget(name: "HerdSimTests", dependencies: ["HerdSim", "HerdCore"], swiftSettings: strict),
         .testTarget(name: "HerdZMQTests", dependencies: ["HerdZMQ", "CZeroMQ"], swiftSettings: strict),
         .testTarget(
             name: "HerdRuntimeTests",

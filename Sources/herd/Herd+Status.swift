@@ -32,14 +32,23 @@ enum StatusFormatter {
     static func ms(_ duration: Duration) -> Int64 { duration.nanosecondsClamped / 1_000_000 }
 
     static func text(_ report: StatusReport) -> String {
-        var lines = ["coordinator \(report.coordinatorID)", "", "WORKERS"]
-        let rows = [["ID", "GROUP", "NODE", "STATE", "IN-FLIGHT", "CANCELLING", "HEARD"]] + report.workers.map { worker in
+        let errors = report.errors.map { "\($0.category) \($0.count)" }.joined(separator: ", ")
+        var lines = [
+            "coordinator \(report.coordinatorID)  cluster breaker: \(report.clusterBreaker)",
+            "retry budget: \(report.retryBudget.available) retries available (\(report.retryBudget.retries) retries / \(report.retryBudget.firstAttempts) first attempts in window)",
+            "recent: \(report.recentCalls) attempts" + (errors.isEmpty ? ", no failures" : "; failures: \(errors)"),
+            "", "WORKERS",
+        ]
+        let rows = [["ID", "GROUP", "NODE", "STATE", "IN-FLIGHT", "CANCELLING", "BREAKER", "HEARD"]] + report.workers.map { worker in
             let cancelling = worker.overdue > 0 ? "\(worker.cancelling) (\(worker.overdue) OVERDUE)" : "\(worker.cancelling)"
-            return [worker.id, worker.group, worker.node, worker.state, "\(worker.inFlight)/\(worker.capacity)", cancelling, "\(ms(worker.lastHeard)) ms ago"]
+            return [worker.id, worker.group, worker.node, worker.state, "\(worker.inFlight)/\(worker.capacity)", cancelling, worker.breaker, "\(ms(worker.lastHeard)) ms ago"]
         }
         lines += table(rows)
         lines += ["", "GROUPS"]
-        lines += table([["GROUP", "WORKERS", "QUEUED", "IN-FLIGHT"]] + report.groups.map { ["\($0.name)", "\($0.workers)", "\($0.queued)", "\($0.inFlight)"] })
+        lines += table(
+            [["GROUP", "WORKERS", "QUEUED", "IN-FLIGHT", "BREAKER", "FALLBACK"]]
+                + report.groups.map { ["\($0.name)", "\($0.workers)", "\($0.queued)", "\($0.inFlight)", $0.breaker, $0.fallback.isEmpty ? "-" : $0.fallback] }
+        )
         lines += ["", "JOBS"]
         lines += table(
             [["JOB", "GROUP", "KIND", "DONE", "RUNNING", "CANCELLING", "PARENT"]]
@@ -65,10 +74,16 @@ enum StatusFormatter {
                 [
                     "id": worker.id, "group": worker.group, "node": worker.node, "state": worker.state,
                     "in_flight": worker.inFlight, "capacity": worker.capacity, "last_heartbeat_ms": ms(worker.lastHeard),
-                    "cancelling": worker.cancelling, "overdue": worker.overdue,
+                    "cancelling": worker.cancelling, "overdue": worker.overdue, "breaker": worker.breaker,
                 ] as [String: Any]
             },
-            "groups": report.groups.map { ["name": $0.name, "workers": $0.workers, "queued": $0.queued, "in_flight": $0.inFlight] as [String: Any] },
+            "groups": report.groups.map {
+                ["name": $0.name, "workers": $0.workers, "queued": $0.queued, "in_flight": $0.inFlight, "breaker": $0.breaker, "fallback": $0.fallback] as [String: Any]
+            },
+            "cluster_breaker": report.clusterBreaker,
+            "retry_budget": ["first_attempts": report.retryBudget.firstAttempts, "retries": report.retryBudget.retries, "available": report.retryBudget.available],
+            "errors": Dictionary(uniqueKeysWithValues: report.errors.map { ($0.category.name, $0.count) }),
+            "recent_attempts": report.recentCalls,
             "jobs": report.jobs.map {
                 var job: [String: Any] = [
                     "job": $0.job.rawValue, "group": $0.group, "kind": $0.kind, "total": $0.total, "finished": $0.finished,

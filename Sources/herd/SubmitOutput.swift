@@ -80,7 +80,8 @@ final class SubmitOutput {
         switch result.outcome {
         case .success(let output):
             let text = String(decoding: output, as: UTF8.self).trimmingCharacters(in: .newlines)
-            return "[\(index)] ok \(result.worker)\(retries): \(text)"
+            let fallback = result.fallback.isEmpty ? "" : " (fallback: \(result.fallback))"
+            return "[\(index)] ok \(result.worker)\(retries)\(fallback): \(text)"
         case .failure(let failure) where failure.category == .cancelled:
             return "[\(index)] cancelled\(retries): \(failure.message)"
         case .failure(let failure):
@@ -129,6 +130,7 @@ final class SubmitOutput {
         var error: JSONError?
         var worker: String
         var attempts: UInt32
+        var fallback: String?
     }
 
     private struct JSONPartial: Encodable {
@@ -164,7 +166,10 @@ final class SubmitOutput {
     }
 
     private func jsonLine(_ result: JobResult) -> String {
-        var line = JSONResult(job: result.subtask.job.rawValue, index: result.subtask.index, status: "ok", worker: result.worker, attempts: result.attempts)
+        var line = JSONResult(
+            job: result.subtask.job.rawValue, index: result.subtask.index, status: "ok", worker: result.worker, attempts: result.attempts,
+            fallback: result.fallback.isEmpty ? nil : result.fallback
+        )
         switch result.outcome {
         case .success(let output):
             line.output = String(decoding: output, as: UTF8.self)
@@ -193,11 +198,14 @@ struct JobSummaryReport {
     var failed = 0
     var cancelled = 0
     var failures: [ErrorCategory: [JobResult]] = [:]
+    /// Results served by a fallback group, by that group.
+    var fallbacks: [String: Int] = [:]
 
     var count: Int { self.succeeded + self.failed + self.cancelled }
     var allSucceeded: Bool { self.failed == 0 && self.cancelled == 0 }
 
     mutating func add(_ result: JobResult) {
+        if !result.fallback.isEmpty { self.fallbacks[result.fallback, default: 0] += 1 }
         switch result.outcome {
         case .success: self.succeeded += 1
         case .failure(let failure):
@@ -210,6 +218,9 @@ struct JobSummaryReport {
         let seconds = Double(elapsed.nanosecondsClamped) / 1e9
         let rate = seconds > 0 ? Double(self.count) / seconds : 0
         var text = String(format: "job %@: %d subtasks, %d ok, %d failed, %d cancelled in %.2f s (%.0f/s)\n", job.description, self.count, self.succeeded, self.failed, self.cancelled, seconds, rate)
+        for (group, count) in self.fallbacks.sorted(by: { $0.key < $1.key }) {
+            text += "  \(count) served by fallback group \(group)\n"
+        }
         guard !self.failures.isEmpty else { return text }
         text += "failures by category:\n"
         for category in self.failures.keys.sorted(by: { $0.rawValue < $1.rawValue }) {

@@ -10,12 +10,19 @@ import Testing
 
     @Test func test_decode_randomMutationsOfValidEncodings_neverTrap() {
         var rng = SplitMix64(seed: Self.seed)
-        // Every command is seeded (WireCodecFixtures.all covers them all, CANCEL, PARTIAL, CANCEL-JOB
-        // and the extended SUBMIT, JOB-FINISHED and STATUS-REPLY included), plus two larger batches.
+        // Every command is seeded (WireCodecFixtures.all covers them all, CANCEL, PARTIAL, CANCEL-JOB,
+        // the extended SUBMIT, JOB-FINISHED and STATUS-REPLY, DRAIN, DRAIN-REQUEST with each target,
+        // DRAIN-REPLY with empty and nested lists, JOB-NOTICE, BREAKER with each action, BREAKER-REPLY,
+        // JOB-RESULTS with fallbacks and STATUS-REPLY with every resilience field included), plus
+        // four larger batches.
         let bigCancel = Message.cancel(
             (0..<20).map { AttemptRef(subtask: SubtaskRef(job: JobID(1), index: UInt32($0)), attempt: 1) }
         )
-        let corpus = (WireCodecFixtures.all + [WireCodecFixtures.bigResults(20), bigCancel]).map(WireCodec.encode)
+        let extra = [
+            WireCodecFixtures.bigResults(20), bigCancel, WireCodecFixtures.bigDrainReply(workers: 6),
+            WireCodecFixtures.bigStatusReply(workers: 8, groups: 3),
+        ]
+        let corpus = (WireCodecFixtures.all + extra).map(WireCodec.encode)
         var decoded = 0
         var rejected: [ProtocolError.Code: Int] = [:]
         for iteration in 0..<Self.iterations {
@@ -94,6 +101,177 @@ import Testing
         }
         #expect(accepted > 500, "only \(accepted) random tails decoded")
         #expect(zeroQuorums > 50, "only \(zeroQuorums) zero quorums refused")
+    }
+
+    /// Random target tags, name lengths and cuts in DRAIN-REQUEST bodies, and random counts in
+    /// DRAIN-REPLY bodies: the decoder never traps, and whatever it accepts round-trips.
+    @Test func test_decode_randomDrainBodies_neverTrapAndRoundTrip() {
+        var rng = SplitMix64(seed: Self.seed ^ 0x4452_4149)  // "DRAI"
+        var accepted = 0
+        var badTags = 0
+        for _ in 0..<5_000 {
+            var writer = ByteWriter(capacity: 64)
+            let command: WireCodec.Command
+            if Bool.random(using: &rng) {
+                command = .drain
+                writer.u64(UInt64.random(in: 0...UInt64.max, using: &rng))
+                writer.u8(UInt8.random(in: 0...4, using: &rng))
+                // A name of 0…8 letters whose declared length is mostly right, sometimes off or huge.
+                let name = (0..<Int.random(in: 0...8, using: &rng)).map { _ in
+                    UInt8.random(in: 0x61...0x7A, using: &rng)
+                }
+                let declared: UInt32 = [UInt32(name.count), UInt32(name.count), UInt32(name.count) + 1, 256, .max]
+                    .randomElement(using: &rng)!
+                writer.u32(declared)
+                for byte in name { writer.u8(byte) }
+                writer.u64(UInt64.random(in: 0...UInt64.max, using: &rng))
+            } else {
+                command = .drainReply
+                writer.u64(1)
+                let workers: UInt32 = [0, 1, 2, .random(in: 0...UInt32.max, using: &rng)].randomElement(using: &rng)!
+                writer.u32(workers)
+                for _ in 0..<Int.random(in: 0...3, using: &rng) {
+                    writer.name("w")
+                    writer.u32(UInt32.random(in: 0...9, using: &rng))
+                    let moved: UInt32 = [0, 1, 2, .random(in: 0...UInt32.max, using: &rng)].randomElement(using: &rng)!
+                    writer.u32(moved)
+                    for _ in 0..<Int.random(in: 0...2, using: &rng) {
+                        writer.u64(7)
+                        writer.u32(UInt32.random(in: 0...9, using: &rng))
+                        writer.name(Bool.random(using: &rng) ? "" : "w-2")
+                    }
+                }
+            }
+            var body = writer.bytes
+            if Int.random(in: 0..<4, using: &rng) == 0 {
+                body.removeLast(Int.random(in: 0...body.count, using: &rng))
+            }
+            let message: Message
+            do {
+                message = try WireCodec.decode([wireHeader(command), body])
+            } catch {
+                if error.message.contains("bad target tag") { badTags += 1 }
+                #expect(!error.message.isEmpty)
+                continue
+            }
+            accepted += 1
+            #expect(WireCodec.Command(message) == command)
+            #expect((try? WireCodec.decode(WireCodec.encode(message))) == message)
+            #expect(WireCodec.encode(message).reduce(0) { $0 + $1.count } == WireCodec.encodedSize(of: message))
+        }
+        #expect(accepted > 300, "only \(accepted) random drain bodies decoded")
+        #expect(badTags > 100, "only \(badTags) bad target tags refused")
+    }
+
+    /// Random action tags, path lengths and cuts in BREAKER bodies, and random booleans and message
+    /// lengths in BREAKER-REPLY bodies: the decoder never traps, and whatever it accepts round-trips.
+    @Test func test_decode_randomBreakerBodies_neverTrapAndRoundTrip() {
+        var rng = SplitMix64(seed: Self.seed ^ 0x4252_4B52)  // "BRKR"
+        var accepted = 0
+        var badTags = 0
+        var tooLong = 0
+        for _ in 0..<5_000 {
+            var writer = ByteWriter(capacity: 600)
+            let command: WireCodec.Command
+            writer.u64(UInt64.random(in: 0...UInt64.max, using: &rng))
+            if Bool.random(using: &rng) {
+                command = .breaker
+                writer.u8(UInt8.random(in: 0...5, using: &rng))
+                // A path of 0…8 bytes or at the limit, its declared length mostly right, sometimes off or huge.
+                let length = [Int.random(in: 0...8, using: &rng), 511, 512].randomElement(using: &rng)!
+                let path = (0..<length).map { _ in [0x67, 0x2F, 0x77, 0x2D].randomElement(using: &rng)! as UInt8 }
+                let declared: UInt32 = [UInt32(length), UInt32(length), UInt32(length) + 1, 511, 512, .max]
+                    .randomElement(using: &rng)!
+                writer.u32(declared)
+                for byte in path { writer.u8(byte) }
+            } else {
+                command = .breakerReply
+                writer.u8(UInt8.random(in: 0...2, using: &rng))
+                let message = Array("g/w: forced-open".utf8.prefix(Int.random(in: 0...16, using: &rng)))
+                let declared: UInt32 = [UInt32(message.count), UInt32(message.count), UInt32(message.count) + 1, .max]
+                    .randomElement(using: &rng)!
+                writer.u32(declared)
+                for byte in message { writer.u8(byte) }
+            }
+            var body = writer.bytes
+            switch Int.random(in: 0..<5, using: &rng) {
+            case 0: body.removeLast(Int.random(in: 0...body.count, using: &rng))
+            case 1: body.append(UInt8.random(in: 0...255, using: &rng))
+            default: break
+            }
+            let message: Message
+            do {
+                message = try WireCodec.decode([wireHeader(command), body])
+            } catch {
+                if error.message.contains("bad action tag") { badTags += 1 }
+                if error.code == .tooLarge { tooLong += 1 }
+                #expect(!error.message.isEmpty)
+                continue
+            }
+            accepted += 1
+            #expect(WireCodec.Command(message) == command)
+            if case .breaker(let decoded) = message { #expect(decoded.path.utf8.count <= WireCodec.maxBreakerPathBytes) }
+            #expect((try? WireCodec.decode(WireCodec.encode(message))) == message)
+            #expect(WireCodec.encode(message).reduce(0) { $0 + $1.count } == WireCodec.encodedSize(of: message))
+        }
+        #expect(accepted > 500, "only \(accepted) random breaker bodies decoded")
+        #expect(badTags > 100, "only \(badTags) bad action tags refused")
+        #expect(tooLong > 100, "only \(tooLong) over-long paths refused")
+    }
+
+    /// Random resilience tails after a valid STATUS-REPLY prefix: random categories (0…14) and
+    /// counts in `errors`, sometimes a huge count, sometimes cut. Never traps; accepted ones round-trip.
+    @Test func test_decode_randomStatusResilienceTails_neverTrapAndRoundTrip() {
+        var rng = SplitMix64(seed: Self.seed ^ 0x5354_4154)  // "STAT"
+        var accepted = 0
+        var badCategories = 0
+        var hugeCounts = 0
+        for _ in 0..<5_000 {
+            var writer = ByteWriter(capacity: 128)
+            writer.u64(1)  // token
+            writer.text("c")
+            writer.u32(0)  // workers
+            writer.u32(1)  // groups
+            writer.name("g")
+            for _ in 0..<3 { writer.u32(UInt32.random(in: 0...9, using: &rng)) }
+            writer.text(["closed", "open", ""].randomElement(using: &rng)!)
+            writer.name(Bool.random(using: &rng) ? "" : "cpu")
+            writer.u32(0)  // jobs
+            writer.text(["closed", "forced-open", "half-open"].randomElement(using: &rng)!)
+            for _ in 0..<3 { writer.u32(UInt32.random(in: 0...UInt32.max, using: &rng)) }
+            let entries = Int.random(in: 0...4, using: &rng)
+            let declared: UInt32 = [UInt32(entries), UInt32(entries), UInt32(entries) + 1, .max].randomElement(using: &rng)!
+            writer.u32(declared)
+            for _ in 0..<entries {
+                writer.u8(UInt8.random(in: 0...14, using: &rng))
+                writer.u32(UInt32.random(in: 0...UInt32.max, using: &rng))
+            }
+            writer.u32(UInt32.random(in: 0...UInt32.max, using: &rng))  // recentCalls
+            var body = writer.bytes
+            if Int.random(in: 0..<5, using: &rng) == 0 {
+                body.removeLast(Int.random(in: 0...body.count, using: &rng))
+            }
+            let message: Message
+            do {
+                message = try WireCodec.decode([wireHeader(.statusReply), body])
+            } catch {
+                if error.message.contains("unknown error category") { badCategories += 1 }
+                if error.message.contains("count 4294967295 needs") { hugeCounts += 1 }
+                #expect(error.code == .malformed)
+                continue
+            }
+            accepted += 1
+            guard case .statusReply(let report) = message else {
+                Issue.record("decoded \(message) from a STATUS-REPLY")
+                continue
+            }
+            #expect(report.errors.count == entries)
+            #expect((try? WireCodec.decode(WireCodec.encode(message))) == message)
+            #expect(WireCodec.encode(message).reduce(0) { $0 + $1.count } == WireCodec.encodedSize(of: message))
+        }
+        #expect(accepted > 500, "only \(accepted) random status tails decoded")
+        #expect(badCategories > 500, "only \(badCategories) unknown categories refused")
+        #expect(hugeCounts > 300, "only \(hugeCounts) huge counts refused")
     }
 
     /// Applies one random mutation to `frames`.

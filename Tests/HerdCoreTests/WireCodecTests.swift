@@ -284,6 +284,122 @@ enum WireCodecFixtures {
 
     static let jobNoticeEmpty = Message.jobNotice(JobNotice(job: JobID(.max), message: ""))
 
+    /// An operator forces open the breaker of a worker (perhaps before it has registered).
+    static let breakerOpenWorker = Message.breaker(
+        BreakerCommand(token: 21, action: .open, path: "gpu-🚀/w-münchen-01")
+    )
+
+    static let breakerCloseGroup = Message.breaker(BreakerCommand(token: .max, action: .close, path: "gpu-🚀"))
+
+    static let breakerResetCluster = Message.breaker(BreakerCommand(token: 0, action: .reset, path: "/"))
+
+    /// A malformed path still decodes: the coordinator, not the codec, refuses it (ok = false).
+    static let breakerDisableBadPath = Message.breaker(BreakerCommand(token: 22, action: .disable, path: ""))
+
+    static let breakerReply = Message.breakerReply(
+        BreakerReply(token: 21, ok: true, message: "gpu-🚀/w-münchen-01: forced-open")
+    )
+
+    static let breakerReplyRefused = Message.breakerReply(
+        BreakerReply(token: 22, ok: false, message: "bad breaker path '': use /, GROUP or GROUP/WORKER")
+    )
+
+    static let breakerReplyEmpty = Message.breakerReply(BreakerReply(token: .max, ok: true, message: ""))
+
+    /// Results served by a fallback group, a retry refused by the budget, and a fail-fast refusal.
+    static let jobResultsFallback = Message.jobResults([
+        JobResult(
+            subtask: SubtaskRef(job: JobID(9), index: 0),
+            attempts: 2,
+            worker: "cpu-w-1",
+            outcome: .success(Array("ok ✓".utf8)),
+            fallback: "cpu"
+        ),
+        JobResult(
+            subtask: SubtaskRef(job: JobID(9), index: 1),
+            attempts: 3,
+            worker: "w-münchen-01",
+            outcome: .failure(
+                Failure(.budgetExhausted, "retry budget exhausted; last attempt failed with timeout: slow — 遅い")
+            )
+        ),
+        JobResult(
+            subtask: SubtaskRef(job: JobID(9), index: .max),
+            attempts: 0,
+            worker: "",
+            outcome: .failure(Failure(.circuitOpen, "the breaker of group 'gpu-🚀' is open", retryAfter: .seconds(30))),
+            fallback: "gpu-🚀-spare"
+        ),
+    ])
+
+    /// Every resilience field set: breakers at each level, a fallback, the retry budget, errors.
+    static let statusReplyResilience = Message.statusReply(
+        StatusReport(
+            token: 78,
+            coordinatorID: "coord-2",
+            workers: [
+                WorkerStatus(
+                    id: "w-1",
+                    group: "gpu-🚀",
+                    node: "n1",
+                    state: "live",
+                    inFlight: 1,
+                    capacity: 4,
+                    lastHeard: .milliseconds(80),
+                    breaker: "half-open"
+                ),
+                WorkerStatus(
+                    id: "w-2",
+                    group: "gpu-🚀",
+                    node: "n2",
+                    state: "live",
+                    inFlight: 0,
+                    capacity: 4,
+                    lastHeard: .zero,
+                    breaker: "closed ramp 25%"
+                ),
+                WorkerStatus(
+                    id: "cpu-w-1",
+                    group: "cpu",
+                    node: "",
+                    state: "dead (silent)",
+                    inFlight: 0,
+                    capacity: 1,
+                    lastHeard: .seconds(3),
+                    breaker: ""
+                ),
+            ],
+            groups: [
+                GroupStatus(name: "cpu", queued: 0, workers: 0, inFlight: 0, breaker: "disabled"),
+                GroupStatus(name: "gpu-🚀", queued: 7, workers: 2, inFlight: 1, breaker: "open", fallback: "cpu"),
+            ],
+            jobs: [JobStatus(job: JobID(9), group: "gpu-🚀", kind: "llm", total: 3, finished: 1, running: 1)],
+            clusterBreaker: "forced-open",
+            retryBudget: RetryBudgetStatus(firstAttempts: 1000, retries: 37, available: 173),
+            errors: [
+                CategoryCount(category: .transient, count: 1),
+                CategoryCount(category: .timeout, count: 12),
+                CategoryCount(category: .circuitOpen, count: .max),
+            ],
+            recentCalls: 1049
+        )
+    )
+
+    /// Extremes of the status fields that are plain numbers; nothing else.
+    static let statusReplyBudgetMax = Message.statusReply(
+        StatusReport(
+            token: .max,
+            coordinatorID: "",
+            workers: [],
+            groups: [],
+            jobs: [],
+            clusterBreaker: "",
+            retryBudget: RetryBudgetStatus(firstAttempts: .max, retries: .max, available: .max),
+            errors: [CategoryCount(category: .unknown, count: 0)],
+            recentCalls: .max
+        )
+    )
+
     /// One or more valid messages of every ``Message`` case.
     static let all: [Message] = [
         register, registerEmpty, results, .results([]), .deregister, cancelled, .cancelled([]), partial,
@@ -292,8 +408,56 @@ enum WireCodecFixtures {
         cancelJob, cancelJobNoReason, accepted, rejected, jobResults, .jobResults([]), jobFinished,
         jobFinishedWithReason, jobFinishedCancelled, statusReply, statusReplyEmpty, cancelReply, cancelReplyNotFound,
         error, drainWorker, drainWorkerNoGrace, drainOneWorker, drainNode, drainGroup, drainEmptyNode, drainReply,
-        drainReplyEmpty, jobNotice, jobNoticeEmpty,
+        drainReplyEmpty, jobNotice, jobNoticeEmpty, breakerOpenWorker, breakerCloseGroup, breakerResetCluster,
+        breakerDisableBadPath, breakerReply, breakerReplyRefused, breakerReplyEmpty, jobResultsFallback,
+        statusReplyResilience, statusReplyBudgetMax,
     ]
+
+    /// Breaker paths of every level, at the limits, and ones only the coordinator refuses.
+    static let breakerPaths: [String] = [
+        "/", "gpu-🚀", "gpu-🚀/w-münchen-01", String(repeating: "g", count: 255) + "/" + String(repeating: "w", count: 255),
+        "", "a/b/c", "/g", "g/",
+    ]
+
+    /// A status of `workers` workers spread over `groups` groups, with every error category.
+    static func bigStatusReply(workers: Int, groups: Int) -> Message {
+        let groupNames = (0..<max(groups, 1)).map { "group-\($0)" }
+        return .statusReply(
+            StatusReport(
+                token: 5,
+                coordinatorID: "coord-big",
+                workers: (0..<workers).map { index in
+                    WorkerStatus(
+                        id: "w-\(index)",
+                        group: groupNames[index % groupNames.count],
+                        node: "n\(index % 3)",
+                        state: index % 5 == 0 ? "draining" : "live",
+                        inFlight: UInt32(index % 4),
+                        capacity: 4,
+                        lastHeard: .milliseconds(index),
+                        cancelling: UInt32(index % 2),
+                        overdue: 0,
+                        breaker: ["closed", "open", "half-open", "closed ramp 10%", "forced-open", "disabled"][index % 6]
+                    )
+                },
+                groups: (0..<groups).map { index in
+                    GroupStatus(
+                        name: groupNames[index],
+                        queued: UInt32(index * 10),
+                        workers: UInt32(index),
+                        inFlight: UInt32(index),
+                        breaker: index % 2 == 0 ? "closed" : "open",
+                        fallback: index % 3 == 0 ? "" : groupNames[(index + 1) % groupNames.count]
+                    )
+                },
+                jobs: [],
+                clusterBreaker: "closed",
+                retryBudget: RetryBudgetStatus(firstAttempts: UInt32(workers * 10), retries: 3, available: 100),
+                errors: ErrorCategory.allCases.map { CategoryCount(category: $0, count: UInt32($0.rawValue) * 7) },
+                recentCalls: UInt32(workers * 11)
+            )
+        )
+    }
 
     /// Every drain target kind, with a non-empty and an empty name.
     static let drainTargets: [DrainTarget] = [
@@ -302,23 +466,16 @@ enum WireCodecFixtures {
 
     /// A drain report of `workers` workers, worker *i* having moved *i* subtasks.
     static func bigDrainReply(workers: Int) -> Message {
-        .drainReply(
-            DrainReport(
-                token: 1,
-                workers: (0..<workers).map { index in
-                    DrainedWorker(
-                        worker: "w-\(index)",
-                        finished: UInt32(index * 3),
-                        moved: (0..<index).map { moved in
-                            MovedSubtask(
-                                subtask: SubtaskRef(job: JobID(UInt64(index)), index: UInt32(moved)),
-                                to: moved % 3 == 0 ? "" : "w-\(moved)"
-                            )
-                        }
-                    )
-                }
-            )
-        )
+        var drained: [DrainedWorker] = []
+        for index in 0..<workers {
+            var moved: [MovedSubtask] = []
+            for subtask in 0..<index {
+                let ref = SubtaskRef(job: JobID(UInt64(index)), index: UInt32(subtask))
+                moved.append(MovedSubtask(subtask: ref, to: subtask % 3 == 0 ? "" : "w-\(subtask)"))
+            }
+            drained.append(DrainedWorker(worker: "w-\(index)", finished: UInt32(index * 3), moved: moved))
+        }
+        return .drainReply(DrainReport(token: 1, workers: drained))
     }
 
     /// Every fan-out policy, with quorum at its bounds.
@@ -379,6 +536,17 @@ func wireBytes(hex: String) -> [UInt8] {
             JobSummary(job: JobID(1), succeeded: 0, failed: 1, cancelled: 0, usage: 5, reason: failure)
         )
         #expect(try wireRoundTrip(finished) == finished)
+        let status = Message.statusReply(
+            StatusReport(
+                token: 1, coordinatorID: "c", workers: [], groups: [], jobs: [],
+                errors: [CategoryCount(category: category, count: UInt32(category.rawValue))], recentCalls: 3
+            )
+        )
+        #expect(try wireRoundTrip(status) == status)
+        let result = Message.jobResults([
+            JobResult(subtask: SubtaskRef(job: JobID(1), index: 0), attempts: 1, worker: "w", outcome: .failure(failure))
+        ])
+        #expect(try wireRoundTrip(result) == result)
     }
 
     // MARK: Fan-out policies, budgets, nested jobs
@@ -633,7 +801,7 @@ func wireBytes(hex: String) -> [UInt8] {
                 "WELCOME": 0x10, "DISPATCH": 0x11, "CANCEL": 0x12, "HEARTBEAT": 0x20, "SUBMIT": 0x30, "STATUS": 0x31,
                 "CANCEL-JOB": 0x32, "ACCEPTED": 0x40, "REJECTED": 0x41, "JOB-RESULTS": 0x42, "JOB-FINISHED": 0x43,
                 "STATUS-REPLY": 0x44, "CANCEL-REPLY": 0x45, "ERROR": 0x7F, "DRAIN": 0x14, "DRAIN-REQUEST": 0x33,
-                "DRAIN-REPLY": 0x46, "JOB-NOTICE": 0x47,
+                "DRAIN-REPLY": 0x46, "JOB-NOTICE": 0x47, "BREAKER": 0x34, "BREAKER-REPLY": 0x48,
             ]
         )
         // Only 0x13 stays reserved; revision 3 assigned 0x14 and 0x33 to the drain commands.
@@ -654,6 +822,10 @@ func wireBytes(hex: String) -> [UInt8] {
         #expect("\(WireCodec.Command.drain.label)" == "drain")
         #expect("\(WireCodec.Command.drainReply.label)" == "drainReply")
         #expect("\(WireCodec.Command.jobNotice.label)" == "jobNotice")
+        #expect(WireCodec.Command(WireCodecFixtures.breakerOpenWorker) == .breaker)
+        #expect(WireCodec.Command(WireCodecFixtures.breakerReply) == .breakerReply)
+        #expect("\(WireCodec.Command.breaker.label)" == "breaker")
+        #expect("\(WireCodec.Command.breakerReply.label)" == "breakerReply")
     }
 
     /// The count check rejects counts the remaining bytes cannot hold; an overestimated minimum
@@ -670,14 +842,24 @@ func wireBytes(hex: String) -> [UInt8] {
         )
         let jobResult = JobResult(subtask: attempt.subtask, attempts: 0, worker: "", outcome: .success([]))
         #expect(bodySize(.jobResults([jobResult]), less: 4) == Size.jobResult)
-        let worker = WorkerStatus(id: "", group: "", node: "", state: "", inFlight: 0, capacity: 0, lastHeard: .zero)
-        let group = GroupStatus(name: "", queued: 0, workers: 0, inFlight: 0)
+        let worker = WorkerStatus(
+            id: "", group: "", node: "", state: "", inFlight: 0, capacity: 0, lastHeard: .zero, breaker: ""
+        )
+        let group = GroupStatus(name: "", queued: 0, workers: 0, inFlight: 0, breaker: "", fallback: "")
         let job = JobStatus(job: JobID(0), group: "", kind: "", total: 0, finished: 0, running: 0)
         let empty = wireBody(.statusReply(StatusReport(token: 0, coordinatorID: "", workers: [], groups: [], jobs: [])))
         let report = StatusReport(token: 0, coordinatorID: "", workers: [worker], groups: [group], jobs: [job])
         #expect(
             wireBody(.statusReply(report)).count - empty.count == Size.workerStatus + Size.groupStatus + Size.jobStatus
         )
+        let oneError = StatusReport(
+            token: 0, coordinatorID: "", workers: [], groups: [], jobs: [],
+            errors: [CategoryCount(category: .transient, count: 0)]
+        )
+        #expect(wireBody(.statusReply(oneError)).count - empty.count == Size.categoryCount)
+        // The smallest STATUS-REPLY: token, "", three empty arrays, "" cluster breaker, budget, no errors, calls.
+        let smallest = StatusReport(token: 0, coordinatorID: "", workers: [], groups: [], jobs: [], clusterBreaker: "")
+        #expect(wireBody(.statusReply(smallest)).count == 8 + 4 + 3 * 4 + 4 + 3 * 4 + 4 + 4)
         #expect(WireCodec.attemptRefSize == Size.attemptRef)
         #expect(bodySize(.cancel([attempt]), less: 4) == Size.attemptRef)
         #expect(bodySize(.cancelled([attempt]), less: 4) == Size.attemptRef)
@@ -805,6 +987,197 @@ func wireBytes(hex: String) -> [UInt8] {
             wireBytes(hex: "07 00 00 00 00 00 00 00 19 00 00 00") + Array("no live worker in group g".utf8)
         #expect(noticeBody.count == 37)
         #expect(WireCodec.encode(notice) == [[0x48, 0x44, 0x01, 0x47], noticeBody])
+    }
+
+    // MARK: Breakers, fallbacks and resilience status
+
+    @Test(arguments: BreakerCommand.Action.allCases, WireCodecFixtures.breakerPaths)
+    func test_roundTrip_everyBreakerActionAndPath_survives(_ action: BreakerCommand.Action, _ path: String) throws {
+        let command = Message.breaker(BreakerCommand(token: 9, action: action, path: path))
+        #expect(try wireRoundTrip(command) == command)
+        #expect(WireCodec.encode(command).reduce(0) { $0 + $1.count } == WireCodec.encodedSize(of: command))
+        #expect(wireBody(command)[8] == action.rawValue)
+        for ok in [true, false] {
+            let reply = Message.breakerReply(BreakerReply(token: 9, ok: ok, message: "\(path): \(action)"))
+            #expect(try wireRoundTrip(reply) == reply)
+            #expect(WireCodec.encode(reply).reduce(0) { $0 + $1.count } == WireCodec.encodedSize(of: reply))
+        }
+    }
+
+    /// The action follows the token: open 0, close 1, reset 2, disable 3; then the path, as is.
+    @Test func test_encode_breakerActions_areTheDocumentedBytes() {
+        func tail(_ action: BreakerCommand.Action) -> [UInt8] {
+            Array(wireBody(.breaker(BreakerCommand(token: 0, action: action, path: "g"))).dropFirst(8))
+        }
+        #expect(tail(.open) == [0x00, 0x01, 0x00, 0x00, 0x00, 0x67])
+        #expect(tail(.close) == [0x01, 0x01, 0x00, 0x00, 0x00, 0x67])
+        #expect(tail(.reset) == [0x02, 0x01, 0x00, 0x00, 0x00, 0x67])
+        #expect(tail(.disable) == [0x03, 0x01, 0x00, 0x00, 0x00, 0x67])
+        #expect(BreakerCommand.Action.allCases.map(\.rawValue) == [0, 1, 2, 3])
+    }
+
+    @Test func test_roundTrip_breakerPathOf511Bytes_isAccepted() throws {
+        #expect(WireCodec.maxBreakerPathBytes == 511)
+        let path = String(repeating: "g", count: 255) + "/" + String(repeating: "w", count: 255)
+        #expect(path.utf8.count == 511)
+        let message = Message.breaker(BreakerCommand(token: 1, action: .open, path: path))
+        #expect(try wireRoundTrip(message) == message)
+        #expect(WireCodec.encodedSize(of: message) == 4 + 8 + 1 + 4 + 511)
+    }
+
+    /// A breaker path is an address, not free text: it is sent as is, never cut, whatever its length.
+    @Test func test_encode_longBreakerPath_isSentAsIs() {
+        let path = String(repeating: "é", count: WireCodec.maxTextBytes)  // 2 MiB of UTF-8
+        let message = Message.breaker(BreakerCommand(token: 1, action: .close, path: path))
+        let body = wireBody(message)
+        #expect(body.count == 8 + 1 + 4 + 2 * WireCodec.maxTextBytes)
+        #expect(WireCodec.encodedSize(of: message) == 4 + body.count)
+    }
+
+    @Test func test_encode_breakerReplyOver1MiB_isCutAtAScalarBoundary() throws {
+        let long = String(repeating: "€", count: (WireCodec.maxTextBytes / 3) + 10)
+        let message = Message.breakerReply(BreakerReply(token: 3, ok: true, message: long))
+        guard case .breakerReply(let decoded) = try wireRoundTrip(message) else {
+            Issue.record("not a breakerReply")
+            return
+        }
+        #expect(decoded.token == 3)
+        #expect(decoded.ok)
+        #expect(decoded.message.utf8.count <= WireCodec.maxTextBytes)
+        #expect(decoded.message.utf8.count > WireCodec.maxTextBytes - 3)
+        #expect(long.hasPrefix(decoded.message))
+        #expect(WireCodec.encodedSize(of: message) >= WireCodec.encode(message).reduce(0) { $0 + $1.count })
+    }
+
+    /// The fallback follows the outcome, in every entry.
+    @Test func test_encode_jobResultFallback_followsTheOutcome() throws {
+        let result = JobResult(
+            subtask: SubtaskRef(job: JobID(7), index: 3),
+            attempts: 2,
+            worker: "w",
+            outcome: .success([]),
+            fallback: "cpu"
+        )
+        let body = wireBody(.jobResults([result]))
+        // count 4, job 8, index 4, attempts 4, "w" 5, success tag + empty output 5, then "cpu".
+        #expect(body.count == 4 + 8 + 4 + 4 + 5 + 5 + 7)
+        #expect(Array(body.suffix(7)) == [0x03, 0x00, 0x00, 0x00, 0x63, 0x70, 0x75])
+        // Without a fallback the entry ends in an empty name.
+        var none = result
+        none.fallback = ""
+        #expect(Array(wireBody(.jobResults([none])).suffix(4)) == [0x00, 0x00, 0x00, 0x00])
+        #expect(try wireRoundTrip(.jobResults([result, none])) == .jobResults([result, none]))
+    }
+
+    /// The resilience fields of STATUS-REPLY come after the jobs, in this order.
+    @Test func test_encode_statusResilienceFields_areTheDocumentedBytes() {
+        let report = StatusReport(
+            token: 0,
+            coordinatorID: "",
+            workers: [],
+            groups: [],
+            jobs: [],
+            clusterBreaker: "open",
+            retryBudget: RetryBudgetStatus(firstAttempts: 100, retries: 2, available: 18),
+            errors: [CategoryCount(category: .timeout, count: 5)],
+            recentCalls: 300
+        )
+        let tail = Array(wireBody(.statusReply(report)).dropFirst(8 + 4 + 3 * 4))
+        #expect(
+            tail
+                == wireBytes(
+                    hex: "04 00 00 00 6f 70 65 6e 64 00 00 00 02 00 00 00 12 00 00 00 01 00 00 00 07 05 00 00 00 "
+                        + "2c 01 00 00"
+                )
+        )
+        // A worker-status ends with its breaker; a group-status with its breaker and fallback.
+        let worker = WorkerStatus(
+            id: "w", group: "g", node: "", state: "live", inFlight: 0, capacity: 1, lastHeard: .zero, breaker: "open"
+        )
+        let group = GroupStatus(name: "g", queued: 0, workers: 1, inFlight: 0, breaker: "open", fallback: "h")
+        let withBoth = wireBody(
+            .statusReply(StatusReport(token: 0, coordinatorID: "", workers: [worker], groups: [group], jobs: []))
+        )
+        // token 8, "" 4, count 4, "w" 5, "g" 5, "" 4, "live" 8, 2 × u32, ms, 2 × u32: breaker at 62.
+        #expect(Array(withBoth[62..<70]) == [0x04, 0x00, 0x00, 0x00, 0x6F, 0x70, 0x65, 0x6E])
+        // groups count 4, "g" 5, 3 × u32: breaker at 91, fallback at 99.
+        #expect(Array(withBoth[91..<104]) == wireBytes(hex: "04 00 00 00 6f 70 65 6e 01 00 00 00 68"))
+    }
+
+    @Test(arguments: [(0, 0), (1, 1), (3, 2), (200, 17)])
+    func test_roundTrip_bigStatusReply_survivesWithAnExactSize(_ workers: Int, _ groups: Int) throws {
+        let message = WireCodecFixtures.bigStatusReply(workers: workers, groups: groups)
+        #expect(try wireRoundTrip(message) == message)
+        #expect(WireCodec.encode(message).reduce(0) { $0 + $1.count } == WireCodec.encodedSize(of: message))
+    }
+
+    @Test func test_roundTrip_fallbackNamesOf255Bytes_areAccepted() throws {
+        let name = String(repeating: "f", count: 255)
+        let results = Message.jobResults([
+            JobResult(subtask: SubtaskRef(job: JobID(1), index: 0), attempts: 1, worker: name, outcome: .success([]), fallback: name)
+        ])
+        #expect(try wireRoundTrip(results) == results)
+        let status = Message.statusReply(
+            StatusReport(
+                token: 1, coordinatorID: "", workers: [],
+                groups: [GroupStatus(name: name, queued: 0, workers: 0, inFlight: 0, fallback: name)], jobs: []
+            )
+        )
+        #expect(try wireRoundTrip(status) == status)
+    }
+
+    /// The defaults of the new fields, as a coordinator that has seen no failure reports them.
+    @Test func test_statusAndResultDefaults_areClosedAndEmpty() throws {
+        let report = StatusReport(token: 1, coordinatorID: "c", workers: [], groups: [], jobs: [])
+        guard case .statusReply(let decoded) = try wireRoundTrip(.statusReply(report)) else {
+            Issue.record("not a statusReply")
+            return
+        }
+        #expect(decoded.clusterBreaker == "closed")
+        #expect(decoded.retryBudget == RetryBudgetStatus(firstAttempts: 0, retries: 0, available: 0))
+        #expect(decoded.errors.isEmpty)
+        #expect(decoded.recentCalls == 0)
+        let result = JobResult(subtask: SubtaskRef(job: JobID(1), index: 0), attempts: 1, worker: "w", outcome: .success([]))
+        #expect(result.fallback == "")
+    }
+
+    /// The worked examples of docs/PROTOCOL.md §11.11, byte for byte.
+    @Test func test_encode_documentedBreakerExamples_matchTheDocumentedBytes() throws {
+        // BREAKER: token 5, open, "g/w-9" (a worker that has not registered yet).
+        let command = Message.breaker(BreakerCommand(token: 5, action: .open, path: "g/w-9"))
+        let commandBody = wireBytes(hex: "05 00 00 00 00 00 00 00 00 05 00 00 00 67 2f 77 2d 39")
+        #expect(commandBody.count == 18)
+        #expect(WireCodec.encode(command) == [[0x48, 0x44, 0x01, 0x34], commandBody])
+        #expect(try WireCodec.decode([[0x48, 0x44, 0x01, 0x34], commandBody]) == command)
+
+        // BREAKER-REPLY: ok, "g/w-9: forced-open".
+        let reply = Message.breakerReply(BreakerReply(token: 5, ok: true, message: "g/w-9: forced-open"))
+        let replyBody = wireBytes(hex: "05 00 00 00 00 00 00 00 01 12 00 00 00") + Array("g/w-9: forced-open".utf8)
+        #expect(replyBody.count == 31)
+        #expect(WireCodec.encode(reply) == [[0x48, 0x44, 0x01, 0x48], replyBody])
+        #expect(try WireCodec.decode([[0x48, 0x44, 0x01, 0x48], replyBody]) == reply)
+
+        // A malformed path: ok = false.
+        let refused = Message.breakerReply(BreakerReply(token: 6, ok: false, message: "bad"))
+        #expect(wireBody(refused) == wireBytes(hex: "06 00 00 00 00 00 00 00 00 03 00 00 00 62 61 64"))
+
+        // JOB-RESULTS: j7/3 served by fallback group "cpu" on worker "c-1", after 2 attempts.
+        let served = Message.jobResults([
+            JobResult(
+                subtask: SubtaskRef(job: JobID(7), index: 3),
+                attempts: 2,
+                worker: "c-1",
+                outcome: .success(Array("HI".utf8)),
+                fallback: "cpu"
+            )
+        ])
+        let servedBody = wireBytes(
+            hex: "01 00 00 00 07 00 00 00 00 00 00 00 03 00 00 00 02 00 00 00 03 00 00 00 63 2d 31 "
+                + "00 02 00 00 00 48 49 03 00 00 00 63 70 75"
+        )
+        #expect(servedBody.count == 41)
+        #expect(WireCodec.encode(served) == [[0x48, 0x44, 0x01, 0x42], servedBody])
+        #expect(try WireCodec.decode([[0x48, 0x44, 0x01, 0x42], servedBody]) == served)
     }
 
     // MARK: Durations

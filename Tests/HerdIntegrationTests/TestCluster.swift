@@ -23,6 +23,9 @@ final class TestCluster: @unchecked Sendable {
         return URL(fileURLWithPath: runner).deletingLastPathComponent().appendingPathComponent("herd").path
     }()
 
+    /// Every process we start gets SIGTERM if the test runner dies (a hung or killed run leaves none).
+    static let dieWithUs = [ProcessSetup.parentPIDVariable: "\(getpid())"]
+
     private init(coordinator: ChildProcess, endpoint: String, logDirectory: String) {
         self.coordinator = coordinator
         self.endpoint = endpoint
@@ -40,6 +43,7 @@ final class TestCluster: @unchecked Sendable {
         let coordinator = try ChildProcess(
             name: "coordinator", executable: Self.herd,
             arguments: ["coordinator", "--bind", "tcp://127.0.0.1:*", "--config", configPath, "--log-level", "debug"] + coordinatorArguments,
+            environment: Self.dieWithUs,
             stderr: .file(directory + "/coordinator.log")
         )
         let prefix = "herd coordinator listening on "
@@ -56,6 +60,7 @@ final class TestCluster: @unchecked Sendable {
         let worker = try ChildProcess(
             name: id, executable: Self.herd,
             arguments: ["worker", "--connect", self.endpoint, "--group", group, "--id", id, "--capacity", "\(capacity)", "--log-level", "debug"] + extra,
+            environment: Self.dieWithUs,
             stderr: .file("\(self.logDirectory)/\(id).log")
         )
         self.workers[id] = worker
@@ -67,7 +72,7 @@ final class TestCluster: @unchecked Sendable {
 
     /// Starts a `herd` command (e.g. submit) against this cluster; the caller reads its output.
     func command(_ arguments: [String]) throws -> ChildProcess {
-        let process = try ChildProcess(name: arguments.first ?? "herd", executable: Self.herd, arguments: arguments, stderr: .file("\(self.logDirectory)/\(arguments.first ?? "cmd")-\(UUID().uuidString).log"))
+        let process = try ChildProcess(name: arguments.first ?? "herd", executable: Self.herd, arguments: arguments, environment: Self.dieWithUs, stderr: .file("\(self.logDirectory)/\(arguments.first ?? "cmd")-\(UUID().uuidString).log"))
         self.others.append(process)
         return process
     }

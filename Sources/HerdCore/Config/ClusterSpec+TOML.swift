@@ -3,9 +3,14 @@
 extension ClusterSpec {
     /// The cluster as a cluster file that ``parse(_:)`` reads back as an equal value.
     ///
-    /// Every coordinator key is written, defaults included, followed by one `[[group]]` table
-    /// per group and the `[job]` table if there is one. Comments and layout of the file the
-    /// cluster was read from are not kept.
+    /// The connection and liveness keys of `[coordinator]` are always written, defaults
+    /// included; the others (`deadline-slack` onwards, breakers per level) only when they differ
+    /// from their defaults. One `[[group]]` table per group follows, then the `[job]` table if
+    /// there is one. Comments and layout of the file the cluster was read from are not kept.
+    ///
+    /// Every spec ``parse(_:)`` returns reads back equal. Settings a file cannot express (a retry
+    /// multiplier, non-retryable categories, a breaker's half-open time limit, a time window not cut
+    /// into one-second buckets) are left out or written as the nearest the file can say.
     ///
     /// - Returns: The TOML text, ending with a newline.
     public func toTOML() -> String {
@@ -18,6 +23,7 @@ extension ClusterSpec {
             "max-deliveries = \(self.coordinator.maxDeliveries)",
             "client-liveness = \(TOMLValue.quoted(formatDuration(self.coordinator.clientLiveness)))",
         ]
+        lines += self.coordinator.resilienceTOMLLines()
         for group in self.groups {
             lines += [
                 "",
@@ -30,6 +36,10 @@ extension ClusterSpec {
             if let node = group.node {
                 lines.append("node = \(TOMLValue.quoted(node))")
             }
+            if let fallback = group.fallback {
+                lines.append("fallback = \(TOMLValue.quoted(fallback))")
+            }
+            lines += group.retry.tomlLines()
         }
         if let job = self.job {
             lines += [

@@ -50,7 +50,9 @@ public struct ClusterSpec: Sendable, Hashable {
     /// - Returns: The cluster, with defaults for absent keys.
     /// - Throws: ``ConfigError`` for the first problem, with its line: TOML the reader does not
     ///   accept, an unknown table or key, a value of the wrong type or out of range, a duplicate
-    ///   group name, a liveness window not longer than the heartbeat, a job naming an undefined
+    ///   group name, a liveness window not longer than the heartbeat, a retry base delay longer
+    ///   than the maximum delay, ramp steps that do not increase to 1, a fallback that is not
+    ///   another group of the file or that leads back to its group, a job naming an undefined
     ///   group.
     public static func parse(_ text: String) throws(ConfigError) -> ClusterSpec {
         try ClusterSpec(document: TOMLDocument(parsing: text))
@@ -64,6 +66,7 @@ public struct ClusterSpec: Sendable, Hashable {
         self.init()
         let root = document.root
         var jobTable: TOMLTable?
+        var groupTables: [TOMLTable] = []
         for entry in root.entries {
             switch (entry.key, entry.value) {
             case ("coordinator", .table(let table)):
@@ -81,6 +84,7 @@ public struct ClusterSpec: Sendable, Hashable {
                     }
                     firstLines[group.name] = table.entry("name")?.line ?? table.line ?? 0
                     self.groups.append(group)
+                    groupTables.append(table)
                 }
             case ("job", .table(let table)):
                 jobTable = table
@@ -88,8 +92,39 @@ public struct ClusterSpec: Sendable, Hashable {
                 throw Self.misplaced(entry)
             }
         }
+        // Checks that need the whole file: a group may name a fallback defined after it, and
+        // inherits retry settings from a [coordinator] table that may come after it.
+        for (group, table) in zip(self.groups, groupTables) {
+            let reader = ConfigTableReader(table: table, context: "group '\(group.name)'")
+            try group.retry.checkDelays(
+                of: group.retry.applied(to: self.coordinator.retry),
+                reader: reader,
+                unsetNote: "inherited"
+            )
+            try self.checkFallback(of: group, reader: reader)
+        }
         if let jobTable {
             self.job = try DemoJobSpec(table: jobTable, groups: self.groups)
+        }
+    }
+
+    /// Fails if `group`'s fallback is not a group of this file or leads back to `group`.
+    private func checkFallback(of group: WorkerGroupSpec, reader: ConfigTableReader) throws(ConfigError) {
+        guard let fallback = group.fallback else { return }
+        guard self.group(named: fallback) != nil else {
+            let names = self.groups.map(\.name).joined(separator: ", ")
+            throw reader.error("fallback", "fallback group '\(fallback)' is not defined (defined groups: \(names))")
+        }
+        // Each group has at most one fallback, so following them from `group` either ends or
+        // loops; only a loop through `group` itself is reported here (others at their own groups).
+        var chain = [group.name]
+        var next: String? = fallback
+        while let name = next, chain.count <= self.groups.count {
+            chain.append(name)
+            if name == group.name {
+                throw reader.error("fallback", "fallbacks form a cycle: \(chain.joined(separator: " → "))")
+            }
+            next = self.group(named: name)?.fallback
         }
     }
 

@@ -12,14 +12,19 @@ struct ConfigTableReader {
     /// How errors name the table.
     let context: String
 
+    /// The most known keys an unknown-key error lists; longer lists point to the reference instead.
+    static let listedKeysLimit = 10
+
     /// Fails on the first key (in file order) that is not in `known`, suggesting a near match.
     func rejectUnknownKeys(_ known: [String]) throws(ConfigError) {
         for entry in self.table.entries where !known.contains(entry.key) {
             var message = "\(self.context): unknown key '\(entry.key)'"
             if let suggestion = ConfigName.closestMatch(to: entry.key, among: known) {
                 message += "; did you mean '\(suggestion)'?"
-            } else {
+            } else if known.count <= Self.listedKeysLimit {
                 message += " (known keys: \(known.joined(separator: ", ")))"
+            } else {
+                message += " (cluster/README.md lists the \(known.count) known keys)"
             }
             throw ConfigError(line: entry.line, message: message)
         }
@@ -72,6 +77,47 @@ struct ConfigTableReader {
         return duration
     }
 
+    /// The number value of `key`, written as an integer or a float, or `nil` if it is absent.
+    func number(_ key: String, in range: ClosedRange<Double>) throws(ConfigError) -> Double? {
+        guard let value = self.table[key] else { return nil }
+        guard let number = value.number, range.contains(number) else {
+            throw self.error(key, "\(key) must be a number \(Self.format(range)), got \(value)")
+        }
+        return number
+    }
+
+    /// The value of `key`, which must be one of the strings `choices`, or `nil` if it is absent.
+    func choice(_ key: String, among choices: [String]) throws(ConfigError) -> String? {
+        guard let value = self.table[key] else { return nil }
+        guard case .string(let string) = value, choices.contains(string) else {
+            let quoted = choices.map(TOMLValue.quoted)
+            let list = quoted.dropLast().joined(separator: ", ") + " or " + quoted.last!
+            throw self.error(key, "\(key) must be one of \(list), got \(value)")
+        }
+        return string
+    }
+
+    /// The numbers (integers or floats) of an array `key`, or `nil` if it is absent.
+    func numbers(_ key: String) throws(ConfigError) -> [Double]? {
+        guard let value = self.table[key] else { return nil }
+        guard case .array(let elements) = value else {
+            throw self.error(key, "\(key) must be an array of numbers, got \(value)")
+        }
+        var numbers: [Double] = []
+        for (index, element) in elements.enumerated() {
+            guard let number = element.number else {
+                throw self.error(key, "\(key)[\(index)] must be a number, got \(element)")
+            }
+            numbers.append(number)
+        }
+        return numbers
+    }
+
+    /// `1...100`, or `1.5...100` when a bound is not whole.
+    static func format(_ range: ClosedRange<Double>) -> String {
+        "\(formatNumber(range.lowerBound))...\(formatNumber(range.upperBound))"
+    }
+
     /// The strings of an array-of-strings `key`, or `nil` if it is absent.
     func strings(_ key: String) throws(ConfigError) -> [String]? {
         guard let value = self.table[key] else { return nil }
@@ -86,6 +132,23 @@ struct ConfigTableReader {
             strings.append(string)
         }
         return strings
+    }
+}
+
+/// A number as a file would write it: `50` for a whole number, `0.25` otherwise.
+func formatNumber(_ number: Double) -> String {
+    if number.rounded() == number, abs(number) < 1e15 { return String(Int64(number)) }
+    return "\(number)"
+}
+
+extension TOMLValue {
+    /// The value as a number if it is an integer or a finite float; `nil` otherwise.
+    var number: Double? {
+        switch self {
+        case .integer(let integer): Double(integer)
+        case .float(let float) where float.isFinite: float
+        default: nil
+        }
     }
 }
 

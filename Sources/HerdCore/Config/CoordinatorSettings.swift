@@ -8,10 +8,19 @@
 /// | `max-message-bytes` | `maxMessageBytes`   | integer  | 67108864 (64 MiB)      | 1024...1073741824     |
 /// | `max-deliveries`    | `maxDeliveries`     | integer  | 5                      | 1...100               |
 /// | `client-liveness`   | `clientLiveness`    | duration | `5s`                   | 1ms to 1h             |
+/// | `deadline-slack`    | `deadlineSlack`     | duration | `500ms`                | 0s to 1h              |
+/// | `cancel-overdue`    | `cancelOverdueAfter`| duration | `5s`                   | 1ms to 1h             |
+///
+/// The resilience keys (`retry-…`, `retry-budget-…`, `breaker-…` and its `cluster-`, `group-`
+/// and `worker-` forms, `ramp-…`) fill ``retry``, ``retryBudget``, ``breakers`` and
+/// ``recoveryRamp``; `cluster/README.md` describes them. Each defaults to its type's default,
+/// except ``retry``, which defaults to ``CoordinatorConfiguration/defaultRetry``.
 ///
 /// The endpoint is a ZeroMQ address: `tcp://HOST:PORT` (port 1...65535, or `*` for any),
 /// `ipc://PATH` or `inproc://NAME`. Durations are strings such as `"250ms"` (see
-/// ``parseDuration(_:)``).
+/// ``parseDuration(_:)``). ``ClusterSpec/coordinatorConfiguration(coordinatorID:seed:)`` turns
+/// these settings, with the groups' retry overrides and fallbacks, into the coordinator's
+/// configuration.
 public struct CoordinatorSettings: Sendable, Hashable {
     /// The ZeroMQ address the coordinator binds and workers and clients connect to (`endpoint`).
     public var endpoint: String
@@ -28,6 +37,20 @@ public struct CoordinatorSettings: Sendable, Hashable {
     /// A client silent for longer than this is considered gone and its jobs abandoned
     /// (`client-liveness`).
     public var clientLiveness: Duration
+    /// How long after a job's deadline the coordinator enforces it itself (`deadline-slack`).
+    public var deadlineSlack: Duration
+    /// A cancelled attempt not confirmed within this time is reported as overdue
+    /// (`cancel-overdue`).
+    public var cancelOverdueAfter: Duration
+    /// How failed attempts are retried, unless a group overrides it (`retry-…`).
+    public var retry: RetryPolicy
+    /// The cluster-wide retry budget (`retry-budget-…`).
+    public var retryBudget: RetryBudget.Configuration
+    /// The circuit breakers of every level (`breaker-…`, `cluster-breaker-…`, `group-breaker-…`,
+    /// `worker-breaker-…`).
+    public var breakers: BreakerHierarchy.Configuration
+    /// How a recovering worker gets its share of new work back (`ramp-…`).
+    public var recoveryRamp: RecoveryRamp.Configuration
 
     /// Creates settings; every parameter defaults to the value in ``defaults``.
     ///
@@ -38,7 +61,13 @@ public struct CoordinatorSettings: Sendable, Hashable {
         livenessWindow: Duration = .seconds(1),
         maxMessageBytes: Int = 64 * 1024 * 1024,
         maxDeliveries: Int = 5,
-        clientLiveness: Duration = .seconds(5)
+        clientLiveness: Duration = .seconds(5),
+        deadlineSlack: Duration = .milliseconds(500),
+        cancelOverdueAfter: Duration = .seconds(5),
+        retry: RetryPolicy = CoordinatorConfiguration.defaultRetry,
+        retryBudget: RetryBudget.Configuration = RetryBudget.Configuration(),
+        breakers: BreakerHierarchy.Configuration = BreakerHierarchy.Configuration(),
+        recoveryRamp: RecoveryRamp.Configuration = RecoveryRamp.Configuration()
     ) {
         self.endpoint = endpoint
         self.heartbeatInterval = heartbeatInterval
@@ -46,13 +75,22 @@ public struct CoordinatorSettings: Sendable, Hashable {
         self.maxMessageBytes = maxMessageBytes
         self.maxDeliveries = maxDeliveries
         self.clientLiveness = clientLiveness
+        self.deadlineSlack = deadlineSlack
+        self.cancelOverdueAfter = cancelOverdueAfter
+        self.retry = retry
+        self.retryBudget = retryBudget
+        self.breakers = breakers
+        self.recoveryRamp = recoveryRamp
     }
 
     /// The settings used for every key a file leaves out.
     public static let defaults = CoordinatorSettings()
 
-    /// The range of every duration setting: 1ms to 1h.
+    /// The range of most duration settings: 1ms to 1h.
     public static let durationRange: ClosedRange<Duration> = .milliseconds(1) ... .seconds(3600)
+    /// The range of the duration settings that may be zero (`deadline-slack`, the retry delays):
+    /// 0s to 1h.
+    public static let zeroableDurationRange: ClosedRange<Duration> = .zero ... .seconds(3600)
     /// The range of `max-message-bytes`: 1 KiB to 1 GiB.
     public static let maxMessageBytesRange: ClosedRange<Int> = 1024...(1 << 30)
     /// The range of `max-deliveries`.
@@ -103,8 +141,10 @@ public struct CoordinatorSettings: Sendable, Hashable {
 // MARK: - Reading
 
 extension CoordinatorSettings {
-    /// The keys of the `[coordinator]` table.
-    static let keys = ["endpoint", "heartbeat", "liveness", "max-message-bytes", "max-deliveries", "client-liveness"]
+    /// The keys of the `[coordinator]` table, in the order `cluster/README.md` lists them.
+    static let keys =
+        ["endpoint", "heartbeat", "liveness", "max-message-bytes", "max-deliveries", "client-liveness"]
+        + ["deadline-slack", "cancel-overdue"] + Self.resilienceKeys
 
     /// Reads and validates a `[coordinator]` table.
     init(table: TOMLTable) throws(ConfigError) {
@@ -132,6 +172,13 @@ extension CoordinatorSettings {
         if let clientLiveness = try reader.duration("client-liveness", in: Self.durationRange) {
             settings.clientLiveness = clientLiveness
         }
+        if let slack = try reader.duration("deadline-slack", in: Self.zeroableDurationRange) {
+            settings.deadlineSlack = slack
+        }
+        if let overdue = try reader.duration("cancel-overdue", in: Self.durationRange) {
+            settings.cancelOverdueAfter = overdue
+        }
+        try settings.readResilience(reader)
         guard settings.livenessWindow > settings.heartbeatInterval else {
             let liveness = formatDuration(settings.livenessWindow) + (table["liveness"] == nil ? ", the default" : "")
             let heartbeat = formatDuration(settings.heartbeatInterval)

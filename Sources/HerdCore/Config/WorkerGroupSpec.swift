@@ -7,6 +7,8 @@
 /// | `capacity` | `capacity` | integer          | 4        | 1...10000                                   |
 /// | `exec`     | `exec`     | array of strings | `[]`     | `KIND=COMMAND` each (``ExecSpec``), kinds unique |
 /// | `node`     | `node`     | string           | none     | 1 to 64 of `A-Z a-z 0-9 . _ -`              |
+/// | `fallback` | `fallback` | string           | none     | another group of the file; no cycles        |
+/// | `retry-attempts`, `retry-base-delay`, `retry-max-delay`, `retry-jitter` | `retry` | as in `[coordinator]` | inherited | as in `[coordinator]` |
 public struct WorkerGroupSpec: Sendable, Hashable {
     /// The group's name, which jobs name to run on it.
     public var name: String
@@ -19,15 +21,33 @@ public struct WorkerGroupSpec: Sendable, Hashable {
     public var exec: [String]
     /// The node label the group's workers report, if not their host name.
     public var node: String?
+    /// The group that takes this group's work while this group's breaker is open (`fallback`).
+    public var fallback: String?
+    /// The retry settings this group overrides; the others are inherited from `[coordinator]`.
+    public var retry: RetryOverride
 
     /// Creates a group without validating it.
-    public init(name: String, workers: Int = 1, capacity: Int = 4, exec: [String] = [], node: String? = nil) {
+    public init(
+        name: String,
+        workers: Int = 1,
+        capacity: Int = 4,
+        exec: [String] = [],
+        node: String? = nil,
+        fallback: String? = nil,
+        retry: RetryOverride = RetryOverride()
+    ) {
         self.name = name
         self.workers = workers
         self.capacity = capacity
         self.exec = exec
         self.node = node
+        self.fallback = fallback
+        self.retry = retry
     }
+
+    /// Whether the coordinator needs a ``CoordinatorConfiguration/GroupPolicy`` for this group:
+    /// it has a fallback or overrides a retry setting.
+    public var hasPolicy: Bool { self.fallback != nil || !self.retry.isEmpty }
 
     /// The range of `workers`.
     public static let workersRange: ClosedRange<Int> = 0...256
@@ -45,7 +65,7 @@ public struct WorkerGroupSpec: Sendable, Hashable {
 
 extension WorkerGroupSpec {
     /// The keys of a `[[group]]` table.
-    static let keys = ["name", "workers", "capacity", "exec", "node"]
+    static let keys = ["name", "workers", "capacity", "exec", "node", "fallback"] + RetryOverride.keys
 
     /// Reads and validates one `[[group]]` table.
     ///
@@ -91,6 +111,117 @@ extension WorkerGroupSpec {
                 )
             }
             self.node = node
+        }
+        if let fallback = try reader.string("fallback") {
+            guard ConfigName.isValid(fallback) else {
+                throw reader.error(
+                    "fallback",
+                    "fallback must be a group name (\(ConfigName.rule())), got \(TOMLValue.string(fallback))"
+                )
+            }
+            guard fallback != name else {
+                throw reader.error("fallback", "fallback must name another group, not the group itself")
+            }
+            self.fallback = fallback
+        }
+        self.retry = try RetryOverride(reader: reader)
+    }
+}
+
+// MARK: - Retry override
+
+extension WorkerGroupSpec {
+    /// The retry settings a `[[group]]` table may override (`retry-attempts`, `retry-base-delay`,
+    /// `retry-max-delay`, `retry-jitter`); a `nil` field inherits the `[coordinator]` table's.
+    public struct RetryOverride: Sendable, Hashable {
+        /// The most attempts a subtask gets, the first included (`retry-attempts`).
+        public var maxAttempts: Int?
+        /// The backoff ceiling after the first failed attempt (`retry-base-delay`).
+        public var baseDelay: Duration?
+        /// The cap on the backoff ceiling (`retry-max-delay`).
+        public var maxDelay: Duration?
+        /// How the delay is drawn below the ceiling (`retry-jitter`).
+        public var jitter: RetryPolicy.Jitter?
+
+        /// Creates an override; `nil` fields inherit.
+        public init(
+            maxAttempts: Int? = nil,
+            baseDelay: Duration? = nil,
+            maxDelay: Duration? = nil,
+            jitter: RetryPolicy.Jitter? = nil
+        ) {
+            self.maxAttempts = maxAttempts
+            self.baseDelay = baseDelay
+            self.maxDelay = maxDelay
+            self.jitter = jitter
+        }
+
+        /// The override that sets every field to `policy`'s.
+        init(_ policy: RetryPolicy) {
+            self.init(
+                maxAttempts: Int(policy.maxAttempts),
+                baseDelay: policy.baseDelay,
+                maxDelay: policy.maxDelay,
+                jitter: policy.jitter
+            )
+        }
+
+        /// Whether the override changes nothing.
+        public var isEmpty: Bool { self == RetryOverride() }
+
+        /// `policy` with the fields this override sets replaced (a `maxAttempts` below 1 counts as 1).
+        public func applied(to policy: RetryPolicy) -> RetryPolicy {
+            var result = policy
+            if let maxAttempts = self.maxAttempts { result.maxAttempts = UInt32(clamping: max(1, maxAttempts)) }
+            if let baseDelay = self.baseDelay { result.baseDelay = baseDelay }
+            if let maxDelay = self.maxDelay { result.maxDelay = maxDelay }
+            if let jitter = self.jitter { result.jitter = jitter }
+            return result
+        }
+
+        /// The keys, shared by `[coordinator]` and `[[group]]`.
+        static let keys = ["retry-attempts", "retry-base-delay", "retry-max-delay", "retry-jitter"]
+        /// The spellings of `retry-jitter`, in the order errors list them.
+        static let jitterNames = ["full", "equal", "none"]
+
+        /// Reads the retry keys of a table.
+        init(reader: ConfigTableReader) throws(ConfigError) {
+            self.init()
+            self.maxAttempts = try reader.integer("retry-attempts", in: CoordinatorSettings.retryAttemptsRange)
+            self.baseDelay = try reader.duration("retry-base-delay", in: CoordinatorSettings.zeroableDurationRange)
+            self.maxDelay = try reader.duration("retry-max-delay", in: CoordinatorSettings.zeroableDurationRange)
+            if let jitter = try reader.choice("retry-jitter", among: Self.jitterNames) {
+                self.jitter = RetryPolicy.Jitter(rawValue: jitter)
+            }
+        }
+
+        /// Fails if `policy`, the result of applying this override, has a base delay longer than its
+        /// maximum delay, on the line of whichever of the two this table sets.
+        ///
+        /// - Parameter unsetNote: How the message describes a delay this table does not set
+        ///   (`the default`, `inherited`).
+        func checkDelays(of policy: RetryPolicy, reader: ConfigTableReader, unsetNote: String) throws(ConfigError) {
+            guard policy.baseDelay > policy.maxDelay, self.baseDelay != nil || self.maxDelay != nil else { return }
+            let base = formatDuration(policy.baseDelay) + (self.baseDelay == nil ? ", \(unsetNote)" : "")
+            let cap = formatDuration(policy.maxDelay) + (self.maxDelay == nil ? ", \(unsetNote)" : "")
+            throw reader.error(
+                self.baseDelay != nil ? "retry-base-delay" : "retry-max-delay",
+                "retry-base-delay (\(base)) must not be longer than retry-max-delay (\(cap))"
+            )
+        }
+
+        /// The fields this override sets, as `key = value` lines.
+        func tomlLines() -> [String] {
+            var lines: [String] = []
+            if let maxAttempts = self.maxAttempts { lines.append("retry-attempts = \(maxAttempts)") }
+            if let baseDelay = self.baseDelay {
+                lines.append("retry-base-delay = \(TOMLValue.quoted(formatDuration(baseDelay)))")
+            }
+            if let maxDelay = self.maxDelay {
+                lines.append("retry-max-delay = \(TOMLValue.quoted(formatDuration(maxDelay)))")
+            }
+            if let jitter = self.jitter { lines.append("retry-jitter = \(TOMLValue.quoted(jitter.rawValue))") }
+            return lines
         }
     }
 }

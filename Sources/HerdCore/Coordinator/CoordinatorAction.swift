@@ -7,6 +7,8 @@ public enum CoordinatorTimer: Hashable, Sendable {
     /// A job's deadline plus the coordinator's slack: whatever is unfinished then fails with
     /// `timeout` (the worker enforces the deadline first; this covers a stalled or lost worker).
     case deadline(JobID)
+    /// The earliest delayed retry is due.
+    case retryDue
     /// The shutdown grace is over: cancel what still runs.
     case shutdownGraceEnded
     /// Stop waiting for cancel confirmations and stop.

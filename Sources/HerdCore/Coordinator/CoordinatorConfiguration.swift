@@ -18,6 +18,34 @@ public struct CoordinatorConfiguration: Hashable, Sendable {
     /// A cancelled attempt not confirmed within this time is reported as overdue (a handler that
     /// ignores cancellation past the worker's kill grace).
     public var cancelOverdueAfter: Duration
+    /// How failed attempts are retried (per group overrides in ``groupPolicies``).
+    public var retry: RetryPolicy
+    /// The cluster-wide retry budget: retries stay under a ratio of recent first attempts.
+    public var retryBudget: RetryBudget.Configuration
+    /// Circuit breakers: cluster → group → worker.
+    public var breakers: BreakerHierarchy.Configuration
+    /// How a recovering worker gets its share of new work back.
+    public var recoveryRamp: RecoveryRamp.Configuration
+    /// Per-group settings: retry policy and fallback group.
+    public var groupPolicies: [String: GroupPolicy]
+    /// Seeds the jitter of retry delays (the simulator passes its own; production a random one).
+    public var seed: UInt64
+
+    /// Settings of one worker group.
+    public struct GroupPolicy: Hashable, Sendable {
+        /// Overrides the coordinator's retry policy for this group.
+        public var retry: RetryPolicy?
+        /// Where this group's work goes while its breaker is open (instead of failing fast).
+        public var fallback: String?
+
+        public init(retry: RetryPolicy? = nil, fallback: String? = nil) {
+            self.retry = retry
+            self.fallback = fallback
+        }
+    }
+
+    /// Herd's default retry policy: 3 attempts, full jitter from 200 ms doubling to at most 10 s.
+    public static let defaultRetry = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(200), maxDelay: .seconds(10))
 
     public init(
         coordinatorID: String,
@@ -27,7 +55,13 @@ public struct CoordinatorConfiguration: Hashable, Sendable {
         maxDeliveries: UInt32 = 5,
         deadWorkerRetention: Duration = .seconds(30),
         deadlineSlack: Duration = .milliseconds(500),
-        cancelOverdueAfter: Duration = .seconds(5)
+        cancelOverdueAfter: Duration = .seconds(5),
+        retry: RetryPolicy = CoordinatorConfiguration.defaultRetry,
+        retryBudget: RetryBudget.Configuration = .init(),
+        breakers: BreakerHierarchy.Configuration = .init(),
+        recoveryRamp: RecoveryRamp.Configuration = .init(),
+        groupPolicies: [String: GroupPolicy] = [:],
+        seed: UInt64 = 0x4845_5244
     ) {
         self.coordinatorID = coordinatorID
         self.heartbeatInterval = heartbeatInterval
@@ -37,5 +71,11 @@ public struct CoordinatorConfiguration: Hashable, Sendable {
         self.deadWorkerRetention = deadWorkerRetention
         self.deadlineSlack = deadlineSlack
         self.cancelOverdueAfter = cancelOverdueAfter
+        self.retry = retry
+        self.retryBudget = retryBudget
+        self.breakers = breakers
+        self.recoveryRamp = recoveryRamp
+        self.groupPolicies = groupPolicies
+        self.seed = seed
     }
 }

@@ -34,6 +34,8 @@ extension CoordinatorStateMachine {
             case .queued:
                 job.commit(index, outcome: cancelled, worker: "")
                 dropped += 1
+            case .waitingRetry:
+                job.commit(index, outcome: cancelled, worker: "")
             case .running:
                 let running = job.running[index]!
                 job.commit(index, outcome: cancelled, worker: self.workers[running.worker]?.registration.workerID ?? "")
@@ -69,6 +71,9 @@ extension CoordinatorStateMachine {
             if running.cancelledAt != nil {
                 self.jobs[subtask.job]!.running[subtask.index] = nil
                 self.workers[peer]?.running.remove(subtask)
+                if let worker = self.workers[peer] {
+                    self.breakers.release(group: worker.registration.group, worker: worker.registration.workerID)
+                }
                 self.dirtyJobs.insert(subtask.job)
                 if let group = self.workers[peer]?.registration.group { self.dirtyGroups.insert(group) }
             } else {
@@ -112,6 +117,8 @@ extension CoordinatorStateMachine {
             case .queued:
                 job.commit(index, outcome: timeout, worker: "")
                 dropped += 1
+            case .waitingRetry:
+                job.commit(index, outcome: timeout, worker: "")
             case .running:
                 let running = job.running[index]!
                 job.commit(index, outcome: timeout, worker: self.workers[running.worker]?.registration.workerID ?? "")

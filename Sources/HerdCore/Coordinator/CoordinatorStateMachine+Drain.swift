@@ -42,10 +42,17 @@ extension CoordinatorStateMachine {
     /// A worker gave an attempt back without being asked (drain, or a stop): re-queue it at the
     /// front. Not a failure: it does not count toward the poison limit or a breaker.
     mutating func attemptGivenBack(_ subtask: SubtaskRef, by peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) {
-        guard var job = self.jobs[subtask.job], let running = job.running[subtask.index], running.worker == peer else { return }
+        // Taken out of the dictionary while it changes, so its arrays are never copied (CoW).
+        guard var job = self.jobs.removeValue(forKey: subtask.job) else { return }
+        defer { self.jobs[subtask.job] = job }
+        guard let running = job.running[subtask.index], running.worker == peer else { return }
         job.running[subtask.index] = nil
         self.workers[peer]?.running.remove(subtask)
         self.workers[peer]?.drain?.moved.append(subtask)
+        if let worker = self.workers[peer] {
+            // A give-back is not a failure: it counts against no breaker.
+            self.breakers.release(group: worker.registration.group, worker: worker.registration.workerID)
+        }
         self.dirtyJobs.insert(job.id)
         if running.cancelledAt == nil {
             job.phases[Int(subtask.index)] = .queued
@@ -56,7 +63,6 @@ extension CoordinatorStateMachine {
             self.dirtyGroups.insert(job.group)
             if self.workers[peer]?.drain != nil { self.movedSubtasks[subtask] = PeerID([]) }
         }
-        self.jobs[subtask.job] = job
         self.attemptEnded(AttemptRef(subtask: subtask, attempt: running.attempt), now: now, into: &actions)
     }
 

@@ -80,15 +80,38 @@ extension CoordinatorStateMachine {
         self.dirtyGroups.insert(self.workers[peer]!.registration.group)
         self.dirtyJobs.insert(subtask.job)
         self.jobs[subtask.job]!.running[subtask.index] = nil
+        let workerID = self.workers[peer]!.registration.workerID
+        let workerGroup = self.workers[peer]!.registration.group
         // Cancel wins over a result that crossed the CANCEL in flight: the subtask was committed
         // as cancelled when the cancel was decided; this result only confirms the attempt ended.
-        guard running.cancelledAt == nil else { return }
-        let workerID = self.workers[peer]!.registration.workerID
+        guard running.cancelledAt == nil else {
+            self.breakers.release(group: workerGroup, worker: workerID)
+            return
+        }
+        let duration = running.dispatchedAt.duration(to: now)
+        var outcome = result.outcome
+        switch outcome {
+        case .success:
+            self.recordOutcome(.success, group: workerGroup, worker: peer, duration: duration, now: now, into: &actions)
+        case .failure(let failure) where failure.category == .cancelled:
+            self.breakers.release(group: workerGroup, worker: workerID)
+        case .failure(let failure):
+            self.recordOutcome(.failure(failure.category), group: workerGroup, worker: peer, duration: duration, now: now, into: &actions)
+        }
         self.jobs[subtask.job]!.usage &+= result.usage
-        self.jobs[subtask.job]!.commit(subtask.index, outcome: result.outcome, worker: workerID)
+        if case .failure(let failure) = outcome {
+            guard let final = self.scheduleRetry(subtask, failure: failure, attempt: running.attempt, worker: peer, now: now, into: &actions) else {
+                self.attemptEnded(result.attempt, now: now, into: &actions)
+                return
+            }
+            outcome = .failure(final)
+        }
+        self.lastTried[subtask] = nil
+        let fallback = self.configuration.groupPolicies[self.jobs[subtask.job]!.group]?.fallback ?? ""
+        self.jobs[subtask.job]!.commit(subtask.index, outcome: outcome, worker: workerID, fallback: fallback)
         self.attemptEnded(result.attempt, now: now, into: &actions)
         if let job = self.jobs[subtask.job], !job.isEnding, job.finished < job.total,
-            let reason = job.policyVerdict(lastIndex: subtask.index, lastOutcome: result.outcome)
+            let reason = job.policyVerdict(lastIndex: subtask.index, lastOutcome: outcome)
         {
             self.endJob(subtask.job, reason: reason, now: now, into: &actions)
         }

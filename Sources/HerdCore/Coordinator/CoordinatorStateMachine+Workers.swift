@@ -13,21 +13,32 @@ extension CoordinatorStateMachine {
             return
         }
         var record = WorkerRecord(peer: peer, registration: registration, now: now)
+        if let previous = self.workers[peer], !previous.isLive {
+            // Back from the dead (or a restart): its share of work ramps up again.
+            self.startRamp(peer, now: now)
+        }
         if let previous = self.workers[peer], previous.isLive {
             // The same worker reconnected before we declared it dead: keep the attempts it still
-            // holds, re-queue the ones it lost.
+            // holds; reclaim the ones it does not list.
             let holding = Set(registration.holding)
             self.removeFromGroup(peer, group: previous.registration.group)
             for subtask in previous.running.sorted(by: Self.subtaskOrder) {
-                let attempt = self.jobs[subtask.job]?.running[subtask.index]?.attempt
-                if let attempt, holding.contains(AttemptRef(subtask: subtask, attempt: attempt)) {
-                    record.running.insert(subtask)
+                guard let attempt = self.jobs[subtask.job]?.running[subtask.index]?.attempt else { continue }
+                record.running.insert(subtask)
+                let ref = AttemptRef(subtask: subtask, attempt: attempt)
+                if holding.contains(ref) {
                     // A CANCEL may have been lost with the old connection: say it again.
                     if self.jobs[subtask.job]?.running[subtask.index]?.cancelledAt != nil {
-                        self.pendingCancels[peer, default: []].append(AttemptRef(subtask: subtask, attempt: attempt))
+                        self.pendingCancels[peer, default: []].append(ref)
                     }
                 } else {
-                    self.attemptLost(subtask, worker: previous, reason: "not held after reconnect", now: now, into: &actions)
+                    // Not listed, but `holding` is a snapshot from when the REGISTER was sent: a
+                    // DISPATCH sent before we handled it may still reach the worker (and a
+                    // duplicate REGISTER can be older than the last WELCOME). So the attempt stays
+                    // outstanding and is told to stop; the worker's CANCELLED gives it back
+                    // (re-queued, not a lost delivery), a RESULT that crossed commits as usual.
+                    // Found by the simulator (docs/SIMULATION.md, seeds 29 and 37).
+                    self.pendingCancels[peer, default: []].append(ref)
                 }
             }
         }
@@ -54,12 +65,11 @@ extension CoordinatorStateMachine {
         var refused = 0
         for held in holding where self.workers[peer]?.running.contains(held.subtask) != true {
             let subtask = held.subtask
-            if var job = self.jobs[subtask.job], !job.isEnding, job.phases[Int(subtask.index)] == .queued,
+            if let job = self.jobs[subtask.job], !job.isEnding, job.phases[Int(subtask.index)] == .queued,
                 job.attempts[Int(subtask.index)] == held.attempt
             {
-                job.phases[Int(subtask.index)] = .running
-                job.running[subtask.index] = JobRecord.RunningAttempt(attempt: held.attempt, worker: peer)
-                self.jobs[subtask.job] = job
+                self.jobs[subtask.job]!.phases[Int(subtask.index)] = .running
+                self.jobs[subtask.job]!.running[subtask.index] = JobRecord.RunningAttempt(attempt: held.attempt, worker: peer, dispatchedAt: now)
                 self.groups[job.group]?.queued -= 1
                 self.workers[peer]!.running.insert(subtask)
                 adopted += 1
@@ -119,16 +129,17 @@ extension CoordinatorStateMachine {
     /// queue, or fail it once it has lost `maxDeliveries` attempts (a poison subtask must not take
     /// the cluster down one worker at a time).
     mutating func attemptLost(_ subtask: SubtaskRef, worker: WorkerRecord, reason: String, now: Instant, into actions: inout [CoordinatorAction]) {
-        guard var job = self.jobs[subtask.job], let running = job.running[subtask.index], running.worker == worker.peer else { return }
+        // Taken out of the dictionary while it changes, so its arrays are never copied (CoW).
+        guard var job = self.jobs.removeValue(forKey: subtask.job) else { return }
+        defer { self.jobs[subtask.job] = job }
+        guard let running = job.running[subtask.index], running.worker == worker.peer else { return }
         let index = subtask.index
         job.running[index] = nil
         self.dirtyJobs.insert(job.id)
-        if running.cancelledAt != nil {
-            // Already committed as cancelled; the dead worker cannot confirm, and need not.
-            self.jobs[subtask.job] = job
-            return
-        }
+        // Already committed as cancelled: the dead worker cannot confirm, and need not.
+        if running.cancelledAt != nil { return }
         self.attemptEnded(AttemptRef(subtask: subtask, attempt: running.attempt), now: now, into: &actions)
+        self.recordOutcome(.workerLost, group: worker.registration.group, worker: worker.peer, duration: running.dispatchedAt.duration(to: now), now: now, into: &actions)
         if job.attempts[Int(index)] >= self.configuration.maxDeliveries {
             let failure = Failure(
                 .unknown,
@@ -144,7 +155,6 @@ extension CoordinatorStateMachine {
             self.groups[job.group]!.queued += 1
             self.dirtyGroups.insert(job.group)
         }
-        self.jobs[subtask.job] = job
     }
 
     static func subtaskOrder(_ a: SubtaskRef, _ b: SubtaskRef) -> Bool {

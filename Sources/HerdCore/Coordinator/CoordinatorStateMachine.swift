@@ -1,3 +1,5 @@
+import HeapModule
+
 /// The coordinator's decisions: a pure state machine.
 ///
 /// Events go in (``CoordinatorEvent``: messages, timers), time is passed in, and actions come out
@@ -38,6 +40,19 @@ public struct CoordinatorStateMachine: Sendable {
     var movedSubtasks: [SubtaskRef: PeerID] = [:]
     /// Groups whose jobs' clients were told that no worker can take their work.
     var waitingGroups: Set<String> = []
+    /// Jitter for retry delays, seeded from the configuration.
+    var rng: SplitMix64
+    var retryBudget: RetryBudget
+    var breakers: BreakerHierarchy
+    var errorStats: ErrorStats
+    /// Workers getting their share of work back gradually.
+    var ramps: [PeerID: RecoveryRamp] = [:]
+    /// Failed attempts waiting for their retry delay.
+    var retries = Heap<RetryEntry>()
+    var retrySequence: UInt64 = 0
+    var retryTimerAt: Instant?
+    /// The worker a retried subtask last failed on (a retry prefers another).
+    var lastTried: [SubtaskRef: PeerID] = [:]
     var started = false
     /// Set by a shutdown request: new jobs are refused.
     var shuttingDown = false
@@ -45,6 +60,10 @@ public struct CoordinatorStateMachine: Sendable {
 
     public init(configuration: CoordinatorConfiguration) {
         self.configuration = configuration
+        self.rng = SplitMix64(seed: configuration.seed)
+        self.retryBudget = RetryBudget(configuration: configuration.retryBudget)
+        self.breakers = BreakerHierarchy(configuration: configuration.breakers)
+        self.errorStats = ErrorStats()
     }
 
     /// A client as the coordinator sees it: a peer that submitted jobs or asked for status.
@@ -74,6 +93,8 @@ public struct CoordinatorStateMachine: Sendable {
             self.tick(now: now, into: &actions)
         case .timer(.deadline(let job)):
             self.deadlineExpired(job, now: now, into: &actions)
+        case .timer(.retryDue):
+            self.retriesDue(now: now, into: &actions)
         case .unreachable(let peer):
             if self.workers[peer]?.isLive == true {
                 self.declareDead(peer, reason: "unreachable", now: now, into: &actions)
@@ -143,6 +164,8 @@ public struct CoordinatorStateMachine: Sendable {
             self.cancelRequested(request, from: peer, now: now, into: &actions)
         case .drain(let request):
             self.drainRequested(request, from: peer, now: now, into: &actions)
+        case .breaker(let command):
+            self.breakerCommand(command, from: peer, now: now, into: &actions)
         case .drainWorker:
             guard self.touchLiveWorker(peer, now: now, into: &actions) else { return }
             actions.append(.log(LogLine(.info, "worker draining itself", self.workers[peer]!.metadata)))
@@ -167,7 +190,7 @@ public struct CoordinatorStateMachine: Sendable {
             // Never answer an ERROR with an ERROR (no ping-pong); just record it.
             actions.append(.log(LogLine(.warning, "peer reported a protocol error", ["peer": peer.description, "error": error.description])))
         case .welcome, .dispatch, .cancel, .accepted, .rejected, .jobResults, .jobFinished, .statusReply, .cancelReply,
-            .drainReply, .jobNotice:
+            .drainReply, .jobNotice, .breakerReply:
             self.send(.error(ProtocolError(.unexpected, "\(message.commandName) is sent by the coordinator, not to it")), to: peer, now: now, into: &actions)
         }
     }

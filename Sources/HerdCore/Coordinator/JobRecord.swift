@@ -9,6 +9,9 @@ struct JobRecord {
         case queued
         /// An attempt is outstanding at a worker. Can transition to: queued (worker died), finished.
         case running
+        /// Its attempt failed and a retry is scheduled (not in the group queue until it is due).
+        /// Can transition to: queued (due), finished (job ended).
+        case waitingRetry
         /// Its one result was committed (a result, a failure, or cancelled). Terminal.
         /// Its attempt may still be outstanding while it is being cancelled (see ``RunningAttempt``).
         case finished
@@ -18,6 +21,8 @@ struct JobRecord {
     struct RunningAttempt: Hashable {
         var attempt: UInt32
         var worker: PeerID
+        /// When it was dispatched (breakers measure call duration from here).
+        var dispatchedAt: Instant = .zero
         /// Set when the coordinator told the worker to stop it; the subtask is already committed
         /// (as cancelled or timed out) and whatever the attempt still produces is discarded.
         var cancelledAt: Instant?
@@ -28,6 +33,8 @@ struct JobRecord {
     let group: String
     let kind: String
     let payloads: PayloadSource
+    /// The template of a template job, split once at its markers.
+    let template: PayloadTemplate?
     let deadline: Instant?
     let total: UInt32
     let policy: FanoutPolicy
@@ -53,6 +60,8 @@ struct JobRecord {
     var cancelRequests: [CancelRequester] = []
     /// Results committed since the last flush, sent to the client as one JOB-RESULTS batch.
     var outbox: [JobResult] = []
+    /// Subtasks whose current attempt runs in the group's fallback group (marked in the result).
+    var servedByFallback: Set<UInt32> = []
 
     struct CancelRequester: Hashable {
         var peer: PeerID
@@ -65,6 +74,7 @@ struct JobRecord {
         self.group = submission.group
         self.kind = submission.kind
         self.payloads = submission.payloads
+        if case .template(let bytes, _) = submission.payloads { self.template = PayloadTemplate(bytes) } else { self.template = nil }
         self.deadline = deadline
         self.total = UInt32(submission.payloads.count)
         self.policy = submission.policy
@@ -75,6 +85,12 @@ struct JobRecord {
     }
 
     var finished: UInt32 { self.succeeded + self.failed + self.cancelled }
+
+    /// Subtask `index`'s payload.
+    func payload(at index: UInt32) -> [UInt8] {
+        if let template = self.template { return template.render(index) }
+        return self.payloads.payload(at: index)
+    }
 
     /// True once every subtask is finished and no attempt is outstanding (all cancels confirmed).
     var isComplete: Bool { self.finished == self.total && self.running.isEmpty }
@@ -88,8 +104,9 @@ struct JobRecord {
         JobSummary(job: self.id, succeeded: self.succeeded, failed: self.failed, cancelled: self.cancelled, usage: self.usage, reason: self.endReason)
     }
 
-    /// Commits `outcome` as subtask `index`'s one result.
-    mutating func commit(_ index: UInt32, outcome: Outcome, worker: String) {
+    /// Commits `outcome` as subtask `index`'s one result (`fallback`: the group that served it,
+    /// if its attempt ran in the job's fallback group).
+    mutating func commit(_ index: UInt32, outcome: Outcome, worker: String, fallback: String = "") {
         precondition(self.phases[Int(index)] != .finished, "subtask \(self.id)/\(index) committed twice")
         self.phases[Int(index)] = .finished
         switch outcome {
@@ -103,7 +120,8 @@ struct JobRecord {
                     subtask: SubtaskRef(job: self.id, index: index),
                     attempts: self.attempts[Int(index)],
                     worker: worker,
-                    outcome: outcome
+                    outcome: outcome,
+                    fallback: self.servedByFallback.remove(index) != nil ? fallback : ""
                 )
             )
         }

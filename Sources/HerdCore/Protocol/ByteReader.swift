@@ -188,6 +188,11 @@ struct ByteReader {
         try self.string("string", field, limit: WireCodec.maxTextBytes)
     }
 
+    /// Reads a breaker path: text of at most ``WireCodec/maxBreakerPathBytes`` bytes of UTF-8.
+    mutating func breakerPath(_ field: StaticString) throws(ProtocolError) -> String {
+        try self.string("string", field, limit: WireCodec.maxBreakerPathBytes)
+    }
+
     private mutating func string(
         _ type: StaticString,
         _ field: StaticString,

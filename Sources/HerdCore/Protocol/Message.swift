@@ -50,6 +50,8 @@ public enum Message: Hashable, Sendable {
     case cancelJob(CancelJob)
     /// Drain workers: one by id, every worker of a node, or every worker of a group (`herd drain`).
     case drain(DrainRequest)
+    /// An operator command for a circuit breaker (`herd breaker open|close|reset|disable PATH`).
+    case breaker(BreakerCommand)
 
     // MARK: - Coordinator → client
 
@@ -69,6 +71,8 @@ public enum Message: Hashable, Sendable {
     case drainReply(DrainReport)
     /// Something the job's client should know while it waits (e.g. its group has no live worker).
     case jobNotice(JobNotice)
+    /// The answer to ``breaker(_:)``.
+    case breakerReply(BreakerReply)
 
     // MARK: - Either direction
 
@@ -284,12 +288,15 @@ public struct JobResult: Hashable, Sendable {
     /// The worker whose attempt produced the result ("" if none ran).
     public var worker: String
     public var outcome: Outcome
+    /// The fallback group that served it while the job's group's breaker was open ("" if none).
+    public var fallback: String
 
-    public init(subtask: SubtaskRef, attempts: UInt32, worker: String, outcome: Outcome) {
+    public init(subtask: SubtaskRef, attempts: UInt32, worker: String, outcome: Outcome, fallback: String = "") {
         self.subtask = subtask
         self.attempts = attempts
         self.worker = worker
         self.outcome = outcome
+        self.fallback = fallback
     }
 }
 
@@ -371,15 +378,95 @@ public struct StatusReport: Hashable, Sendable {
     public var workers: [WorkerStatus]
     public var groups: [GroupStatus]
     public var jobs: [JobStatus]
+    /// The cluster-level breaker state.
+    public var clusterBreaker: String
+    /// The cluster-wide retry budget.
+    public var retryBudget: RetryBudgetStatus
+    /// Failures per category in the recent window (non-zero ones), and the window's calls.
+    public var errors: [CategoryCount]
+    public var recentCalls: UInt32
 
     public init(
-        token: UInt64, coordinatorID: String, workers: [WorkerStatus], groups: [GroupStatus], jobs: [JobStatus]
+        token: UInt64, coordinatorID: String, workers: [WorkerStatus], groups: [GroupStatus], jobs: [JobStatus],
+        clusterBreaker: String = "closed", retryBudget: RetryBudgetStatus = RetryBudgetStatus(), errors: [CategoryCount] = [],
+        recentCalls: UInt32 = 0
     ) {
         self.token = token
         self.coordinatorID = coordinatorID
         self.workers = workers
         self.groups = groups
         self.jobs = jobs
+        self.clusterBreaker = clusterBreaker
+        self.retryBudget = retryBudget
+        self.errors = errors
+        self.recentCalls = recentCalls
+    }
+}
+
+/// The retry budget's level, for status.
+public struct RetryBudgetStatus: Hashable, Sendable {
+    /// First attempts in the budget's window.
+    public var firstAttempts: UInt32
+    /// Retries withdrawn in the window.
+    public var retries: UInt32
+    /// Retries still allowed now.
+    public var available: UInt32
+
+    public init(firstAttempts: UInt32 = 0, retries: UInt32 = 0, available: UInt32 = 0) {
+        self.firstAttempts = firstAttempts
+        self.retries = retries
+        self.available = available
+    }
+}
+
+/// How many failures of one category.
+public struct CategoryCount: Hashable, Sendable {
+    public var category: ErrorCategory
+    public var count: UInt32
+
+    public init(category: ErrorCategory, count: UInt32) {
+        self.category = category
+        self.count = count
+    }
+}
+
+/// An operator's command for a breaker.
+public struct BreakerCommand: Hashable, Sendable {
+    /// What to do.
+    public enum Action: UInt8, Hashable, Sendable, CaseIterable {
+        /// Force it open (no traffic) until closed or reset.
+        case open = 0
+        /// Close it (normal operation, window cleared).
+        case close = 1
+        /// Back to its initial closed state, statistics cleared.
+        case reset = 2
+        /// Stop judging: always admit, record nothing.
+        case disable = 3
+    }
+
+    public var token: UInt64
+    public var action: Action
+    /// `/` (the cluster), `GROUP` or `GROUP/WORKER`.
+    public var path: String
+
+    public init(token: UInt64, action: Action, path: String) {
+        self.token = token
+        self.action = action
+        self.path = path
+    }
+}
+
+/// The answer to a ``BreakerCommand``.
+public struct BreakerReply: Hashable, Sendable {
+    public var token: UInt64
+    public var ok: Bool
+    /// The breaker's new state, or why the command was refused.
+    public var message: String
+
+    public init(token: UInt64, ok: Bool, message: String) {
+        self.token = token
+        self.ok = ok
+        self.message = message
     }
 }
 
@@ -387,7 +474,7 @@ public struct WorkerStatus: Hashable, Sendable {
     public var id: String
     public var group: String
     public var node: String
-    /// `live`, `dead (reason)` or `left` (kept briefly for operators), later `draining`.
+    /// `live`, `draining`, `dead (reason)` or `left` (the last two kept briefly for operators).
     public var state: String
     /// Attempts outstanding at the worker (including those being cancelled).
     public var inFlight: UInt32
@@ -398,11 +485,15 @@ public struct WorkerStatus: Hashable, Sendable {
     public var cancelling: UInt32
     /// Of those, attempts that have outlived the kill grace (a handler ignoring cancellation).
     public var overdue: UInt32
+    /// The worker's circuit breaker: `closed`, `open`, `half-open`, `forced-open`, `disabled`,
+    /// with ` ramp N%` while its share of work ramps up again.
+    public var breaker: String
 
     public init(
         id: String, group: String, node: String, state: String, inFlight: UInt32, capacity: UInt32,
-        lastHeard: Duration, cancelling: UInt32 = 0, overdue: UInt32 = 0
+        lastHeard: Duration, cancelling: UInt32 = 0, overdue: UInt32 = 0, breaker: String = "closed"
     ) {
+        self.breaker = breaker
         self.id = id
         self.group = group
         self.node = node
@@ -420,12 +511,18 @@ public struct GroupStatus: Hashable, Sendable {
     public var queued: UInt32
     public var workers: UInt32
     public var inFlight: UInt32
+    /// The group's circuit breaker state.
+    public var breaker: String
+    /// The fallback group ("" if none).
+    public var fallback: String
 
-    public init(name: String, queued: UInt32, workers: UInt32, inFlight: UInt32) {
+    public init(name: String, queued: UInt32, workers: UInt32, inFlight: UInt32, breaker: String = "closed", fallback: String = "") {
         self.name = name
         self.queued = queued
         self.workers = workers
         self.inFlight = inFlight
+        self.breaker = breaker
+        self.fallback = fallback
     }
 }
 

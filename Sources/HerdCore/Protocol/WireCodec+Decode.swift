@@ -17,13 +17,15 @@ extension WireCodec {
         static let subtaskResult = attemptRef + outcome + 8
         /// Attempt + kind + payload + absent deadline.
         static let assignment = attemptRef + 4 + 4 + 1
-        /// Job u64 + index u32 + attempts u32 + worker + outcome.
-        static let jobResult = 8 + 4 + 4 + 4 + outcome
+        /// Job u64 + index u32 + attempts u32 + worker + outcome + fallback.
+        static let jobResult = 8 + 4 + 4 + 4 + outcome + 4
         /// id, group, node, state + inFlight u32 + capacity u32 + lastHeard u64 + cancelling,
-        /// overdue u32.
-        static let workerStatus = 4 * 4 + 4 + 4 + 8 + 4 + 4
-        /// name + queued, workers, inFlight u32.
-        static let groupStatus = 4 + 3 * 4
+        /// overdue u32 + breaker.
+        static let workerStatus = 4 * 4 + 4 + 4 + 8 + 4 + 4 + 4
+        /// name + queued, workers, inFlight u32 + breaker + fallback.
+        static let groupStatus = 4 + 3 * 4 + 4 + 4
+        /// category u8 + count u32.
+        static let categoryCount = 1 + 4
         /// job u64 + group + kind + total, finished, running, cancelling u32 + absent parent.
         static let jobStatus = 8 + 4 + 4 + 4 * 4 + 1
         /// worker + finished u32 + moved count u32 (no moved subtasks).
@@ -54,6 +56,7 @@ extension ByteReader {
         case .statusRequest: return .statusRequest(token: try self.u64("token"))
         case .cancelJob: return .cancelJob(try self.cancelJob())
         case .drain: return .drain(try self.drainRequest())
+        case .breaker: return .breaker(try self.breakerCommand())
         case .accepted: return .accepted(try self.accepted())
         case .rejected: return .rejected(Rejection(token: try self.u64("token"), failure: try self.failure()))
         case .jobResults: return .jobResults(try self.jobResults())
@@ -62,6 +65,7 @@ extension ByteReader {
         case .cancelReply: return .cancelReply(try self.cancelReply())
         case .drainReply: return .drainReply(try self.drainReport())
         case .jobNotice: return .jobNotice(try self.jobNotice())
+        case .breakerReply: return .breakerReply(try self.breakerReply())
         case .error: return .error(try self.protocolError())
         }
     }
@@ -227,6 +231,20 @@ extension ByteReader {
         }
     }
 
+    private mutating func breakerCommand() throws(ProtocolError) -> BreakerCommand {
+        let token = try self.u64("token")
+        let start = self.offset
+        let raw = try self.u8("action")
+        guard let action = BreakerCommand.Action(rawValue: raw) else {
+            throw self.malformed(
+                "bad action tag \(raw) at byte \(start); expected 0 (open), 1 (close), 2 (reset) or 3 (disable)"
+            )
+        }
+        // Any path within the limit decodes; the coordinator answers a malformed one with ok = false.
+        let path = try self.breakerPath("path")
+        return BreakerCommand(token: token, action: action, path: path)
+    }
+
     private mutating func payloadSource() throws(ProtocolError) -> PayloadSource {
         let start = self.offset
         switch try self.u8("payloads tag") {
@@ -269,7 +287,10 @@ extension ByteReader {
             let attempts = try self.u32("attempts")
             let worker = try self.name("worker")
             let outcome = try self.outcome()
-            results.append(JobResult(subtask: subtask, attempts: attempts, worker: worker, outcome: outcome))
+            let fallback = try self.name("fallback")
+            results.append(
+                JobResult(subtask: subtask, attempts: attempts, worker: worker, outcome: outcome, fallback: fallback)
+            )
         }
         self.leave()
         return results
@@ -331,6 +352,13 @@ extension ByteReader {
         return JobNotice(job: job, message: message)
     }
 
+    private mutating func breakerReply() throws(ProtocolError) -> BreakerReply {
+        let token = try self.u64("token")
+        let ok = try self.bool("ok")
+        let message = try self.text("message")
+        return BreakerReply(token: token, ok: ok, message: message)
+    }
+
     private mutating func statusReport() throws(ProtocolError) -> StatusReport {
         let token = try self.u64("token")
         let coordinatorID = try self.text("coordinatorID")
@@ -349,6 +377,7 @@ extension ByteReader {
             let lastHeard = try self.duration("lastHeard")
             let cancelling = try self.u32("cancelling")
             let overdue = try self.u32("overdue")
+            let breaker = try self.text("breaker")
             workers.append(
                 WorkerStatus(
                     id: id,
@@ -359,7 +388,8 @@ extension ByteReader {
                     capacity: capacity,
                     lastHeard: lastHeard,
                     cancelling: cancelling,
-                    overdue: overdue
+                    overdue: overdue,
+                    breaker: breaker
                 )
             )
         }
@@ -374,7 +404,18 @@ extension ByteReader {
             let queued = try self.u32("queued")
             let workerCount = try self.u32("workers")
             let inFlight = try self.u32("inFlight")
-            groups.append(GroupStatus(name: name, queued: queued, workers: workerCount, inFlight: inFlight))
+            let breaker = try self.text("breaker")
+            let fallback = try self.name("fallback")
+            groups.append(
+                GroupStatus(
+                    name: name,
+                    queued: queued,
+                    workers: workerCount,
+                    inFlight: inFlight,
+                    breaker: breaker,
+                    fallback: fallback
+                )
+            )
         }
         self.leave()
 
@@ -406,7 +447,35 @@ extension ByteReader {
         }
         self.leave()
 
-        return StatusReport(token: token, coordinatorID: coordinatorID, workers: workers, groups: groups, jobs: jobs)
+        let clusterBreaker = try self.text("clusterBreaker")
+        let retryBudget = RetryBudgetStatus(
+            firstAttempts: try self.u32("retryBudget.firstAttempts"),
+            retries: try self.u32("retryBudget.retries"),
+            available: try self.u32("retryBudget.available")
+        )
+
+        let errorCount = try self.count("errors", minimumSize: WireCodec.MinimumSize.categoryCount)
+        var errors: [CategoryCount] = []
+        errors.reserveCapacity(errorCount)
+        for index in 0..<errorCount {
+            self.enter("errors", element: index)
+            let category = try self.category()
+            errors.append(CategoryCount(category: category, count: try self.u32("count")))
+        }
+        self.leave()
+
+        let recentCalls = try self.u32("recentCalls")
+        return StatusReport(
+            token: token,
+            coordinatorID: coordinatorID,
+            workers: workers,
+            groups: groups,
+            jobs: jobs,
+            clusterBreaker: clusterBreaker,
+            retryBudget: retryBudget,
+            errors: errors,
+            recentCalls: recentCalls
+        )
     }
 
     // MARK: Either direction
@@ -465,13 +534,19 @@ extension ByteReader {
     }
 
     private mutating func failure() throws(ProtocolError) -> Failure {
+        let category = try self.category()
+        let message = try self.text("message")
+        let retryAfter = try self.optionalDuration("retryAfter")
+        return Failure(category, message, retryAfter: retryAfter)
+    }
+
+    /// Reads an error category (`u8`); an unknown value is malformed.
+    private mutating func category() throws(ProtocolError) -> ErrorCategory {
         let start = self.offset
         let raw = try self.u8("category")
         guard let category = ErrorCategory(rawValue: raw) else {
             throw self.malformed("unknown error category \(raw) at byte \(start)")
         }
-        let message = try self.text("message")
-        let retryAfter = try self.optionalDuration("retryAfter")
-        return Failure(category, message, retryAfter: retryAfter)
+        return category
     }
 }

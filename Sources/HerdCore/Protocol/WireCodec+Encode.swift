@@ -56,6 +56,7 @@ extension WireCodec {
             var size = 4
             for result in results {
                 size += 8 + 4 + 4 + Self.nameSize(result.worker) + Self.outcomeSize(result.outcome)
+                size += Self.nameSize(result.fallback)
             }
             return size
         case .jobFinished(let summary):
@@ -64,13 +65,18 @@ extension WireCodec {
             var size = 8 + Self.textSize(report.coordinatorID) + 4 + 4 + 4
             for worker in report.workers {
                 size += Self.nameSize(worker.id) + Self.nameSize(worker.group) + Self.nameSize(worker.node)
-                size += Self.textSize(worker.state) + 4 + 4 + 8 + 4 + 4
+                size += Self.textSize(worker.state) + 4 + 4 + 8 + 4 + 4 + Self.textSize(worker.breaker)
             }
-            for group in report.groups { size += Self.nameSize(group.name) + 4 + 4 + 4 }
+            for group in report.groups {
+                size += Self.nameSize(group.name) + 4 + 4 + 4
+                size += Self.textSize(group.breaker) + Self.nameSize(group.fallback)
+            }
             for job in report.jobs {
                 size += 8 + Self.nameSize(job.group) + Self.nameSize(job.kind) + 4 + 4 + 4 + 4
                 size += Self.optionalAttemptRefSize(job.parent)
             }
+            // clusterBreaker, retryBudget (3 × u32), errors (category u8 + count u32 each), recentCalls.
+            size += Self.textSize(report.clusterBreaker) + 3 * 4 + 4 + report.errors.count * (1 + 4) + 4
             return size
         case .cancelReply:
             return 8 + 8 + 1 + 4
@@ -87,6 +93,10 @@ extension WireCodec {
             return size
         case .jobNotice(let notice):
             return 8 + Self.textSize(notice.message)
+        case .breaker(let command):
+            return 8 + 1 + Self.nameSize(command.path)
+        case .breakerReply(let reply):
+            return 8 + 1 + Self.textSize(reply.message)
         case .error(let error):
             return 1 + Self.textSize(error.message)
         }
@@ -198,6 +208,7 @@ extension ByteWriter {
                 self.u32(result.attempts)
                 self.name(result.worker)
                 self.outcome(result.outcome)
+                self.name(result.fallback)
             }
         case .jobFinished(let summary):
             self.u64(summary.job.rawValue)
@@ -240,6 +251,15 @@ extension ByteWriter {
         case .jobNotice(let notice):
             self.u64(notice.job.rawValue)
             self.text(notice.message)
+        case .breaker(let command):
+            self.u64(command.token)
+            self.u8(command.action.rawValue)
+            // An address, not free text: sent as is, like a name (the receiver enforces its limit).
+            self.name(command.path)
+        case .breakerReply(let reply):
+            self.u64(reply.token)
+            self.bool(reply.ok)
+            self.text(reply.message)
         case .error(let error):
             self.u8(error.code.rawValue)
             self.text(error.message)
@@ -325,6 +345,7 @@ extension ByteWriter {
             self.duration(worker.lastHeard)
             self.u32(worker.cancelling)
             self.u32(worker.overdue)
+            self.text(worker.breaker)
         }
         self.count(report.groups.count)
         for group in report.groups {
@@ -332,6 +353,8 @@ extension ByteWriter {
             self.u32(group.queued)
             self.u32(group.workers)
             self.u32(group.inFlight)
+            self.text(group.breaker)
+            self.name(group.fallback)
         }
         self.count(report.jobs.count)
         for job in report.jobs {
@@ -344,6 +367,16 @@ extension ByteWriter {
             self.u32(job.cancelling)
             self.optionalAttemptRef(job.parent)
         }
+        self.text(report.clusterBreaker)
+        self.u32(report.retryBudget.firstAttempts)
+        self.u32(report.retryBudget.retries)
+        self.u32(report.retryBudget.available)
+        self.count(report.errors.count)
+        for entry in report.errors {
+            self.u8(entry.category.rawValue)
+            self.u32(entry.count)
+        }
+        self.u32(report.recentCalls)
     }
 }
 

@@ -16,10 +16,14 @@
 ///
 /// Limits:
 /// - A whole message: `maxBytes` (``defaultMaxMessageBytes``, 64 MiB), checked by ``decode(_:maxBytes:)``.
-/// - Names (group, kind, worker id, node, a drain's target): ``maxNameBytes``. The encoder sends
-///   an over-long name as is, and the receiver rejects the message with ``ProtocolError/Code/tooLarge``.
-/// - Other strings (failure, error and job-notice messages, coordinator id, worker state):
-///   ``maxTextBytes``. The encoder cuts longer text at a Unicode scalar boundary; the decoder rejects it.
+/// - Names (group, kind, worker id, node, a drain's target, a fallback group): ``maxNameBytes``.
+///   The encoder sends an over-long name as is, and the receiver rejects the message with
+///   ``ProtocolError/Code/tooLarge``.
+/// - A breaker path (`/`, `GROUP` or `GROUP/WORKER`): ``maxBreakerPathBytes``. Like a name, it is
+///   sent as is and an over-long one is rejected by the receiver with ``ProtocolError/Code/tooLarge``.
+/// - Other strings (failure, error, job-notice and breaker-reply messages, coordinator id, worker
+///   state, breaker states): ``maxTextBytes``. The encoder cuts longer text at a Unicode scalar
+///   boundary; the decoder rejects it.
 /// - Durations are whole milliseconds: the encoder truncates sub-millisecond parts and sends
 ///   negative durations as zero.
 /// - A ``FanoutPolicy/quorum(_:)`` of 0 is sent as is and rejected by the receiver as malformed,
@@ -31,6 +35,9 @@ public enum WireCodec {
     /// The longest name (group, kind, worker id, node, drain target), in UTF-8 bytes. Also ZeroMQ's limit for a
     /// routing id, which a worker's id doubles as.
     public static let maxNameBytes: Int = 255
+
+    /// The longest breaker path, in UTF-8 bytes: a group name, `/` and a worker id (`GROUP/WORKER`).
+    public static let maxBreakerPathBytes: Int = 2 * maxNameBytes + 1
 
     /// The longest free-text string (messages, ids other than names), in UTF-8 bytes: 1 MiB.
     public static let maxTextBytes: Int = 1 << 20
@@ -183,6 +190,8 @@ extension WireCodec {
         case cancelJob = 0x32
         /// ``Message/drain(_:)`` (DRAIN-REQUEST), client → coordinator.
         case drain = 0x33
+        /// ``Message/breaker(_:)`` (BREAKER), client → coordinator.
+        case breaker = 0x34
         /// ``Message/accepted(_:)``, coordinator → client.
         case accepted = 0x40
         /// ``Message/rejected(_:)``, coordinator → client.
@@ -199,6 +208,8 @@ extension WireCodec {
         case drainReply = 0x46
         /// ``Message/jobNotice(_:)``, coordinator → client.
         case jobNotice = 0x47
+        /// ``Message/breakerReply(_:)`` (BREAKER-REPLY), coordinator → client.
+        case breakerReply = 0x48
         /// ``Message/error(_:)``, any peer → any peer.
         case error = 0x7F
 
@@ -219,6 +230,7 @@ extension WireCodec {
             case .statusRequest: self = .statusRequest
             case .cancelJob: self = .cancelJob
             case .drain: self = .drain
+            case .breaker: self = .breaker
             case .accepted: self = .accepted
             case .rejected: self = .rejected
             case .jobResults: self = .jobResults
@@ -227,6 +239,7 @@ extension WireCodec {
             case .cancelReply: self = .cancelReply
             case .drainReply: self = .drainReply
             case .jobNotice: self = .jobNotice
+            case .breakerReply: self = .breakerReply
             case .error: self = .error
             }
         }
@@ -256,6 +269,7 @@ extension WireCodec {
             case .statusRequest: "STATUS"
             case .cancelJob: "CANCEL-JOB"
             case .drain: "DRAIN-REQUEST"
+            case .breaker: "BREAKER"
             case .accepted: "ACCEPTED"
             case .rejected: "REJECTED"
             case .jobResults: "JOB-RESULTS"
@@ -264,6 +278,7 @@ extension WireCodec {
             case .cancelReply: "CANCEL-REPLY"
             case .drainReply: "DRAIN-REPLY"
             case .jobNotice: "JOB-NOTICE"
+            case .breakerReply: "BREAKER-REPLY"
             case .error: "ERROR"
             }
         }
@@ -285,6 +300,7 @@ extension WireCodec {
             case .statusRequest: "statusRequest"
             case .cancelJob: "cancelJob"
             case .drain: "drain"
+            case .breaker: "breaker"
             case .accepted: "accepted"
             case .rejected: "rejected"
             case .jobResults: "jobResults"
@@ -293,6 +309,7 @@ extension WireCodec {
             case .cancelReply: "cancelReply"
             case .drainReply: "drainReply"
             case .jobNotice: "jobNotice"
+            case .breakerReply: "breakerReply"
             case .error: "error"
             }
         }

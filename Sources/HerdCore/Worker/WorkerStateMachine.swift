@@ -135,6 +135,11 @@ public struct WorkerStateMachine: Sendable {
             self.connection = .registered(coordinatorID: welcome.coordinatorID)
             self.configuration.heartbeatInterval = welcome.heartbeatInterval
             self.configuration.livenessWindow = welcome.livenessWindow
+            if let since = self.drainingSince {
+                // Registered again mid-drain: the new coordinator (or session) must not send us work.
+                let left = max(.zero, self.configuration.drainGrace - since.duration(to: now))
+                self.send(.drainWorker(DrainOrder(grace: left)), now: now, into: &actions)
+            }
             actions.append(.log(LogLine(.info, "registered", ["coordinator": welcome.coordinatorID, "worker": self.configuration.workerID, "group": self.configuration.group])))
         case .dispatch(let assignments):
             for assignment in assignments { self.assigned(assignment, now: now, into: &actions) }
@@ -147,12 +152,16 @@ public struct WorkerStateMachine: Sendable {
         case .heartbeat:
             break
         case .error(let error) where error.code == .unknownPeer:
+            // While a REGISTER is on its way, the ERRORs answering messages sent before it need no
+            // REGISTER of their own (a burst of them made a REGISTER storm whose stale `holding`
+            // raced the DISPATCHes after each WELCOME); the register retry covers a lost one.
+            guard self.isRegistered else { return }
             actions.append(.log(LogLine(.notice, "coordinator does not know this worker; registering again", ["error": error.message])))
             self.sendRegister(now: now, into: &actions)
         case .error(let error):
             actions.append(.log(LogLine(.warning, "coordinator reported an error", ["error": error.description])))
         case .register, .results, .deregister, .cancelled, .submit, .statusRequest, .cancelJob, .statusReply, .drain,
-            .drainReply:
+            .drainReply, .breaker, .breakerReply:
             actions.append(.log(LogLine(.warning, "unexpected \(message.commandName) from coordinator")))
         }
     }

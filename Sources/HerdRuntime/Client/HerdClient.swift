@@ -88,6 +88,18 @@ public struct HerdClient: Sendable {
         return reply.found ? reply : nil
     }
 
+    /// Sends an operator command to a circuit breaker (`/`, `GROUP` or `GROUP/WORKER`).
+    public func breaker(_ action: BreakerCommand.Action, path: String) async throws -> BreakerReply {
+        var rng = SystemRandomNumberGenerator()
+        let token = UInt64.random(in: 1 ... .max, using: &rng)
+        return try await RequestReply.run(
+            endpoint: self.endpoint, request: .breaker(BreakerCommand(token: token, action: action, path: path)), timeout: self.connectTimeout
+        ) { message -> BreakerReply? in
+            if case .breakerReply(let reply) = message, reply.token == token { return reply }
+            return nil
+        }
+    }
+
     /// Drains workers (one, a node's, or a group's) and waits until every one of them has left.
     /// In-flight subtasks may finish within `grace`; the rest are cancelled and re-queued elsewhere.
     public func drain(_ target: DrainTarget, grace: Duration, timeout: Duration? = nil) async throws -> DrainReport {

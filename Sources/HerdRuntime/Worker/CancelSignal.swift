@@ -1,10 +1,12 @@
 import Synchronization
 
-/// A one-shot signal a loop thread fires to cancel one running handler.
+/// A one-shot signal the worker's loop thread fires to cancel one running handler.
+///
+/// The handler's task attaches its cancel action; firing before or after attaching both work.
 final class CancelSignal: Sendable {
     private enum State {
         case idle
-        case waiting(CheckedContinuation<Void, Never>)
+        case attached(@Sendable () -> Void)
         case fired
     }
 
@@ -12,31 +14,21 @@ final class CancelSignal: Sendable {
 
     /// Fires the signal (idempotent, from any thread).
     func fire() {
-        let waiter: CheckedContinuation<Void, Never>? = self.state.withLock { state in
+        let action: (@Sendable () -> Void)? = self.state.withLock { state in
             defer { state = .fired }
-            if case .waiting(let continuation) = state { return continuation }
+            if case .attached(let action) = state { return action }
             return nil
         }
-        waiter?.resume()
+        action?()
     }
 
-    /// Returns when fired, or when the waiting task is cancelled.
-    func wait() async {
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let resumeNow: Bool = self.state.withLock { state in
-                    switch state {
-                    case .idle:
-                        state = .waiting(continuation)
-                        return false
-                    case .fired, .waiting:
-                        return true
-                    }
-                }
-                if resumeNow { continuation.resume() }
-            }
-        } onCancel: {
-            self.fire()
+    /// Runs `action` when the signal fires (at once if it already has).
+    func attach(_ action: @escaping @Sendable () -> Void) {
+        let firedAlready: Bool = self.state.withLock { state in
+            if case .fired = state { return true }
+            state = .attached(action)
+            return false
         }
+        if firedAlready { action() }
     }
 }

@@ -102,20 +102,15 @@ public final class WorkerService: Service, Sendable {
         } else {
             return (.failure(Failure(.validation, "no handler for kind '\(assignment.kind)'")), 0)
         }
-        let outcome = await withTaskGroup(of: Outcome?.self) { group in
-            group.addTask { await run() }
-            group.addTask {
-                await start.cancel.wait()
-                return nil
-            }
-            let first = await group.next()!
-            group.cancelAll()
-            if let first { return first }
-            // Cancelled: wait for the handler to wind down (an exec child is killed and reaped).
-            while let next = await group.next() {
-                if let next { return next }
-            }
-            return Outcome.failure(Failure(.cancelled, "cancelled"))
+        // One task per handler: the loop thread's cancel signal cancels exactly that task, and a
+        // cancellation of the whole service reaches it too. (An unstructured task, owned and
+        // awaited right here: a task group cannot cancel one child from outside.)
+        let task = Task { await run() }
+        start.cancel.attach { task.cancel() }
+        let outcome = await withTaskCancellationHandler {
+            await task.value
+        } onCancel: {
+            task.cancel()
         }
         return (outcome, meter.take())
     }

@@ -40,7 +40,7 @@ func report(_ samples: [Double]) {
     if let samplesPath {
         let text = samples.map { String(format: "%.1f\n", $0) }.joined()
         guard let file = FileHandle(forWritingAtPath: samplesPath) ?? {
-            FileManager.default.createFile(atPath: samplesPath, contents: nil)
+            _ = FileManager.default.createFile(atPath: samplesPath, contents: nil)
             return FileHandle(forWritingAtPath: samplesPath)
         }() else { fail("cannot write \(samplesPath)") }
         file.seekToEndOfFile()

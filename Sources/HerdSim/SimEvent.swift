@@ -1,0 +1,109 @@
+import HerdCore
+
+/// Something scheduled on the simulator's run queue.
+enum SimEvent {
+    /// Deliver what a connection's pipe has ready.
+    case pump(SimNetwork.Pump)
+    /// A timer the coordinator machine asked for.
+    case coordinatorTimer(CoordinatorTimer)
+    /// A worker process came up (its shell feeds `.started`).
+    case workerStarted(slot: Int, incarnation: Int)
+    /// A timer a worker machine asked for; `generation` tells a replaced timer from the current one.
+    case workerTimer(slot: Int, incarnation: Int, timer: WorkerTimer, generation: UInt64)
+    /// A client job's tick.
+    case clientTimer(client: Int, job: Int)
+    /// The person at the terminal gives up on a job (Ctrl-C).
+    case clientPatience(client: Int, job: Int)
+    /// A simulated handler makes progress.
+    case handler(run: Int, slot: Int, HandlerStep)
+    /// The world draws its next job or fault.
+    case world
+    /// A stalled node continues (SIGCONT).
+    case resume(SimNode)
+    /// A partition heals.
+    case heal(SimNode)
+    /// A worker slot starts a process (first start, or restart after a crash or exit).
+    case restart(slot: Int)
+    /// A one-shot request gives up waiting.
+    case requesterTimeout(Int)
+
+    /// The node whose process handles the event (deferred while that node is stalled).
+    var node: SimNode? {
+        switch self {
+        case .coordinatorTimer: .coordinator
+        case .workerStarted(let slot, _), .workerTimer(let slot, _, _, _), .handler(_, let slot, _): .worker(slot)
+        case .clientTimer(let client, _), .clientPatience(let client, _): .client(client)
+        case .pump, .world, .resume, .heal, .restart, .requesterTimeout: nil
+        }
+    }
+
+    /// A number for the run's digest.
+    var tag: UInt64 {
+        switch self {
+        case .pump(let pump): 1 &+ UInt64(pump.link) << 8 &+ (pump.direction == .up ? 0 : 128)
+        case .coordinatorTimer: 2
+        case .workerStarted(let slot, _): 3 &+ UInt64(slot) << 8
+        case .workerTimer(let slot, _, _, _): 4 &+ UInt64(slot) << 8
+        case .clientTimer(let client, let job): 5 &+ UInt64(client) << 8 &+ UInt64(job) << 16
+        case .clientPatience(let client, let job): 6 &+ UInt64(client) << 8 &+ UInt64(job) << 16
+        case .handler(let run, _, _): 7 &+ UInt64(run) << 8
+        case .world: 8
+        case .resume: 9
+        case .heal: 10
+        case .restart(let slot): 11 &+ UInt64(slot) << 8
+        case .requesterTimeout(let index): 12 &+ UInt64(index) << 8
+        }
+    }
+}
+
+/// The shape of a run's cluster, drawn from the seed: groups, workers, clients, coordinator tunables.
+struct SimScenario: CustomStringConvertible {
+    /// One worker slot's fixed traits.
+    struct WorkerSpec {
+        var group: String
+        var capacity: UInt32
+        /// How long in-flight work may run when the worker drains itself (SIGTERM).
+        var drainGrace: Duration
+    }
+
+    /// The kind every simulated worker runs (the behaviour is drawn per attempt).
+    static let kind = "sim"
+    /// The longest a cooperative handler takes to stop once cancelled (the simulated kill grace).
+    static let killGrace: Duration = .milliseconds(300)
+
+    var groups: [String]
+    var workers: [WorkerSpec]
+    var clientCount: Int
+    var coordinator: CoordinatorConfiguration
+
+    init(random: inout SimRandom) {
+        self.groups = (0..<random.int(2...3)).map { "g\($0)" }
+        var workers: [WorkerSpec] = []
+        for group in self.groups {
+            for _ in 0..<random.int(1...3) {
+                workers.append(WorkerSpec(group: group, capacity: UInt32(random.int(1...3)), drainGrace: random.milliseconds(50, 1500)))
+            }
+        }
+        self.workers = workers
+        self.clientCount = random.int(2...3)
+        let heartbeat = random.milliseconds(100, 250)
+        self.coordinator = CoordinatorConfiguration(
+            coordinatorID: "coord",
+            heartbeatInterval: heartbeat,
+            livenessWindow: heartbeat * 4,
+            clientLiveness: .seconds(5),
+            maxDeliveries: UInt32(random.int(2...5)),
+            deadWorkerRetention: .seconds(30),
+            deadlineSlack: .milliseconds(500),
+            cancelOverdueAfter: .seconds(5)
+        )
+    }
+
+    var description: String {
+        let layout = self.groups.map { group in
+            "\(group): " + self.workers.enumerated().filter { $0.element.group == group }.map { "w\($0.offset)(cap \($0.element.capacity))" }.joined(separator: " ")
+        }.joined(separator: "; ")
+        return "\(layout); \(self.clientCount) clients; heartbeat \(SimTrace.duration(self.coordinator.heartbeatInterval)), "
+            + "liveness \(SimTrace.duration(self.coordinator.livenessWindow)), maxDeliveries \(self.coordinator.maxDeliveries)"
+    }
+}

@@ -1,0 +1,113 @@
+import HerdCore
+
+/// A rule the machines must keep, as the simulator checks it.
+public enum SimInvariant: String, Hashable, Sendable, CaseIterable {
+    /// The coordinator has more attempts outstanding at a worker than its capacity (credit).
+    case creditExceeded = "credit exceeded"
+    /// A subtask's result was sent to its client twice.
+    case resultTwice = "result sent twice"
+    /// A job's result was sent after its JOB-FINISHED.
+    case resultAfterFinish = "result after JOB-FINISHED"
+    /// JOB-FINISHED was sent before every subtask's result, or with counts that do not match them.
+    case finishMismatch = "JOB-FINISHED does not match the results sent"
+    /// A committed result came from an attempt other than the subtask's current one, or from no
+    /// handler at all.
+    case supersededResult = "result from a superseded attempt"
+    /// A job that was ended early still has a subtask without its (cancelled) result.
+    case endedButUnfinished = "ended job with an unfinished subtask"
+    /// The job's fan-out policy or budget was decided, yet the job goes on.
+    case policyIgnored = "fan-out policy or budget ignored"
+    /// A job's deadline (plus the coordinator's slack) passed, yet a subtask has no result.
+    case deadlineIgnored = "deadline ignored"
+    /// JOB-FINISHED or CANCEL-REPLY was sent while an attempt of the job still ran on a worker
+    /// the coordinator had not lost.
+    case finishedWhileRunning = "job finished while an attempt still runs"
+    /// A cooperative handler whose attempt the coordinator no longer wants kept running for longer
+    /// than the kill grace allows, on a worker connected to the coordinator.
+    case zombieHandler = "handler runs past its cancellation"
+    /// A client's job finished without every subtask's result, though its connection lost nothing.
+    case clientMissedResults = "client missed results"
+    /// A client's job failed without a reason.
+    case failedWithoutReason = "job failed without a reason"
+    /// After every fault was healed, the cluster did not come to rest within the settle limit
+    /// (a lost subtask, a job that never finishes, a cancel never confirmed).
+    case stuck = "stuck after healing"
+}
+
+/// A broken invariant: what, where in the run, and the details.
+public struct SimViolation: Error, Hashable, Sendable, CustomStringConvertible {
+    public var invariant: SimInvariant
+    public var detail: String
+    /// Virtual time of the step that broke it.
+    public var at: Instant
+    /// The step that broke it (1-based).
+    public var step: Int
+
+    public init(invariant: SimInvariant, detail: String, at: Instant, step: Int) {
+        self.invariant = invariant
+        self.detail = detail
+        self.at = at
+        self.step = step
+    }
+
+    public var description: String { "\(self.invariant.rawValue) at step \(self.step) (\(SimTrace.time(self.at))): \(self.detail)" }
+}
+
+/// What happened in a run, for reports and for tuning the world's draws.
+public struct SimStats: Hashable, Sendable {
+    public var workers = 0
+    public var groups = 0
+    public var clients = 0
+    public var jobsSubmitted = 0
+    public var nestedJobs = 0
+    public var jobsFinished = 0
+    public var jobsFailed = 0
+    public var handlersStarted = 0
+    public var handlersCancelled = 0
+    public var crashes = 0
+    public var stalls = 0
+    public var partitions = 0
+    public var drains = 0
+    public var cancels = 0
+    public var network = SimNetwork.Counters()
+
+    public init() {}
+}
+
+/// The outcome of one simulated run.
+public struct SimReport: Sendable {
+    public var seed: UInt64
+    public var options: SimOptions
+    /// Events processed in all.
+    public var steps: Int
+    /// Events processed before the faults were healed.
+    public var activeSteps: Int
+    /// Virtual time at the end of the run.
+    public var virtualTime: Instant
+    /// The first broken invariant, if any.
+    public var violation: SimViolation?
+    public var stats: SimStats
+    /// A digest of the run's event sequence: the same seed gives the same digest, in any process.
+    public var digest: UInt64
+    /// The readable trace, when ``SimOptions/trace`` was set.
+    public var trace: [String]
+
+    /// The one command that replays this run exactly.
+    public var replayCommand: String {
+        var command = "herd sim --seed \(self.seed)"
+        if self.options.steps != SimOptions.defaultSteps { command += " --steps \(self.options.steps)" }
+        if self.options.highWaterMarks != SimOptions().highWaterMarks {
+            command += " --hwm " + self.options.highWaterMarks.map(String.init).joined(separator: ",")
+        }
+        if self.options.corruptSupersededResults { command += " --corrupt-superseded-results" }
+        return command + " --trace"
+    }
+
+    /// One line: seed, steps, virtual time, and the verdict.
+    public var summary: String {
+        let verdict = self.violation.map { "VIOLATION \($0)" } ?? "ok"
+        return "seed \(self.seed): \(self.steps) steps (\(self.activeSteps) active), \(SimTrace.time(self.virtualTime)) virtual, "
+            + "\(self.stats.jobsSubmitted) jobs (+\(self.stats.nestedJobs) nested), \(self.stats.crashes) crashes, "
+            + "\(self.stats.stalls) stalls, \(self.stats.partitions) partitions, \(self.stats.drains) drains: \(verdict)"
+    }
+}

@@ -1,0 +1,81 @@
+import HerdCore
+
+// MARK: - The coordinator's shell: what CoordinatorServer does, on the virtual network
+
+extension Simulation {
+    /// A batch of messages from one peer reaches the coordinator: each is handled, then one flush
+    /// (as the server does per wake-up).
+    func coordinatorReceives(_ messages: [Message], from peer: PeerID) {
+        var actions: [CoordinatorAction] = []
+        for message in messages {
+            self.trace.add("\(self.prefix) \(peer) -> coord: \(SimTrace.describe(message))")
+            if self.options.corruptSupersededResults, case .results(let results) = message {
+                for (sender, rewritten) in self.corruptSuperseded(results, from: peer) {
+                    self.coordinator.handle(.message(.results(rewritten), from: sender), now: self.now, into: &actions)
+                }
+                continue
+            }
+            self.coordinator.handle(.message(message, from: peer), now: self.now, into: &actions)
+        }
+        self.coordinator.flush(now: self.now, into: &actions)
+        self.performCoordinator(actions)
+    }
+
+    /// Performs the coordinator's actions. A send to a routing id with no connection comes back
+    /// as an `unreachable` event, handled and flushed until none remain (as the server does).
+    func performCoordinator(_ actions: [CoordinatorAction]) {
+        self.coordinatorTouched = true
+        var pending = actions
+        while !pending.isEmpty {
+            var unreachable: [PeerID] = []
+            for action in pending {
+                self.mix(0xC0)
+                switch action {
+                case .send(let peer, let message):
+                    self.trace.add("\(self.prefix)   coord => \(peer): \(SimTrace.describe(message))")
+                    self.coordinatorSending(message, to: peer)
+                    let outcome = self.network.coordinatorSend(message, to: peer, now: self.now, random: &self.random)
+                    if outcome == .unreachable, !unreachable.contains(peer) { unreachable.append(peer) }
+                    self.schedule(outcome, "coord -> \(peer): \(SimTrace.describe(message))")
+                case .schedule(let timer, let instant):
+                    self.queue.push(.coordinatorTimer(timer), at: max(instant, self.now))
+                case .log(let line):
+                    self.trace.add("\(self.prefix)   coord log: \(line)")
+                case .stop:
+                    self.trace.add("\(self.prefix)   coord stops")
+                }
+            }
+            pending.removeAll()
+            guard !unreachable.isEmpty else { break }
+            for peer in unreachable {
+                self.trace.add("\(self.prefix) coord: \(peer) unreachable")
+                self.coordinator.handle(.unreachable(peer), now: self.now, into: &pending)
+            }
+            self.coordinator.flush(now: self.now, into: &pending)
+        }
+    }
+
+    /// **Test-only corruption** (``SimOptions/corruptSupersededResults``): a coordinator that
+    /// does not check attempt numbers. Each RESULTS entry for an attempt that is not the subtask's
+    /// current one is rewritten to the current attempt, as if sent by the worker holding it.
+    func corruptSuperseded(_ results: [SubtaskResult], from peer: PeerID) -> [(PeerID, [SubtaskResult])] {
+        var batches: [(PeerID, [SubtaskResult])] = []
+        for result in results {
+            var sender = peer
+            var entry = result
+            if let current = self.coordinator.introspectOutstanding(result.attempt.subtask), current.cancelledAt == nil,
+                current.attempt != result.attempt.attempt || current.worker != peer
+            {
+                entry.attempt.attempt = current.attempt
+                sender = current.worker
+                self.trace.add("\(self.prefix)   CORRUPTION: \(result.attempt) from \(peer) rewritten to \(entry.attempt) from \(sender)")
+            }
+            if let last = batches.indices.last, batches[last].0 == sender {
+                batches[last].1.append(entry)
+            } else {
+                batches.append((sender, [entry]))
+            }
+        }
+        return batches
+    }
+}

@@ -1,0 +1,606 @@
+import Testing
+
+@testable import HerdCore
+
+/// A file of `lines`, so that cases can count lines at a glance.
+private func configLines(_ lines: String...) -> String {
+    lines.joined(separator: "\n")
+}
+
+/// The resilience keys of `[coordinator]` and `[[group]]`, and
+/// ``ClusterSpec/coordinatorConfiguration(coordinatorID:seed:)``.
+@Suite struct ConfigCoordinatorTests {
+    private static func configuration(_ text: String) throws -> CoordinatorConfiguration {
+        try ClusterSpec.parse(text).coordinatorConfiguration(coordinatorID: "c1", seed: 42)
+    }
+
+    private static func expectError(_ text: String, line: Int?, _ message: String) {
+        #expect(throws: ConfigError(line: line, message: message)) { try ClusterSpec.parse(text) }
+    }
+
+    // MARK: - Defaults
+
+    @Test func test_emptyFile_mapsToTheCoordinatorConfigurationDefaults() throws {
+        let configuration = try Self.configuration("")
+        #expect(configuration == CoordinatorConfiguration(coordinatorID: "c1", seed: 42))
+        #expect(configuration.coordinatorID == "c1")
+        #expect(configuration.seed == 42)
+        #expect(configuration.deadlineSlack == .milliseconds(500))
+        #expect(configuration.cancelOverdueAfter == .seconds(5))
+        #expect(configuration.retry == CoordinatorConfiguration.defaultRetry)
+        #expect(configuration.retryBudget == RetryBudget.Configuration())
+        #expect(configuration.breakers == BreakerHierarchy.Configuration())
+        #expect(configuration.recoveryRamp == RecoveryRamp.Configuration())
+        #expect(configuration.groupPolicies.isEmpty)
+    }
+
+    @Test func test_defaults_areTheTypesDefaults() {
+        let defaults = CoordinatorSettings.defaults
+        #expect(defaults.retry == CoordinatorConfiguration.defaultRetry)
+        #expect(defaults.retry.maxAttempts == 3)
+        #expect(defaults.retry.baseDelay == .milliseconds(200))
+        #expect(defaults.retry.maxDelay == .seconds(10))
+        #expect(defaults.retry.jitter == .full)
+        #expect(defaults.retry.maxRetryAfter == nil)
+        #expect(defaults.retryBudget.ratio == 0.2)
+        #expect(defaults.retryBudget.minRetriesPerSecond == 10)
+        #expect(defaults.retryBudget.window == .seconds(10))
+        #expect(defaults.breakers.cluster == CircuitBreaker.Configuration(window: .count(100), minimumCalls: 50))
+        #expect(defaults.breakers.group == CircuitBreaker.Configuration())
+        #expect(defaults.breakers.worker == CircuitBreaker.Configuration())
+        #expect(defaults.recoveryRamp.steps == [0.1, 0.25, 0.5, 1.0])
+        #expect(defaults.recoveryRamp.stepDuration == .seconds(10))
+    }
+
+    @Test func test_embeddedLocalCluster_mapsToTheDefaults() throws {
+        let configuration = try Self.configuration(ClusterSpec.embeddedLocalCluster)
+        #expect(configuration == CoordinatorConfiguration(coordinatorID: "c1", seed: 42))
+    }
+
+    // MARK: - Every key
+
+    @Test func test_everyCoordinatorKey_isReadAndMapped() throws {
+        let configuration = try Self.configuration(
+            configLines(
+                "[coordinator]",
+                "heartbeat = '100ms'",
+                "liveness = '2s'",
+                "client-liveness = '30s'",
+                "max-deliveries = 7",
+                "deadline-slack = '0s'",
+                "cancel-overdue = '2s'",
+                "retry-attempts = 6",
+                "retry-base-delay = '50ms'",
+                "retry-max-delay = '2s'",
+                "retry-jitter = 'equal'",
+                "retry-max-retry-after = '1m'",
+                "retry-budget-ratio = 0.5",
+                "retry-budget-floor = 3",
+                "retry-budget-window = '30s'",
+                "ramp-steps = [0.2, 0.6, 1]",
+                "ramp-step = '5s'"
+            )
+        )
+        #expect(configuration.heartbeatInterval == .milliseconds(100))
+        #expect(configuration.livenessWindow == .seconds(2))
+        #expect(configuration.clientLiveness == .seconds(30))
+        #expect(configuration.maxDeliveries == 7)
+        #expect(configuration.deadlineSlack == .zero)
+        #expect(configuration.cancelOverdueAfter == .seconds(2))
+        #expect(
+            configuration.retry
+                == RetryPolicy(
+                    maxAttempts: 6,
+                    baseDelay: .milliseconds(50),
+                    maxDelay: .seconds(2),
+                    jitter: .equal,
+                    maxRetryAfter: .seconds(60)
+                )
+        )
+        #expect(configuration.retryBudget == RetryBudget.Configuration(ratio: 0.5, minRetriesPerSecond: 3, window: .seconds(30)))
+        #expect(configuration.recoveryRamp == RecoveryRamp.Configuration(steps: [0.2, 0.6, 1.0], stepDuration: .seconds(5)))
+        #expect(configuration.breakers == BreakerHierarchy.Configuration())
+        // Keys the file has no say in keep the machine's defaults.
+        #expect(configuration.deadWorkerRetention == CoordinatorConfiguration(coordinatorID: "x").deadWorkerRetention)
+        #expect(configuration.retry.multiplier == 2)
+        #expect(configuration.retry.nonRetryable == RetryPolicy.defaultNonRetryable)
+    }
+
+    @Test(arguments: ["full", "equal", "none"])
+    func test_retryJitter_everySpelling(name: String) throws {
+        let configuration = try Self.configuration("[coordinator]\nretry-jitter = '\(name)'")
+        #expect(configuration.retry.jitter == RetryPolicy.Jitter(rawValue: name))
+        #expect(configuration.retry.maxAttempts == CoordinatorConfiguration.defaultRetry.maxAttempts)
+    }
+
+    @Test func test_retryBudgetRatio_acceptsAnIntegerAndTheBounds() throws {
+        #expect(try Self.configuration("[coordinator]\nretry-budget-ratio = 2").retryBudget.ratio == 2)
+        #expect(try Self.configuration("[coordinator]\nretry-budget-ratio = 0").retryBudget.ratio == 0)
+        #expect(try Self.configuration("[coordinator]\nretry-budget-ratio = 10.0").retryBudget.ratio == 10)
+        #expect(try Self.configuration("[coordinator]\nretry-budget-floor = 0").retryBudget.minRetriesPerSecond == 0)
+    }
+
+    @Test func test_sharedBreakerKeys_applyToEveryLevel() throws {
+        let breakers = try Self.configuration(
+            configLines(
+                "[coordinator]",
+                "breaker-window = 40",
+                "breaker-failure-rate = 25",
+                "breaker-slow-call-rate = 80.5",
+                "breaker-slow-call = '2s'",
+                "breaker-minimum-calls = 5",
+                "breaker-open = '15s'",
+                "breaker-half-open-probes = 2"
+            )
+        ).breakers
+        let expected = CircuitBreaker.Configuration(
+            window: .count(40),
+            failureRateThreshold: 25,
+            slowCallRateThreshold: 80.5,
+            slowCallDuration: .seconds(2),
+            minimumCalls: 5,
+            openDuration: .seconds(15),
+            permittedCallsInHalfOpen: 2
+        )
+        #expect(breakers == BreakerHierarchy.Configuration(cluster: expected, group: expected, worker: expected))
+    }
+
+    @Test func test_levelBreakerKeys_overrideTheSharedOnes_whateverTheirOrder() throws {
+        let breakers = try Self.configuration(
+            configLines(
+                "[coordinator]",
+                "worker-breaker-open = '5s'",
+                "breaker-open = '20s'",
+                "cluster-breaker-window = '1m'",
+                "group-breaker-minimum-calls = 4"
+            )
+        ).breakers
+        var cluster = BreakerHierarchy.Configuration().cluster
+        cluster.openDuration = .seconds(20)
+        cluster.window = .time(.seconds(60), buckets: 60)
+        #expect(breakers.cluster == cluster)
+        #expect(breakers.cluster.minimumCalls == 50)
+        #expect(breakers.group == CircuitBreaker.Configuration(minimumCalls: 4, openDuration: .seconds(20)))
+        #expect(breakers.worker == CircuitBreaker.Configuration(openDuration: .seconds(5)))
+    }
+
+    /// Each level's key for each setting changes that setting of that level only.
+    @Test(arguments: BreakerLevel.allCases, BreakerSetting.allCases)
+    func test_eachLevelKey_changesOnlyItsLevel(level: BreakerLevel, setting: BreakerSetting) throws {
+        let values: [BreakerSetting: String] = [
+            .window: "'7s'", .failureRate: "33", .slowCallRate: "66", .slowCall: "'3s'",
+            .minimumCalls: "3", .open: "'9s'", .halfOpenProbes: "4",
+        ]
+        let key = level.key(setting)
+        let breakers = try Self.configuration("[coordinator]\n\(key) = \(values[setting]!)").breakers
+        var expected = BreakerHierarchy.Configuration()
+        switch setting {
+        case .window: expected[keyPath: level.keyPath].window = .time(.seconds(7), buckets: 7)
+        case .failureRate: expected[keyPath: level.keyPath].failureRateThreshold = 33
+        case .slowCallRate: expected[keyPath: level.keyPath].slowCallRateThreshold = 66
+        case .slowCall: expected[keyPath: level.keyPath].slowCallDuration = .seconds(3)
+        case .minimumCalls: expected[keyPath: level.keyPath].minimumCalls = 3
+        case .open: expected[keyPath: level.keyPath].openDuration = .seconds(9)
+        case .halfOpenProbes: expected[keyPath: level.keyPath].permittedCallsInHalfOpen = 4
+        }
+        #expect(breakers == expected)
+        #expect(CoordinatorSettings.keys.contains(key))
+        #expect(CoordinatorSettings.keys.contains(setting.sharedKey))
+    }
+
+    @Test func test_breakerWindow_boundaries() throws {
+        #expect(try Self.configuration("[coordinator]\nbreaker-window = 1").breakers.group.window == .count(1))
+        #expect(try Self.configuration("[coordinator]\nbreaker-window = 10_000").breakers.worker.window == .count(10_000))
+        #expect(try Self.configuration("[coordinator]\nbreaker-window = '1s'").breakers.group.window == .seconds(1))
+        #expect(try Self.configuration("[coordinator]\nbreaker-window = '10m'").breakers.group.window == .seconds(600))
+    }
+
+    @Test func test_coordinatorKeys_listEveryKeyOnce() {
+        #expect(Set(CoordinatorSettings.keys).count == CoordinatorSettings.keys.count)
+        #expect(CoordinatorSettings.keys.count == 46)
+        #expect(Set(WorkerGroupSpec.keys).count == WorkerGroupSpec.keys.count)
+    }
+
+    // MARK: - Groups
+
+    @Test func test_groupPolicies_fallbackAndRetryOverride_inheritTheRest() throws {
+        let configuration = try Self.configuration(
+            configLines(
+                "[coordinator]",
+                "retry-attempts = 5",
+                "retry-max-retry-after = '30s'",
+                "",
+                "[[group]]",
+                "name = 'gpu'",
+                "fallback = 'cpu'",
+                "retry-attempts = 2",
+                "retry-jitter = 'none'",
+                "",
+                "[[group]]",
+                "name = 'cpu'",
+                "retry-base-delay = '1s'",
+                "retry-max-delay = '1m'",
+                "",
+                "[[group]]",
+                "name = 'plain'",
+                "",
+                "[[group]]",
+                "name = 'spare'",
+                "workers = 0",
+                "",
+                "[[group]]",
+                "name = 'edge'",
+                "fallback = 'spare'"
+            )
+        )
+        let base = RetryPolicy(maxAttempts: 5, baseDelay: .milliseconds(200), maxDelay: .seconds(10), maxRetryAfter: .seconds(30))
+        #expect(configuration.retry == base)
+        var gpu = base
+        gpu.maxAttempts = 2
+        gpu.jitter = .none
+        var cpu = base
+        cpu.baseDelay = .seconds(1)
+        cpu.maxDelay = .seconds(60)
+        #expect(
+            configuration.groupPolicies == [
+                "gpu": CoordinatorConfiguration.GroupPolicy(retry: gpu, fallback: "cpu"),
+                "cpu": CoordinatorConfiguration.GroupPolicy(retry: cpu, fallback: nil),
+                "edge": CoordinatorConfiguration.GroupPolicy(retry: nil, fallback: "spare"),
+            ]
+        )
+    }
+
+    @Test func test_groupBeforeCoordinator_inheritsTheCoordinatorsRetry() throws {
+        let configuration = try Self.configuration(
+            configLines(
+                "[[group]]",
+                "name = 'g'",
+                "retry-base-delay = '5s'",
+                "[coordinator]",
+                "retry-max-delay = '30s'",
+                "retry-jitter = 'equal'"
+            )
+        )
+        let policy = try #require(configuration.groupPolicies["g"]?.retry)
+        #expect(policy.baseDelay == .seconds(5))
+        #expect(policy.maxDelay == .seconds(30))
+        #expect(policy.jitter == .equal)
+        #expect(policy.maxAttempts == 3)
+    }
+
+    @Test func test_fallbackChainWithoutCycle_isAccepted() throws {
+        let spec = try ClusterSpec.parse(
+            configLines(
+                "[[group]]", "name = 'a'", "fallback = 'b'",
+                "[[group]]", "name = 'b'", "fallback = 'c'",
+                "[[group]]", "name = 'c'", "workers = 0"
+            )
+        )
+        #expect(spec.groups.map(\.fallback) == ["b", "c", nil])
+        let policies = spec.coordinatorConfiguration(coordinatorID: "c", seed: 1).groupPolicies
+        #expect(policies.mapValues(\.fallback) == ["a": "b", "b": "c"])
+    }
+
+    @Test func test_coordinatorOnlyFile_works() throws {
+        let spec = try ClusterSpec.parse("[coordinator]\nretry-attempts = 1\nbreaker-open = '1m'")
+        #expect(spec.groups.isEmpty)
+        let configuration = spec.coordinatorConfiguration(coordinatorID: "solo", seed: 9)
+        #expect(configuration.retry.maxAttempts == 1)
+        #expect(configuration.breakers.cluster.openDuration == .seconds(60))
+        #expect(configuration.groupPolicies.isEmpty)
+        #expect(try CoordinatorSettings.parse("[coordinator]\nretry-attempts = 1").retry.maxAttempts == 1)
+    }
+
+    // MARK: - Writing
+
+    @Test func test_toTOML_everyResilienceSetting_roundTrips() throws {
+        let text = configLines(
+            "[coordinator]",
+            "deadline-slack = '250ms'",
+            "cancel-overdue = '1s'",
+            "retry-attempts = 9",
+            "retry-base-delay = '0s'",
+            "retry-max-delay = '1.5s'",
+            "retry-jitter = 'none'",
+            "retry-max-retry-after = '0s'",
+            "retry-budget-ratio = 1.25",
+            "retry-budget-floor = 0",
+            "retry-budget-window = '1m'",
+            "breaker-window = '45s'",
+            "breaker-failure-rate = 12.5",
+            "cluster-breaker-minimum-calls = 7",
+            "group-breaker-slow-call = '100ms'",
+            "worker-breaker-half-open-probes = 9",
+            "worker-breaker-slow-call-rate = 1",
+            "ramp-steps = [0.5, 1]",
+            "ramp-step = '250ms'",
+            "[[group]]",
+            "name = 'a'",
+            "fallback = 'b'",
+            "retry-max-delay = '20s'",
+            "[[group]]",
+            "name = 'b'",
+            "workers = 0",
+            "retry-attempts = 1",
+            "retry-jitter = 'full'"
+        )
+        let spec = try ClusterSpec.parse(text)
+        let written = spec.toTOML()
+        #expect(try ClusterSpec.parse(written) == spec)
+        #expect(written.contains("\nfallback = \"b\"\nretry-max-delay = \"20s\"\n"))
+        #expect(written.contains("\nworker-breaker-window = \"45s\"\n"))
+        #expect(written.contains("\ncluster-breaker-failure-rate = 12.5\n"))
+        #expect(!written.contains("\nbreaker-"))
+    }
+
+    @Test func test_toTOML_defaults_writesNoResilienceKeys() {
+        let written = ClusterSpec().toTOML()
+        for key in ["deadline-slack", "cancel-overdue"] + CoordinatorSettings.resilienceKeys {
+            #expect(!written.contains("\n\(key) ="), "\(key) written")
+        }
+    }
+
+    // MARK: - Errors
+
+    @Test(arguments: [
+        // Types.
+        (
+            configLines("[coordinator]", "deadline-slack = 500"), 2,
+            #"[coordinator]: deadline-slack must be a duration string like "250ms", got 500"#
+        ),
+        (
+            configLines("[coordinator]", "cancel-overdue = '0s'"), 2,
+            #"[coordinator]: cancel-overdue must be from 1ms to 1h, got "0s""#
+        ),
+        (
+            configLines("[coordinator]", "retry-attempts = '3'"), 2,
+            #"[coordinator]: retry-attempts must be an integer 1...100, got "3""#
+        ),
+        (
+            configLines("[coordinator]", "retry-attempts = 0"), 2,
+            "[coordinator]: retry-attempts must be an integer 1...100, got 0"
+        ),
+        (
+            configLines("[coordinator]", "retry-attempts = 101"), 2,
+            "[coordinator]: retry-attempts must be an integer 1...100, got 101"
+        ),
+        (
+            configLines("[coordinator]", "retry-base-delay = '2h'"), 2,
+            #"[coordinator]: retry-base-delay must be from 0s to 1h, got "2h""#
+        ),
+        (
+            configLines("[coordinator]", "retry-max-delay = '10'"), 2,
+            "[coordinator]: retry-max-delay: expected a duration like 250ms, 2s or 1m, got '10'"
+        ),
+        (
+            configLines("[coordinator]", "retry-jitter = 'decorrelated'"), 2,
+            #"[coordinator]: retry-jitter must be one of "full", "equal" or "none", got "decorrelated""#
+        ),
+        (
+            configLines("[coordinator]", "retry-jitter = true"), 2,
+            #"[coordinator]: retry-jitter must be one of "full", "equal" or "none", got true"#
+        ),
+        (
+            configLines("[coordinator]", "retry-max-retry-after = 60"), 2,
+            #"[coordinator]: retry-max-retry-after must be a duration string like "250ms", got 60"#
+        ),
+        (
+            configLines("[coordinator]", "retry-budget-ratio = 10.5"), 2,
+            "[coordinator]: retry-budget-ratio must be a number 0...10, got 10.5"
+        ),
+        (
+            configLines("[coordinator]", "retry-budget-ratio = -0.1"), 2,
+            "[coordinator]: retry-budget-ratio must be a number 0...10, got -0.1"
+        ),
+        (
+            configLines("[coordinator]", "retry-budget-ratio = nan"), 2,
+            "[coordinator]: retry-budget-ratio must be a number 0...10, got nan"
+        ),
+        (
+            configLines("[coordinator]", "retry-budget-ratio = '20%'"), 2,
+            #"[coordinator]: retry-budget-ratio must be a number 0...10, got "20%""#
+        ),
+        (
+            configLines("[coordinator]", "retry-budget-floor = -1"), 2,
+            "[coordinator]: retry-budget-floor must be an integer 0...100000, got -1"
+        ),
+        (
+            configLines("[coordinator]", "retry-budget-floor = 1.5"), 2,
+            "[coordinator]: retry-budget-floor must be an integer 0...100000, got 1.5"
+        ),
+        (
+            configLines("[coordinator]", "retry-budget-window = '500ms'"), 2,
+            #"[coordinator]: retry-budget-window must be from 1s to 1h, got "500ms""#
+        ),
+        (
+            configLines("[coordinator]", "retry-budget-window = '1000000001ns'"), 2,
+            #"[coordinator]: retry-budget-window must split into 10 equal slices of whole nanoseconds, got "1000000.001us""#
+        ),
+        // Retry delays.
+        (
+            configLines("[coordinator]", "retry-base-delay = '1s'", "retry-max-delay = '500ms'"), 2,
+            "[coordinator]: retry-base-delay (1s) must not be longer than retry-max-delay (500ms)"
+        ),
+        (
+            configLines("[coordinator]", "retry-base-delay = '11s'"), 2,
+            "[coordinator]: retry-base-delay (11s) must not be longer than retry-max-delay (10s, the default)"
+        ),
+        (
+            configLines("[coordinator]", "", "retry-max-delay = '100ms'"), 3,
+            "[coordinator]: retry-base-delay (200ms, the default) must not be longer than retry-max-delay (100ms)"
+        ),
+        // Breakers.
+        (
+            configLines("[coordinator]", "breaker-window = 0"), 2,
+            "[coordinator]: breaker-window must be an integer 1...10000 (calls) or a duration of whole seconds from 1s to 10m, got 0"
+        ),
+        (
+            configLines("[coordinator]", "group-breaker-window = '1.5s'"), 2,
+            #"[coordinator]: group-breaker-window must be an integer 1...10000 (calls) or a duration of whole seconds from 1s to 10m, got "1.5s""#
+        ),
+        (
+            configLines("[coordinator]", "worker-breaker-window = '11m'"), 2,
+            #"[coordinator]: worker-breaker-window must be an integer 1...10000 (calls) or a duration of whole seconds from 1s to 10m, got "11m""#
+        ),
+        (
+            configLines("[coordinator]", "cluster-breaker-window = 2.0"), 2,
+            "[coordinator]: cluster-breaker-window must be an integer 1...10000 (calls) or a duration of whole seconds from 1s to 10m, got 2.0"
+        ),
+        (
+            configLines("[coordinator]", "breaker-window = '5 s'"), 2,
+            "[coordinator]: breaker-window: expected a duration like 250ms, 2s or 1m, got '5 s'"
+        ),
+        (
+            configLines("[coordinator]", "breaker-failure-rate = 0"), 2,
+            "[coordinator]: breaker-failure-rate must be a number 1...100, got 0"
+        ),
+        (
+            configLines("[coordinator]", "worker-breaker-failure-rate = 100.5"), 2,
+            "[coordinator]: worker-breaker-failure-rate must be a number 1...100, got 100.5"
+        ),
+        (
+            configLines("[coordinator]", "breaker-slow-call-rate = '50%'"), 2,
+            #"[coordinator]: breaker-slow-call-rate must be a number 1...100, got "50%""#
+        ),
+        (
+            configLines("[coordinator]", "group-breaker-slow-call = '0s'"), 2,
+            #"[coordinator]: group-breaker-slow-call must be from 1ms to 1h, got "0s""#
+        ),
+        (
+            configLines("[coordinator]", "breaker-minimum-calls = 0"), 2,
+            "[coordinator]: breaker-minimum-calls must be an integer 1...10000, got 0"
+        ),
+        (
+            configLines("[coordinator]", "cluster-breaker-open = 30"), 2,
+            #"[coordinator]: cluster-breaker-open must be a duration string like "250ms", got 30"#
+        ),
+        (
+            configLines("[coordinator]", "breaker-half-open-probes = 0"), 2,
+            "[coordinator]: breaker-half-open-probes must be an integer 1...1000, got 0"
+        ),
+        // The recovery ramp.
+        (
+            configLines("[coordinator]", "ramp-steps = [0.1, 0.5, 0.5, 1.0]"), 2,
+            "[coordinator]: ramp-steps must increase, but ramp-steps[2] (0.5) is not above ramp-steps[1] (0.5)"
+        ),
+        (
+            configLines("[coordinator]", "ramp-steps = [", "  0.5,", "  0.25,", "  1,", "]"), 2,
+            "[coordinator]: ramp-steps must increase, but ramp-steps[1] (0.25) is not above ramp-steps[0] (0.5)"
+        ),
+        (
+            configLines("[coordinator]", "ramp-steps = [0.1, 0.5]"), 2,
+            "[coordinator]: ramp-steps must end at 1.0 (a full share), got 0.5"
+        ),
+        (
+            configLines("[coordinator]", "ramp-steps = [0, 1]"), 2,
+            "[coordinator]: ramp-steps[0] must be a share in (0, 1], got 0"
+        ),
+        (
+            configLines("[coordinator]", "ramp-steps = [0.5, 1.5]"), 2,
+            "[coordinator]: ramp-steps[1] must be a share in (0, 1], got 1.5"
+        ),
+        (
+            configLines("[coordinator]", "ramp-steps = []"), 2,
+            "[coordinator]: ramp-steps must list 1 to 100 shares, got 0"
+        ),
+        (
+            configLines("[coordinator]", "ramp-steps = ['10%', 1]"), 2,
+            #"[coordinator]: ramp-steps[0] must be a number, got "10%""#
+        ),
+        (
+            configLines("[coordinator]", "ramp-steps = 1.0"), 2,
+            "[coordinator]: ramp-steps must be an array of numbers, got 1.0"
+        ),
+        (
+            configLines("[coordinator]", "ramp-step = '0s'"), 2,
+            #"[coordinator]: ramp-step must be from 1ms to 1h, got "0s""#
+        ),
+        // Unknown keys.
+        (
+            configLines("[coordinator]", "breaker-windw = 20"), 2,
+            "[coordinator]: unknown key 'breaker-windw'; did you mean 'breaker-window'?"
+        ),
+        (
+            configLines("[coordinator]", "worker-breaker-opn = '1s'"), 2,
+            "[coordinator]: unknown key 'worker-breaker-opn'; did you mean 'worker-breaker-open'?"
+        ),
+        (
+            configLines("[coordinator]", "retry-multiplier = 3"), 2,
+            "[coordinator]: unknown key 'retry-multiplier' (cluster/README.md lists the 46 known keys)"
+        ),
+        (
+            configLines("[coordinator]", "ramp-steps-back = 1"), 2,
+            "[coordinator]: unknown key 'ramp-steps-back' (cluster/README.md lists the 46 known keys)"
+        ),
+    ])
+    func test_badCoordinatorResilienceValue_fails(text: String, line: Int, message: String) {
+        Self.expectError(text, line: line, message)
+    }
+
+    @Test(arguments: [
+        (
+            configLines("[[group]]", "name = 'a'", "fallback = 'b'"), 3,
+            "group 'a': fallback group 'b' is not defined (defined groups: a)"
+        ),
+        (
+            configLines("[[group]]", "name = 'a'", "[[group]]", "name = 'c'", "fallback = 'bb'"), 5,
+            "group 'c': fallback group 'bb' is not defined (defined groups: a, c)"
+        ),
+        (
+            configLines("[[group]]", "name = 'a'", "fallback = 'a'"), 3,
+            "group 'a': fallback must name another group, not the group itself"
+        ),
+        (
+            configLines("[[group]]", "name = 'a'", "fallback = 'b'", "", "[[group]]", "name = 'b'", "fallback = 'a'"), 3,
+            "group 'a': fallbacks form a cycle: a → b → a"
+        ),
+        (
+            configLines(
+                "[[group]]", "name = 'x'", "fallback = 'a'",
+                "[[group]]", "name = 'a'", "fallback = 'b'",
+                "[[group]]", "name = 'b'", "fallback = 'c'",
+                "[[group]]", "name = 'c'", "fallback = 'a'"
+            ), 6,
+            "group 'a': fallbacks form a cycle: a → b → c → a"
+        ),
+        (
+            configLines("[[group]]", "name = 'a'", "fallback = 3"), 3,
+            "group 'a': fallback must be a string, got 3"
+        ),
+        (
+            configLines("[[group]]", "name = 'a'", "fallback = 'B'"), 3,
+            #"group 'a': fallback must be a group name (1 to 64 characters from a-z, 0-9, '.', '_' and '-'), got "B""#
+        ),
+        (
+            configLines("[[group]]", "name = 'a'", "retry-jitter = 'Full'"), 3,
+            #"group 'a': retry-jitter must be one of "full", "equal" or "none", got "Full""#
+        ),
+        (
+            configLines("[[group]]", "name = 'a'", "retry-attempts = 0"), 3,
+            "group 'a': retry-attempts must be an integer 1...100, got 0"
+        ),
+        (
+            configLines("[[group]]", "name = 'a'", "retry-base-delay = 1"), 3,
+            #"group 'a': retry-base-delay must be a duration string like "250ms", got 1"#
+        ),
+        (
+            configLines("[[group]]", "name = 'a'", "retry-base-delay = '20s'"), 3,
+            "group 'a': retry-base-delay (20s) must not be longer than retry-max-delay (10s, inherited)"
+        ),
+        (
+            configLines("[coordinator]", "retry-base-delay = '2s'", "[[group]]", "name = 'a'", "retry-max-delay = '1s'"), 5,
+            "group 'a': retry-base-delay (2s, inherited) must not be longer than retry-max-delay (1s)"
+        ),
+        (
+            configLines("[[group]]", "name = 'a'", "retry-budget-ratio = 1"), 3,
+            "group 'a': unknown key 'retry-budget-ratio' (known keys: name, workers, capacity, exec, node, fallback, retry-attempts, retry-base-delay, retry-max-delay, retry-jitter)"
+        ),
+        (
+            configLines("[[group]]", "name = 'a'", "fallbak = 'b'"), 3,
+            "group 'a': unknown key 'fallbak'; did you mean 'fallback'?"
+        ),
+    ])
+    func test_badGroupResilienceValue_fails(text: String, line: Int, message: String) {
+        Self.expectError(text, line: line, message)
+    }
+}

@@ -1,0 +1,137 @@
+import Testing
+
+@testable import HerdCore
+
+/// Retries, breakers and fallbacks as the coordinator machine applies them.
+@Suite struct CoordinatorResilienceTests {
+    let client = PeerID("client")
+    let t0 = Instant(nanoseconds: 1_000_000_000)
+
+    func machine(_ configure: (inout CoordinatorConfiguration) -> Void = { _ in }) -> CoordinatorStateMachine {
+        var configuration = CoordinatorConfiguration(coordinatorID: "c")
+        configure(&configuration)
+        var machine = CoordinatorStateMachine(configuration: configuration)
+        _ = machine.start(now: self.t0)
+        return machine
+    }
+
+    func register(_ machine: inout CoordinatorStateMachine, _ id: String, group: String = "g", capacity: UInt32 = 4) {
+        _ = machine.handle([.message(.register(Registration(workerID: id, group: group, node: "n", capacity: capacity, kinds: ["k"])), from: PeerID(id))], now: self.t0)
+    }
+
+    func submit(_ machine: inout CoordinatorStateMachine, count: UInt32, group: String = "g") -> [CoordinatorAction] {
+        machine.handle([.message(.submit(Submission(token: 1, group: group, kind: "k", payloads: .template([], count: count))), from: self.client)], now: self.t0)
+    }
+
+    func fail(_ assignments: [Assignment], _ category: ErrorCategory, retryAfter: Duration? = nil) -> Message {
+        .results(assignments.map { SubtaskResult(attempt: $0.attempt, outcome: .failure(Failure(category, "x", retryAfter: retryAfter))) })
+    }
+
+    func committed(_ actions: [CoordinatorAction]) -> [JobResult] {
+        actions.sends(to: self.client).flatMap { message -> [JobResult] in
+            if case .jobResults(let results) = message { return results }
+            return []
+        }
+    }
+
+    func retryDueAt(_ actions: [CoordinatorAction]) -> Instant? {
+        actions.compactMap { if case .schedule(.retryDue, let at) = $0 { at } else { nil } }.first
+    }
+
+    @Test func test_transientFailure_isRetriedAfterBackoff_onAnotherWorker_notCommitted() {
+        var machine = self.machine()
+        self.register(&machine, "w1", capacity: 1)
+        self.register(&machine, "w2", capacity: 1)
+        let first = self.submit(&machine, count: 1)
+        let sent = first.assignments(to: PeerID("w1")) + first.assignments(to: PeerID("w2"))
+        let failedOn = first.assignments(to: PeerID("w1")).isEmpty ? PeerID("w2") : PeerID("w1")
+        let other = failedOn == PeerID("w1") ? PeerID("w2") : PeerID("w1")
+        let failed = machine.handle([.message(self.fail(sent, .transient), from: failedOn)], now: self.t0)
+        #expect(self.committed(failed).isEmpty, "a retried failure is not committed")
+        let due = try! #require(self.retryDueAt(failed))
+        // Full jitter after attempt 1: 0...200 ms.
+        #expect(due >= self.t0 && due <= self.t0 + .milliseconds(200))
+        let retried = machine.handle([.timer(.retryDue)], now: due)
+        #expect(retried.assignments(to: other).map(\.attempt.attempt) == [2], "the retry prefers the other worker")
+    }
+
+    @Test func test_nonRetryableFailure_isCommittedAtOnce() {
+        var machine = self.machine()
+        self.register(&machine, "w1")
+        let first = self.submit(&machine, count: 1)
+        let failed = machine.handle([.message(self.fail(first.assignments(to: PeerID("w1")), .validation), from: PeerID("w1"))], now: self.t0)
+        #expect(self.committed(failed).count == 1)
+        #expect(self.retryDueAt(failed) == nil)
+    }
+
+    @Test func test_retryAfter_isAFloorOnTheDelay() {
+        var machine = self.machine()
+        self.register(&machine, "w1")
+        let first = self.submit(&machine, count: 1)
+        let failed = machine.handle([.message(self.fail(first.assignments(to: PeerID("w1")), .rateLimited, retryAfter: .seconds(3)), from: PeerID("w1"))], now: self.t0)
+        #expect(self.retryDueAt(failed) == self.t0 + .seconds(3))
+    }
+
+    @Test func test_attemptsExhausted_commitsTheLastFailure() {
+        var machine = self.machine { $0.retry = RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(1), maxDelay: .milliseconds(1)) }
+        self.register(&machine, "w1")
+        var actions = self.submit(&machine, count: 1)
+        var now = self.t0
+        var results: [JobResult] = []
+        for _ in 0..<3 {
+            let sent = actions.assignments(to: PeerID("w1"))
+            guard !sent.isEmpty else { break }
+            actions = machine.handle([.message(self.fail(sent, .server), from: PeerID("w1"))], now: now)
+            results += self.committed(actions)
+            if let due = self.retryDueAt(actions) {
+                now = due
+                actions = machine.handle([.timer(.retryDue)], now: now)
+            }
+        }
+        #expect(results.count == 1)
+        #expect(results.first?.attempts == 2)
+    }
+
+    @Test func test_retryBudget_refusesRetriesBeyondRatioAndFloor() {
+        var machine = self.machine { configuration in
+            configuration.retryBudget = RetryBudget.Configuration(ratio: 0.1, minRetriesPerSecond: 0, window: .seconds(10))
+            configuration.breakers.worker.minimumCalls = 1_000  // keep breakers out of this test
+            configuration.breakers.group.minimumCalls = 1_000
+            configuration.breakers.cluster.minimumCalls = 1_000
+        }
+        self.register(&machine, "w1", capacity: 100)
+        let first = self.submit(&machine, count: 100)
+        let failed = machine.handle([.message(self.fail(first.assignments(to: PeerID("w1")), .transient), from: PeerID("w1"))], now: self.t0)
+        let refused = self.committed(failed)
+        // 100 first attempts at ratio 0.1: 10 retries allowed, 90 refused.
+        #expect(refused.count == 90)
+        #expect(refused.allSatisfy { if case .failure(let f) = $0.outcome { f.category == .budgetExhausted } else { false } })
+    }
+
+    @Test func test_groupBreakerOpen_failsFastWithCircuitOpen_orUsesFallback() {
+        func configure(_ configuration: inout CoordinatorConfiguration) {
+            configuration.retry = RetryPolicy(maxAttempts: 1)
+            configuration.breakers.group = CircuitBreaker.Configuration(window: .count(4), failureRateThreshold: 50, minimumCalls: 4, openDuration: .seconds(30))
+        }
+        for useFallback in [false, true] {
+            var machine = self.machine { configuration in
+                configure(&configuration)
+                if useFallback { configuration.groupPolicies["g"] = .init(fallback: "spare") }
+            }
+            self.register(&machine, "w1", capacity: 4)
+            self.register(&machine, "s1", group: "spare", capacity: 4)
+            let first = self.submit(&machine, count: 4)
+            _ = machine.handle([.message(self.fail(first.assignments(to: PeerID("w1")), .server), from: PeerID("w1"))], now: self.t0)
+            // The group breaker is open now (4 server failures of 4 calls).
+            let second = self.submit(&machine, count: 2)
+            if useFallback {
+                #expect(second.assignments(to: PeerID("s1")).count == 2, "the fallback group serves")
+                let done = machine.handle([.message(.results(second.assignments(to: PeerID("s1")).map { SubtaskResult(attempt: $0.attempt, outcome: .success([])) }), from: PeerID("s1"))], now: self.t0)
+                #expect(self.committed(done).allSatisfy { $0.fallback == "spare" })
+            } else {
+                let categories = self.committed(second).compactMap { if case .failure(let f) = $0.outcome { f.category } else { nil } }
+                #expect(categories == [.circuitOpen, .circuitOpen])
+            }
+        }
+    }
+}
