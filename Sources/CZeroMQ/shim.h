@@ -7,8 +7,6 @@
 #include <signal.h>
 #include <sys/prctl.h>
 
-/// prctl is variadic: wrap the one use we have (die with the parent).
-static inline int herd_set_parent_death_signal(int sig) { return prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0); }
 
 /// Unblock every signal in the calling thread (child processes inherit the mask).
 static inline int herd_unblock_all_signals(void) {

@@ -11,6 +11,7 @@ public struct EventQueue<Element> {
         public var instant: Instant
         /// Insertion order, breaking ties between equal instants.
         public var sequence: UInt64
+        /// What was scheduled.
         public var element: Element
 
         func precedes(_ other: Entry) -> Bool {

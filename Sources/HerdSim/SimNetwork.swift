@@ -10,6 +10,7 @@ public enum SimNode: Hashable, Sendable, CustomStringConvertible {
     /// A one-shot request (`herd cancel`, `herd drain`).
     case requester(Int)
 
+    /// `coord`, `w3`, `c1`, `x0`: how the node appears in traces.
     public var description: String {
         switch self {
         case .coordinator: "coord"
@@ -57,7 +58,9 @@ public enum LinkOwner: Hashable, Sendable {
 /// - **Partitions** hold traffic both ways (TCP retransmits) and hide connects and disconnects
 ///   from the coordinator until they heal; **stalls** (SIGSTOP) stop a node reading, so traffic to
 ///   it queues until it resumes.
-public struct SimNetwork {
+///
+/// A class: it is consulted on every step, and debug builds copy a struct for each method call.
+public final class SimNetwork {
     /// A message in flight.
     struct Packet {
         var message: Message
@@ -105,9 +108,13 @@ public struct SimNetwork {
 
     /// A delivery event the simulation must schedule.
     public struct Pump: Hashable, Sendable {
+        /// The connection.
         public var link: Int
+        /// Which way.
         public var direction: Direction
+        /// The pipe generation it was scheduled in (a stale one is ignored).
         public var generation: UInt64
+        /// When it is due.
         public var at: Instant
     }
 
@@ -125,10 +132,15 @@ public struct SimNetwork {
 
     /// Counters for the report.
     public struct Counters: Hashable, Sendable {
+        /// Messages handed to the network.
         public var sent = 0
+        /// Messages that reached their receiver.
         public var delivered = 0
+        /// Messages lost because a connection closed.
         public var lostOnDisconnect = 0
+        /// Messages dropped at a full pipe.
         public var droppedAtHighWaterMark = 0
+        /// Coordinator sends to a routing id with no connection.
         public var unreachable = 0
     }
 
@@ -149,7 +161,7 @@ public struct SimNetwork {
 
     /// A node connects with routing id `peer`. The coordinator learns of it at once, or when the
     /// node's partition heals; a newer connection takes the routing id over (ROUTER_HANDOVER).
-    mutating func open(_ peer: PeerID, owner: LinkOwner, random: inout SimRandom) -> Int {
+    func open(_ peer: PeerID, owner: LinkOwner, random: inout SimRandom) -> Int {
         let latency: Duration = random.chance(0.2) ? random.milliseconds(2, 20) : .microseconds(random.int(50...3000))
         let hwm = random.pick(self.highWaterMarks)
         let id = self.links.count
@@ -163,7 +175,7 @@ public struct SimNetwork {
 
     /// The node closes its end (crash, reconnect, exit). What the coordinator queued for it is
     /// lost; of what the node sent, a random prefix is already on the wire and still arrives.
-    mutating func close(_ id: Int, random: inout SimRandom) {
+    func close(_ id: Int, random: inout SimRandom) {
         guard self.links[id].nodeOpen else { return }
         self.links[id].nodeOpen = false
         self.counters.lostOnDisconnect += self.links[id].down.queue.count
@@ -184,7 +196,7 @@ public struct SimNetwork {
     }
 
     /// The ROUTER notices a closed connection: the routing id is gone unless a newer one took it.
-    private mutating func forget(_ id: Int) {
+    private func forget(_ id: Int) {
         let peer = self.links[id].peer
         if self.routes[peer] == id { self.routes[peer] = nil }
     }
@@ -198,7 +210,7 @@ public struct SimNetwork {
     // MARK: - Sending
 
     /// The coordinator sends to a routing id.
-    mutating func coordinatorSend(_ message: Message, to peer: PeerID, now: Instant, random: inout SimRandom) -> SendOutcome {
+    func coordinatorSend(_ message: Message, to peer: PeerID, now: Instant, random: inout SimRandom) -> SendOutcome {
         guard let id = self.routes[peer] else {
             self.counters.unreachable += 1
             return .unreachable
@@ -212,12 +224,12 @@ public struct SimNetwork {
     }
 
     /// A node sends on its connection.
-    mutating func nodeSend(_ message: Message, link id: Int, now: Instant, random: inout SimRandom) -> SendOutcome {
+    func nodeSend(_ message: Message, link id: Int, now: Instant, random: inout SimRandom) -> SendOutcome {
         precondition(self.links[id].nodeOpen, "a node sent on a connection it closed")
         return self.enqueue(message, link: id, direction: .up, now: now, random: &random)
     }
 
-    private mutating func enqueue(_ message: Message, link id: Int, direction: Direction, now: Instant, random: inout SimRandom) -> SendOutcome {
+    private func enqueue(_ message: Message, link id: Int, direction: Direction, now: Instant, random: inout SimRandom) -> SendOutcome {
         self.counters.sent += 1
         let link = self.links[id]
         guard link[direction].queue.count < link.hwm else {
@@ -243,7 +255,7 @@ public struct SimNetwork {
     }
 
     /// Schedules the pipe's next delivery if it has packets, is not blocked and has none scheduled.
-    private mutating func armPump(_ id: Int, _ direction: Direction, now: Instant) -> Pump? {
+    private func armPump(_ id: Int, _ direction: Direction, now: Instant) -> Pump? {
         let pipe = self.links[id][direction]
         guard pipe.scheduledAt == nil, let head = pipe.queue.first, !self.isBlocked(id, direction) else { return nil }
         let at = max(now, head.readyAt)
@@ -253,7 +265,7 @@ public struct SimNetwork {
 
     /// A delivery event fired: returns the messages that reach the receiver now (in order), and
     /// the next delivery to schedule.
-    mutating func pump(_ pump: Pump, now: Instant) -> (messages: [Message], next: Pump?) {
+    func pump(_ pump: Pump, now: Instant) -> (messages: [Message], next: Pump?) {
         let id = pump.link
         guard self.links[id][pump.direction].generation == pump.generation, self.links[id][pump.direction].scheduledAt == pump.at else {
             return ([], nil)
@@ -278,7 +290,7 @@ public struct SimNetwork {
     // MARK: - Faults
 
     /// Cuts a node off: its traffic waits, its connects and disconnects are not seen.
-    mutating func partition(_ node: SimNode) {
+    func partition(_ node: SimNode) {
         self.partitioned.insert(node)
         for id in self.links.indices where self.links[id].owner.node == node {
             for direction in [Direction.up, .down] {
@@ -290,7 +302,7 @@ public struct SimNetwork {
 
     /// Heals a partition: connections made meanwhile reach the ROUTER (the newest takes the
     /// routing id), connections closed meanwhile are noticed, and held traffic flows again.
-    mutating func heal(_ node: SimNode, now: Instant) -> [Pump] {
+    func heal(_ node: SimNode, now: Instant) -> [Pump] {
         guard self.partitioned.remove(node) != nil else { return [] }
         var pumps: [Pump] = []
         for id in self.links.indices where self.links[id].owner.node == node {
@@ -308,7 +320,7 @@ public struct SimNetwork {
     }
 
     /// Stops a node reading (SIGSTOP): traffic to it queues.
-    mutating func stall(_ node: SimNode) {
+    func stall(_ node: SimNode) {
         self.stalled.insert(node)
         for id in self.links.indices where node == .coordinator || self.links[id].owner.node == node {
             let direction: Direction = node == .coordinator ? .up : .down
@@ -318,7 +330,7 @@ public struct SimNetwork {
     }
 
     /// Resumes a stalled node: what queued for it is delivered.
-    mutating func resume(_ node: SimNode, now: Instant) -> [Pump] {
+    func resume(_ node: SimNode, now: Instant) -> [Pump] {
         guard self.stalled.remove(node) != nil else { return [] }
         var pumps: [Pump] = []
         for id in self.links.indices where node == .coordinator || self.links[id].owner.node == node {

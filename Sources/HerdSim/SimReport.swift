@@ -36,13 +36,16 @@ public enum SimInvariant: String, Hashable, Sendable, CaseIterable {
 
 /// A broken invariant: what, where in the run, and the details.
 public struct SimViolation: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The rule broken.
     public var invariant: SimInvariant
+    /// What was seen, with the ids to follow in the trace.
     public var detail: String
     /// Virtual time of the step that broke it.
     public var at: Instant
     /// The step that broke it (1-based).
     public var step: Int
 
+    /// A violation of `invariant` at `step` (virtual time `at`).
     public init(invariant: SimInvariant, detail: String, at: Instant, step: Int) {
         self.invariant = invariant
         self.detail = detail
@@ -50,33 +53,52 @@ public struct SimViolation: Error, Hashable, Sendable, CustomStringConvertible {
         self.step = step
     }
 
+    /// `<invariant> at step N (t=…): <detail>`.
     public var description: String { "\(self.invariant.rawValue) at step \(self.step) (\(SimTrace.time(self.at))): \(self.detail)" }
 }
 
 /// What happened in a run, for reports and for tuning the world's draws.
 public struct SimStats: Hashable, Sendable {
+    /// Worker slots.
     public var workers = 0
+    /// Worker groups.
     public var groups = 0
+    /// Client processes.
     public var clients = 0
+    /// Root jobs clients submitted.
     public var jobsSubmitted = 0
+    /// Nested jobs handlers had accepted.
     public var nestedJobs = 0
+    /// Client jobs that reached JOB-FINISHED.
     public var jobsFinished = 0
+    /// Client jobs that failed (rejected, coordinator lost).
     public var jobsFailed = 0
+    /// Handler runs started.
     public var handlersStarted = 0
+    /// Handler runs the worker cancelled.
     public var handlersCancelled = 0
+    /// Worker and client processes killed.
     public var crashes = 0
+    /// Stalls (SIGSTOP) of any node.
     public var stalls = 0
+    /// Partitions of any node.
     public var partitions = 0
+    /// `herd drain` requests and SIGTERMs.
     public var drains = 0
+    /// Ctrl-Cs and `herd cancel` requests.
     public var cancels = 0
+    /// The network's counters.
     public var network = SimNetwork.Counters()
 
+    /// All zero.
     public init() {}
 }
 
 /// The outcome of one simulated run.
 public struct SimReport: Sendable {
+    /// The seed that is the whole run.
     public var seed: UInt64
+    /// The options it ran with.
     public var options: SimOptions
     /// Events processed in all.
     public var steps: Int
@@ -86,6 +108,7 @@ public struct SimReport: Sendable {
     public var virtualTime: Instant
     /// The first broken invariant, if any.
     public var violation: SimViolation?
+    /// What happened.
     public var stats: SimStats
     /// A digest of the run's event sequence: the same seed gives the same digest, in any process.
     public var digest: UInt64

@@ -63,7 +63,7 @@ extension Simulation {
         for result in results {
             var sender = peer
             var entry = result
-            if let current = self.coordinator.introspectOutstanding(result.attempt.subtask), current.cancelledAt == nil,
+            if let current = self.coordinator.introspectOutstanding([result.attempt.subtask])[0], current.cancelledAt == nil,
                 current.attempt != result.attempt.attempt || current.worker != peer
             {
                 entry.attempt.attempt = current.attempt

@@ -57,8 +57,8 @@ enum HandlerStep {
     case cancelChild
 }
 
-/// One run of a handler: an attempt on one worker process.
-struct HandlerRun {
+/// One run of a handler: an attempt on one worker process (a class: read on every step).
+final class HandlerRun {
     let id: Int
     let slot: Int
     let incarnation: Int
@@ -79,6 +79,16 @@ struct HandlerRun {
     /// The nested job's end, once it came (success text or failure).
     var childOutcome: Outcome?
 
+    init(id: Int, slot: Int, incarnation: Int, peer: PeerID, attempt: AttemptRef, behaviour: SimBehaviour, startedAt: Instant) {
+        self.id = id
+        self.slot = slot
+        self.incarnation = incarnation
+        self.peer = peer
+        self.attempt = attempt
+        self.behaviour = behaviour
+        self.startedAt = startedAt
+    }
+
     /// `j1/0#2@w3`: the attempt and the worker, stamped into the handler's output.
     var tag: String { "\(self.attempt)@\(self.peer)" }
 }
@@ -94,7 +104,7 @@ extension Simulation {
         let depth = self.ledger.depth[assignment.attempt.subtask.job] ?? Self.maxNestingDepth
         let behaviour = self.drawBehaviour(nesting: depth < Self.maxNestingDepth)
         let id = self.runs.count
-        var run = HandlerRun(
+        let run = HandlerRun(
             id: id, slot: slot, incarnation: self.workers[slot].incarnation, peer: self.workers[slot].peer,
             attempt: assignment.attempt, behaviour: behaviour, startedAt: self.now
         )
@@ -113,6 +123,7 @@ extension Simulation {
         }
         self.runs.append(run)
         self.liveRuns.append(id)
+        self.wantedDirty = true
     }
 
     func drawBehaviour(nesting: Bool) -> SimBehaviour {
@@ -206,6 +217,7 @@ extension Simulation {
         let run = self.runs[id]
         self.runs[id].endedAt = self.now
         self.liveRuns.removeAll { $0 == id }
+        self.wantedDirty = true
         let (outcome, usage) = self.outcome(of: run)
         if case .success(let bytes) = outcome { self.ledger.producedOutputs.insert(bytes) }
         self.trace.add("\(self.prefix) \(run.peer): handler of \(run.attempt) returns \(SimTrace.describe(outcome))")

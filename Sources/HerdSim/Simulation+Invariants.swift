@@ -6,11 +6,12 @@ extension Simulation {
     /// How long a cooperative handler may keep running once the coordinator no longer wants its
     /// attempt and the worker is connected: the kill grace plus a generous allowance for the
     /// CANCEL's trip (latency spikes) and a re-registration.
-    static let zombieBound: Duration = .seconds(2)
+    static let zombieBound: Duration = .seconds(1)
 
     func checkAfterStep() {
         if self.coordinatorTouched {
             self.coordinatorTouched = false
+            self.wantedDirty = true
             self.checkCoordinator()
         }
         if self.violation == nil { self.checkHandlers() }
@@ -109,29 +110,42 @@ extension Simulation {
     /// Credit, deaths, and per job: an ended job has every result; a decided policy or an
     /// exhausted budget ends the job; a passed deadline leaves no subtask without a result.
     func checkCoordinator() {
-        for worker in self.refreshDeaths() where worker.isLive && worker.outstanding.count > Int(worker.capacity) {
-            self.fail(.creditExceeded, "\(worker.peer) has \(worker.outstanding.count) attempts outstanding, capacity \(worker.capacity): \(worker.outstanding)")
+        let overCredit = self.refreshDeaths().filter { $0.isLive && $0.outstanding > Int($0.capacity) }
+        if let worker = overCredit.min(by: { $0.peer.bytes.lexicographicallyPrecedes($1.peer.bytes) }) {
+            self.fail(
+                .creditExceeded,
+                "\(worker.peer) has \(worker.outstanding) attempts outstanding, capacity \(worker.capacity): \(self.coordinator.introspectOutstanding(at: worker.peer))"
+            )
+            return
         }
-        let slack = self.scenario.coordinator.deadlineSlack
-        for id in self.coordinator.introspectedJobIDs {
-            guard self.violation == nil, let job = self.coordinator.introspectJob(id) else { continue }
-            guard job.finished < job.total else { continue }
-            let unfinished = job.phases.indices.filter { job.phases[$0] != .finished }
+        let slack = self.deadlineSlack
+        var first: (id: JobID, invariant: SimInvariant, text: String)?
+        for job in self.coordinator.introspectedJobs where job.finished < job.total && job.id < (first?.id ?? JobID(.max)) {
+            let problem: (SimInvariant, String)?
             if let reason = job.endReason {
-                self.fail(.endedButUnfinished, "\(id) ended (\(reason.message)) with subtasks \(unfinished) unfinished")
+                problem = (.endedButUnfinished, "ended (\(reason.message)) with subtasks unfinished")
             } else if let verdict = Self.expectedVerdict(job) {
-                self.fail(.policyIgnored, "\(id) (\(job.policy)\(job.budget.map { ", budget \($0)" } ?? "")) should have ended: \(verdict); subtasks \(unfinished) go on")
+                problem = (.policyIgnored, "(\(job.policy)\(job.budget.map { ", budget \($0)" } ?? "")) should have ended: \(verdict)")
             } else if let deadline = job.deadline, self.now > deadline + slack, self.now > self.coordinatorResumedAt {
-                self.fail(.deadlineIgnored, "\(id)'s deadline \(SimTrace.time(deadline)) + slack passed; subtasks \(unfinished) have no result")
+                problem = (.deadlineIgnored, "deadline \(SimTrace.time(deadline)) + slack passed with subtasks unfinished")
+            } else {
+                problem = nil
             }
+            if let (invariant, text) = problem { first = (job.id, invariant, text) }
+        }
+        if let first {  // the lowest job id, so the report does not depend on dictionary order
+            let detail = self.coordinator.introspectJob(first.id).map { Self.describe($0) } ?? "\(first.id)"
+            self.fail(first.invariant, "\(first.id) \(first.text): \(detail)")
         }
     }
 
-    /// Notes every worker the coordinator declared dead since the last look; returns the views.
+    /// Notes every worker the coordinator declared dead since the last look, and which are live.
     @discardableResult
     func refreshDeaths() -> [CoordinatorStateMachine.WorkerView] {
         let workers = self.coordinator.introspectedWorkers
+        self.livePeers.removeAll(keepingCapacity: true)
         for worker in workers {
+            if worker.isLive { self.livePeers.insert(worker.peer) }
             if self.ledger.wasLive[worker.peer] == true, !worker.isLive { self.ledger.lastDeath[worker.peer] = self.now }
             self.ledger.wasLive[worker.peer] = worker.isLive
         }
@@ -139,7 +153,7 @@ extension Simulation {
     }
 
     /// The fan-out policy and budget rules of docs/PROTOCOL.md §7.10, evaluated on the counts.
-    static func expectedVerdict(_ job: CoordinatorStateMachine.JobView) -> String? {
+    static func expectedVerdict(_ job: CoordinatorStateMachine.JobCountsView) -> String? {
         if let budget = job.budget, job.usage >= budget { return "used \(job.usage) of a budget of \(budget)" }
         switch job.policy {
         case .all:
@@ -164,37 +178,43 @@ extension Simulation {
     func checkHandlers() {
         let coordinatorStalled = self.network.isStalled(.coordinator)
         for slot in self.workers.indices {
-            let worker = self.workers[slot]
-            let healthy = !coordinatorStalled && worker.machine?.isRegistered == true && !self.network.isStalled(.worker(slot))
-                && !self.network.isPartitioned(.worker(slot)) && worker.link != nil && self.network.route(worker.peer) == worker.link
-                && self.coordinator.introspectWorkerIsLive(worker.peer)
+            let peer = self.workers[slot].peer
+            let link = self.workers[slot].link
+            let healthy = !coordinatorStalled && self.workers[slot].registered && link != nil && !self.network.isStalled(.worker(slot))
+                && !self.network.isPartitioned(.worker(slot)) && self.network.route(peer) == link && self.livePeers.contains(peer)
             if !healthy {
                 self.workers[slot].healthySince = nil
-            } else if worker.healthySince == nil {
+            } else if self.workers[slot].healthySince == nil {
                 self.workers[slot].healthySince = self.now
             }
         }
+        if self.wantedDirty {
+            self.wantedDirty = false
+            let cooperative = self.liveRuns.filter { self.runs[$0].behaviour.isCooperative }
+            let current = self.coordinator.introspectOutstanding(cooperative.map { self.runs[$0].attempt.subtask })
+            for (id, attempt) in zip(cooperative, current) {
+                let run = self.runs[id]
+                let wanted = attempt?.attempt == run.attempt.attempt && attempt?.worker == run.peer && attempt?.cancelledAt == nil
+                    && self.livePeers.contains(run.peer)
+                if wanted {
+                    self.runs[id].unwantedSince = nil
+                } else if run.unwantedSince == nil {
+                    self.runs[id].unwantedSince = self.now
+                }
+            }
+        }
         for id in self.liveRuns {
+            guard let since = self.runs[id].unwantedSince, let healthy = self.workers[self.runs[id].slot].healthySince,
+                self.now > max(since, healthy) + Self.zombieBound
+            else { continue }
             let run = self.runs[id]
-            guard run.behaviour.isCooperative else { continue }
-            let current = self.coordinator.introspectOutstanding(run.attempt.subtask)
-            let wanted = current?.attempt == run.attempt.attempt && current?.worker == run.peer && current?.cancelledAt == nil
-                && self.coordinator.introspectWorkerIsLive(run.peer)
-            if wanted {
-                self.runs[id].unwantedSince = nil
-                continue
-            }
-            let since = run.unwantedSince ?? self.now
-            self.runs[id].unwantedSince = since
-            guard let healthy = self.workers[run.slot].healthySince else { continue }
-            if self.now > max(since, healthy) + Self.zombieBound {
-                let why = current.map { "the coordinator has \(run.attempt.subtask)#\($0.attempt)@\($0.worker)\($0.cancelledAt == nil ? "" : " (cancelled)")" } ?? "the coordinator has no attempt of \(run.attempt.subtask) outstanding"
-                self.fail(
-                    .zombieHandler,
-                    "\(run.attempt) (\(run.behaviour)) still runs on \(run.peer), unwanted since \(SimTrace.time(since)) and connected since \(SimTrace.time(healthy)); \(why)\(run.cancelledAt == nil ? "; the worker never cancelled it" : "")"
-                )
-                return
-            }
+            let current = self.coordinator.introspectOutstanding([run.attempt.subtask])[0]
+            let why = current.map { "the coordinator has \(run.attempt.subtask)#\($0.attempt)@\($0.worker)\($0.cancelledAt == nil ? "" : " (cancelled)")" } ?? "the coordinator has no attempt of \(run.attempt.subtask) outstanding"
+            self.fail(
+                .zombieHandler,
+                "\(run.attempt) (\(run.behaviour)) still runs on \(run.peer), unwanted since \(SimTrace.time(since)) and connected since \(SimTrace.time(healthy)); \(why)\(run.cancelledAt == nil ? "; the worker never cancelled it" : "")"
+            )
+            return
         }
     }
 

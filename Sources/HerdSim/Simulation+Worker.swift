@@ -2,7 +2,10 @@ import HerdCore
 
 /// A worker slot: one process at a time (an incarnation), restarted after a crash or an exit
 /// with the same routing id or a new one.
-struct WorkerSlot {
+///
+/// A class, so the per-step checks read its fields without copying it (debug builds copy
+/// structs read from arrays).
+final class WorkerSlot {
     /// A nested job a handler submitted through this worker (what `ChildJobs` tracks).
     struct Child {
         var token: UInt64
@@ -24,6 +27,8 @@ struct WorkerSlot {
     var restartScheduled = false
     /// Since when the worker has been connected, registered and live at an unstalled coordinator.
     var healthySince: Instant?
+    /// The machine's `isRegistered`, cached after each step (cheap for the per-step checks).
+    var registered = false
 
     init(slot: Int, spec: SimScenario.WorkerSpec) {
         self.slot = slot
@@ -67,6 +72,7 @@ extension Simulation {
         var actions: [WorkerAction] = []
         for event in events { machine.handle(event, now: self.now, into: &actions) }
         machine.flush(now: self.now, into: &actions)
+        self.workers[slot].registered = machine.isRegistered
         self.workers[slot].machine = machine
         self.performWorker(slot, actions)
     }
@@ -146,6 +152,8 @@ extension Simulation {
     func stopProcess(_ slot: Int) {
         guard self.workers[slot].machine != nil else { return }
         self.workers[slot].machine = nil
+        self.workers[slot].registered = false
+        self.wantedDirty = true
         if let link = self.workers[slot].link { self.network.close(link, random: &self.random) }
         self.workers[slot].link = nil
         self.workers[slot].timers.removeAll()

@@ -125,14 +125,22 @@ extension Simulation {
         return self.requesters.allSatisfy(\.isDone)
     }
 
+    /// `j3 (g1, 2/5 done, 1 queued, 1 waiting to retry, running [j3/2#1@w0]), ending: …`
+    static func describe(_ job: CoordinatorStateMachine.JobView) -> String {
+        let counts = job.counts
+        let queued = job.phases.filter { $0 == .queued }.count
+        let retrying = job.phases.filter { $0 == .waitingRetry }.count
+        let running = job.running.map { "\(counts.id)/\($0.index)#\($0.attempt)@\($0.worker)\($0.cancelledAt == nil ? "" : " (cancelling)")" }
+        return "\(counts.id) (\(job.group), \(counts.finished)/\(counts.total) done, \(queued) queued, \(retrying) waiting to retry, "
+            + "running [\(running.joined(separator: ", "))])\(counts.endReason.map { ", ending: \($0.message)" } ?? "")"
+    }
+
     /// What is left when a run does not come to rest: the evidence for a stuck run.
     func stuckDescription() -> String {
         var parts: [String] = []
         for id in self.coordinator.introspectedJobIDs {
             guard let job = self.coordinator.introspectJob(id) else { continue }
-            let queued = job.phases.filter { $0 == .queued }.count
-            let running = job.running.map { "\(id)/\($0.index)#\($0.attempt)@\($0.worker)\($0.cancelledAt == nil ? "" : " (cancelling)")" }
-            parts.append("coordinator job \(id) (\(job.group), \(job.finished)/\(job.total) done, \(queued) queued, running [\(running.joined(separator: ", "))]\(job.endReason.map { ", ending: \($0.message)" } ?? ""))")
+            parts.append("coordinator job \(Self.describe(job))")
         }
         for id in self.liveRuns {
             let run = self.runs[id]

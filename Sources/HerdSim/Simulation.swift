@@ -26,7 +26,7 @@ public final class Simulation {
     var random: SimRandom
     var now: Instant = .zero
     var queue = EventQueue<SimEvent>()
-    var network: SimNetwork
+    let network: SimNetwork
     var trace: SimTrace
     var stats = SimStats()
     var step = 0
@@ -36,6 +36,8 @@ public final class Simulation {
     var digest: UInt64 = 0xCBF2_9CE4_8422_2325
 
     let scenario: SimScenario
+    /// The coordinator's deadline slack (read on every check).
+    let deadlineSlack: Duration
     var coordinator: CoordinatorStateMachine
     /// Coordinator events deferred while it is stalled (timers, in order).
     var deferred: [SimNode: [SimEvent]] = [:]
@@ -51,6 +53,10 @@ public final class Simulation {
     var nextToken: UInt64 = 1
     /// Set when the coordinator handled something since the last checks.
     var coordinatorTouched = false
+    /// Set when which attempts the coordinator wants, or which handlers run, may have changed.
+    var wantedDirty = false
+    /// Workers the coordinator has live, as of its last step.
+    var livePeers: Set<PeerID> = []
 
     init(seed: UInt64, options: SimOptions) {
         self.seed = seed
@@ -59,6 +65,7 @@ public final class Simulation {
         self.network = SimNetwork(highWaterMarks: options.highWaterMarks)
         self.trace = SimTrace(enabled: options.trace)
         self.scenario = SimScenario(random: &self.random)
+        self.deadlineSlack = self.scenario.coordinator.deadlineSlack
         self.coordinator = CoordinatorStateMachine(configuration: self.scenario.coordinator)
     }
 
@@ -108,6 +115,7 @@ public final class Simulation {
         self.stats.groups = self.scenario.groups.count
         self.stats.clients = self.scenario.clientCount
         self.trace.add("seed \(self.seed): " + self.scenario.description)
+        self.trace.add("(#step time; `a => b` sent, `a -> b` delivered; indented lines are what the step caused)")
         self.performCoordinator(self.coordinator.start(now: self.now))
         for (slot, spec) in self.scenario.workers.enumerated() {
             self.workers.append(WorkerSlot(slot: slot, spec: spec))

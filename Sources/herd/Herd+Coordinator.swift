@@ -23,25 +23,24 @@ extension Herd {
         @OptionGroup var logging: LoggingOptions
 
         func run() async throws {
-            var settings = CoordinatorSettings.defaults
+            // The whole cluster file: [coordinator] settings, and the groups' fallbacks and retry policies.
+            var spec = try ClusterSpec.parse("")
             if let config {
                 let text: String
                 do { text = try String(contentsOfFile: config, encoding: .utf8) } catch {
                     throw usageFailure("cannot read config file \(config): \(error.localizedDescription)")
                 }
-                do { settings = try CoordinatorSettings.parse(text) } catch {
+                do { spec = try ClusterSpec.parse(text) } catch {
                     throw usageFailure("\(config): \(error)")
                 }
             }
+            let settings = spec.coordinator
             let endpoint = self.bind ?? (self.config != nil ? settings.endpoint : Endpoints.resolve(nil))
             let logger = self.logging.bootstrap(label: "herd.coordinator", defaultLevel: .info)
             var rng = SystemRandomNumberGenerator()
-            let configuration = CoordinatorConfiguration(
+            let configuration = spec.coordinatorConfiguration(
                 coordinatorID: "coord-\(ProcessInfo.processInfo.processIdentifier)-\(String(UInt32.random(in: 0 ... .max, using: &rng), radix: 16))",
-                heartbeatInterval: settings.heartbeatInterval,
-                livenessWindow: settings.livenessWindow,
-                clientLiveness: settings.clientLiveness,
-                maxDeliveries: UInt32(settings.maxDeliveries)
+                seed: rng.next()
             )
             let server = try CoordinatorServer(
                 options: CoordinatorOptions(
@@ -53,17 +52,23 @@ extension Herd {
             let group = ServiceGroup(
                 configuration: .init(services: [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             )
+            let grace = self.grace?.duration ?? .seconds(10)
             try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await group.run() }
                 tasks.addTask {
                     let bound = try await server.boundEndpoint()
                     printLine("herd coordinator listening on \(bound)")
                 }
+                tasks.addTask {
+                    // Started by `herd up` (or a test) that has died: shut down gracefully.
+                    await ProcessSetup.waitForParentExit(environment: ProcessInfo.processInfo.environment)
+                    if !Task.isCancelled { server.shutdown(grace: grace) }
+                }
                 do {
-                    try await tasks.waitForAll()
+                    try await group.run()
                 } catch let error as HerdRuntimeError {
                     throw usageFailure(error.message)
                 }
+                tasks.cancelAll()
             }
         }
     }

@@ -75,6 +75,11 @@ extension Herd {
                     for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) { worker.stop() }
                 }
                 tasks.addTask {
+                    // Started by `herd up` (or a test) that has died: drain and leave.
+                    await ProcessSetup.waitForParentExit(environment: ProcessInfo.processInfo.environment)
+                    if !Task.isCancelled { worker.stop() }
+                }
+                tasks.addTask {
                     try await worker.waitUntilRegistered()
                     printLine("herd worker \(workerID) registered in group \(groupName)")
                 }

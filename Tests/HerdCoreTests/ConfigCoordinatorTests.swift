@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import HerdCore
@@ -55,6 +56,40 @@ private func configLines(_ lines: String...) -> String {
     @Test func test_embeddedLocalCluster_mapsToTheDefaults() throws {
         let configuration = try Self.configuration(ClusterSpec.embeddedLocalCluster)
         #expect(configuration == CoordinatorConfiguration(coordinatorID: "c1", seed: 42))
+    }
+
+    /// The commented-out examples in the local cluster show the defaults: uncommented, they change nothing.
+    @Test func test_embeddedLocalCluster_commentedExamples_areTheDefaults() throws {
+        let keys = CoordinatorSettings.resilienceKeys
+        var uncommented = 0
+        let lines = ClusterSpec.embeddedLocalCluster.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            guard line.hasPrefix("# "), let key = line.dropFirst(2).split(separator: " ").first, keys.contains(String(key)) else {
+                return String(line)
+            }
+            uncommented += 1
+            return String(line.dropFirst(2))
+        }
+        #expect(uncommented >= 5)
+        let spec = try ClusterSpec.parse(lines.joined(separator: "\n"))
+        #expect(spec.coordinator == .defaults)
+    }
+
+    /// `cluster/README.md` names every key (breaker keys by their suffix).
+    @Test func test_readme_documentsEveryKey() throws {
+        let url = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("cluster/README.md")
+        let readme = try String(contentsOf: url, encoding: .utf8)
+        let breakerKeys = Set(
+            BreakerSetting.allCases.map(\.sharedKey)
+                + BreakerLevel.allCases.flatMap { level in BreakerSetting.allCases.map(level.key) }
+        )
+        for key in CoordinatorSettings.keys + WorkerGroupSpec.keys where !breakerKeys.contains(key) {
+            #expect(readme.contains("`\(key)`"), "\(key) is not documented")
+        }
+        for setting in BreakerSetting.allCases {
+            #expect(readme.contains("| `\(setting.rawValue)`"), "breaker suffix \(setting.rawValue) is not documented")
+        }
     }
 
     // MARK: - Every key

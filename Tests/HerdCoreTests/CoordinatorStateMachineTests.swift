@@ -161,14 +161,20 @@ import Testing
         #expect(failure?.message.contains("gave up after 2 attempts") == true)
     }
 
-    @Test func test_reRegisterWhileLive_keepsHeldAttempts_requeuesOthers() {
+    @Test func test_reRegisterWhileLive_keepsHeldAttempts_cancelsAndThenRequeuesOthers() {
         var machine = self.machine()
         _ = machine.handle([.message(self.registration("w1", capacity: 2), from: self.w1)], now: self.t0)
         let actions = machine.handle([.message(self.submission(count: 2), from: self.client)], now: self.t0)
         let held = actions.assignments(to: self.w1)[0].attempt
+        let unlisted = actions.assignments(to: self.w1)[1].attempt
         let again = machine.handle([.message(self.registration("w1", capacity: 2, holding: [held]), from: self.w1)], now: self.t0)
-        // The lost one is dispatched again (attempt 2) to the same, now reconnected, worker.
-        #expect(again.assignments(to: self.w1).map(\.attempt.attempt) == [2])
+        // The unlisted attempt may still be on its way to the worker: it is told to stop, not
+        // re-dispatched yet (no zombie running twice).
+        #expect(again.sends(to: self.w1).contains(.cancel([unlisted])))
+        #expect(again.assignments(to: self.w1).isEmpty)
+        // The worker confirms; the subtask goes back to the queue and out again as attempt 2.
+        let back = machine.handle([.message(.cancelled([unlisted]), from: self.w1)], now: self.t0)
+        #expect(back.assignments(to: self.w1).map(\.attempt.attempt) == [2])
         #expect(machine.outstandingAttempts == 2)
     }
 

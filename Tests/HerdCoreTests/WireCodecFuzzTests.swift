@@ -210,7 +210,9 @@ import Testing
             }
             accepted += 1
             #expect(WireCodec.Command(message) == command)
-            if case .breaker(let decoded) = message { #expect(decoded.path.utf8.count <= WireCodec.maxBreakerPathBytes) }
+            if case .breaker(let decoded) = message {
+                #expect(decoded.path.utf8.count <= WireCodec.maxBreakerPathBytes)
+            }
             #expect((try? WireCodec.decode(WireCodec.encode(message))) == message)
             #expect(WireCodec.encode(message).reduce(0) { $0 + $1.count } == WireCodec.encodedSize(of: message))
         }
@@ -240,7 +242,8 @@ import Testing
             writer.text(["closed", "forced-open", "half-open"].randomElement(using: &rng)!)
             for _ in 0..<3 { writer.u32(UInt32.random(in: 0...UInt32.max, using: &rng)) }
             let entries = Int.random(in: 0...4, using: &rng)
-            let declared: UInt32 = [UInt32(entries), UInt32(entries), UInt32(entries) + 1, .max].randomElement(using: &rng)!
+            let declared: UInt32 = [UInt32(entries), UInt32(entries), UInt32(entries) + 1, .max]
+                .randomElement(using: &rng)!
             writer.u32(declared)
             for _ in 0..<entries {
                 writer.u8(UInt8.random(in: 0...14, using: &rng))

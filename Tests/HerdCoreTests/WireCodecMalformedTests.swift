@@ -876,7 +876,8 @@ func wireBody(_ message: Message) -> [UInt8] {
             (157, "truncated at byte 154 reading u32 recentCalls"),
         ]
         for (length, message) in cases {
-            expectWireRejected([wireHeader(.statusReply), Array(body[..<length])], .malformed, "statusReply: \(message)")
+            let cut = Array(body[..<length])
+            expectWireRejected([wireHeader(.statusReply), cut], .malformed, "statusReply: \(message)")
         }
         // The last field read is recentCalls: an error after it names no element.
         expectWireRejected(
@@ -951,7 +952,13 @@ func wireBody(_ message: Message) -> [UInt8] {
         let name = String(repeating: "x", count: 256)
         let results = Message.jobResults([
             JobResult(subtask: SubtaskRef(job: JobID(1), index: 0), attempts: 1, worker: "w", outcome: .success([])),
-            JobResult(subtask: SubtaskRef(job: JobID(1), index: 1), attempts: 1, worker: "w", outcome: .success([]), fallback: name),
+            JobResult(
+                subtask: SubtaskRef(job: JobID(1), index: 1),
+                attempts: 1,
+                worker: "w",
+                outcome: .success([]),
+                fallback: name
+            ),
         ])
         // count 4, results[0] 30 bytes, then job 8, index 4, attempts 4, "w" 5, success 5: fallback at 60.
         expectWireRejected(

@@ -327,7 +327,9 @@ enum WireCodecFixtures {
             subtask: SubtaskRef(job: JobID(9), index: .max),
             attempts: 0,
             worker: "",
-            outcome: .failure(Failure(.circuitOpen, "the breaker of group 'gpu-🚀' is open", retryAfter: .seconds(30))),
+            outcome: .failure(
+                Failure(.circuitOpen, "the breaker of group 'gpu-🚀' is open", retryAfter: .seconds(30))
+            ),
             fallback: "gpu-🚀-spare"
         ),
     ])
@@ -415,9 +417,12 @@ enum WireCodecFixtures {
 
     /// Breaker paths of every level, at the limits, and ones only the coordinator refuses.
     static let breakerPaths: [String] = [
-        "/", "gpu-🚀", "gpu-🚀/w-münchen-01", String(repeating: "g", count: 255) + "/" + String(repeating: "w", count: 255),
-        "", "a/b/c", "/g", "g/",
+        "/", "gpu-🚀", "gpu-🚀/w-münchen-01",
+        String(repeating: "g", count: 255) + "/" + String(repeating: "w", count: 255), "", "a/b/c", "/g", "g/",
     ]
+
+    /// Breaker states as the coordinator reports them.
+    static let breakerStates = ["closed", "open", "half-open", "closed ramp 10%", "forced-open", "disabled"]
 
     /// A status of `workers` workers spread over `groups` groups, with every error category.
     static func bigStatusReply(workers: Int, groups: Int) -> Message {
@@ -437,7 +442,7 @@ enum WireCodecFixtures {
                         lastHeard: .milliseconds(index),
                         cancelling: UInt32(index % 2),
                         overdue: 0,
-                        breaker: ["closed", "open", "half-open", "closed ramp 10%", "forced-open", "disabled"][index % 6]
+                        breaker: Self.breakerStates[index % Self.breakerStates.count]
                     )
                 },
                 groups: (0..<groups).map { index in
@@ -544,7 +549,9 @@ func wireBytes(hex: String) -> [UInt8] {
         )
         #expect(try wireRoundTrip(status) == status)
         let result = Message.jobResults([
-            JobResult(subtask: SubtaskRef(job: JobID(1), index: 0), attempts: 1, worker: "w", outcome: .failure(failure))
+            JobResult(
+                subtask: SubtaskRef(job: JobID(1), index: 0), attempts: 1, worker: "w", outcome: .failure(failure)
+            )
         ])
         #expect(try wireRoundTrip(result) == result)
     }
@@ -1114,7 +1121,13 @@ func wireBytes(hex: String) -> [UInt8] {
     @Test func test_roundTrip_fallbackNamesOf255Bytes_areAccepted() throws {
         let name = String(repeating: "f", count: 255)
         let results = Message.jobResults([
-            JobResult(subtask: SubtaskRef(job: JobID(1), index: 0), attempts: 1, worker: name, outcome: .success([]), fallback: name)
+            JobResult(
+                subtask: SubtaskRef(job: JobID(1), index: 0),
+                attempts: 1,
+                worker: name,
+                outcome: .success([]),
+                fallback: name
+            )
         ])
         #expect(try wireRoundTrip(results) == results)
         let status = Message.statusReply(
@@ -1137,11 +1150,13 @@ func wireBytes(hex: String) -> [UInt8] {
         #expect(decoded.retryBudget == RetryBudgetStatus(firstAttempts: 0, retries: 0, available: 0))
         #expect(decoded.errors.isEmpty)
         #expect(decoded.recentCalls == 0)
-        let result = JobResult(subtask: SubtaskRef(job: JobID(1), index: 0), attempts: 1, worker: "w", outcome: .success([]))
+        let result = JobResult(
+            subtask: SubtaskRef(job: JobID(1), index: 0), attempts: 1, worker: "w", outcome: .success([])
+        )
         #expect(result.fallback == "")
     }
 
-    /// The worked examples of docs/PROTOCOL.md §11.11, byte for byte.
+    /// The worked examples of docs/PROTOCOL.md §11.11 and §11.12, byte for byte.
     @Test func test_encode_documentedBreakerExamples_matchTheDocumentedBytes() throws {
         // BREAKER: token 5, open, "g/w-9" (a worker that has not registered yet).
         let command = Message.breaker(BreakerCommand(token: 5, action: .open, path: "g/w-9"))

@@ -82,15 +82,34 @@ import Testing
         #expect(actions.contains { if case .send(.register) = $0 { true } else { false } })
     }
 
-    @Test func test_stop_deregisters_cancelsAll_exitsWhenHandlersReturn() {
+    @Test func test_stop_drains_inFlightFinishes_thenDeregistersAndExits() {
         var machine = self.machine()
         _ = machine.handle([.started, .message(self.welcome), .message(.dispatch([self.assignment(0)]))], now: self.t0)
         let stop = machine.handle([.stopRequested], now: self.t0)
-        #expect(stop.contains(.send(.deregister)))
-        #expect(stop.contains(.cancelHandler(self.assignment(0).attempt)))
-        #expect(!stop.contains(.exit))
-        let done = machine.handle([.handlerFinished(self.assignment(0).attempt, .failure(Failure(.cancelled, "")), usage: 0)], now: self.t0)
-        #expect(done == [.exit])
+        #expect(stop.contains(.send(.drainWorker(DrainOrder(grace: .seconds(10))))), "tells the coordinator: no new work")
+        #expect(stop.contains(.schedule(.drainGraceEnded, at: self.t0 + .seconds(10))))
+        #expect(!stop.contains(.cancelHandler(self.assignment(0).attempt)), "in-flight work may finish within the grace")
+        // Work that crosses the drain is given back unstarted.
+        let crossed = machine.handle([.message(.dispatch([self.assignment(1)]))], now: self.t0)
+        #expect(crossed.contains(.send(.cancelled([self.assignment(1).attempt]))))
+        let done = machine.handle([.handlerFinished(self.assignment(0).attempt, .success([7]), usage: 0)], now: self.t0)
+        #expect(done == [
+            .send(.results([SubtaskResult(attempt: self.assignment(0).attempt, outcome: .success([7]))])),
+            .send(.deregister), .log(LogLine(.info, "drained; leaving")), .exit,
+        ])
+    }
+
+    @Test func test_drainGraceEnds_givesBackRunningWork_asCancelled() {
+        var machine = self.machine()
+        _ = machine.handle([.started, .message(self.welcome), .message(.dispatch([self.assignment(0)]))], now: self.t0)
+        _ = machine.handle([.message(.drainWorker(DrainOrder(grace: .milliseconds(30))))], now: self.t0)
+        let ended = machine.handle([.timer(.drainGraceEnded)], now: self.t0 + .milliseconds(30))
+        #expect(ended.contains(.cancelHandler(self.assignment(0).attempt)))
+        #expect(ended.contains(.send(.cancelled([self.assignment(0).attempt]))), "given back at once, re-queued elsewhere")
+        let done = machine.handle([.handlerFinished(self.assignment(0).attempt, .failure(Failure(.cancelled, "")), usage: 0)], now: self.t0 + .milliseconds(31))
+        #expect(done.contains(.send(.deregister)))
+        #expect(done.contains(.exit))
+        #expect(!done.contains { if case .send(.results) = $0 { true } else { false } }, "its late outcome is dropped")
     }
 
     @Test func test_unknownKind_failsValidation_withoutStarting() {

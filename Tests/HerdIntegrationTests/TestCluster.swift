@@ -23,7 +23,7 @@ final class TestCluster: @unchecked Sendable {
         return URL(fileURLWithPath: runner).deletingLastPathComponent().appendingPathComponent("herd").path
     }()
 
-    /// Every process we start gets SIGTERM if the test runner dies (a hung or killed run leaves none).
+    /// Every process we start stops itself if the test runner dies (a hung or killed run leaves none).
     static let dieWithUs = [ProcessSetup.parentPIDVariable: "\(getpid())"]
 
     private init(coordinator: ChildProcess, endpoint: String, logDirectory: String) {

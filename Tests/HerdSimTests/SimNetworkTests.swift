@@ -9,7 +9,7 @@ import Testing
 
     /// Delivers everything due, in time order, and returns what each side received.
     struct Driver {
-        var network: SimNetwork
+        let network: SimNetwork
         var random = SimRandom(seed: 9)
         var queue = EventQueue<SimNetwork.Pump>()
         var now = Instant.zero

@@ -20,6 +20,16 @@ extension ClusterSpec {
         max-deliveries = 5              # attempts lost to dead workers before a subtask fails
         max-message-bytes = 67_108_864  # 64 MiB
 
+        # Retries, the retry budget, circuit breakers and the recovery ramp keep their defaults here.
+        # cluster/README.md describes every key; uncomment to change one, for example:
+        # retry-attempts = 3              # attempts per subtask, the first included
+        # retry-base-delay = "200ms"      # backoff ceiling after the first failure, doubling per attempt
+        # retry-max-delay = "10s"         # cap on the backoff ceiling
+        # retry-budget-ratio = 0.2        # retries may add at most 20 % to the cluster's first attempts
+        # breaker-failure-rate = 50       # a breaker opens when 50 % of the calls in its window fail
+        # breaker-open = "30s"            # how long an open breaker refuses work before it probes
+        # ramp-steps = [0.1, 0.25, 0.5, 1.0]  # a recovered worker's share of work, stepping up
+
         # KIND=COMMAND bindings, as for `herd worker --exec`.
         [[group]]
         name = "agents"

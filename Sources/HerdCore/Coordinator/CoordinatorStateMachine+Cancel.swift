@@ -53,6 +53,16 @@ extension CoordinatorStateMachine {
         for attempt in stopping { self.attemptEnded(attempt, now: now, into: &actions) }
     }
 
+    /// After a commit the coordinator made itself (a deadline passed in the queue, a breaker open,
+    /// a subtask given up after repeated worker loss): ends the job if that decided its fan-out
+    /// policy or budget, as a committed RESULT does (PROTOCOL.md §7.10; found by the simulator).
+    mutating func endIfDecided(_ subtask: SubtaskRef, outcome: Outcome, now: Instant, into actions: inout [CoordinatorAction]) {
+        guard let job = self.jobs[subtask.job], !job.isEnding, job.finished < job.total,
+            let reason = job.policyVerdict(lastIndex: subtask.index, lastOutcome: outcome)
+        else { return }
+        self.endJob(subtask.job, reason: reason, now: now, into: &actions)
+    }
+
     /// An attempt is over for the coordinator (committed, cancelled, or lost): the jobs it
     /// submitted from inside its handler are cancelled, so no nested work outlives its parent.
     mutating func attemptEnded(_ attempt: AttemptRef, now: Instant, into actions: inout [CoordinatorAction]) {

@@ -16,6 +16,8 @@ extension CoordinatorStateMachine {
         guard var group = self.groups[name], !group.queue.isEmpty else { return }
         var batches: [PeerID: [Assignment]] = [:]
         var order: [PeerID] = []
+        // Jobs with a result committed here (deadline passed, breaker open): their policy is decided below.
+        var committed: [JobID] = []
         while let entry = group.queue.first {
             // The job is taken out of the dictionary while it changes, so its per-subtask arrays
             // are mutated in place, never copied (copy-on-write); it goes back after its run.
@@ -24,13 +26,19 @@ extension CoordinatorStateMachine {
                 continue
             }
             var step = DispatchStep.next
+            let finished = job.finished
             repeat {
                 step = self.dispatchHead(of: &group, job: &job, now: now, batches: &batches, order: &order, into: &actions)
             } while step == .next && group.queue.first?.job == job.id
+            if job.finished > finished, !committed.contains(job.id) { committed.append(job.id) }
             self.jobs[job.id] = job
             if step == .stop { break }
         }
         self.groups[name] = group
+        // Those commits count for the fan-out policy too (PROTOCOL.md §7.10), as a RESULT's do.
+        for id in committed {
+            if let last = self.jobs[id]?.outbox.last { self.endIfDecided(last.subtask, outcome: last.outcome, now: now, into: &actions) }
+        }
         for peer in order {
             self.send(.dispatch(batches[peer]!), to: peer, now: now, into: &actions)
         }

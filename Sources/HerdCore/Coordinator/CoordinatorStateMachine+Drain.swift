@@ -6,6 +6,9 @@ extension CoordinatorStateMachine {
         var token: UInt64
         var requester: PeerID
         var workers: [PeerID]
+        /// Workers seen leaving (or dying) since the drain began: a process that registers later
+        /// under the same id is not the one drained (found by the simulator, docs/SIMULATION.md).
+        var left: Set<PeerID> = []
     }
 
     /// `herd drain`: every matching live worker stops getting work from this instant and is told
@@ -26,16 +29,16 @@ extension CoordinatorStateMachine {
             return
         }
         for worker in matching where self.workers[worker]?.drain == nil {
-            self.startDrain(worker, now: now)
+            self.startDrain(worker, now: now, grace: request.grace)
             self.send(.drainWorker(DrainOrder(grace: request.grace)), to: worker, now: now, into: &actions)
         }
         self.drains.append(DrainRecord(token: request.token, requester: peer, workers: matching))
     }
 
     /// A worker drains (asked, or on its own after SIGTERM): no new work from now on.
-    mutating func startDrain(_ peer: PeerID, now: Instant) {
+    mutating func startDrain(_ peer: PeerID, now: Instant, grace: Duration = .zero) {
         guard self.workers[peer]?.isLive == true, self.workers[peer]?.drain == nil else { return }
-        self.workers[peer]!.drain = WorkerRecord.DrainProgress(since: now)
+        self.workers[peer]!.drain = WorkerRecord.DrainProgress(since: now, grace: grace)
         self.dirtyGroups.insert(self.workers[peer]!.registration.group)
     }
 
@@ -71,7 +74,7 @@ extension CoordinatorStateMachine {
         guard !self.drains.isEmpty else { return }
         var open: [DrainRecord] = []
         for drain in self.drains {
-            if drain.workers.contains(where: { self.workers[$0]?.isLive == true }) {
+            if drain.workers.contains(where: { !drain.left.contains($0) && self.workers[$0]?.isLive == true }) {
                 open.append(drain)
                 continue
             }

@@ -25,29 +25,54 @@ extension CoordinatorStateMachine {
         package var cancelledAt: Instant?
     }
 
-    /// A worker as the coordinator sees it.
+    /// A worker as the coordinator sees it (cheap: counts, no lists).
     package struct WorkerView: Hashable, Sendable {
+        /// Its routing id.
         package var peer: PeerID
-        package var workerID: String
-        package var group: String
+        /// Its credit.
         package var capacity: UInt32
         /// Registered and not declared dead.
         package var isLive: Bool
         /// Live and draining: it gets no new work.
         package var isDraining: Bool
-        /// Attempts outstanding there (each holds one credit), in job and index order.
-        package var outstanding: [SubtaskRef]
+        /// Attempts outstanding there (each holds one credit).
+        package var outstanding: Int
     }
 
-    /// A job as the coordinator sees it.
-    package struct JobView: Sendable {
+    /// A job's counts as the coordinator sees them (cheap: what the per-step checks need).
+    package struct JobCountsView: Hashable, Sendable {
+        /// The job.
         package var id: JobID
-        package var client: PeerID
-        package var group: String
+        /// Its subtask count.
         package var total: UInt32
-        package var deadline: Instant?
-        package var policy: FanoutPolicy
+        /// Subtasks committed as successes.
+        package var succeeded: UInt32
+        /// Subtasks committed as failures other than `cancelled`.
+        package var failed: UInt32
+        /// Subtasks committed as `cancelled`.
+        package var cancelled: UInt32
+        /// Units counted against its budget.
+        package var usage: UInt64
+        /// Its budget, if any.
         package var budget: UInt64?
+        /// Its fan-out policy.
+        package var policy: FanoutPolicy
+        /// Its deadline (the tighter of its own and its parent's), if any.
+        package var deadline: Instant?
+        /// Why the job was ended early, once it was.
+        package var endReason: Failure?
+
+        /// Subtasks whose result is committed.
+        package var finished: UInt32 { self.succeeded + self.failed + self.cancelled }
+    }
+
+    /// A job in detail, for explaining a violation.
+    package struct JobView: Sendable {
+        /// Its counts.
+        package var counts: JobCountsView
+        /// Its group.
+        package var group: String
+        /// The attempt that submitted it, for a nested job.
         package var parent: AttemptRef?
         /// Per subtask, by index.
         package var phases: [SubtaskPhaseView]
@@ -55,33 +80,47 @@ extension CoordinatorStateMachine {
         package var attempts: [UInt32]
         /// Outstanding attempts, in index order.
         package var running: [AttemptView]
-        package var succeeded: UInt32
-        package var failed: UInt32
-        package var cancelled: UInt32
-        package var usage: UInt64
-        /// Why the job was ended early, once it was.
-        package var endReason: Failure?
         /// Its client is gone: nothing more is sent for it.
         package var abandoned: Bool
+    }
 
-        /// Subtasks whose result is committed.
-        package var finished: UInt32 { self.succeeded + self.failed + self.cancelled }
+    /// Every worker record (live, draining or dead), in no particular order.
+    package var introspectedWorkers: [WorkerView] {
+        self.workers.values.map { worker in
+            WorkerView(
+                peer: worker.peer, capacity: worker.registration.capacity, isLive: worker.isLive,
+                isDraining: worker.isLive && worker.drain != nil, outstanding: worker.running.count
+            )
+        }
+    }
+
+    /// The subtasks outstanding at `peer`, in job and index order.
+    package func introspectOutstanding(at peer: PeerID) -> [SubtaskRef] {
+        (self.workers[peer]?.running ?? []).sorted(by: Self.subtaskOrder)
+    }
+
+    /// The counts of every job the coordinator still tracks, in no particular order.
+    package var introspectedJobs: [JobCountsView] {
+        self.jobs.values.map { job in
+            JobCountsView(
+                id: job.id, total: job.total, succeeded: job.succeeded, failed: job.failed, cancelled: job.cancelled,
+                usage: job.usage, budget: job.budget, policy: job.policy, deadline: job.deadline, endReason: job.endReason
+            )
+        }
     }
 
     /// Ids of the jobs the coordinator still tracks, in order.
     package var introspectedJobIDs: [JobID] { self.jobs.keys.sorted() }
 
-    /// A read-only view of one job, or `nil` once it is forgotten (finished and flushed).
+    /// A detailed view of one job, or `nil` once it is forgotten (finished and flushed).
     package func introspectJob(_ id: JobID) -> JobView? {
         guard let job = self.jobs[id] else { return nil }
         return JobView(
-            id: job.id,
-            client: job.client,
+            counts: JobCountsView(
+                id: job.id, total: job.total, succeeded: job.succeeded, failed: job.failed, cancelled: job.cancelled,
+                usage: job.usage, budget: job.budget, policy: job.policy, deadline: job.deadline, endReason: job.endReason
+            ),
             group: job.group,
-            total: job.total,
-            deadline: job.deadline,
-            policy: job.policy,
-            budget: job.budget,
             parent: job.parent,
             phases: job.phases.map { phase in
                 switch phase {
@@ -95,36 +134,17 @@ extension CoordinatorStateMachine {
             running: job.running.sorted { $0.key < $1.key }.map {
                 AttemptView(index: $0.key, attempt: $0.value.attempt, worker: $0.value.worker, cancelledAt: $0.value.cancelledAt)
             },
-            succeeded: job.succeeded,
-            failed: job.failed,
-            cancelled: job.cancelled,
-            usage: job.usage,
-            endReason: job.endReason,
             abandoned: job.abandoned
         )
     }
 
-    /// The attempt outstanding for `subtask`, if any (including one being cancelled).
-    package func introspectOutstanding(_ subtask: SubtaskRef) -> AttemptView? {
-        guard let running = self.jobs[subtask.job]?.running[subtask.index] else { return nil }
-        return AttemptView(index: subtask.index, attempt: running.attempt, worker: running.worker, cancelledAt: running.cancelledAt)
-    }
-
-    /// Every worker record (live, draining or dead), ordered by routing id.
-    package var introspectedWorkers: [WorkerView] {
-        self.workers.values
-            .sorted { $0.peer.bytes.lexicographicallyPrecedes($1.peer.bytes) }
-            .map { worker in
-                WorkerView(
-                    peer: worker.peer,
-                    workerID: worker.registration.workerID,
-                    group: worker.registration.group,
-                    capacity: worker.registration.capacity,
-                    isLive: worker.isLive,
-                    isDraining: worker.isLive && worker.drain != nil,
-                    outstanding: worker.running.sorted(by: Self.subtaskOrder)
-                )
+    /// The attempts outstanding for each of `subtasks` (including ones being cancelled), in order.
+    package func introspectOutstanding(_ subtasks: [SubtaskRef]) -> [AttemptView?] {
+        subtasks.map { subtask in
+            self.jobs[subtask.job]?.running[subtask.index].map {
+                AttemptView(index: subtask.index, attempt: $0.attempt, worker: $0.worker, cancelledAt: $0.cancelledAt)
             }
+        }
     }
 
     /// Whether the coordinator has `peer` as a live (registered, not dead) worker.

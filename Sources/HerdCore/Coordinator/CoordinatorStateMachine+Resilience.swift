@@ -69,6 +69,9 @@ extension CoordinatorStateMachine {
             }
             return reason.finalFailure(for: failure)
         case .retry(let delay):
+            if let deadline = job.deadline, now + delay >= deadline {
+                return failure  // the retry could not finish in time: the failure stands
+            }
             self.jobs[subtask.job]!.phases[Int(subtask.index)] = .waitingRetry
             self.lastTried[subtask] = peer
             self.retrySequence &+= 1

@@ -16,12 +16,22 @@ extension CoordinatorStateMachine {
         if let previous = self.workers[peer], !previous.isLive {
             // Back from the dead (or a restart): its share of work ramps up again.
             self.startRamp(peer, now: now)
+            // What it ran when declared dead was re-queued, but a DISPATCH that crossed its REGISTER
+            // may have started it anyway, unlisted: stop every one it does not list (a worker confirms
+            // at once what it does not hold). Found by the simulator (docs/SIMULATION.md, seed 113944).
+            let holding = Set(registration.holding)
+            for attempt in previous.lostAtDeath where !holding.contains(attempt) {
+                self.pendingCancels[peer, default: []].append(attempt)
+            }
         }
         if let previous = self.workers[peer], previous.isLive {
             // The same worker reconnected before we declared it dead: keep the attempts it still
             // holds; reclaim the ones it does not list.
             let holding = Set(registration.holding)
             self.removeFromGroup(peer, group: previous.registration.group)
+            // Still draining: the DRAIN order may have been lost with the old connection (it is
+            // ordered again below), and a drained worker must not get work again.
+            record.drain = previous.drain
             for subtask in previous.running.sorted(by: Self.subtaskOrder) {
                 guard let attempt = self.jobs[subtask.job]?.running[subtask.index]?.attempt else { continue }
                 record.running.insert(subtask)
@@ -55,6 +65,9 @@ extension CoordinatorStateMachine {
             livenessWindow: self.configuration.livenessWindow
         )
         self.send(.welcome(welcome), to: peer, now: now, into: &actions)
+        if let drain = record.drain {
+            self.send(.drainWorker(DrainOrder(grace: max(.zero, drain.grace - drain.since.duration(to: now)))), to: peer, now: now, into: &actions)
+        }
     }
 
     /// Reconciles what a (re)registering worker says it holds: an attempt that is still the
@@ -109,9 +122,14 @@ extension CoordinatorStateMachine {
         guard var worker = self.workers[peer], worker.isLive else { return }
         worker.state = .dead(since: now, reason: reason)
         let lost = worker.running.sorted(by: Self.subtaskOrder)
+        worker.lostAtDeath = lost.compactMap { subtask in
+            self.jobs[subtask.job]?.running[subtask.index].map { AttemptRef(subtask: subtask, attempt: $0.attempt) }
+        }
         worker.running.removeAll()
         self.workers[peer] = worker
         self.removeFromGroup(peer, group: worker.registration.group)
+        // A drain counts the process as gone now, even if another registers under its id later.
+        for index in self.drains.indices where self.drains[index].workers.contains(peer) { self.drains[index].left.insert(peer) }
         let left = reason == Self.deregistered
         let line = LogLine(left ? .info : .warning, left ? "worker left" : "worker dead: \(reason)", worker.metadata.merging(["requeued": "\(lost.count)"]) { a, _ in a })
         actions.append(.log(line))
@@ -129,6 +147,9 @@ extension CoordinatorStateMachine {
     /// queue, or fail it once it has lost `maxDeliveries` attempts (a poison subtask must not take
     /// the cluster down one worker at a time).
     mutating func attemptLost(_ subtask: SubtaskRef, worker: WorkerRecord, reason: String, now: Instant, into actions: inout [CoordinatorAction]) {
+        // Giving up is a commit: it counts for the fan-out policy (runs after the job is stored back).
+        var gaveUp: Outcome?
+        defer { if let gaveUp { self.endIfDecided(subtask, outcome: gaveUp, now: now, into: &actions) } }
         // Taken out of the dictionary while it changes, so its arrays are never copied (CoW).
         guard var job = self.jobs.removeValue(forKey: subtask.job) else { return }
         defer { self.jobs[subtask.job] = job }
@@ -146,6 +167,7 @@ extension CoordinatorStateMachine {
                 "gave up after \(job.attempts[Int(index)]) attempts: every worker running it was lost (last: \(worker.registration.workerID), \(reason))"
             )
             job.commit(index, outcome: .failure(failure), worker: worker.registration.workerID)
+            gaveUp = .failure(failure)
             actions.append(.log(LogLine(.error, "subtask abandoned after repeated worker loss", ["job": "\(job.id)", "subtask": "\(index)", "attempts": "\(job.attempts[Int(index)])"])))
         } else {
             job.phases[Int(index)] = .queued

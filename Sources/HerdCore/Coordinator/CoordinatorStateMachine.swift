@@ -130,6 +130,10 @@ public struct CoordinatorStateMachine: Sendable {
     public mutating func flush(now: Instant, into actions: inout [CoordinatorAction]) {
         // Dispatch first: it may commit results too (a deadline that passed in the queue).
         if !self.dirtyGroups.isEmpty {
+            // Credit freed in a fallback group may serve the groups that fall back to it.
+            for (name, policy) in self.configuration.groupPolicies where policy.fallback.map(self.dirtyGroups.contains) == true {
+                self.dirtyGroups.insert(name)
+            }
             for name in self.dirtyGroups.sorted() {
                 self.dispatch(group: name, now: now, into: &actions)
                 self.noticeWaitingGroup(name, now: now, into: &actions)

@@ -15,6 +15,9 @@ struct WorkerRecord {
     var state: State
     /// Attempts outstanding at this worker (each holds one credit).
     var running: Set<SubtaskRef>
+    /// The attempts it had outstanding when declared dead: it may still run them (a DISPATCH can
+    /// reach it after its REGISTER left), so they are told to stop when it registers again.
+    var lostAtDeath: [AttemptRef] = []
     var lastHeard: Instant
     /// Set while the worker drains: it gets no new work; what it gives back is re-queued.
     var drain: DrainProgress?
@@ -22,6 +25,8 @@ struct WorkerRecord {
     /// A draining worker's progress, for the drain's report.
     struct DrainProgress: Hashable {
         var since: Instant
+        /// The grace the drain was ordered with (to order it again after a reconnect).
+        var grace: Duration = .zero
         var finished: UInt32 = 0
         var moved: [SubtaskRef] = []
     }

@@ -169,6 +169,10 @@ public struct WorkerStateMachine: Sendable {
     mutating func assigned(_ assignment: Assignment, now: Instant, into actions: inout [WorkerAction]) {
         let attempt = assignment.attempt
         guard self.running[attempt] == nil else { return }  // duplicate delivery
+        // Arrived before the WELCOME answering our REGISTER, so sent before the coordinator handled
+        // it: that REGISTER does not list it, and the coordinator reclaims it (or re-queued it
+        // already, having declared us dead). Run, it would be a zombie nobody cancels.
+        guard self.isRegistered else { return }
         if self.drainingSince != nil {
             // Crossed the drain in flight: give it back at once, unstarted.
             if !self.cancelledOutbox.contains(attempt) { self.cancelledOutbox.append(attempt) }

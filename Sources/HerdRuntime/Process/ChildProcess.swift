@@ -73,6 +73,25 @@ public final class ChildProcess: Sendable {
         try process.run()
         self.process = process
         self.pid = process.processIdentifier
+        // Foundation's termination handler is not always called on Linux (seen when many
+        // processes exit at once in one test process): also watch the pid ourselves, without
+        // reaping it (WNOWAIT), on a thread that blocks until it exits. First report wins.
+        let pid = process.processIdentifier
+        Thread.detachNewThread {
+            var info = siginfo_t()
+            while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0 {
+                guard errno == EINTR else { return }  // ECHILD: already reaped, and reported
+            }
+            let status = info._sifields._sigchld.si_status
+            // Give Foundation a moment to reap and report it; if it does not, reap it here so no
+            // zombie is left behind.
+            Thread.sleep(forTimeInterval: 0.2)
+            if !exited.isResolved {
+                var raw: Int32 = 0
+                _ = waitpid(pid, &raw, WNOHANG)
+                exited.resolve(.success(info.si_code == CLD_EXITED ? status : 128 + status))
+            }
+        }
         self.name = name
         self.lineStream = lines
     }

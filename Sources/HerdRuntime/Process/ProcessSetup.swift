@@ -10,15 +10,28 @@ public enum ProcessSetup {
     public static let parentPIDVariable = "HERD_PARENT_PID"
 
     /// Unblocks every signal (a parent's blocked mask is inherited through `fork`/`exec`, and a
-    /// blocked SIGTERM would never stop us), ignores SIGPIPE (a vanished pipe reader must not kill
-    /// a worker; writes fail with EPIPE instead), and, when started by `herd up`, arranges to get
-    /// SIGTERM if that parent dies, so a killed `herd up` leaves no process behind.
+    /// blocked SIGTERM would never stop us) and ignores SIGPIPE (a vanished pipe reader must not
+    /// kill a worker; writes fail with EPIPE instead).
     public static func prepare(environment: [String: String]) {
         _ = herd_unblock_all_signals()
         signal(SIGPIPE, SIG_IGN)
-        if let text = environment[Self.parentPIDVariable], let parent = Int32(text) {
-            _ = herd_set_parent_death_signal(SIGTERM)
-            if getppid() != parent { exit(0) }  // the parent died before we asked
+    }
+
+    /// When started by `herd up` (or a test), returns once that parent process is gone, so the
+    /// caller can stop gracefully: a killed `herd up` leaves no process behind. Returns never
+    /// (until cancelled) otherwise.
+    ///
+    /// Checks once a second. `PR_SET_PDEATHSIG` is not used: it fires when the parent's spawning
+    /// *thread* exits, and the Swift runtime retires idle pool threads, which stopped healthy
+    /// children at random.
+    public static func waitForParentExit(environment: [String: String]) async {
+        guard let text = environment[Self.parentPIDVariable], let parent = Int32(text) else {
+            while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+            return
+        }
+        while !Task.isCancelled {
+            if getppid() != parent { return }
+            try? await Task.sleep(for: .seconds(1))
         }
     }
 }

@@ -21,6 +21,14 @@ final class OneShot<Value: Sendable>: Sendable {
         for waiter in waiters { waiter.resume(returning: result) }
     }
 
+    /// Whether the value has been set.
+    var isResolved: Bool {
+        self.state.withLock { state in
+            if case .done = state { return true }
+            return false
+        }
+    }
+
     /// Waits for the value.
     func value() async throws -> Value {
         let result: Result<Value, any Error> = await withCheckedContinuation { continuation in
