@@ -28,9 +28,12 @@ import Glibc
             let pidFile = cluster.logDirectory + "/pids"
             let exec = ["--exec", "nap=echo $$ >> \(pidFile); exec sleep 60"]
             for id in ["c1", "c2", "c3"] { try await cluster.addWorker(id, group: "g", capacity: 10, extra: exec) }
+            // The exec job first (j1), running on every slot, then a built-in sleep job (j2) queued behind it.
             let napper = try cluster.command(["submit", "--connect", cluster.endpoint, "--group", "g", "--kind", "nap", "--fanout", "100", "--json"])
-            let sleeper = try cluster.command(["submit", "--connect", cluster.endpoint, "--group", "g", "--kind", "sleep", "--fanout", "100", "--payload", "60000", "--json"])
             try await self.waitForLines(pidFile, count: 5)
+            let sleeper = try cluster.command(["submit", "--connect", cluster.endpoint, "--group", "g", "--kind", "sleep", "--fanout", "100", "--payload", "60000", "--json"])
+            let client = HerdClient(endpoint: cluster.endpoint)
+            for _ in 0..<200 where try await client.status().jobs.count < 2 { try await Task.sleep(for: .milliseconds(50)) }
             // Everything in flight is running now (30 slots); cancel both jobs.
             for job in ["j1", "j2"] {
                 let cancel = try cluster.command(["cancel", job, "--connect", cluster.endpoint])

@@ -19,28 +19,38 @@ extension CoordinatorStateMachine {
     /// outstanding attempt is told to stop (and committed as cancelled now, so nothing it still
     /// produces is ever delivered), and every nested job under it is ended too. Idempotent.
     mutating func endJob(_ id: JobID, reason: Failure, now: Instant, into actions: inout [CoordinatorAction]) {
-        guard var job = self.jobs[id] else { return }
-        self.dirtyJobs.insert(id)
-        guard !job.isEnding else {
-            self.jobs[id] = job
+        guard self.jobs[id]?.isEnding == false else {
+            if self.jobs[id] != nil { self.dirtyJobs.insert(id) }
             return
         }
+        self.dirtyJobs.insert(id)
+        var job = self.jobs.removeValue(forKey: id)!  // out while it changes: no copy-on-write
         job.endReason = reason
-        let cancelled = Outcome.failure(Failure(.cancelled, reason.message))
+        let (dropped, stopping) = self.commitUnfinished(&job, outcome: .failure(Failure(.cancelled, reason.message)), now: now)
+        self.jobs[id] = job
+        actions.append(.log(LogLine(.info, "job ending: \(reason.message)", ["job": "\(id)", "dropped": "\(dropped)", "stopping": "\(stopping.count)"])))
+        for attempt in stopping { self.attemptEnded(attempt, now: now, into: &actions) }
+    }
+
+    /// Commits `outcome` for every unfinished subtask of `job` (taken out of the dictionary by
+    /// the caller): queued and waiting ones leave the queue, running ones are told to stop
+    /// (batched CANCEL), their attempts kept outstanding until confirmed. Returns how many left
+    /// the group's queue and the attempts told to stop (the caller ends their nested jobs).
+    mutating func commitUnfinished(_ job: inout JobRecord, outcome: Outcome, now: Instant) -> (dropped: Int, stopping: [AttemptRef]) {
         var dropped = 0
         var stopping: [AttemptRef] = []
         for index in 0..<job.total {
             switch job.phases[Int(index)] {
             case .queued:
-                job.commit(index, outcome: cancelled, worker: "")
+                job.commit(index, outcome: outcome, worker: "")
                 dropped += 1
             case .waitingRetry:
-                job.commit(index, outcome: cancelled, worker: "")
+                job.commit(index, outcome: outcome, worker: "")
             case .running:
                 let running = job.running[index]!
-                job.commit(index, outcome: cancelled, worker: self.workers[running.worker]?.registration.workerID ?? "")
+                job.commit(index, outcome: outcome, worker: self.workers[running.worker]?.registration.workerID ?? "")
                 job.running[index]!.cancelledAt = now
-                let attempt = AttemptRef(subtask: SubtaskRef(job: id, index: index), attempt: running.attempt)
+                let attempt = AttemptRef(subtask: SubtaskRef(job: job.id, index: index), attempt: running.attempt)
                 self.pendingCancels[running.worker, default: []].append(attempt)
                 stopping.append(attempt)
             case .finished:
@@ -48,9 +58,7 @@ extension CoordinatorStateMachine {
             }
         }
         self.groups[job.group]?.queued -= dropped
-        self.jobs[id] = job
-        actions.append(.log(LogLine(.info, "job ending: \(reason.message)", ["job": "\(id)", "dropped": "\(dropped)", "stopping": "\(stopping.count)"])))
-        for attempt in stopping { self.attemptEnded(attempt, now: now, into: &actions) }
+        return (dropped, stopping)
     }
 
     /// After a commit the coordinator made itself (a deadline passed in the queue, a breaker open,
@@ -117,31 +125,11 @@ extension CoordinatorStateMachine {
     /// worker that is stalled or gone): every unfinished subtask fails with `timeout`, and
     /// outstanding attempts are told to stop.
     mutating func deadlineExpired(_ id: JobID, now: Instant, into actions: inout [CoordinatorAction]) {
-        guard var job = self.jobs[id], !job.isEnding else { return }
+        guard self.jobs[id]?.isEnding == false else { return }
+        var job = self.jobs.removeValue(forKey: id)!  // out while it changes: no copy-on-write
         let timeout = Outcome.failure(Failure(.timeout, "deadline passed (enforced by the coordinator)"))
-        var dropped = 0
-        var expired = 0
-        var stopping: [AttemptRef] = []
-        for index in 0..<job.total {
-            switch job.phases[Int(index)] {
-            case .queued:
-                job.commit(index, outcome: timeout, worker: "")
-                dropped += 1
-            case .waitingRetry:
-                job.commit(index, outcome: timeout, worker: "")
-            case .running:
-                let running = job.running[index]!
-                job.commit(index, outcome: timeout, worker: self.workers[running.worker]?.registration.workerID ?? "")
-                job.running[index]!.cancelledAt = now
-                let attempt = AttemptRef(subtask: SubtaskRef(job: id, index: index), attempt: running.attempt)
-                self.pendingCancels[running.worker, default: []].append(attempt)
-                stopping.append(attempt)
-                expired += 1
-            case .finished:
-                break
-            }
-        }
-        self.groups[job.group]?.queued -= dropped
+        let (dropped, stopping) = self.commitUnfinished(&job, outcome: timeout, now: now)
+        let expired = stopping.count
         self.jobs[id] = job
         self.dirtyJobs.insert(id)
         if dropped + expired > 0 {

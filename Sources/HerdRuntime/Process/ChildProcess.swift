@@ -66,9 +66,19 @@ public final class ChildProcess: Sendable {
             for line in complete { continuation.yield(line) }
         }
         let exited = self.exited
+        // The output ends at EOF, or one second after the child exited: another process spawned
+        // at the same moment by this process may have inherited the pipe's write end (Foundation
+        // does not open it close-on-exec) and hold it open long after our child is gone.
+        let endOutput: @Sendable () -> Void = {
+            Thread.detachNewThread {
+                Thread.sleep(forTimeInterval: 1)
+                continuation.finish()
+            }
+        }
         process.terminationHandler = { process in
             let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
             exited.resolve(.success(status))
+            endOutput()
         }
         try process.run()
         self.process = process
@@ -91,6 +101,7 @@ public final class ChildProcess: Sendable {
                 _ = waitpid(pid, &raw, WNOHANG)
                 exited.resolve(.success(info.si_code == CLD_EXITED ? status : 128 + status))
             }
+            endOutput()
         }
         self.name = name
         self.lineStream = lines
