@@ -60,10 +60,8 @@ enum ExecSystem {
     /// Starts `/bin/sh -c -- command` in a new process group with a clean signal state.
     ///
     /// `POSIX_SPAWN_SETPGROUP` (group 0: the child leads its own group, so the whole tree it
-    /// starts can be signalled with `kill(-pid, …)`), `POSIX_SPAWN_SETSIGMASK` (empty: a worker
-    /// thread's blocked signals are not inherited, so SIGTERM works) and `POSIX_SPAWN_SETSIGDEF`
-    /// (every catchable signal back to its default: a worker that ignores SIGPIPE or SIGINT does
-    /// not pass that on). glibc reports an `execve` failure as the spawn's own error.
+    /// starts can be signalled with `kill(-pid, …)`); the signal state is reset as ``spawn``
+    /// describes. glibc reports an `execve` failure as the spawn's own error.
     ///
     /// - Returns: The child's pid, or the error number.
     static func spawnShell(
@@ -72,6 +70,34 @@ enum ExecSystem {
         stdin: CInt,
         stdout: CInt,
         stderr: CInt
+    ) -> Result<pid_t, SpawnError> {
+        Self.spawn(
+            executable: "/bin/sh",
+            arguments: ["-c", "--", command],
+            environment: environment,
+            stdin: stdin,
+            stdout: stdout,
+            stderr: stderr,
+            newProcessGroup: true
+        )
+    }
+
+    /// Starts `executable` with `arguments`, `stdin`/`stdout`/`stderr` on 0, 1 and 2.
+    ///
+    /// `POSIX_SPAWN_SETSIGMASK` (empty: a thread's blocked signals are not inherited, so SIGTERM
+    /// works) and `POSIX_SPAWN_SETSIGDEF` (every catchable signal back to its default: a parent
+    /// that ignores SIGPIPE or SIGINT does not pass that on). Every other descriptor of ours is
+    /// close-on-exec (see ``makePipe()``), so the child holds only what it is given.
+    ///
+    /// - Returns: The child's pid, or the error number.
+    static func spawn(
+        executable: String,
+        arguments: [String],
+        environment: [String],
+        stdin: CInt,
+        stdout: CInt,
+        stderr: CInt,
+        newProcessGroup: Bool
     ) -> Result<pid_t, SpawnError> {
         var actions = posix_spawn_file_actions_t()
         var attributes = posix_spawnattr_t()
@@ -86,9 +112,10 @@ enum ExecSystem {
         sigfillset(&defaultSet)
         sigdelset(&defaultSet, SIGKILL)
         sigdelset(&defaultSet, SIGSTOP)
-        let flags = POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+        var flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+        if newProcessGroup { flags |= POSIX_SPAWN_SETPGROUP }
         var rc = posix_spawnattr_setflags(&attributes, Int16(flags))
-        if rc == 0 { rc = posix_spawnattr_setpgroup(&attributes, 0) }
+        if rc == 0 && newProcessGroup { rc = posix_spawnattr_setpgroup(&attributes, 0) }
         if rc == 0 { rc = posix_spawnattr_setsigmask(&attributes, &emptySet) }
         if rc == 0 { rc = posix_spawnattr_setsigdefault(&attributes, &defaultSet) }
         if rc == 0 { rc = posix_spawn_file_actions_adddup2(&actions, stdin, STDIN_FILENO) }
@@ -96,12 +123,12 @@ enum ExecSystem {
         if rc == 0 { rc = posix_spawn_file_actions_adddup2(&actions, stderr, STDERR_FILENO) }
         guard rc == 0 else { return .failure(SpawnError(code: rc)) }
 
-        let argv = CStringArray(["/bin/sh", "-c", "--", command])
+        let argv = CStringArray([executable] + arguments)
         let envp = CStringArray(environment)
         var pid = pid_t(0)
         rc = argv.withPointers { argvPointer in
             envp.withPointers { envpPointer in
-                posix_spawn(&pid, "/bin/sh", &actions, &attributes, argvPointer, envpPointer)
+                posix_spawn(&pid, executable, &actions, &attributes, argvPointer, envpPointer)
             }
         }
         return rc == 0 ? .success(pid) : .failure(SpawnError(code: rc))

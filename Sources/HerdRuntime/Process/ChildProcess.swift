@@ -1,18 +1,18 @@
-import Foundation
-import Synchronization
-
-#if canImport(Glibc)
 import Glibc
-#endif
+import Synchronization
 
 /// A long-lived child process of ours (a `herd` coordinator or worker), for `herd up` and the
 /// multi-process tests: started with a clean environment of our choosing, its standard output read
 /// line by line (readiness lines), its standard error sent to a file or discarded.
 ///
 /// Not for running subtasks: those go through ``ExecRunner``, which also owns the child's process
-/// group and kills grandchildren. The programs started here are `herd` itself, which unblocks
-/// every signal at start, so Foundation's inherited signal mask (swift-corelibs-foundation #4772)
-/// does not reach them.
+/// group and kills grandchildren.
+///
+/// Started with `posix_spawn`, not Foundation's `Process`: on Linux `Process` opens its pipes
+/// without close-on-exec (so a sibling spawned at the same moment holds our child's stdout open
+/// and its output never ends) and its termination handler can miss exits when many children end
+/// at once. Here every descriptor is close-on-exec, one thread per child blocks in `waitpid` (and
+/// reaps it: no zombie), and one thread reads its output until end of file.
 public final class ChildProcess: Sendable {
     /// Where the child's standard error goes.
     public enum ErrorOutput: Sendable {
@@ -21,7 +21,6 @@ public final class ChildProcess: Sendable {
         case file(String)
     }
 
-    private let process: Process
     private let exited = OneShot<Int32>()
     private let lineStream: AsyncStream<String>
     public let pid: Int32
@@ -31,80 +30,89 @@ public final class ChildProcess: Sendable {
     /// - Parameters:
     ///   - environment: Added to (and overriding) this process's environment.
     public init(name: String, executable: String, arguments: [String], environment: [String: String] = [:], stderr: ErrorOutput = .discard) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        process.standardInput = FileHandle.nullDevice
-        let out = Pipe()
-        process.standardOutput = out
+        var nullInput = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        guard nullInput >= 0 else { throw ChildProcessError(name: name, operation: "open /dev/null", code: errno) }
+        defer { ExecSystem.close(&nullInput) }
+        guard let pipe = ExecSystem.makePipe() else { throw ChildProcessError(name: name, operation: "pipe", code: errno) }
+        var readEnd = pipe.read
+        var writeEnd = pipe.write
+        defer { ExecSystem.close(&writeEnd) }
+        var errorOutput: CInt
         switch stderr {
-        case .discard: process.standardError = FileHandle.nullDevice
-        case .inherit: process.standardError = FileHandle.standardError
-        case .file(let path):
-            _ = FileManager.default.createFile(atPath: path, contents: nil)
-            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        case .discard: errorOutput = open("/dev/null", O_WRONLY | O_CLOEXEC)
+        case .inherit: errorOutput = dup(STDERR_FILENO)
+        case .file(let path): errorOutput = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         }
+        guard errorOutput >= 0 else {
+            let code = errno
+            ExecSystem.close(&readEnd)
+            throw ChildProcessError(name: name, operation: "open its standard error", code: code)
+        }
+        _ = fcntl(errorOutput, F_SETFD, FD_CLOEXEC)
+        defer { ExecSystem.close(&errorOutput) }
+
+        let overrides = environment.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) }
+        let spawned = ExecSystem.spawn(
+            executable: executable,
+            arguments: arguments,
+            environment: ExecSystem.environment(overriding: overrides, removing: Set(environment.keys)),
+            stdin: nullInput,
+            stdout: writeEnd,
+            stderr: errorOutput,
+            newProcessGroup: false
+        )
+        let pid: pid_t
+        switch spawned {
+        case .success(let child): pid = child
+        case .failure(let error):
+            ExecSystem.close(&readEnd)
+            throw ChildProcessError(name: name, operation: "start \(executable)", code: error.code)
+        }
+
         let (lines, continuation) = AsyncStream<String>.makeStream()
-        let buffer = Mutex<[UInt8]>([])
-        out.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-                continuation.finish()
-                return
-            }
-            let complete: [String] = buffer.withLock { buffer in
-                buffer.append(contentsOf: data)
-                var lines: [String] = []
-                while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                    lines.append(String(decoding: buffer[..<newline], as: UTF8.self))
-                    buffer.removeSubrange(...newline)
-                }
-                return lines
-            }
-            for line in complete { continuation.yield(line) }
-        }
         let exited = self.exited
-        // The output ends at EOF, or one second after the child exited: another process spawned
-        // at the same moment by this process may have inherited the pipe's write end (Foundation
-        // does not open it close-on-exec) and hold it open long after our child is gone.
-        let endOutput: @Sendable () -> Void = {
-            Thread.detachNewThread {
-                Thread.sleep(forTimeInterval: 1)
-                continuation.finish()
-            }
+        let output = readEnd
+        guard
+            ExecSystem.startThread(name: "herd-child-out", { Self.readLines(from: output, into: continuation) }),
+            ExecSystem.startThread(name: "herd-child-wait", {
+                let status: Int32
+                switch ExecSystem.reap(pid) {
+                case .exited(let code): status = code
+                case .signaled(let signal): status = 128 + signal
+                case .lost: status = -1
+                }
+                exited.resolve(.success(status))
+            })
+        else {
+            // No thread: the child cannot be watched. Do not leave it running unwatched.
+            _ = kill(pid, SIGKILL)
+            throw ChildProcessError(name: name, operation: "start a watcher thread", code: EAGAIN)
         }
-        process.terminationHandler = { process in
-            let status = process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
-            exited.resolve(.success(status))
-            endOutput()
-        }
-        try process.run()
-        self.process = process
-        self.pid = process.processIdentifier
-        // Foundation's termination handler is not always called on Linux (seen when many
-        // processes exit at once in one test process): also watch the pid ourselves, without
-        // reaping it (WNOWAIT), on a thread that blocks until it exits. First report wins.
-        let pid = process.processIdentifier
-        Thread.detachNewThread {
-            var info = siginfo_t()
-            while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0 {
-                guard errno == EINTR else { return }  // ECHILD: already reaped, and reported
-            }
-            let status = info._sifields._sigchld.si_status
-            // Give Foundation a moment to reap and report it; if it does not, reap it here so no
-            // zombie is left behind.
-            Thread.sleep(forTimeInterval: 0.2)
-            if !exited.isResolved {
-                var raw: Int32 = 0
-                _ = waitpid(pid, &raw, WNOHANG)
-                exited.resolve(.success(info.si_code == CLD_EXITED ? status : 128 + status))
-            }
-            endOutput()
-        }
+        self.pid = pid
         self.name = name
         self.lineStream = lines
+    }
+
+    /// Reads `fd` until end of file, yielding each complete line, then the unterminated rest; closes it.
+    private static func readLines(from fd: CInt, into continuation: AsyncStream<String>.Continuation) {
+        var fd = fd
+        var buffer: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            buffer.append(contentsOf: chunk[..<count])
+            var start = buffer.startIndex
+            while let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                continuation.yield(String(decoding: buffer[start..<newline], as: UTF8.self))
+                start = newline + 1
+            }
+            buffer.removeSubrange(..<start)
+        }
+        if !buffer.isEmpty { continuation.yield(String(decoding: buffer, as: UTF8.self)) }
+        ExecSystem.close(&fd)
+        continuation.finish()
     }
 
     /// The child's standard output, line by line (one iterator only).
@@ -116,8 +124,11 @@ public final class ChildProcess: Sendable {
         return nil
     }
 
-    /// Sends a signal to the child.
-    public func signal(_ signal: Int32) { _ = kill(self.pid, signal) }
+    /// Sends a signal to the child (nothing once it has been reaped: its pid may be reused).
+    public func signal(_ signal: Int32) {
+        guard !self.exited.isResolved else { return }
+        _ = kill(self.pid, signal)
+    }
 
     /// Waits for the child to exit; returns its exit status (128 + N when killed by signal N).
     public func waitForExit() async -> Int32 { (try? await self.exited.value()) ?? -1 }
@@ -143,5 +154,17 @@ public final class ChildProcess: Sendable {
     }
 
     /// True until the child has exited (and been reaped).
-    public var isRunning: Bool { self.process.isRunning }
+    public var isRunning: Bool { !self.exited.isResolved }
+}
+
+/// A child process could not be started.
+public struct ChildProcessError: Error, CustomStringConvertible {
+    /// The child's name.
+    public var name: String
+    /// What failed.
+    public var operation: String
+    /// The `errno` value.
+    public var code: Int32
+
+    public var description: String { "\(self.name): could not \(self.operation): \(ExecSystem.describe(errno: self.code))" }
 }
