@@ -224,6 +224,37 @@ import Testing
         }
         #expect(categories == [.timeout, .timeout])
     }
+
+    // MARK: - Nested jobs
+
+    /// A cancel is confirmed (CANCEL-REPLY, JOB-FINISHED) only once the whole subtree stopped:
+    /// the root's own attempt confirming is not enough while its nested job's attempt runs on.
+    @Test func test_cancelRoot_confirmedOnlyAfterNestedJobsAttemptsConfirm() {
+        var machine = self.machine()
+        let upper = PeerID("upper-w")
+        let lower = PeerID("lower-w")
+        let operatorPeer = PeerID("operator")
+        _ = machine.handle([.message(self.registration("upper-w", group: "upper"), from: upper), .message(self.registration("lower-w", group: "lower"), from: lower)], now: self.t0)
+        let rootActions = machine.handle([.message(self.submission(count: 1, group: "upper"), from: self.client)], now: self.t0)
+        let rootAttempt = rootActions.assignments(to: upper)[0].attempt
+        // The root's handler submits a nested job to the lower group.
+        let nested = Submission(token: 9, group: "lower", kind: "echo", payloads: .template(Array("n".utf8), count: 1), parent: rootAttempt)
+        let nestedActions = machine.handle([.message(.submit(nested), from: upper)], now: self.t0)
+        let leafAttempt = nestedActions.assignments(to: lower)[0].attempt
+
+        var actions = machine.handle([.message(.cancelJob(CancelJob(token: 3, job: rootAttempt.subtask.job, reason: "stop")), from: operatorPeer)], now: self.t0)
+        #expect(actions.sends(to: upper).contains(.cancel([rootAttempt])))
+        #expect(actions.sends(to: lower).contains(.cancel([leafAttempt])))
+        // The root's attempt confirms first: nothing is confirmed yet, the leaf still runs.
+        actions = machine.handle([.message(.cancelled([rootAttempt]), from: upper)], now: self.t0)
+        #expect(!actions.sends(to: operatorPeer).contains { if case .cancelReply = $0 { true } else { false } })
+        #expect(!actions.sends(to: self.client).contains { if case .jobFinished = $0 { true } else { false } })
+        // The leaf confirms: the whole tree has stopped, so the root is confirmed and finished.
+        actions = machine.handle([.message(.cancelled([leafAttempt]), from: lower)], now: self.t0)
+        #expect(actions.sends(to: operatorPeer).contains { if case .cancelReply(let reply) = $0 { reply.job == rootAttempt.subtask.job } else { false } })
+        #expect(actions.sends(to: self.client).contains { if case .jobFinished(let summary) = $0 { summary.job == rootAttempt.subtask.job } else { false } })
+        #expect(machine.activeJobs == 0)
+    }
 }
 
 extension [CoordinatorAction] {

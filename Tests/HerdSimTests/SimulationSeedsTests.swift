@@ -12,15 +12,18 @@ import Testing
     static let chunks: UInt64 = 8
 
     @Test(arguments: 0..<Self.chunks)
-    func test_defaultSweep_chunk_keepsEveryInvariant(chunk: UInt64) {
+    func test_defaultSweep_chunk_keepsEveryInvariant(chunk: UInt64) async {
         let perChunk = Self.seedCount / Self.chunks
         let seeds = (chunk * perChunk + 1)...((chunk + 1) * perChunk)
-        for seed in seeds {
-            let report = Simulation.run(seed: seed)
-            guard let violation = report.violation else { continue }
-            Issue.record(Comment(rawValue: Self.explain(report, violation)))
-            return  // one failing seed per chunk is enough to act on
+        let failure: String? = await offThePool {
+            for seed in seeds {
+                let report = Simulation.run(seed: seed)
+                guard let violation = report.violation else { continue }
+                return Self.explain(report, violation)  // one failing seed per chunk is enough to act on
+            }
+            return nil
         }
+        if let failure { Issue.record(Comment(rawValue: failure)) }
     }
 
     /// The failure message: the violation, the replay command, and the last events before it.

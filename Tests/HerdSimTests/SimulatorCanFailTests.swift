@@ -8,15 +8,14 @@ import Testing
     /// A coordinator that does not check attempt numbers (``SimOptions/corruptSupersededResults``)
     /// commits a superseded attempt's result; the provenance check must name it within the default
     /// seed count, and the replay command must reproduce it.
-    @Test func test_corruptSupersededResults_isCaughtWithinTheDefaultSeeds() throws {
+    @Test func test_corruptSupersededResults_isCaughtWithinTheDefaultSeeds() async throws {
         let options = SimOptions(corruptSupersededResults: true)
-        var caught: SimReport?
-        for seed in 1...SimulationSeedsTests.seedCount {
-            let report = Simulation.run(seed: seed, options: options)
-            if report.violation?.invariant == .supersededResult {
-                caught = report
-                break
+        let caught: SimReport? = await offThePool {
+            for seed in 1...SimulationSeedsTests.seedCount {
+                let report = Simulation.run(seed: seed, options: options)
+                if report.violation?.invariant == .supersededResult { return report }
             }
+            return nil
         }
         let report = try #require(caught, "no seed of \(SimulationSeedsTests.seedCount) caught a coordinator accepting superseded results")
         #expect(report.replayCommand.contains("--seed \(report.seed)"))

@@ -21,7 +21,10 @@ extension CoordinatorStateMachine {
         let job = JobRecord(id: id, client: peer, submission: submission, deadline: deadline)
         self.jobs[id] = job
         self.clients[peer]!.jobs.insert(id)
-        if let parent = submission.parent { self.childJobs[parent, default: []].insert(id) }
+        if let parent = submission.parent {
+            self.childJobs[parent, default: []].insert(id)
+            self.jobs[parent.subtask.job]!.openChildJobs += 1  // validate() checked it is running
+        }
         self.groups[submission.group]!.queue.append(GroupRecord.QueueEntry(job: id, next: 0, end: job.total))
         self.groups[submission.group]!.queued += Int(job.total)
         self.dirtyGroups.insert(submission.group)
@@ -130,6 +133,10 @@ extension CoordinatorStateMachine {
         guard job.isComplete else { return }
         self.jobs[id] = nil
         self.clients[job.client]?.jobs.remove(id)
+        if let parent = job.parent, self.jobs[parent.subtask.job] != nil {
+            self.jobs[parent.subtask.job]!.openChildJobs -= 1
+            self.dirtyJobs.insert(parent.subtask.job)
+        }
         if !job.abandoned {
             self.send(.jobFinished(job.summary), to: job.client, now: now, into: &actions)
         }

@@ -142,9 +142,11 @@ public struct CoordinatorStateMachine: Sendable {
         }
         self.answerCompletedDrains(now: now, into: &actions)
         if self.shuttingDown, self.jobs.isEmpty { self.stopNow(reason: "no job left", into: &actions) }
-        if !self.dirtyJobs.isEmpty {
-            for id in self.dirtyJobs.sorted() { self.flushJob(id, now: now, into: &actions) }
+        // A nested job that completes makes its parent's job dirty again (it may complete now).
+        while !self.dirtyJobs.isEmpty {
+            let dirty = self.dirtyJobs.sorted()
             self.dirtyJobs.removeAll(keepingCapacity: true)
+            for id in dirty { self.flushJob(id, now: now, into: &actions) }
         }
         if !self.pendingCancels.isEmpty { self.flushCancels(now: now, into: &actions) }
     }

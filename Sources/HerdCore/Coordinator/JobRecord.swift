@@ -62,6 +62,9 @@ struct JobRecord {
     var outbox: [JobResult] = []
     /// Subtasks whose current attempt runs in the group's fallback group (marked in the result).
     var servedByFallback: Set<UInt32> = []
+    /// Nested jobs submitted by this job's attempts that are not complete yet. The job is not
+    /// complete before them: a cancel is confirmed only once the whole subtree has stopped.
+    var openChildJobs = 0
 
     struct CancelRequester: Hashable {
         var peer: PeerID
@@ -92,8 +95,9 @@ struct JobRecord {
         return self.payloads.payload(at: index)
     }
 
-    /// True once every subtask is finished and no attempt is outstanding (all cancels confirmed).
-    var isComplete: Bool { self.finished == self.total && self.running.isEmpty }
+    /// True once every subtask is finished, no attempt is outstanding (all cancels confirmed) and
+    /// every nested job under it is complete too.
+    var isComplete: Bool { self.finished == self.total && self.running.isEmpty && self.openChildJobs == 0 }
 
     var isEnding: Bool { self.endReason != nil }
 
