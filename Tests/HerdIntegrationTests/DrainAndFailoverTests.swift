@@ -152,6 +152,54 @@ import Glibc
             #expect(await cluster.coordinator.waitForExit() == 0)
         }
     }
+
+    /// The coordinator dies (kill -9) with work running and a new one starts on the same
+    /// endpoint: the workers reconnect and re-register, the new coordinator cancels the attempts
+    /// it never dispatched (their children die), the client of the lost job is told, and new
+    /// jobs run on the reconnected workers.
+    @Test func test_coordinatorRestart_workersReconnect_unknownWorkCancelled_newJobsRun() async throws {
+        try await withCluster { cluster in
+            let pidFile = cluster.logDirectory + "/pids"
+            let exec = ["--exec", "long=echo $$ >> \(pidFile); exec sleep 60"]
+            for id in ["r1", "r2"] { try await cluster.addWorker(id, group: "g", capacity: 2, extra: exec) }
+            let lost = try cluster.command(["submit", "--connect", cluster.endpoint, "--group", "g", "--kind", "long", "--fanout", "4", "--json"])
+            var children: [Int32] = []
+            for _ in 0..<600 where children.count < 4 {
+                children = ((try? String(contentsOfFile: pidFile, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { Int32($0) }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            try #require(children.count == 4, "every long subtask started")
+
+            cluster.coordinator.signal(SIGKILL)
+            _ = await cluster.coordinator.waitForExit()
+            try await cluster.restartCoordinator()
+
+            // Both workers find the new coordinator by themselves.
+            let client = HerdClient(endpoint: cluster.endpoint)
+            var workers: [String] = []
+            for _ in 0..<200 {
+                workers = try await client.status().workers.map(\.id).sorted()
+                if workers == ["r1", "r2"] { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(workers == ["r1", "r2"], "both workers re-registered with the new coordinator")
+            // The new coordinator never dispatched what they still held: it is stopped everywhere.
+            var survivors = children
+            for _ in 0..<200 where !survivors.isEmpty {
+                survivors = survivors.filter { kill($0, 0) == 0 }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(survivors.isEmpty, "children of the lost job's attempts were killed: \(survivors)")
+            // The lost job's client is told it lost its coordinator, and exits non-zero.
+            for await _ in lost.lines {}
+            #expect(await lost.waitForExit() != 0)
+            // The reconnected workers serve new jobs, with their full capacity.
+            let run = try await cluster.submit(["--group", "g", "--kind", "echo", "--payload", "after-{index}", "--fanout", "20"])
+            self.exactlyOnce(run.results, count: 20)
+            #expect(run.status == 0)
+            #expect(Set(run.results.compactMap { $0["worker"] as? String }) == ["r1", "r2"])
+        }
+    }
 }
 
 extension AsyncStream<String> {

@@ -11,8 +11,11 @@ import Glibc
 /// readiness lines (never sleeps), and killed by pid when the test ends.
 final class TestCluster: @unchecked Sendable {
     // @unchecked: mutated only by the test that owns the cluster, from one task at a time.
-    let coordinator: ChildProcess
+    private(set) var coordinator: ChildProcess
+    /// Every coordinator process this cluster started (restarts add one).
+    private var coordinators: [ChildProcess] = []
     let endpoint: String
+    private let configPath: String
     private(set) var workers: [String: ChildProcess] = [:]
     private var others: [ChildProcess] = []
     let logDirectory: String
@@ -26,10 +29,12 @@ final class TestCluster: @unchecked Sendable {
     /// Every process we start stops itself if the test runner dies (a hung or killed run leaves none).
     static let dieWithUs = [ProcessSetup.parentPIDVariable: "\(getpid())"]
 
-    private init(coordinator: ChildProcess, endpoint: String, logDirectory: String) {
+    private init(coordinator: ChildProcess, endpoint: String, logDirectory: String, configPath: String) {
         self.coordinator = coordinator
+        self.coordinators = [coordinator]
         self.endpoint = endpoint
         self.logDirectory = logDirectory
+        self.configPath = configPath
     }
 
     /// Starts a coordinator listening on a free port, with a short liveness window.
@@ -51,7 +56,24 @@ final class TestCluster: @unchecked Sendable {
             coordinator.signal(SIGKILL)
             throw TestClusterError("coordinator did not start; log in \(directory)")
         }
-        return TestCluster(coordinator: coordinator, endpoint: String(line.dropFirst(prefix.count)), logDirectory: directory)
+        return TestCluster(coordinator: coordinator, endpoint: String(line.dropFirst(prefix.count)), logDirectory: directory, configPath: configPath)
+    }
+
+    /// Starts a new coordinator on this cluster's endpoint (the previous one must be gone) and
+    /// waits until it listens.
+    func restartCoordinator(arguments: [String] = []) async throws {
+        let number = self.coordinators.count + 1
+        let coordinator = try ChildProcess(
+            name: "coordinator-\(number)", executable: Self.herd,
+            arguments: ["coordinator", "--bind", self.endpoint, "--config", self.configPath, "--log-level", "debug"] + arguments,
+            environment: Self.dieWithUs,
+            stderr: .file("\(self.logDirectory)/coordinator-\(number).log")
+        )
+        self.coordinators.append(coordinator)
+        self.coordinator = coordinator
+        guard await coordinator.firstLine(where: { $0.hasPrefix("herd coordinator listening on ") }) != nil else {
+            throw TestClusterError("coordinator \(number) did not start on \(self.endpoint); log in \(self.logDirectory)")
+        }
     }
 
     /// Starts a worker and waits until it has registered.
@@ -96,16 +118,16 @@ final class TestCluster: @unchecked Sendable {
 
     /// Kills every process of the cluster (SIGKILL) and waits until each has exited.
     func shutdown() async {
-        for process in [self.coordinator] + Array(self.workers.values) + self.others where process.isRunning {
+        for process in self.coordinators + Array(self.workers.values) + self.others where process.isRunning {
             process.signal(SIGKILL)
         }
-        for process in [self.coordinator] + Array(self.workers.values) + self.others {
+        for process in self.coordinators + Array(self.workers.values) + self.others {
             _ = await process.waitForExit()
         }
     }
 
     /// Every pid this cluster started.
-    var pids: [Int32] { [self.coordinator.pid] + self.workers.values.map(\.pid) + self.others.map(\.pid) }
+    var pids: [Int32] { self.coordinators.map(\.pid) + self.workers.values.map(\.pid) + self.others.map(\.pid) }
 }
 
 struct TestClusterError: Error, CustomStringConvertible {
