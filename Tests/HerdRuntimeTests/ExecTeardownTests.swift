@@ -43,7 +43,8 @@ struct ExecTeardownTests {
         let elapsed = started.duration(to: clock.now)
         #expect(result.outcome == .failure(Failure(.cancelled, "cancelled")))
         #expect(result.pid == pid)
-        #expect(elapsed < .seconds(1), "took \(elapsed)")
+        // SIGTERM ended it, not the SIGKILL 10 s later (a bound far from both, for busy machines).
+        #expect(elapsed < .seconds(5), "took \(elapsed)")
         await ExecHarness.expectGone(result)
     }
 

@@ -6,9 +6,10 @@ import Synchronization
 
 /// The worker process's service: a thin shell around ``WorkerStateMachine``.
 ///
-/// A dedicated thread owns the DEALER socket and the machine. Handlers run as child tasks of
-/// ``run()``: the loop thread hands them over in batches (one element per wake-up, not per
-/// subtask), and their results come back through a bounded mailbox that wakes the loop.
+/// A dedicated thread owns the DEALER socket and the machine. The loop thread starts each handler
+/// as a task of its own (one task per subtask, cancelled directly on CANCEL); results come back
+/// through a bounded mailbox that wakes the loop once per burst. ``run()`` returns only after
+/// every handler it started has ended.
 public final class WorkerService: Service, Sendable {
     private let options: WorkerOptions
     private let logger: Logger
@@ -28,39 +29,43 @@ public final class WorkerService: Service, Sendable {
     public func waitUntilRegistered() async throws { try await self.registered.value() }
 
     public func run() async throws {
-        let (starts, startsContinuation) = AsyncStream<[HandlerStart]>.makeStream()
         let failure = Mutex<(any Error)?>(nil)
+        let leftovers = Mutex<[Task<Void, Never>]>([])
+        let handlers = BuiltinHandlers.all.merging(self.options.handlers) { _, custom in custom }
+        let execs = Dictionary(self.options.execCommands.map { ($0.kind, $0) }) { _, last in last }
+        // The loop thread starts each handler as a task of its own, right where the DISPATCH is
+        // decoded: no hop through another task, and a CANCEL cancels exactly that task.
+        let start: @Sendable (Assignment, ContinuousClock.Instant) -> Task<Void, Never> = { [self] assignment, receivedAt in
+            Task {
+                let (outcome, usage) = await self.execute(assignment, receivedAt: receivedAt, handlers: handlers, execs: execs)
+                await self.mailbox.send(.handlerFinished(assignment.attempt, outcome, usage: usage))
+            }
+        }
         let thread = LoopThread.start(name: "herd-worker") { [options, logger, mailbox, wakeup, registered, children] in
             do {
-                let loop = try WorkerLoop(options: options, logger: logger, mailbox: mailbox, wakeup: wakeup, starts: startsContinuation, registered: registered, children: children)
+                let loop = try WorkerLoop(options: options, logger: logger, mailbox: mailbox, wakeup: wakeup, start: start, registered: registered, children: children)
                 loop.run()
+                leftovers.withLock { $0 = loop.unfinishedHandlers }
             } catch {
                 failure.withLock { $0 = error }
                 registered.resolve(.failure(error))
             }
-            startsContinuation.finish()
         }
-        let handlers = BuiltinHandlers.all.merging(self.options.handlers) { _, custom in custom }
-        let execs = Dictionary(self.options.execCommands.map { ($0.kind, $0) }) { _, last in last }
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
-                await withDiscardingTaskGroup { group in
-                    for await batch in starts {
-                        for start in batch {
-                            group.addTask {
-                                let (outcome, usage) = await self.execute(start, handlers: handlers, execs: execs)
-                                await self.mailbox.send(.handlerFinished(start.assignment.attempt, outcome, usage: usage))
-                            }
-                        }
-                    }
-                }
+                await thread.join()
             } onGracefulShutdown: {
                 self.mailbox.post(.stopRequested)
             }
         } onCancel: {
             self.mailbox.post(.stopRequested)
         }
-        await thread.join()
+        // Handlers still running when the loop ended (a forced stop gave them back) were told
+        // to stop; the service ends only once they have.
+        for task in leftovers.withLock({ $0 }) {
+            task.cancel()
+            await task.value
+        }
         if let error = failure.withLock({ $0 }) { throw error }
     }
 
@@ -69,25 +74,18 @@ public final class WorkerService: Service, Sendable {
     /// deregisters and ``run()`` returns); a second call gives everything back at once.
     public func stop() { self.mailbox.post(.stopRequested) }
 
-    /// Runs one handler, racing it against its cancel signal.
-    private func execute(_ start: HandlerStart, handlers: [String: SubtaskHandler], execs: [String: ExecCommand]) async -> (Outcome, UInt64) {
-        let assignment = start.assignment
+    /// Runs one handler in the calling task (cancelling that task cancels the handler).
+    private func execute(_ assignment: Assignment, receivedAt: ContinuousClock.Instant, handlers: [String: SubtaskHandler], execs: [String: ExecCommand]) async -> (Outcome, UInt64) {
         let meter = UsageMeter()
-        let deadline = assignment.deadline.map { start.receivedAt.advanced(by: $0) }
-        let run: @Sendable () async -> Outcome
+        let deadline = assignment.deadline.map { receivedAt.advanced(by: $0) }
         if let exec = execs[assignment.kind] {
             let context = ExecContext(
                 job: assignment.attempt.subtask.job.rawValue, subtask: assignment.attempt.subtask.index,
                 attempt: assignment.attempt.attempt, kind: assignment.kind, worker: self.options.workerID,
                 group: self.options.group, deadline: deadline.map { ContinuousClock.now.duration(to: $0) }
             )
-            let grace = self.options.killGrace
-            let logger = self.logger
-            run = {
-                let result = await ExecRunner.run(exec, payload: assignment.payload, context: context, killGrace: grace, logger: logger)
-                meter.add(result.usage)
-                return result.outcome
-            }
+            let result = await ExecRunner.run(exec, payload: assignment.payload, context: context, killGrace: self.options.killGrace, logger: self.logger)
+            return (result.outcome, result.usage)
         } else if let handler = handlers[assignment.kind] {
             let context = SubtaskContext(
                 job: assignment.attempt.subtask.job, index: assignment.attempt.subtask.index,
@@ -96,23 +94,12 @@ public final class WorkerService: Service, Sendable {
                 partialSink: { [mailbox] data, usage in await mailbox.send(.partialOutput(assignment.attempt, data, usage: usage)) },
                 submitter: { [mailbox, children] spec in Self.submitChild(spec, parent: assignment.attempt, mailbox: mailbox, children: children) }
             )
-            run = {
-                do { return .success(try await handler(context)) } catch { return .failure(classify(error)) }
-            }
+            let outcome: Outcome
+            do { outcome = .success(try await handler(context)) } catch { outcome = .failure(classify(error)) }
+            return (outcome, meter.take())
         } else {
             return (.failure(Failure(.validation, "no handler for kind '\(assignment.kind)'")), 0)
         }
-        // One task per handler: the loop thread's cancel signal cancels exactly that task, and a
-        // cancellation of the whole service reaches it too. (An unstructured task, owned and
-        // awaited right here: a task group cannot cancel one child from outside.)
-        let task = Task { await run() }
-        start.cancel.attach { task.cancel() }
-        let outcome = await withTaskCancellationHandler {
-            await task.value
-        } onCancel: {
-            task.cancel()
-        }
-        return (outcome, meter.take())
     }
 
     /// Sends a handler's nested job through the worker's own connection.
@@ -139,13 +126,6 @@ public final class WorkerService: Service, Sendable {
     }
 }
 
-/// A handler to start, with the signal that cancels it.
-struct HandlerStart: Sendable {
-    var assignment: Assignment
-    var cancel: CancelSignal
-    var receivedAt: ContinuousClock.Instant
-}
-
 /// Everything on the worker's loop thread: socket, poll loop, machine, cancel signals.
 private final class WorkerLoop {
     private let loop = PollLoop()
@@ -154,17 +134,19 @@ private final class WorkerLoop {
     private let options: WorkerOptions
     private let mailbox: Mailbox<WorkerEvent>
     private let socket: MessageSocket
-    private let starts: AsyncStream<[HandlerStart]>.Continuation
+    /// Starts a handler's task (made by ``WorkerService/run()``).
+    private let start: @Sendable (Assignment, ContinuousClock.Instant) -> Task<Void, Never>
     private let registered: OneShot<Void>
     private var machine: WorkerStateMachine
     private var actions: [WorkerAction] = []
     private var events: [WorkerEvent] = []
-    private var signals: [AttemptRef: CancelSignal] = [:]
+    /// The task of every handler that has not reported its end to the machine yet.
+    private var handlerTasks: [AttemptRef: Task<Void, Never>] = [:]
     private var timers: [WorkerTimer: PollLoop.TimerID] = [:]
 
     private let children: ChildJobs
 
-    init(options: WorkerOptions, logger: Logger, mailbox: Mailbox<WorkerEvent>, wakeup: Wakeup, starts: AsyncStream<[HandlerStart]>.Continuation, registered: OneShot<Void>, children: ChildJobs) throws {
+    init(options: WorkerOptions, logger: Logger, mailbox: Mailbox<WorkerEvent>, wakeup: Wakeup, start: @escaping @Sendable (Assignment, ContinuousClock.Instant) -> Task<Void, Never>, registered: OneShot<Void>, children: ChildJobs) throws {
         self.children = children
         self.options = options
         var logger = logger
@@ -172,7 +154,7 @@ private final class WorkerLoop {
         logger[metadataKey: "group"] = .string(options.group)
         self.logger = logger
         self.mailbox = mailbox
-        self.starts = starts
+        self.start = start
         self.registered = registered
         self.machine = WorkerStateMachine(
             configuration: WorkerConfiguration(
@@ -221,7 +203,7 @@ private final class WorkerLoop {
         guard !self.events.isEmpty else { return }
         let now = self.clock.now()
         for event in self.events {
-            if case .handlerFinished(let attempt, _, _) = event { self.signals[attempt] = nil }
+            if case .handlerFinished(let attempt, _, _) = event { self.handlerTasks[attempt] = nil }
             self.machine.handle(event, now: now, into: &self.actions)
         }
         self.events.removeAll(keepingCapacity: true)
@@ -229,19 +211,19 @@ private final class WorkerLoop {
         self.perform()
     }
 
+    /// Handlers whose end the machine has not seen (for ``WorkerService/run()`` to await).
+    var unfinishedHandlers: [Task<Void, Never>] { Array(self.handlerTasks.values) }
+
     private func perform() {
-        var batch: [HandlerStart] = []
         let receivedAt = ContinuousClock.now
         for action in self.actions {
             switch action {
             case .send(let message):
                 self.socket.send(message)
             case .startHandler(let assignment):
-                let signal = CancelSignal()
-                self.signals[assignment.attempt] = signal
-                batch.append(HandlerStart(assignment: assignment, cancel: signal, receivedAt: receivedAt))
+                self.handlerTasks[assignment.attempt] = self.start(assignment, receivedAt)
             case .cancelHandler(let attempt):
-                self.signals[attempt]?.fire()
+                self.handlerTasks[attempt]?.cancel()
             case .reconnect:
                 self.socket.dropBacklog()
                 try? self.socket.socket.disconnect(self.options.endpoint)
@@ -263,12 +245,10 @@ private final class WorkerLoop {
                 self.children.failAll(failure)
             case .exit:
                 self.children.failAll(Failure(.cancelled, "worker stopping"))
-                self.starts.finish()
                 self.loop.stop()
             }
         }
         self.actions.removeAll(keepingCapacity: true)
-        if !batch.isEmpty { self.starts.yield(batch) }
         if self.machine.isRegistered { self.registered.resolve(.success(())) }
     }
 }
