@@ -101,8 +101,8 @@ extension CoordinatorStateMachine {
             }
             return .stop
         }
-        let worker = self.workers[peer]!
-        let admission = self.breakers.acquire(group: worker.registration.group, worker: worker.registration.workerID, now: now)
+        let (workerGroup, workerID) = self.workers.inPlace(peer) { ($0.registration.group, $0.registration.workerID) }!
+        let admission = self.breakers.acquire(group: workerGroup, worker: workerID, now: now)
         self.logTransitions(admission.transitions, into: &actions)
         guard admission.isAdmitted else { return .stop }
         Self.advance(&group)
@@ -132,10 +132,17 @@ extension CoordinatorStateMachine {
         var best: PeerID?
         var bestScore = 0
         for peer in group.workers {
-            guard let worker = self.workers[peer], worker.acceptsWork, worker.kinds.contains(kind) else { continue }
-            let credit = self.usableCredit(worker, now: now)
+            // Read in place (no copy of the record): this runs for every dispatched subtask.
+            guard let candidate = self.workers.inPlace(peer, { worker -> (free: Int, capacity: Int)? in
+                guard worker.acceptsWork, worker.kinds.contains(kind) else { return nil }
+                return (worker.freeCredit, Int(worker.registration.capacity))
+            }) ?? nil else { continue }
+            let credit = self.usableCredit(peer, free: candidate.free, capacity: candidate.capacity, now: now)
             guard credit > 0 else { continue }
-            guard self.breakers.admits(group: worker.registration.group, worker: worker.registration.workerID, now: now) else { continue }
+            if !self.breakers.admitsAll {
+                let (workerGroup, workerID) = self.workers.inPlace(peer) { ($0.registration.group, $0.registration.workerID) }!
+                guard self.breakers.admits(group: workerGroup, worker: workerID, now: now) else { continue }
+            }
             // A worker the subtask just failed on ranks below every other.
             let score = peer == avoiding ? credit : credit + 1_000_000
             if score > bestScore {

@@ -72,19 +72,21 @@ extension CoordinatorStateMachine {
     mutating func resultReceived(_ result: SubtaskResult, from peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) {
         let subtask = result.attempt.subtask
         // Exactly once: only the attempt we have outstanding, at this worker, may commit.
-        guard let running = self.jobs[subtask.job]?.running[subtask.index],
+        // (Records are read and changed in place: see Dictionary.inPlace.)
+        guard let running = self.jobs.inPlace(subtask.job, { $0.running[subtask.index] }) ?? nil,
             running.attempt == result.attempt.attempt, running.worker == peer
         else {
             actions.append(.log(LogLine(.debug, "stale result discarded", ["attempt": "\(result.attempt)", "peer": peer.description])))
             return
         }
-        self.workers[peer]!.running.remove(subtask)
-        self.workers[peer]!.drain?.finished += 1
-        self.dirtyGroups.insert(self.workers[peer]!.registration.group)
+        let (workerGroup, workerID) = self.workers.inPlace(peer) { worker in
+            worker.running.remove(subtask)
+            worker.drain?.finished += 1
+            return (worker.registration.group, worker.registration.workerID)
+        }!
+        self.dirtyGroups.insert(workerGroup)
         self.dirtyJobs.insert(subtask.job)
         self.jobs[subtask.job]!.running[subtask.index] = nil
-        let workerID = self.workers[peer]!.registration.workerID
-        let workerGroup = self.workers[peer]!.registration.group
         // Cancel wins over a result that crossed the CANCEL in flight: the subtask was committed
         // as cancelled when the cancel was decided; this result only confirms the attempt ended.
         guard running.cancelledAt == nil else {
@@ -109,13 +111,18 @@ extension CoordinatorStateMachine {
             }
             outcome = .failure(final)
         }
-        self.lastTried[subtask] = nil
-        let fallback = self.configuration.groupPolicies[self.jobs[subtask.job]!.group]?.fallback ?? ""
-        self.jobs[subtask.job]!.commit(subtask.index, outcome: outcome, worker: workerID, fallback: fallback)
-        self.attemptEnded(result.attempt, now: now, into: &actions)
-        if let job = self.jobs[subtask.job], !job.isEnding, job.finished < job.total,
-            let reason = job.policyVerdict(lastIndex: subtask.index, lastOutcome: outcome)
-        {
+        if !self.lastTried.isEmpty { self.lastTried[subtask] = nil }
+        let fallbacks = self.configuration.groupPolicies
+        self.jobs.inPlace(subtask.job) { job in
+            let fallback = fallbacks.isEmpty ? "" : fallbacks[job.group]?.fallback ?? ""
+            job.commit(subtask.index, outcome: outcome, worker: workerID, fallback: fallback)
+        }
+        if !self.childJobs.isEmpty { self.attemptEnded(result.attempt, now: now, into: &actions) }
+        let verdict = self.jobs.inPlace(subtask.job) { job -> Failure? in
+            guard !job.isEnding, job.finished < job.total else { return nil }
+            return job.policyVerdict(lastIndex: subtask.index, lastOutcome: outcome)
+        }
+        if let reason = verdict ?? nil {
             self.endJob(subtask.job, reason: reason, now: now, into: &actions)
         }
     }

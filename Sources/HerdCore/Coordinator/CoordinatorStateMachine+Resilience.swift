@@ -49,12 +49,17 @@ extension CoordinatorStateMachine {
 
     /// Credit the scheduler may use at a worker now: its free credit, limited by its ramp.
     mutating func usableCredit(_ worker: WorkerRecord, now: Instant) -> Int {
-        guard let ramp = self.ramps[worker.peer] else { return worker.freeCredit }
+        self.usableCredit(worker.peer, free: worker.freeCredit, capacity: Int(worker.registration.capacity), now: now)
+    }
+
+    /// Credit the scheduler may use at worker `peer` with `free` of `capacity` credit left.
+    mutating func usableCredit(_ peer: PeerID, free: Int, capacity: Int, now: Instant) -> Int {
+        guard !self.ramps.isEmpty, let ramp = self.ramps[peer] else { return free }
         if ramp.isComplete(now: now) {
-            self.ramps[worker.peer] = nil
-            return worker.freeCredit
+            self.ramps[peer] = nil
+            return free
         }
-        return ramp.effectiveCredit(free: worker.freeCredit, capacity: Int(worker.registration.capacity), now: now)
+        return ramp.effectiveCredit(free: free, capacity: capacity, now: now)
     }
 
     /// A failed attempt: retried after a backoff if its group's policy and the cluster-wide

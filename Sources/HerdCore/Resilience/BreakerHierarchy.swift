@@ -116,6 +116,10 @@ public struct BreakerHierarchy: Sendable {
     public let configuration: Configuration
     private var cluster: CircuitBreaker
     private var groups: [String: GroupNode] = [:]
+    /// How many breakers are in a state other than closed. While it is zero (the normal case)
+    /// every attempt is admitted without looking at any breaker: a closed breaker permits every
+    /// call and counts no permits, so admission and release have nothing to do.
+    private var notClosed = 0
 
     /// Creates a hierarchy with a closed cluster breaker and no groups or workers yet.
     public init(configuration: Configuration = Configuration()) {
@@ -149,11 +153,15 @@ public struct BreakerHierarchy: Sendable {
     /// The highest level that would refuse an attempt on `worker` of `group` at `now`, or `nil` if all
     /// would admit it. Takes no permits; a breaker not created yet counts as closed.
     public func blockingPath(group: String, worker: String, now: Instant) -> BreakerPath? {
+        if self.notClosed == 0 { return nil }
         for path in Self.chain(group: group, worker: worker) {
             if let breaker = self.breaker(at: path), !breaker.isCallPermitted(now: now) { return path }
         }
         return nil
     }
+
+    /// True while every breaker is closed: every attempt anywhere is admitted.
+    public var admitsAll: Bool { self.notClosed == 0 }
 
     /// Whether an attempt on `worker` of `group` would be admitted at `now` (no permits taken).
     public func admits(group: String, worker: String, now: Instant) -> Bool {
@@ -169,6 +177,7 @@ public struct BreakerHierarchy: Sendable {
     /// with ``record(_:group:worker:duration:now:)``, or its permits returned with
     /// ``release(group:worker:)`` if it is never sent.
     public mutating func acquire(group: String, worker: String, now: Instant) -> Admission {
+        if self.notClosed == 0 { return Admission(rejectedBy: nil) }
         var transitions: [PathTransition] = []
         var granted: [BreakerPath] = []
         for path in Self.chain(group: group, worker: worker) {
@@ -185,6 +194,7 @@ public struct BreakerHierarchy: Sendable {
 
     /// Returns the permits of an admitted attempt that was never sent.
     public mutating func release(group: String, worker: String) {
+        if self.notClosed == 0 { return }
         for path in Self.chain(group: group, worker: worker) {
             _ = self.update(path) { $0.releasePermission() }
         }
@@ -208,22 +218,24 @@ public struct BreakerHierarchy: Sendable {
         now: Instant
     ) -> [PathTransition] {
         var transitions: [PathTransition] = []
-        for path in Self.chain(group: group, worker: worker) {
-            let result = Self.result(of: report, at: path)
-            transitions += self.update(path) { breaker in
+        let scope = report.scope
+        for level in Level.allCases {
+            let result = Self.result(of: scope, at: level)
+            let changes = self.update(level, group: group, worker: worker) { breaker in
                 if let result {
                     breaker.record(result, duration: duration, now: now)
                 } else {
                     breaker.releasePermission()
                 }
             }
+            if !changes.isEmpty { transitions += changes }
         }
         return transitions
     }
 
     /// Forgets a worker's breaker (when the worker leaves for good). A later attempt starts it afresh.
     public mutating func removeWorker(group: String, worker: String) {
-        self.groups[group]?.workers[worker] = nil
+        if let removed = self.groups[group]?.workers.removeValue(forKey: worker), !removed.isClosed { self.notClosed -= 1 }
     }
 
     // MARK: - Operator commands
@@ -258,10 +270,14 @@ public struct BreakerHierarchy: Sendable {
         [.cluster, .group(group), .worker(group: group, worker: worker)]
     }
 
-    /// What the breaker at `path` records for `report`; `nil` means release the permit instead.
-    private static func result(of report: Report, at path: BreakerPath) -> CircuitBreaker.CallResult? {
-        guard let scope = report.scope else { return .success }
-        switch (path, scope) {
+    /// The three levels, top down.
+    private enum Level: CaseIterable { case cluster, group, worker }
+
+    /// What the breaker at `level` records for a report of `scope` (`nil`: a success); `nil`
+    /// means release the permit instead.
+    private static func result(of scope: FailureAttribution.Scope?, at level: Level) -> CircuitBreaker.CallResult? {
+        guard let scope else { return .success }
+        switch (level, scope) {
         case (.worker, .worker), (.group, .group), (.cluster, .group): return .failure
         default: return nil
         }
@@ -273,23 +289,51 @@ public struct BreakerHierarchy: Sendable {
 
     /// Applies `body` to the breaker at `path` (creating it if needed) and returns the transitions it made.
     private mutating func update(_ path: BreakerPath, _ body: (inout CircuitBreaker) -> Void) -> [PathTransition] {
-        func run(_ breaker: inout CircuitBreaker) -> [PathTransition] {
-            let before = breaker.transitionCount
-            body(&breaker)
-            return breaker.history.suffix(breaker.transitionCount - before).map {
-                PathTransition(path: path, transition: $0)
-            }
-        }
         switch path {
-        case .cluster:
-            return run(&self.cluster)
-        case .group(let group):
-            let newGroup = self.newGroup()
-            return run(&self.groups[group, default: newGroup].breaker)
-        case .worker(let group, let worker):
-            let newGroup = self.newGroup()
-            let newWorker = CircuitBreaker(configuration: self.configuration.worker)
-            return run(&self.groups[group, default: newGroup].workers[worker, default: newWorker])
+        case .cluster: self.update(.cluster, group: "", worker: "", body)
+        case .group(let group): self.update(.group, group: group, worker: "", body)
+        case .worker(let group, let worker): self.update(.worker, group: group, worker: worker, body)
         }
+    }
+
+    /// Applies `body` in place to the breaker at `level` for `group`/`worker` (creating it if
+    /// needed), keeps ``notClosed`` up to date, and returns the transitions it made.
+    private mutating func update(_ level: Level, group: String, worker: String, _ body: (inout CircuitBreaker) -> Void) -> [PathTransition] {
+        func run(_ breaker: inout CircuitBreaker, _ notClosed: inout Int) -> (before: Int, after: Int, history: ArraySlice<CircuitBreaker.Transition>) {
+            let before = breaker.transitionCount
+            let wasClosed = breaker.isClosed
+            body(&breaker)
+            if breaker.isClosed != wasClosed { notClosed += wasClosed ? 1 : -1 }
+            let after = breaker.transitionCount
+            return (before, after, after == before ? [] : breaker.history.suffix(after - before))
+        }
+        let changed: (before: Int, after: Int, history: ArraySlice<CircuitBreaker.Transition>)
+        var notClosed = self.notClosed
+        switch level {
+        case .cluster:
+            changed = run(&self.cluster, &notClosed)
+        case .group:
+            if self.groups.index(forKey: group) == nil { self.groups[group] = self.newGroup() }
+            changed = run(&self.groups[group]!.breaker, &notClosed)
+        case .worker:
+            if self.groups.index(forKey: group) == nil { self.groups[group] = self.newGroup() }
+            let configuration = self.configuration.worker
+            changed = Self.inWorker(&self.groups[group]!, worker, configuration) { run(&$0, &notClosed) }
+        }
+        self.notClosed = notClosed
+        guard changed.after != changed.before else { return [] }
+        let path: BreakerPath =
+            switch level {
+            case .cluster: .cluster
+            case .group: .group(group)
+            case .worker: .worker(group: group, worker: worker)
+            }
+        return changed.history.map { PathTransition(path: path, transition: $0) }
+    }
+
+    /// Runs `body` on `worker`'s breaker of `node` in place, creating it first if needed.
+    private static func inWorker<R>(_ node: inout GroupNode, _ worker: String, _ configuration: CircuitBreaker.Configuration, _ body: (inout CircuitBreaker) -> R) -> R {
+        if node.workers.index(forKey: worker) == nil { node.workers[worker] = CircuitBreaker(configuration: configuration) }
+        return body(&node.workers[worker]!)
     }
 }

@@ -112,6 +112,10 @@ public struct CircuitBreaker: Sendable {
     /// The current state without its payload.
     public var stateName: StateName { Self.name(of: self.state) }
 
+    /// Whether the breaker is closed (as stored: an open breaker whose wait has passed is still
+    /// open until its next call).
+    var isClosed: Bool { if case .closed = self.state { true } else { false } }
+
     /// The last transition, if any.
     public var lastTransition: Transition? { self.history.last }
 
