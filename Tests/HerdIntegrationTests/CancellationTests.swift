@@ -122,6 +122,63 @@ import Glibc
         }
     }
 
+    /// Cancelling a middle node (one middle subtask's nested job) stops its subtree only; the
+    /// rest of the tree runs on until the root is cancelled.
+    @Test func test_nestedTree_cancelFromAMiddleNode_stopsOnlyItsSubtree() async throws {
+        try await withCluster { cluster in
+            let pidFile = cluster.logDirectory + "/pids"
+            let jobFile = cluster.logDirectory + "/jobs"
+            let exec = ["--exec", "leaf=echo \"$HERD_JOB $$\" >> \(jobFile); echo $$ >> \(pidFile); exec sleep 60"]
+            try await cluster.addWorker("m1", group: "upper", capacity: 8)
+            try await cluster.addWorker("m2", group: "lower", capacity: 16, extra: exec)
+            let middle = #"{"group":"lower","kind":"leaf","count":3}"#
+            let root = #"{"group":"lower","kind":"fanout","count":2,"payload":"# + String(decoding: try JSONEncoder().encode(middle), as: UTF8.self) + "}"
+            let submit = try cluster.command(["submit", "--connect", cluster.endpoint, "--group", "upper", "--kind", "fanout", "--payload", root, "--json"])
+            try await self.waitForLines(pidFile, count: 6)
+            // Leaves by the job that ran them: two leaf jobs of three leaves each.
+            var byJob: [String: [Int32]] = [:]
+            for line in ((try? String(contentsOfFile: jobFile, encoding: .utf8)) ?? "").split(separator: "\n") {
+                let fields = line.split(separator: " ")
+                if fields.count == 2, let pid = Int32(fields[1]) { byJob[String(fields[0]), default: []].append(pid) }
+            }
+            try #require(byJob.count == 2 && byJob.values.allSatisfy { $0.count == 3 }, "leaves by job: \(byJob)")
+            let (cancelledJob, keptJob) = (byJob.keys.sorted()[0], byJob.keys.sorted()[1])
+            let cancel = try cluster.command(["cancel", cancelledJob, "--connect", cluster.endpoint])
+            for await _ in cancel.lines {}
+            #expect(await cancel.waitForExit() == 0)
+            // Confirmed means stopped: the cancelled subtree's leaves are gone, the others run.
+            for pid in byJob[cancelledJob]! { #expect(kill(pid, 0) == -1 && errno == ESRCH, "leaf \(pid) of \(cancelledJob) survived") }
+            for pid in byJob[keptJob]! { #expect(kill(pid, 0) == 0, "leaf \(pid) of \(keptJob) was stopped with the other subtree") }
+            let status = try await HerdClient(endpoint: cluster.endpoint).status()
+            #expect(!status.jobs.contains { "\($0.job.rawValue)" == cancelledJob }, "the cancelled middle node's job is gone")
+            // Then the root: everything stops, and the client exits 1 (its subtask was cancelled).
+            let cancelRoot = try cluster.command(["cancel", "j1", "--connect", cluster.endpoint])
+            for await _ in cancelRoot.lines {}
+            #expect(await cancelRoot.waitForExit() == 0)
+            for pid in byJob[keptJob]! { #expect(kill(pid, 0) == -1 && errno == ESRCH, "leaf \(pid) survived the root's cancel") }
+            for await _ in submit.lines {}
+            #expect(await submit.waitForExit() == 1)
+        }
+    }
+
+    /// A parent subtask that returns without waiting for its nested job: the coordinator cancels
+    /// the children still running, and the parent's job completes only once they have stopped.
+    @Test func test_nestedTree_parentFinishingEarly_cancelsItsStillRunningChildren() async throws {
+        try await withCluster { cluster in
+            try await cluster.addWorker("e1", group: "upper", capacity: 2)
+            try await cluster.addWorker("e2", group: "lower", capacity: 4)
+            // Four children streaming a token every 20 ms for ~30 minutes; the parent leaves after 8 tokens.
+            let root = #"{"group":"lower","kind":"stream","count":4,"payload":"100000:20","return_after_partials":8}"#
+            let run = try await cluster.submit(["--group", "upper", "--kind", "fanout", "--payload", root])
+            #expect(run.status == 0)
+            #expect((run.results.first?["output"] as? String)?.hasPrefix("left after 8 partial outputs") == true)
+            // By the time the root job finished, its children had stopped: nothing runs anywhere.
+            let status = try await HerdClient(endpoint: cluster.endpoint).status()
+            #expect(status.jobs.isEmpty, "no orphaned nested job: \(status.jobs)")
+            #expect(status.workers.allSatisfy { $0.inFlight == 0 }, "no child still running on a worker")
+        }
+    }
+
     @Test func test_policies_first_failFast_quorum() async throws {
         try await withCluster { cluster in
             // Odd subtasks fail with validation (not retried, and counted against no breaker).

@@ -51,12 +51,23 @@ public enum BuiltinHandlers {
         var payload: String?
         var policy: String?
         var timeout: String?
+        /// Return (successfully) as soon as the nested job has streamed this many partial outputs,
+        /// without waiting for it: the coordinator then cancels the children still running, since
+        /// no nested work outlives its parent. For showing and testing that rule.
+        var returnAfterPartials: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case group, kind, count, payload, policy, timeout
+            case returnAfterPartials = "return_after_partials"
+        }
     }
 
     /// `fanout`: a subtask that fans out a nested job and waits for it. Payload: JSON
     /// `{"group": G, "kind": K, "count": N, "payload": P, "policy": "all"}` (P may itself be a
     /// `fanout` request, making trees). Succeeds with "N ok" when every child succeeded, fails
     /// with the first failure's category otherwise. Cancelling it cancels its whole subtree.
+    /// With `"return_after_partials": M` it returns "left after M partial outputs" once its
+    /// children have streamed M partial outputs, leaving the coordinator to cancel the rest.
     public static let fanout: SubtaskHandler = { context in
         let request: FanoutRequest
         do { request = try JSONDecoder().decode(FanoutRequest.self, from: Data(context.payload)) } catch {
@@ -73,13 +84,17 @@ public enum BuiltinHandlers {
         )
         var firstFailure: Failure?
         var summary: JobSummary?
+        var partials = 0
         for try await update in job {
             switch update {
             case .results(let results):
                 for case .failure(let failure) in results.map(\.outcome) where firstFailure == nil { firstFailure = failure }
             case .finished(let finished):
                 summary = finished
-            case .accepted, .partial, .notice:
+            case .partial:
+                partials += 1
+                if let limit = request.returnAfterPartials, partials >= limit { return Array("left after \(partials) partial outputs".utf8) }
+            case .accepted, .notice:
                 break
             }
         }
