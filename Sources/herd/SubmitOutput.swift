@@ -121,7 +121,24 @@ final class SubmitOutput {
             var category: String
             var message: String
             var retryAfterMs: Int64?
-            enum CodingKeys: String, CodingKey { case category, message, retryAfterMs = "retry_after_ms" }
+            /// The earlier failures that led to this one, oldest first (omitted when none).
+            var causes: [JSONError]?
+            enum CodingKeys: String, CodingKey { case category, message, retryAfterMs = "retry_after_ms", causes }
+
+            init(category: String, message: String, retryAfterMs: Int64?, causes: [JSONError]? = nil) {
+                self.category = category
+                self.message = message
+                self.retryAfterMs = retryAfterMs
+                self.causes = causes
+            }
+
+            init(_ failure: Failure) {
+                self.init(
+                    category: failure.category.name, message: failure.message,
+                    retryAfterMs: failure.retryAfter.map { $0.nanosecondsClamped / 1_000_000 },
+                    causes: failure.causes.isEmpty ? nil : failure.causes.map(JSONError.init)
+                )
+            }
         }
         var job: UInt64
         var index: UInt32
@@ -175,7 +192,7 @@ final class SubmitOutput {
             line.output = String(decoding: output, as: UTF8.self)
         case .failure(let failure):
             line.status = failure.category == .cancelled ? "cancelled" : "error"
-            line.error = .init(category: failure.category.name, message: failure.message, retryAfterMs: failure.retryAfter.map { $0.nanosecondsClamped / 1_000_000 })
+            line.error = .init(failure)
         }
         return String(decoding: (try? self.encoder.encode(line)) ?? Data(), as: UTF8.self)
     }
@@ -230,6 +247,9 @@ struct JobSummaryReport {
                 guard case .failure(let failure) = result.outcome else { continue }
                 let worker = result.worker.isEmpty ? "" : " on \(result.worker)"
                 text += "    [\(result.subtask.index)]\(worker), attempts \(result.attempts): \(failure.message)\n"
+                for (number, cause) in failure.causes.enumerated() {
+                    text += "      attempt \(number + 1): \(cause)\n"
+                }
             }
         }
         return text

@@ -90,6 +90,10 @@ import Testing
         }
         #expect(results.count == 1)
         #expect(results.first?.attempts == 2)
+        // The last attempt's failure is the result; the first attempt's is its cause.
+        guard case .failure(let failure) = results.first?.outcome else { Issue.record("expected a failure"); return }
+        #expect(failure.category == .server)
+        #expect(failure.causes == [Failure(.server, "x")])
     }
 
     @Test func test_retryBudget_refusesRetriesBeyondRatioAndFloor() {
@@ -106,6 +110,8 @@ import Testing
         // 100 first attempts at ratio 0.1: 10 retries allowed, 90 refused.
         #expect(refused.count == 90)
         #expect(refused.allSatisfy { if case .failure(let f) = $0.outcome { f.category == .budgetExhausted } else { false } })
+        // A refusal names the attempt it refused to retry in its cause chain.
+        #expect(refused.allSatisfy { if case .failure(let f) = $0.outcome { f.causes == [Failure(.transient, "x")] } else { false } })
     }
 
     @Test func test_groupBreakerOpen_failsFastWithCircuitOpen_orUsesFallback() {

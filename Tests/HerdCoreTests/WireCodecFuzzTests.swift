@@ -54,7 +54,7 @@ import Testing
         for _ in 0..<2_000 {
             let command = WireCodec.Command.allCases.randomElement(using: &rng)!
             let body = (0..<Int.random(in: 0..<64, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
-            _ = try? WireCodec.decode([[0x48, 0x44, 0x01, command.rawValue], body])
+            _ = try? WireCodec.decode([[0x48, 0x44, herdProtocolVersion, command.rawValue], body])
         }
     }
 

@@ -21,7 +21,7 @@ func expectWireRejected(
 
 /// Header of `command` for protocol version 1.
 func wireHeader(_ command: WireCodec.Command) -> [UInt8] {
-    [0x48, 0x44, 0x01, command.rawValue]
+    [0x48, 0x44, herdProtocolVersion, command.rawValue]
 }
 
 /// The body frame of `message`.
@@ -36,13 +36,13 @@ func wireBody(_ message: Message) -> [UInt8] {
         expectWireRejected([], .malformed, "no frames")
     }
 
-    @Test(arguments: [[], [0x48], [0x48, 0x44], [0x48, 0x44, 0x01]] as [[UInt8]])
+    @Test(arguments: [[], [0x48], [0x48, 0x44], [0x48, 0x44, herdProtocolVersion]] as [[UInt8]])
     func test_decode_shortHeader_isMalformed(_ header: [UInt8]) {
         expectWireRejected([header, []], .malformed, "header frame is \(header.count) bytes; expected 4")
     }
 
     @Test func test_decode_longHeader_isMalformed() {
-        expectWireRejected([[0x48, 0x44, 0x01, 0x20, 0x00]], .malformed, "header frame is 5 bytes; expected 4")
+        expectWireRejected([[0x48, 0x44, herdProtocolVersion, 0x20, 0x00]], .malformed, "header frame is 5 bytes; expected 4")
     }
 
     @Test func test_decode_badMagic_isMalformed() {
@@ -56,7 +56,7 @@ func wireBody(_ message: Message) -> [UInt8] {
         expectWireRejected(
             [[0x48, 0x44, version, 0x20]],
             .unsupportedVersion,
-            "peer speaks protocol version \(version); this side speaks 1"
+            "peer speaks protocol version \(version); this side speaks \(herdProtocolVersion)"
         )
         // A later version may change the header's length or the body: still reported as a version problem.
         expectWireRejected([[0x48, 0x44, version, 0x20, 0x00], [9, 9]], .unsupportedVersion, "version \(version)")
@@ -64,29 +64,29 @@ func wireBody(_ message: Message) -> [UInt8] {
     }
 
     @Test func test_decode_unknownCommand_isMalformed() {
-        expectWireRejected([[0x48, 0x44, 0x01, 0x55], [1]], .malformed, "unknown command 0x55")
-        expectWireRejected([[0x48, 0x44, 0x01, 0x00]], .malformed, "unknown command 0x00")
+        expectWireRejected([[0x48, 0x44, herdProtocolVersion, 0x55], [1]], .malformed, "unknown command 0x55")
+        expectWireRejected([[0x48, 0x44, herdProtocolVersion, 0x00]], .malformed, "unknown command 0x00")
     }
 
     @Test func test_decode_reservedCommand_isMalformedAndSaysReserved() {
-        expectWireRejected([[0x48, 0x44, 0x01, 0x13], []], .malformed, "unknown command 0x13 (reserved for a later")
+        expectWireRejected([[0x48, 0x44, herdProtocolVersion, 0x13], []], .malformed, "unknown command 0x13 (reserved for a later")
         // The codes revision 3 assigned to the drain commands are no longer reserved.
         expectWireRejected(
-            [[0x48, 0x44, 0x01, 0x14], []],
+            [[0x48, 0x44, herdProtocolVersion, 0x14], []],
             .malformed,
             "drainWorker: truncated at byte 0 reading u64 grace"
         )
-        expectWireRejected([[0x48, 0x44, 0x01, 0x33], []], .malformed, "drain: truncated at byte 0 reading u64 token")
+        expectWireRejected([[0x48, 0x44, herdProtocolVersion, 0x33], []], .malformed, "drain: truncated at byte 0 reading u64 token")
         // Revision 4 assigned 0x34 and 0x48 to the breaker commands; the next codes stay unknown.
-        expectWireRejected([[0x48, 0x44, 0x01, 0x34], []], .malformed, "breaker: truncated at byte 0 reading u64 token")
+        expectWireRejected([[0x48, 0x44, herdProtocolVersion, 0x34], []], .malformed, "breaker: truncated at byte 0 reading u64 token")
         expectWireRejected(
-            [[0x48, 0x44, 0x01, 0x48], []],
+            [[0x48, 0x44, herdProtocolVersion, 0x48], []],
             .malformed,
             "breakerReply: truncated at byte 0 reading u64 token"
         )
         for code: UInt8 in [0x35, 0x49] {
             do {
-                _ = try WireCodec.decode([[0x48, 0x44, 0x01, code], []])
+                _ = try WireCodec.decode([[0x48, 0x44, herdProtocolVersion, code], []])
                 Issue.record("decoded command \(code)")
             } catch {
                 #expect(error.message == "unknown command 0x\(String(code, radix: 16))")
@@ -438,7 +438,7 @@ func wireBody(_ message: Message) -> [UInt8] {
         expectWireRejected(
             [wireHeader(.jobFinished), Array(finished[..<(finished.count - 1)])],
             .malformed,
-            "jobFinished: truncated at byte \(finished.count - 1) reading u8 retryAfter"
+            "jobFinished: truncated at byte \(finished.count - 1) reading u8 cause count"
         )
 
         let worker = WorkerStatus(
@@ -1102,5 +1102,17 @@ func wireBody(_ message: Message) -> [UInt8] {
         writer.u8(ProtocolError.Code.malformed.rawValue)
         writer.blob([UInt8](repeating: 0x61, count: WireCodec.maxTextBytes + 1))
         expectWireRejected([wireHeader(.error), writer.bytes], .tooLarge, "string message of 1048577 bytes at byte 1 exceeds")
+    }
+
+    @Test func test_decode_moreThan16Causes_isMalformed() throws {
+        let attempt = AttemptRef(subtask: SubtaskRef(job: JobID(7), index: 3), attempt: 1)
+        var frames = WireCodec.encode(.results([SubtaskResult(attempt: attempt, outcome: .failure(Failure(.server, "x")), usage: 0)]))
+        // The cause count is the byte before the 8-byte usage.
+        frames[1][frames[1].count - 9] = 17
+        expectWireRejected(frames, .malformed, "17 causes")
+        // Sixteen is the limit, and is accepted.
+        let sixteen = Failure(.server, "x", causes: Array(repeating: Failure(.timeout, "t"), count: 16))
+        let message = Message.results([SubtaskResult(attempt: attempt, outcome: .failure(sixteen), usage: 0)])
+        #expect(try WireCodec.decode(WireCodec.encode(message)) == message)
     }
 }

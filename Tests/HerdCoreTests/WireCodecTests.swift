@@ -320,7 +320,10 @@ enum WireCodecFixtures {
             attempts: 3,
             worker: "w-münchen-01",
             outcome: .failure(
-                Failure(.budgetExhausted, "retry budget exhausted; last attempt failed with timeout: slow — 遅い")
+                Failure(
+                    .budgetExhausted, "retry budget exhausted; last attempt failed with timeout: slow — 遅い",
+                    causes: [Failure(.rateLimited, "429", retryAfter: .milliseconds(1_500)), Failure(.timeout, "slow — 遅い")]
+                )
             )
         ),
         JobResult(
@@ -665,13 +668,13 @@ func wireBytes(hex: String) -> [UInt8] {
     }
 
     @Test func test_encode_commandsWithoutFields_haveNoBodyFrame() {
-        #expect(WireCodec.encode(.heartbeat) == [[0x48, 0x44, 0x01, 0x20]])
-        #expect(WireCodec.encode(.deregister) == [[0x48, 0x44, 0x01, 0x03]])
+        #expect(WireCodec.encode(.heartbeat) == [[0x48, 0x44, herdProtocolVersion, 0x20]])
+        #expect(WireCodec.encode(.deregister) == [[0x48, 0x44, herdProtocolVersion, 0x03]])
     }
 
     @Test func test_decode_commandsWithoutFields_acceptAnEmptyBodyFrame() throws {
-        #expect(try WireCodec.decode([[0x48, 0x44, 0x01, 0x20], []]) == .heartbeat)
-        #expect(try WireCodec.decode([[0x48, 0x44, 0x01, 0x03], []]) == .deregister)
+        #expect(try WireCodec.decode([[0x48, 0x44, herdProtocolVersion, 0x20], []]) == .heartbeat)
+        #expect(try WireCodec.decode([[0x48, 0x44, herdProtocolVersion, 0x03], []]) == .deregister)
     }
 
     /// The worked example of docs/PROTOCOL.md, byte for byte.
@@ -688,8 +691,8 @@ func wireBytes(hex: String) -> [UInt8] {
             hex: "01 00 00 00 07 00 00 00 00 00 00 00 03 00 00 00 01 00 00 00 04 00 00 00 65 63 68 6f "
                 + "02 00 00 00 68 69 01 30 75 00 00 00 00 00 00"
         )
-        #expect(WireCodec.encode(message) == [[0x48, 0x44, 0x01, 0x11], body])
-        #expect(try WireCodec.decode([[0x48, 0x44, 0x01, 0x11], body]) == message)
+        #expect(WireCodec.encode(message) == [[0x48, 0x44, herdProtocolVersion, 0x11], body])
+        #expect(try WireCodec.decode([[0x48, 0x44, herdProtocolVersion, 0x11], body]) == message)
     }
 
     /// The worked examples of docs/PROTOCOL.md §11.3 and §11.4, byte for byte.
@@ -701,7 +704,7 @@ func wireBytes(hex: String) -> [UInt8] {
                 + "02 00 00 00 00 00 00 00"
         )
         #expect(resultsBody.count == 35)
-        #expect(WireCodec.encode(results) == [[0x48, 0x44, 0x01, 0x02], resultsBody])
+        #expect(WireCodec.encode(results) == [[0x48, 0x44, herdProtocolVersion, 0x02], resultsBody])
 
         let failed = Message.results([
             SubtaskResult(
@@ -710,7 +713,7 @@ func wireBytes(hex: String) -> [UInt8] {
                 usage: 2
             )
         ])
-        let outcome = wireBytes(hex: "01 02 04 00 00 00 73 6c 6f 77 01 dc 05 00 00 00 00 00 00")
+        let outcome = wireBytes(hex: "01 02 04 00 00 00 73 6c 6f 77 01 dc 05 00 00 00 00 00 00 00")
         #expect(WireCodec.encode(failed)[1] == Array(resultsBody[..<20]) + outcome + Array(resultsBody[27...]))
 
         let register = Message.register(
@@ -721,7 +724,7 @@ func wireBytes(hex: String) -> [UInt8] {
                 + "04 00 00 00 65 63 68 6f 00 00 00 00"
         )
         #expect(registerBody.count == 37)
-        #expect(WireCodec.encode(register) == [[0x48, 0x44, 0x01, 0x01], registerBody])
+        #expect(WireCodec.encode(register) == [[0x48, 0x44, herdProtocolVersion, 0x01], registerBody])
     }
 
     /// The worked examples of docs/PROTOCOL.md §11.5 to §11.8, byte for byte.
@@ -732,20 +735,20 @@ func wireBytes(hex: String) -> [UInt8] {
         // §11.5 CANCEL and the CANCELLED that confirms it.
         let cancelBody = wireBytes(hex: "01 00 00 00") + attemptBytes
         #expect(cancelBody.count == 20)
-        #expect(WireCodec.encode(.cancel([attempt])) == [[0x48, 0x44, 0x01, 0x12], cancelBody])
-        #expect(WireCodec.encode(.cancelled([attempt])) == [[0x48, 0x44, 0x01, 0x04], cancelBody])
+        #expect(WireCodec.encode(.cancel([attempt])) == [[0x48, 0x44, herdProtocolVersion, 0x12], cancelBody])
+        #expect(WireCodec.encode(.cancelled([attempt])) == [[0x48, 0x44, herdProtocolVersion, 0x04], cancelBody])
 
         // §11.6 PARTIAL, from the worker and as forwarded to the client.
         let fromWorker = Message.partial(PartialOutput(attempt: attempt, data: Array("He".utf8), usage: 1))
         let partialBody = attemptBytes + wireBytes(hex: "00 00 00 00 02 00 00 00 48 65 01 00 00 00 00 00 00 00")
         #expect(partialBody.count == 34)
-        #expect(WireCodec.encode(fromWorker) == [[0x48, 0x44, 0x01, 0x05], partialBody])
+        #expect(WireCodec.encode(fromWorker) == [[0x48, 0x44, herdProtocolVersion, 0x05], partialBody])
         let forwarded = Message.partial(
             PartialOutput(attempt: attempt, worker: "w-1", data: Array("He".utf8), usage: 1)
         )
         let forwardedBody =
             attemptBytes + wireBytes(hex: "03 00 00 00 77 2d 31 02 00 00 00 48 65 01 00 00 00 00 00 00 00")
-        #expect(WireCodec.encode(forwarded) == [[0x48, 0x44, 0x01, 0x05], forwardedBody])
+        #expect(WireCodec.encode(forwarded) == [[0x48, 0x44, herdProtocolVersion, 0x05], forwardedBody])
 
         // §11.7 A nested SUBMIT: quorum 2, budget 1000, parent j7/3#1.
         let submit = Message.submit(
@@ -766,19 +769,19 @@ func wireBytes(hex: String) -> [UInt8] {
                     + "00 02 00 00 00 68 69 03 00 00 00 00 03 02 00 00 00 01 e8 03 00 00 00 00 00 00 01"
             ) + attemptBytes
         #expect(submitBody.count == 64)
-        #expect(WireCodec.encode(submit) == [[0x48, 0x44, 0x01, 0x30], submitBody])
-        #expect(try WireCodec.decode([[0x48, 0x44, 0x01, 0x30], submitBody]) == submit)
+        #expect(WireCodec.encode(submit) == [[0x48, 0x44, herdProtocolVersion, 0x30], submitBody])
+        #expect(try WireCodec.decode([[0x48, 0x44, herdProtocolVersion, 0x30], submitBody]) == submit)
 
         // §11.8 CANCEL-JOB, CANCEL-REPLY and the JOB-FINISHED of a cancelled job.
         let cancelJob = Message.cancelJob(CancelJob(token: 2, job: JobID(8), reason: "stop"))
         let cancelJobBody = wireBytes(
             hex: "02 00 00 00 00 00 00 00 08 00 00 00 00 00 00 00 04 00 00 00 73 74 6f 70"
         )
-        #expect(WireCodec.encode(cancelJob) == [[0x48, 0x44, 0x01, 0x32], cancelJobBody])
+        #expect(WireCodec.encode(cancelJob) == [[0x48, 0x44, herdProtocolVersion, 0x32], cancelJobBody])
         let reply = Message.cancelReply(CancelReply(token: 2, job: JobID(8), found: true, cancelled: 5))
         let replyBody = wireBytes(hex: "02 00 00 00 00 00 00 00 08 00 00 00 00 00 00 00 01 05 00 00 00")
         #expect(replyBody.count == 21)
-        #expect(WireCodec.encode(reply) == [[0x48, 0x44, 0x01, 0x45], replyBody])
+        #expect(WireCodec.encode(reply) == [[0x48, 0x44, herdProtocolVersion, 0x45], replyBody])
         let finished = Message.jobFinished(
             JobSummary(
                 job: JobID(8),
@@ -791,10 +794,10 @@ func wireBytes(hex: String) -> [UInt8] {
         )
         let finishedBody = wireBytes(
             hex: "08 00 00 00 00 00 00 00 01 00 00 00 00 00 00 00 05 00 00 00 2c 01 00 00 00 00 00 00 "
-                + "01 09 04 00 00 00 73 74 6f 70 00"
+                + "01 09 04 00 00 00 73 74 6f 70 00 00"
         )
-        #expect(finishedBody.count == 39)
-        #expect(WireCodec.encode(finished) == [[0x48, 0x44, 0x01, 0x43], finishedBody])
+        #expect(finishedBody.count == 40)
+        #expect(WireCodec.encode(finished) == [[0x48, 0x44, herdProtocolVersion, 0x43], finishedBody])
         let plain = Message.jobFinished(JobSummary(job: JobID(8), succeeded: 6, failed: 0, cancelled: 0, usage: 0))
         #expect(wireBody(plain).count == 29)
         #expect(wireBody(plain).last == 0x00)
@@ -953,12 +956,12 @@ func wireBytes(hex: String) -> [UInt8] {
         let request = Message.drain(DrainRequest(token: 3, target: .node("n1"), grace: .seconds(30)))
         let requestBody = wireBytes(hex: "03 00 00 00 00 00 00 00 01 02 00 00 00 6e 31 30 75 00 00 00 00 00 00")
         #expect(requestBody.count == 23)
-        #expect(WireCodec.encode(request) == [[0x48, 0x44, 0x01, 0x33], requestBody])
-        #expect(try WireCodec.decode([[0x48, 0x44, 0x01, 0x33], requestBody]) == request)
+        #expect(WireCodec.encode(request) == [[0x48, 0x44, herdProtocolVersion, 0x33], requestBody])
+        #expect(try WireCodec.decode([[0x48, 0x44, herdProtocolVersion, 0x33], requestBody]) == request)
 
         // DRAIN: the same body both ways, coordinator → worker and a worker's own after SIGTERM.
         let order = Message.drainWorker(DrainOrder(grace: .seconds(30)))
-        #expect(WireCodec.encode(order) == [[0x48, 0x44, 0x01, 0x14], wireBytes(hex: "30 75 00 00 00 00 00 00")])
+        #expect(WireCodec.encode(order) == [[0x48, 0x44, herdProtocolVersion, 0x14], wireBytes(hex: "30 75 00 00 00 00 00 00")])
 
         // DRAIN-REPLY: w-1 finished 2 subtasks; j7/3 moved to w-2, j7/4 still queued.
         let reply = Message.drainReply(
@@ -982,8 +985,8 @@ func wireBytes(hex: String) -> [UInt8] {
                 + "07 00 00 00 00 00 00 00 04 00 00 00 00 00 00 00"
         )
         #expect(replyBody.count == 62)
-        #expect(WireCodec.encode(reply) == [[0x48, 0x44, 0x01, 0x46], replyBody])
-        #expect(try WireCodec.decode([[0x48, 0x44, 0x01, 0x46], replyBody]) == reply)
+        #expect(WireCodec.encode(reply) == [[0x48, 0x44, herdProtocolVersion, 0x46], replyBody])
+        #expect(try WireCodec.decode([[0x48, 0x44, herdProtocolVersion, 0x46], replyBody]) == reply)
         // A drain that matched no worker.
         let empty = wireBody(.drainReply(DrainReport(token: 3, workers: [])))
         #expect(empty == wireBytes(hex: "03 00 00 00 00 00 00 00 00 00 00 00"))
@@ -993,7 +996,7 @@ func wireBytes(hex: String) -> [UInt8] {
         let noticeBody =
             wireBytes(hex: "07 00 00 00 00 00 00 00 19 00 00 00") + Array("no live worker in group g".utf8)
         #expect(noticeBody.count == 37)
-        #expect(WireCodec.encode(notice) == [[0x48, 0x44, 0x01, 0x47], noticeBody])
+        #expect(WireCodec.encode(notice) == [[0x48, 0x44, herdProtocolVersion, 0x47], noticeBody])
     }
 
     // MARK: Breakers, fallbacks and resilience status
@@ -1162,15 +1165,15 @@ func wireBytes(hex: String) -> [UInt8] {
         let command = Message.breaker(BreakerCommand(token: 5, action: .open, path: "g/w-9"))
         let commandBody = wireBytes(hex: "05 00 00 00 00 00 00 00 00 05 00 00 00 67 2f 77 2d 39")
         #expect(commandBody.count == 18)
-        #expect(WireCodec.encode(command) == [[0x48, 0x44, 0x01, 0x34], commandBody])
-        #expect(try WireCodec.decode([[0x48, 0x44, 0x01, 0x34], commandBody]) == command)
+        #expect(WireCodec.encode(command) == [[0x48, 0x44, herdProtocolVersion, 0x34], commandBody])
+        #expect(try WireCodec.decode([[0x48, 0x44, herdProtocolVersion, 0x34], commandBody]) == command)
 
         // BREAKER-REPLY: ok, "g/w-9: forced-open".
         let reply = Message.breakerReply(BreakerReply(token: 5, ok: true, message: "g/w-9: forced-open"))
         let replyBody = wireBytes(hex: "05 00 00 00 00 00 00 00 01 12 00 00 00") + Array("g/w-9: forced-open".utf8)
         #expect(replyBody.count == 31)
-        #expect(WireCodec.encode(reply) == [[0x48, 0x44, 0x01, 0x48], replyBody])
-        #expect(try WireCodec.decode([[0x48, 0x44, 0x01, 0x48], replyBody]) == reply)
+        #expect(WireCodec.encode(reply) == [[0x48, 0x44, herdProtocolVersion, 0x48], replyBody])
+        #expect(try WireCodec.decode([[0x48, 0x44, herdProtocolVersion, 0x48], replyBody]) == reply)
 
         // A malformed path: ok = false.
         let refused = Message.breakerReply(BreakerReply(token: 6, ok: false, message: "bad"))
@@ -1191,8 +1194,8 @@ func wireBytes(hex: String) -> [UInt8] {
                 + "00 02 00 00 00 48 49 03 00 00 00 63 70 75"
         )
         #expect(servedBody.count == 41)
-        #expect(WireCodec.encode(served) == [[0x48, 0x44, 0x01, 0x42], servedBody])
-        #expect(try WireCodec.decode([[0x48, 0x44, 0x01, 0x42], servedBody]) == served)
+        #expect(WireCodec.encode(served) == [[0x48, 0x44, herdProtocolVersion, 0x42], servedBody])
+        #expect(try WireCodec.decode([[0x48, 0x44, herdProtocolVersion, 0x42], servedBody]) == served)
     }
 
     // MARK: Durations

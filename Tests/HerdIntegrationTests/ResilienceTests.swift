@@ -135,6 +135,13 @@ import Glibc
             // Without a budget: 200 × 10 = 2,000 attempts. With it: 200 + 20 % + a floor of 10.
             #expect(attempts <= 200 + 40 + 10, "attempts \(attempts) stay within the budget")
             #expect(run.results.contains { ($0["error"] as? [String: Any])?["category"] as? String == "budget-exhausted" })
+            // Every failure carries its cause chain: one transient failure per attempt made.
+            for result in run.results {
+                let error = result["error"] as? [String: Any] ?? [:]
+                let causes = error["causes"] as? [[String: Any]] ?? []
+                #expect(causes.count == result["attempts"] as? Int ?? -1 || error["category"] as? String == "transient", "causes: \(error)")
+                #expect(causes.allSatisfy { $0["category"] as? String == "transient" })
+            }
         }
     }
 }

@@ -68,7 +68,7 @@ extension CoordinatorStateMachine {
         if let deadline = job.deadline, deadline <= now {
             Self.advance(&group)
             group.queued -= 1
-            job.commit(index, outcome: .failure(Failure(.timeout, "deadline passed before a worker was free")), worker: "")
+            job.commit(index, outcome: .failure(self.withEarlierFailures(Failure(.timeout, "deadline passed before a worker was free"), of: subtask)), worker: "")
             self.dirtyJobs.insert(job.id)
             return .next
         }
@@ -83,7 +83,7 @@ extension CoordinatorStateMachine {
             } else {
                 Self.advance(&group)
                 group.queued -= 1
-                job.commit(index, outcome: .failure(Failure(.circuitOpen, "the breaker of group '\(name)' is open")), worker: "")
+                job.commit(index, outcome: .failure(self.withEarlierFailures(Failure(.circuitOpen, "the breaker of group '\(name)' is open"), of: subtask)), worker: "")
                 self.dirtyJobs.insert(job.id)
                 return .next
             }
@@ -95,7 +95,7 @@ extension CoordinatorStateMachine {
             if self.allWorkersBreakerOpen(candidates, kind: job.kind, now: now) {
                 Self.advance(&group)
                 group.queued -= 1
-                job.commit(index, outcome: .failure(Failure(.circuitOpen, "every worker of group '\(target)' that runs '\(job.kind)' has its breaker open")), worker: "")
+                job.commit(index, outcome: .failure(self.withEarlierFailures(Failure(.circuitOpen, "every worker of group '\(target)' that runs '\(job.kind)' has its breaker open"), of: subtask)), worker: "")
                 self.dirtyJobs.insert(job.id)
                 return .next
             }
@@ -165,6 +165,12 @@ extension CoordinatorStateMachine {
             guard state == .open || state == .forcedOpen else { return false }
         }
         return any
+    }
+
+    /// `failure` with the failures of the subtask's earlier attempts as its causes (forgetting them).
+    mutating func withEarlierFailures(_ failure: Failure, of subtask: SubtaskRef) -> Failure {
+        guard !self.earlierFailures.isEmpty, let earlier = self.earlierFailures.removeValue(forKey: subtask) else { return failure }
+        return failure.causedBy(earlier)
     }
 
     /// Moves past the head subtask of the group's queue.

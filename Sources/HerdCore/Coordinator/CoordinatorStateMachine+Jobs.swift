@@ -112,6 +112,7 @@ extension CoordinatorStateMachine {
             outcome = .failure(final)
         }
         if !self.lastTried.isEmpty { self.lastTried[subtask] = nil }
+        if !self.earlierFailures.isEmpty { self.earlierFailures[subtask] = nil }
         let fallbacks = self.configuration.groupPolicies
         self.jobs.inPlace(subtask.job) { job in
             let fallback = fallbacks.isEmpty ? "" : fallbacks[job.group]?.fallback ?? ""
@@ -139,6 +140,7 @@ extension CoordinatorStateMachine {
         }
         guard job.isComplete else { return }
         self.jobs[id] = nil
+        if !self.earlierFailures.isEmpty { self.earlierFailures = self.earlierFailures.filter { $0.key.job != id } }
         self.clients[job.client]?.jobs.remove(id)
         if let parent = job.parent, self.jobs[parent.subtask.job] != nil {
             self.jobs[parent.subtask.job]!.openChildJobs -= 1

@@ -67,16 +67,21 @@ extension CoordinatorStateMachine {
     mutating func scheduleRetry(_ subtask: SubtaskRef, failure: Failure, attempt: UInt32, worker peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) -> Failure? {
         guard let job = self.jobs[subtask.job], !job.isEnding else { return failure }
         let policy = self.retryPolicy(for: job.group)
+        let earlier = self.earlierFailures.removeValue(forKey: subtask) ?? []
         switch policy.decision(for: failure, attempt: attempt, budget: &self.retryBudget, now: now, rng: &self.rng) {
         case .giveUp(let reason):
+            let final = reason.finalFailure(for: failure)
             if case .budgetExhausted = reason {
                 actions.append(.log(LogLine(.warning, "retry refused by the cluster retry budget", ["subtask": "\(subtask)", "category": "\(failure.category)"])))
+                return final.causedBy(earlier + [failure])
             }
-            return reason.finalFailure(for: failure)
+            return earlier.isEmpty ? final : final.causedBy(earlier)
         case .retry(let delay):
             if let deadline = job.deadline, now + delay >= deadline {
-                return failure  // the retry could not finish in time: the failure stands
+                // The retry could not finish in time: the failure stands.
+                return earlier.isEmpty ? failure : failure.causedBy(earlier)
             }
+            self.earlierFailures[subtask] = Array((earlier + [failure]).suffix(Failure.maxCauses))
             self.jobs[subtask.job]!.phases[Int(subtask.index)] = .waitingRetry
             self.lastTried[subtask] = peer
             self.retrySequence &+= 1

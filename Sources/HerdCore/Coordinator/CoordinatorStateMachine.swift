@@ -53,6 +53,9 @@ public struct CoordinatorStateMachine: Sendable {
     var retryTimerAt: Instant?
     /// The worker a retried subtask last failed on (a retry prefers another).
     var lastTried: [SubtaskRef: PeerID] = [:]
+    /// The failures of the earlier attempts of subtasks that are being retried: the cause chain
+    /// of the failure they end with if they never succeed (``Failure/causes``).
+    var earlierFailures: [SubtaskRef: [Failure]] = [:]
     var started = false
     /// Set by a shutdown request: new jobs are refused.
     var shuttingDown = false

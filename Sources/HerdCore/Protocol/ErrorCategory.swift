@@ -42,17 +42,34 @@ public enum ErrorCategory: UInt8, CaseIterable, Hashable, Sendable, CustomString
     public var description: String { self.name }
 }
 
-/// A failure as it crosses the wire: a category, a human message and an optional retry-after.
+/// A failure as it crosses the wire: a category, a human message, an optional retry-after, and
+/// the earlier failures that led to it.
 public struct Failure: Hashable, Sendable, Error, CustomStringConvertible {
     public var category: ErrorCategory
     public var message: String
     /// How long the caller should wait before trying again (rate limits), if the failure says so.
     public var retryAfter: Duration?
+    /// The failures that led to this one, oldest first: a subtask that failed after retries
+    /// carries the failure of every earlier attempt here (a refusal by the retry budget carries
+    /// every attempt's). The chain is flat: a cause has no causes of its own on the wire, and at
+    /// most ``maxCauses`` are kept (the oldest are dropped).
+    public var causes: [Failure]
 
-    public init(_ category: ErrorCategory, _ message: String, retryAfter: Duration? = nil) {
+    /// The most causes a failure carries.
+    public static let maxCauses = 16
+
+    public init(_ category: ErrorCategory, _ message: String, retryAfter: Duration? = nil, causes: [Failure] = []) {
         self.category = category
         self.message = message
         self.retryAfter = retryAfter
+        self.causes = causes
+    }
+
+    /// This failure with `causes` as its cause chain (flattened, the last ``maxCauses`` kept).
+    public func causedBy(_ causes: [Failure]) -> Failure {
+        var flat = causes.map { Failure($0.category, $0.message, retryAfter: $0.retryAfter) }
+        if flat.count > Self.maxCauses { flat.removeFirst(flat.count - Self.maxCauses) }
+        return Failure(self.category, self.message, retryAfter: self.retryAfter, causes: flat)
     }
 
     public var description: String { "\(self.category): \(self.message)" }

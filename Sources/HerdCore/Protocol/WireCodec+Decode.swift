@@ -537,7 +537,18 @@ extension ByteReader {
         let category = try self.category()
         let message = try self.text("message")
         let retryAfter = try self.optionalDuration("retryAfter")
-        return Failure(category, message, retryAfter: retryAfter)
+        let start = self.offset
+        let count = Int(try self.u8("cause count"))
+        guard count <= Failure.maxCauses else {
+            throw self.malformed("\(count) causes at byte \(start); at most \(Failure.maxCauses)")
+        }
+        var causes: [Failure] = []
+        for _ in 0..<count {
+            let category = try self.category()
+            let message = try self.text("cause message")
+            causes.append(Failure(category, message, retryAfter: try self.optionalDuration("cause retryAfter")))
+        }
+        return Failure(category, message, retryAfter: retryAfter, causes: causes)
     }
 
     /// Reads an error category (`u8`); an unknown value is malformed.

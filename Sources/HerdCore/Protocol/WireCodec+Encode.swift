@@ -123,7 +123,11 @@ extension WireCodec {
     }
 
     private static func failureSize(_ failure: Failure) -> Int {
-        1 + Self.textSize(failure.message) + Self.optionalDurationSize(failure.retryAfter)
+        var size = 1 + Self.textSize(failure.message) + Self.optionalDurationSize(failure.retryAfter) + 1
+        for cause in failure.causes.suffix(Failure.maxCauses) {
+            size += 1 + Self.textSize(cause.message) + Self.optionalDurationSize(cause.retryAfter)
+        }
+        return size
     }
 
     private static func outcomeSize(_ outcome: Outcome) -> Int {
@@ -296,6 +300,14 @@ extension ByteWriter {
         self.u8(failure.category.rawValue)
         self.text(failure.message)
         self.optionalDuration(failure.retryAfter)
+        // The chain is flat and bounded: causes of causes are not sent.
+        let causes = failure.causes.suffix(Failure.maxCauses)
+        self.u8(UInt8(causes.count))
+        for cause in causes {
+            self.u8(cause.category.rawValue)
+            self.text(cause.message)
+            self.optionalDuration(cause.retryAfter)
+        }
     }
 
     private mutating func outcome(_ outcome: Outcome) {
