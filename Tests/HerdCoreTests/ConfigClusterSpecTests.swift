@@ -270,11 +270,11 @@ private func configLines(_ lines: String...) -> String {
         (configLines("[[groups]]", "name = 'g'"), 1, "unknown table [[groups]]; did you mean [[group]]?"),
         (
             configLines("", "workers = 3"), 2,
-            "unknown key 'workers'; a cluster file has [coordinator], [[group]] and [job] tables"
+            "unknown key 'workers'; a cluster file has [coordinator], [[group]], [[kind]] and [job] tables"
         ),
         (
             configLines("[cluster]"), 1,
-            "unknown table [cluster]; a cluster file has [coordinator], [[group]] and [job] tables"
+            "unknown table [cluster]; a cluster file has [coordinator], [[group]], [[kind]] and [job] tables"
         ),
         (configLines("[group]", "name = 'g'"), 1, "group must be written as a [[group]] table, not as [group]"),
         (

@@ -7,7 +7,8 @@ extension ClusterSpec {
     /// retry override gets a ``CoordinatorConfiguration/GroupPolicy``: its retry policy is the
     /// coordinator's with the group's overrides applied (`nil` if it overrides nothing). A group's
     /// worker count plays no part, so a group of 0 workers (started elsewhere, or not at all) can
-    /// still be a fallback; a file without groups gives no group policies.
+    /// still be a fallback; a file without groups gives no group policies. Each `[[kind]]` table's
+    /// retry override is applied on top of the subtask's group policy (``CoordinatorConfiguration/kindRetries``).
     ///
     /// `max-message-bytes` and `endpoint` are the server's, not the state machine's, and settings
     /// the file has no key for (`deadWorkerRetention`) keep ``CoordinatorConfiguration``'s defaults.
@@ -38,6 +39,7 @@ extension ClusterSpec {
             breakers: settings.breakers,
             recoveryRamp: settings.recoveryRamp,
             groupPolicies: groupPolicies,
+            kindRetries: Dictionary(self.kinds.map { ($0.name, $0.retry) }) { _, last in last },
             seed: seed
         )
     }

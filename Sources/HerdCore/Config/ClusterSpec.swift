@@ -31,12 +31,15 @@ public struct ClusterSpec: Sendable, Hashable {
     public var groups: [WorkerGroupSpec]
     /// The `[job]` table, if any: the fan-out job `herd up --run` submits.
     public var job: DemoJobSpec?
+    /// The `[[kind]]` tables in file order (retry settings per subtask kind); names are unique.
+    public var kinds: [KindSpec]
 
     /// Creates a cluster description without validating it.
-    public init(coordinator: CoordinatorSettings = .defaults, groups: [WorkerGroupSpec] = [], job: DemoJobSpec? = nil) {
+    public init(coordinator: CoordinatorSettings = .defaults, groups: [WorkerGroupSpec] = [], job: DemoJobSpec? = nil, kinds: [KindSpec] = []) {
         self.coordinator = coordinator
         self.groups = groups
         self.job = job
+        self.kinds = kinds
     }
 
     /// The group called `name`, if there is one.
@@ -88,6 +91,24 @@ public struct ClusterSpec: Sendable, Hashable {
                 }
             case ("job", .table(let table)):
                 jobTable = table
+            case ("kind", .tableArray(let tables)):
+                var firstLines: [String: Int] = [:]
+                for (index, table) in tables.enumerated() {
+                    let kind = try KindSpec(table: table, number: index + 1)
+                    let line = table.entry("name")?.line ?? table.line
+                    if let firstLine = firstLines[kind.name] {
+                        throw ConfigError(line: line, message: "kind '\(kind.name)' is defined twice (first on line \(firstLine))")
+                    }
+                    firstLines[kind.name] = line ?? 0
+                    // Its delays are checked against the coordinator's policy (a group's own
+                    // override may still combine with it; the coordinator clamps nothing there).
+                    try kind.retry.checkDelays(
+                        of: kind.retry.applied(to: self.coordinator.retry),
+                        reader: ConfigTableReader(table: table, context: "kind '\(kind.name)'"),
+                        unsetNote: "inherited"
+                    )
+                    self.kinds.append(kind)
+                }
             default:
                 throw Self.misplaced(entry)
             }
@@ -129,7 +150,7 @@ public struct ClusterSpec: Sendable, Hashable {
     }
 
     /// The tables a cluster file may have, as their headers are written.
-    private static let headers = ["coordinator": "[coordinator]", "group": "[[group]]", "job": "[job]"]
+    private static let headers = ["coordinator": "[coordinator]", "group": "[[group]]", "job": "[job]", "kind": "[[kind]]"]
 
     /// The error for a top-level entry that is not one of the known tables, or has the wrong shape.
     private static func misplaced(_ entry: TOMLTable.Entry) -> ConfigError {
@@ -152,7 +173,7 @@ public struct ClusterSpec: Sendable, Hashable {
         }
         return ConfigError(
             line: entry.line,
-            message: "\(unknown); a cluster file has [coordinator], [[group]] and [job] tables"
+            message: "\(unknown); a cluster file has [coordinator], [[group]], [[kind]] and [job] tables"
         )
     }
 }

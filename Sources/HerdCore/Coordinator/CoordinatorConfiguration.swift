@@ -28,6 +28,9 @@ public struct CoordinatorConfiguration: Hashable, Sendable {
     public var recoveryRamp: RecoveryRamp.Configuration
     /// Per-group settings: retry policy and fallback group.
     public var groupPolicies: [String: GroupPolicy]
+    /// Per-kind retry overrides, applied on top of the subtask's group policy (a kind is more
+    /// specific than a group: `[[kind]]` tables of a cluster file).
+    public var kindRetries: [String: WorkerGroupSpec.RetryOverride]
     /// Seeds the jitter of retry delays (the simulator passes its own; production a random one).
     public var seed: UInt64
 
@@ -61,6 +64,7 @@ public struct CoordinatorConfiguration: Hashable, Sendable {
         breakers: BreakerHierarchy.Configuration = .init(),
         recoveryRamp: RecoveryRamp.Configuration = .init(),
         groupPolicies: [String: GroupPolicy] = [:],
+        kindRetries: [String: WorkerGroupSpec.RetryOverride] = [:],
         seed: UInt64 = 0x4845_5244
     ) {
         self.coordinatorID = coordinatorID
@@ -76,6 +80,7 @@ public struct CoordinatorConfiguration: Hashable, Sendable {
         self.breakers = breakers
         self.recoveryRamp = recoveryRamp
         self.groupPolicies = groupPolicies
+        self.kindRetries = kindRetries
         self.seed = seed
     }
 }

@@ -12,9 +12,12 @@ extension CoordinatorStateMachine {
         static func < (lhs: RetryEntry, rhs: RetryEntry) -> Bool { (lhs.due, lhs.sequence) < (rhs.due, rhs.sequence) }
     }
 
-    /// The retry policy of a group.
-    func retryPolicy(for group: String) -> RetryPolicy {
-        self.configuration.groupPolicies[group]?.retry ?? self.configuration.retry
+    /// The retry policy for a subtask of `kind` in `group`: the coordinator's, then the group's
+    /// override, then the kind's (the most specific wins).
+    func retryPolicy(for group: String, kind: String) -> RetryPolicy {
+        let groupPolicy = self.configuration.groupPolicies[group]?.retry ?? self.configuration.retry
+        guard let override = self.configuration.kindRetries[kind] else { return groupPolicy }
+        return override.applied(to: groupPolicy)
     }
 
     /// Records an attempt's outcome with the breakers (and the error statistics), logging any
@@ -66,7 +69,7 @@ extension CoordinatorStateMachine {
     /// budget allow (returns true), or left to be committed with its final failure.
     mutating func scheduleRetry(_ subtask: SubtaskRef, failure: Failure, attempt: UInt32, worker peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) -> Failure? {
         guard let job = self.jobs[subtask.job], !job.isEnding else { return failure }
-        let policy = self.retryPolicy(for: job.group)
+        let policy = self.retryPolicy(for: job.group, kind: job.kind)
         let earlier = self.earlierFailures.removeValue(forKey: subtask) ?? []
         switch policy.decision(for: failure, attempt: attempt, budget: &self.retryBudget, now: now, rng: &self.rng) {
         case .giveUp(let reason):
