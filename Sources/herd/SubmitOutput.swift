@@ -236,7 +236,11 @@ struct JobSummaryReport {
         let rate = seconds > 0 ? Double(self.count) / seconds : 0
         var text = String(format: "job %@: %d subtasks, %d ok, %d failed, %d cancelled in %.2f s (%.0f/s)\n", job.description, self.count, self.succeeded, self.failed, self.cancelled, seconds, rate)
         for (group, count) in self.fallbacks.sorted(by: { $0.key < $1.key }) {
-            text += "  \(count) served by fallback group \(group)\n"
+            switch group {
+            case CoordinatorStateMachine.cacheSource: text += "  \(count) served from the group's last good results (its breaker was open)\n"
+            case CoordinatorStateMachine.staticSource: text += "  \(count) served with the group's fallback value (its breaker was open)\n"
+            default: text += "  \(count) served by fallback group \(group)\n"
+            }
         }
         guard !self.failures.isEmpty else { return text }
         text += "failures by category:\n"

@@ -628,7 +628,7 @@ private func configLines(_ lines: String...) -> String {
         ),
         (
             configLines("[[group]]", "name = 'a'", "retry-budget-ratio = 1"), 3,
-            "group 'a': unknown key 'retry-budget-ratio' (known keys: name, workers, capacity, exec, node, fallback, retry-attempts, retry-base-delay, retry-max-delay, retry-jitter)"
+            "group 'a': unknown key 'retry-budget-ratio' (cluster/README.md lists the 12 known keys)"
         ),
         (
             configLines("[[group]]", "name = 'a'", "fallbak = 'b'"), 3,
@@ -676,5 +676,17 @@ private func configLines(_ lines: String...) -> String {
             line: 5, "kind 'llm' is defined twice (first on line 2)"
         )
         Self.expectError(configLines("[[kind]]", "name = \"llm\"", "fallback = \"x\""), line: 3, "kind 'llm': unknown key 'fallback' (known keys: name, retry-attempts, retry-base-delay, retry-max-delay, retry-jitter)")
+    }
+
+    @Test func test_groupFallbackCacheAndValue_areMapped() throws {
+        let configuration = try Self.configuration(
+            configLines("[[group]]", "name = \"llm\"", "fallback-cache = 500", "fallback-value = \"{\\\"answer\\\": null}\"")
+        )
+        #expect(configuration.groupPolicies["llm"]?.fallbackCache == 500)
+        #expect(configuration.groupPolicies["llm"]?.fallbackValue == Array(#"{"answer": null}"#.utf8))
+        Self.expectError(
+            configLines("[[group]]", "name = \"llm\"", "fallback-cache = -1"), line: 3,
+            "group 'llm': fallback-cache must be an integer 0...1000000, got -1"
+        )
     }
 }

@@ -114,6 +114,27 @@ import Testing
         #expect(refused.allSatisfy { if case .failure(let f) = $0.outcome { f.causes == [Failure(.transient, "x")] } else { false } })
     }
 
+    /// The end of the fallback chain: an open group with no fallback group answers a subtask whose
+    /// kind and payload succeeded before with that last good result, others with its static value.
+    @Test func test_groupBreakerOpen_servesLastGoodResult_thenStaticValue() {
+        var machine = self.machine { configuration in
+            configuration.retry = RetryPolicy(maxAttempts: 1)
+            configuration.breakers.group = CircuitBreaker.Configuration(window: .count(4), failureRateThreshold: 50, minimumCalls: 4, openDuration: .seconds(30))
+            configuration.groupPolicies["g"] = .init(fallbackCache: 10, fallbackValue: Array("static".utf8))
+        }
+        self.register(&machine, "w1", capacity: 4)
+        // Two good results (payloads "a" and "b"), then four server failures open the group.
+        let good = machine.handle([.message(.submit(Submission(token: 1, group: "g", kind: "k", payloads: .list([Array("a".utf8), Array("b".utf8)]))), from: self.client)], now: self.t0)
+        _ = machine.handle([.message(.results(good.assignments(to: PeerID("w1")).map { SubtaskResult(attempt: $0.attempt, outcome: .success($0.payload + Array("!".utf8))) }), from: PeerID("w1"))], now: self.t0)
+        let bad = self.submit(&machine, count: 4)
+        _ = machine.handle([.message(self.fail(bad.assignments(to: PeerID("w1")), .server), from: PeerID("w1"))], now: self.t0)
+        let open = machine.handle([.message(.submit(Submission(token: 2, group: "g", kind: "k", payloads: .list([Array("b".utf8), Array("c".utf8)]))), from: self.client)], now: self.t0)
+        #expect(open.assignments(to: PeerID("w1")).isEmpty, "the open group gets no work")
+        let served = self.committed(open).sorted { $0.subtask.index < $1.subtask.index }
+        #expect(served.map(\.outcome) == [.success(Array("b!".utf8)), .success(Array("static".utf8))])
+        #expect(served.map(\.fallback) == [CoordinatorStateMachine.cacheSource, CoordinatorStateMachine.staticSource])
+    }
+
     @Test func test_groupBreakerOpen_failsFastWithCircuitOpen_orUsesFallback() {
         func configure(_ configuration: inout CoordinatorConfiguration) {
             configuration.retry = RetryPolicy(maxAttempts: 1)

@@ -23,7 +23,9 @@ extension ClusterSpec {
         for group in self.groups where group.hasPolicy {
             groupPolicies[group.name] = CoordinatorConfiguration.GroupPolicy(
                 retry: group.retry.isEmpty ? nil : group.retry.applied(to: settings.retry),
-                fallback: group.fallback
+                fallback: group.fallback,
+                fallbackCache: group.fallbackCache,
+                fallbackValue: group.fallbackValue.map { Array($0.utf8) }
             )
         }
         return CoordinatorConfiguration(

@@ -8,6 +8,8 @@
 /// | `exec`     | `exec`     | array of strings | `[]`     | `KIND=COMMAND` each (``ExecSpec``), kinds unique |
 /// | `node`     | `node`     | string           | none     | 1 to 64 of `A-Z a-z 0-9 . _ -`              |
 /// | `fallback` | `fallback` | string           | none     | another group of the file; no cycles        |
+/// | `fallback-cache` | `fallbackCache` | integer | 0  | 0...1000000 last good results kept          |
+/// | `fallback-value` | `fallbackValue` | string  | none | any text                                  |
 /// | `retry-attempts`, `retry-base-delay`, `retry-max-delay`, `retry-jitter` | `retry` | as in `[coordinator]` | inherited | as in `[coordinator]` |
 public struct WorkerGroupSpec: Sendable, Hashable {
     /// The group's name, which jobs name to run on it.
@@ -25,6 +27,11 @@ public struct WorkerGroupSpec: Sendable, Hashable {
     public var fallback: String?
     /// The retry settings this group overrides; the others are inherited from `[coordinator]`.
     public var retry: RetryOverride
+    /// How many last good results the group keeps to answer with while its breaker is open and
+    /// its fallback group (if any) cannot serve (`fallback-cache`; 0: none).
+    public var fallbackCache: Int = 0
+    /// The output served, as a last resort, while the group's breaker is open (`fallback-value`).
+    public var fallbackValue: String?
 
     /// Creates a group without validating it.
     public init(
@@ -47,7 +54,10 @@ public struct WorkerGroupSpec: Sendable, Hashable {
 
     /// Whether the coordinator needs a ``CoordinatorConfiguration/GroupPolicy`` for this group:
     /// it has a fallback or overrides a retry setting.
-    public var hasPolicy: Bool { self.fallback != nil || !self.retry.isEmpty }
+    public var hasPolicy: Bool { self.fallback != nil || !self.retry.isEmpty || self.fallbackCache > 0 || self.fallbackValue != nil }
+
+    /// The range of `fallback-cache`.
+    public static let fallbackCacheRange: ClosedRange<Int> = 0...1_000_000
 
     /// The range of `workers`.
     public static let workersRange: ClosedRange<Int> = 0...256
@@ -65,7 +75,7 @@ public struct WorkerGroupSpec: Sendable, Hashable {
 
 extension WorkerGroupSpec {
     /// The keys of a `[[group]]` table.
-    static let keys = ["name", "workers", "capacity", "exec", "node", "fallback"] + RetryOverride.keys
+    static let keys = ["name", "workers", "capacity", "exec", "node", "fallback", "fallback-cache", "fallback-value"] + RetryOverride.keys
 
     /// Reads and validates one `[[group]]` table.
     ///
@@ -124,6 +134,8 @@ extension WorkerGroupSpec {
             }
             self.fallback = fallback
         }
+        self.fallbackCache = try reader.integer("fallback-cache", in: Self.fallbackCacheRange) ?? 0
+        self.fallbackValue = try reader.string("fallback-value")
         self.retry = try RetryOverride(reader: reader)
     }
 }

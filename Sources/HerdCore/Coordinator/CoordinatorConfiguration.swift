@@ -40,10 +40,18 @@ public struct CoordinatorConfiguration: Hashable, Sendable {
         public var retry: RetryPolicy?
         /// Where this group's work goes while its breaker is open (instead of failing fast).
         public var fallback: String?
+        /// How many last good results (per kind and payload) the group keeps to answer with while
+        /// its breaker is open and no fallback group can serve; 0 keeps none.
+        public var fallbackCache: Int
+        /// The output every subtask gets while the group's breaker is open and neither a fallback
+        /// group nor the cache can serve; `nil` fails fast with `circuit-open` instead.
+        public var fallbackValue: [UInt8]?
 
-        public init(retry: RetryPolicy? = nil, fallback: String? = nil) {
+        public init(retry: RetryPolicy? = nil, fallback: String? = nil, fallbackCache: Int = 0, fallbackValue: [UInt8]? = nil) {
             self.retry = retry
             self.fallback = fallback
+            self.fallbackCache = fallbackCache
+            self.fallbackValue = fallbackValue
         }
     }
 

@@ -83,7 +83,14 @@ extension CoordinatorStateMachine {
             } else {
                 Self.advance(&group)
                 group.queued -= 1
-                job.commit(index, outcome: .failure(self.withEarlierFailures(Failure(.circuitOpen, "the breaker of group '\(name)' is open"), of: subtask)), worker: "")
+                // The end of the fallback chain: a last good result, a static value, or fail fast.
+                if let served = self.lastResort(group: name, kind: job.kind, payload: job.payload(at: index)) {
+                    if !self.earlierFailures.isEmpty { self.earlierFailures[subtask] = nil }
+                    job.servedByFallback.insert(index)
+                    job.commit(index, outcome: .success(served.output), worker: "", fallback: served.source)
+                } else {
+                    job.commit(index, outcome: .failure(self.withEarlierFailures(Failure(.circuitOpen, "the breaker of group '\(name)' is open"), of: subtask)), worker: "")
+                }
                 self.dirtyJobs.insert(job.id)
                 return .next
             }
@@ -166,6 +173,22 @@ extension CoordinatorStateMachine {
         }
         return any
     }
+
+    /// What an open group answers with when no fallback group can serve: the last good result of
+    /// the same kind and payload (source `(cache)`), else the group's static value (`(static)`),
+    /// else nothing (the subtask fails fast). The sources are not group names (those cannot hold
+    /// parentheses), so a result's `fallback` field tells them apart.
+    func lastResort(group: String, kind: String, payload: [UInt8]) -> (output: [UInt8], source: String)? {
+        guard let policy = self.configuration.groupPolicies[group] else { return nil }
+        if let cached = self.lastGood[group]?.lookUp(kind: kind, payload: payload) { return (cached, Self.cacheSource) }
+        if let value = policy.fallbackValue { return (value, Self.staticSource) }
+        return nil
+    }
+
+    /// The `fallback` of a result served from a group's last good results.
+    public static let cacheSource = "(cache)"
+    /// The `fallback` of a result served with a group's static value.
+    public static let staticSource = "(static)"
 
     /// `failure` with the failures of the subtask's earlier attempts as its causes (forgetting them).
     mutating func withEarlierFailures(_ failure: Failure, of subtask: SubtaskRef) -> Failure {

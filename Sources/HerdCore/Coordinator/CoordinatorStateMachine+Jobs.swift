@@ -96,8 +96,9 @@ extension CoordinatorStateMachine {
         let duration = running.dispatchedAt.duration(to: now)
         var outcome = result.outcome
         switch outcome {
-        case .success:
+        case .success(let output):
             self.recordOutcome(.success, group: workerGroup, worker: peer, duration: duration, now: now, into: &actions)
+            if !self.configuration.groupPolicies.isEmpty { self.rememberLastGood(subtask, output: output, servedBy: workerGroup) }
         case .failure(let failure) where failure.category == .cancelled:
             self.breakers.release(group: workerGroup, worker: workerID)
         case .failure(let failure):
@@ -126,6 +127,17 @@ extension CoordinatorStateMachine {
         if let reason = verdict ?? nil {
             self.endJob(subtask.job, reason: reason, now: now, into: &actions)
         }
+    }
+
+    /// Keeps a success as its job's group's last good result, if that group keeps them (only the
+    /// job's own group: a fallback group's answer is not the job's group's).
+    mutating func rememberLastGood(_ subtask: SubtaskRef, output: [UInt8], servedBy workerGroup: String) {
+        let capacity = self.configuration.groupPolicies[workerGroup]?.fallbackCache ?? 0
+        guard capacity > 0, let (group, kind, payload) = self.jobs.inPlace(subtask.job, { job -> (String, String, [UInt8])? in
+            guard job.group == workerGroup else { return nil }
+            return (job.group, job.kind, job.payload(at: subtask.index))
+        }) ?? nil else { return }
+        self.lastGood[group, default: LastGoodCache(capacity: capacity)].store(kind: kind, payload: payload, output: output)
     }
 
     /// Sends a job's committed results; once it is complete (every attempt accounted for), its

@@ -157,8 +157,14 @@ extension CoordinatorStateMachine {
         let index = subtask.index
         job.running[index] = nil
         self.dirtyJobs.insert(job.id)
-        // Already committed as cancelled: the dead worker cannot confirm, and need not.
-        if running.cancelledAt != nil { return }
+        // Already committed as cancelled: the dead worker cannot confirm, and need not. Its breaker
+        // permits go back as its confirmation's would: a half-open trial's probe would otherwise
+        // stay taken for good, and a trial with none left never decides (everything behind the
+        // breaker waits). Found by the simulator (docs/SIMULATION.md, seed 66).
+        if running.cancelledAt != nil {
+            self.breakers.release(group: worker.registration.group, worker: worker.registration.workerID)
+            return
+        }
         self.attemptEnded(AttemptRef(subtask: subtask, attempt: running.attempt), now: now, into: &actions)
         self.recordOutcome(.workerLost, group: worker.registration.group, worker: worker.peer, duration: running.dispatchedAt.duration(to: now), now: now, into: &actions)
         if job.attempts[Int(index)] >= self.configuration.maxDeliveries {

@@ -47,6 +47,8 @@ public struct CoordinatorStateMachine: Sendable {
     var errorStats: ErrorStats
     /// Workers getting their share of work back gradually.
     var ramps: [PeerID: RecoveryRamp] = [:]
+    /// The last good results of the groups that keep them (`fallback-cache`), by group.
+    var lastGood: [String: LastGoodCache] = [:]
     /// Failed attempts waiting for their retry delay.
     var retries = Heap<RetryEntry>()
     var retrySequence: UInt64 = 0
