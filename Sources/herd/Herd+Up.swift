@@ -26,7 +26,7 @@ extension Herd {
         @Flag(name: .long, help: "Submit the cluster file's [job], print its results, then stop the cluster.")
         var run = false
 
-        @Option(name: .long, help: "How long each process gets to stop before SIGKILL.")
+        @Option(name: .long, help: "How long in-flight subtasks may finish when the cluster stops (each worker's drain grace; default 10s). What is still running then is cancelled, exec children included; a process still there after grace + its kill grace + 3 s gets SIGKILL.")
         var grace: DurationArgument?
 
         @OptionGroup var logging: LoggingOptions
@@ -46,8 +46,8 @@ extension Herd {
                 throw usageFailure("\(self.file ?? "embedded cluster/local.toml"): \(error)")
             }
             if self.run, spec.job == nil { throw usageFailure("--run needs a [job] table in the cluster file") }
-            let launcher = LocalCluster(spec: spec, configText: text, bind: self.bind, logLevel: self.logging.logLevel, logger: logger)
             let grace = self.grace?.duration ?? .seconds(10)
+            let launcher = LocalCluster(spec: spec, configText: text, bind: self.bind, drainGrace: grace, logLevel: self.logging.logLevel, logger: logger)
             do {
                 try await launcher.start()
             } catch {
@@ -90,6 +90,7 @@ final class LocalCluster: @unchecked Sendable {
     private let spec: ClusterSpec
     private let configText: String
     private let bind: String?
+    private let drainGrace: Duration
     private let logLevel: String?
     private let logger: Logger
     private var coordinator: ChildProcess?
@@ -97,16 +98,23 @@ final class LocalCluster: @unchecked Sendable {
     private(set) var endpoint = ""
     private var configPath: String?
 
-    init(spec: ClusterSpec, configText: String, bind: String?, logLevel: String?, logger: Logger) {
+    init(spec: ClusterSpec, configText: String, bind: String?, drainGrace: Duration, logLevel: String?, logger: Logger) {
         self.spec = spec
         self.configText = configText
         self.bind = bind
+        self.drainGrace = drainGrace
         self.logLevel = logLevel
         self.logger = logger
     }
 
     /// Starts the coordinator, waits until it listens, then starts every worker and waits until
     /// each has registered (readiness lines, not sleeps). Fails after 30 s.
+    ///
+    /// Each child runs in a process group of its own: a Ctrl-C on the terminal reaches only
+    /// `herd up`, which then stops the workers (they drain) before the coordinator. Were they in
+    /// the terminal's group, all would get SIGINT at once and the coordinator would shut down
+    /// while its workers drain. If `herd up` dies, each child sees its parent go
+    /// (``ProcessSetup/waitForParentExit(environment:)``) and stops by itself.
     func start() async throws {
         let executable = try HerdExecutable.path()
         let config = FileManager.default.temporaryDirectory.appendingPathComponent("herd-up-\(getpid()).toml").path
@@ -114,9 +122,9 @@ final class LocalCluster: @unchecked Sendable {
         self.configPath = config
         let environment = [ProcessSetup.parentPIDVariable: "\(getpid())"]
         let logArgs = self.logLevel.map { ["--log-level", $0] } ?? []
-        var arguments = ["coordinator", "--config", config] + logArgs
+        var arguments = ["coordinator", "--config", config, "--grace", formatDuration(self.drainGrace)] + logArgs
         if let bind { arguments += ["--bind", bind] }
-        let coordinator = try ChildProcess(name: "coordinator", executable: executable, arguments: arguments, environment: environment, stderr: .inherit)
+        let coordinator = try ChildProcess(name: "coordinator", executable: executable, arguments: arguments, environment: environment, stderr: .inherit, ownProcessGroup: true)
         self.coordinator = coordinator
         let prefix = "herd coordinator listening on "
         guard let line = try await withTimeout(.seconds(30), { await coordinator.firstLine { $0.hasPrefix(prefix) } }) ?? nil else {
@@ -125,10 +133,10 @@ final class LocalCluster: @unchecked Sendable {
         self.endpoint = String(line.dropFirst(prefix.count))
         for group in self.spec.groups {
             for n in 1...max(group.workers, 1) where group.workers > 0 {
-                var args = ["worker", "--connect", self.endpoint, "--group", group.name, "--capacity", "\(group.capacity)", "--id", "\(group.name)-\(n)-\(getpid())"] + logArgs
+                var args = ["worker", "--connect", self.endpoint, "--group", group.name, "--capacity", "\(group.capacity)", "--id", "\(group.name)-\(n)-\(getpid())", "--drain-grace", formatDuration(self.drainGrace)] + logArgs
                 if let node = group.node { args += ["--node", node] }
                 for exec in group.exec { args += ["--exec", exec] }
-                self.workers.append(try ChildProcess(name: "\(group.name)-\(n)", executable: executable, arguments: args, environment: environment, stderr: .inherit))
+                self.workers.append(try ChildProcess(name: "\(group.name)-\(n)", executable: executable, arguments: args, environment: environment, stderr: .inherit, ownProcessGroup: true))
             }
         }
         for worker in self.workers {
@@ -155,14 +163,18 @@ final class LocalCluster: @unchecked Sendable {
         }
     }
 
-    /// Stops the workers (in parallel), then the coordinator; SIGKILL after `grace` each.
+    /// Stops the workers (in parallel: each drains for `grace`, then cancels what still runs and
+    /// kills its exec children), then the coordinator. SIGKILL only for a process still there
+    /// after `grace` + the workers' kill grace + 3 s: a worker killed outright could not stop its
+    /// exec children, which would outlive it.
     func stop(grace: Duration) async {
+        let limit = grace + WorkerOptions.defaultKillGrace + .seconds(3)
         await withTaskGroup(of: Void.self) { group in
             for worker in self.workers where worker.isRunning {
-                group.addTask { _ = await worker.stop(grace: grace) }
+                group.addTask { _ = await worker.stop(grace: limit) }
             }
         }
-        if let coordinator, coordinator.isRunning { _ = await coordinator.stop(grace: grace) }
+        if let coordinator, coordinator.isRunning { _ = await coordinator.stop(grace: limit) }
         if let configPath { try? FileManager.default.removeItem(atPath: configPath) }
     }
 }

@@ -29,7 +29,9 @@ public final class ChildProcess: Sendable {
     /// Starts `executable` with `arguments`.
     /// - Parameters:
     ///   - environment: Added to (and overriding) this process's environment.
-    public init(name: String, executable: String, arguments: [String], environment: [String: String] = [:], stderr: ErrorOutput = .discard) throws {
+    ///   - ownProcessGroup: Starts the child in a process group of its own, so that a terminal's
+    ///     Ctrl-C (sent to the foreground group) reaches only us and we decide how it stops.
+    public init(name: String, executable: String, arguments: [String], environment: [String: String] = [:], stderr: ErrorOutput = .discard, ownProcessGroup: Bool = false) throws {
         var nullInput = open("/dev/null", O_RDONLY | O_CLOEXEC)
         guard nullInput >= 0 else { throw ChildProcessError(name: name, operation: "open /dev/null", code: errno) }
         defer { ExecSystem.close(&nullInput) }
@@ -59,7 +61,7 @@ public final class ChildProcess: Sendable {
             stdin: nullInput,
             stdout: writeEnd,
             stderr: errorOutput,
-            newProcessGroup: false
+            newProcessGroup: ownProcessGroup
         )
         let pid: pid_t
         switch spawned {
@@ -130,27 +132,25 @@ public final class ChildProcess: Sendable {
         _ = kill(self.pid, signal)
     }
 
-    /// Waits for the child to exit; returns its exit status (128 + N when killed by signal N).
+    /// Waits for the child to exit; returns its exit status (128 + N when killed by signal N), or
+    /// -1 if the waiting task is cancelled first (the child may still run).
     public func waitForExit() async -> Int32 { (try? await self.exited.value()) ?? -1 }
 
     /// SIGTERM, then SIGKILL if the child is still there after `grace`; returns the exit status.
     public func stop(grace: Duration) async -> Int32 {
         self.signal(SIGTERM)
-        return await withTaskGroup(of: Int32?.self) { group in
-            group.addTask { await self.waitForExit() }
+        let exitedInTime = await withTaskGroup(of: Bool.self) { group in
+            group.addTask { await self.waitForExit() >= 0 }
             group.addTask {
                 try? await Task.sleep(for: grace)
-                return nil
+                return false
             }
-            if let first = await group.next(), let status = first {
-                group.cancelAll()
-                return status
-            }
-            self.signal(SIGKILL)
-            let status = await group.next() ?? nil
+            let first = await group.next() ?? false
             group.cancelAll()
-            return status ?? -1
+            return first
         }
+        if !exitedInTime { self.signal(SIGKILL) }
+        return await self.waitForExit()
     }
 
     /// True until the child has exited (and been reaped).

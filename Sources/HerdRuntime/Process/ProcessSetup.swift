@@ -24,7 +24,9 @@ public enum ProcessSetup {
     /// caller can stop gracefully: a killed `herd up` leaves no process behind. Returns never
     /// (until cancelled) otherwise.
     ///
-    /// Checks once a second. `PR_SET_PDEATHSIG` is not used: it fires when the parent's spawning
+    /// Event-driven where the system has pidfds: a thread blocks in `poll` on a pidfd of the
+    /// parent, which becomes readable when it exits (no wake-ups while it lives). Elsewhere it
+    /// checks once a second. `PR_SET_PDEATHSIG` is not used: it fires when the parent's spawning
     /// *thread* exits, and the Swift runtime retires idle pool threads, which stopped healthy
     /// children at random.
     public static func waitForParentExit(environment: [String: String]) async {
@@ -32,6 +34,28 @@ public enum ProcessSetup {
             while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
             return
         }
+        // The pidfd is opened only if `parent` is still our parent (else it is gone already, or
+        // the pid was reused by another process).
+        let pidfd = ExecSystem.pidfdOpen(parent)
+        if pidfd >= 0 && getppid() == parent {
+            let exited = OneShot<Void>()
+            let started = ExecSystem.startThread(name: "herd-parent") {
+                var probe = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
+                while poll(&probe, 1, -1) < 0 && errno == EINTR {}
+                exited.resolve(.success(()))
+            }
+            if started {
+                // Not closed: the thread may still poll it when the caller is cancelled (one fd for
+                // the life of the process).
+                await withTaskCancellationHandler {
+                    try? await exited.value()
+                } onCancel: {
+                    exited.resolve(.success(()))
+                }
+                return
+            }
+        }
+        if pidfd >= 0 { _ = Glibc.close(pidfd) }
         while !Task.isCancelled {
             if getppid() != parent { return }
             try? await Task.sleep(for: .seconds(1))

@@ -14,6 +14,8 @@ public struct WorkerOptions: Sendable {
     /// Operator-declared exec kinds: each subtask runs the command as a child process.
     public var execCommands: [ExecCommand]
     /// How long an exec child has between SIGTERM and SIGKILL when cancelled.
+    /// The default ``killGrace``: 2 s between SIGTERM and SIGKILL.
+    public static let defaultKillGrace: Duration = .seconds(2)
     public var killGrace: Duration
     /// When the worker drains itself (SIGTERM, ``WorkerService/stop()``), how long in-flight
     /// subtasks may run before they are given back to be re-queued elsewhere.
@@ -23,7 +25,7 @@ public struct WorkerOptions: Sendable {
     public init(
         endpoint: String, workerID: String = WorkerOptions.defaultWorkerID(), group: String,
         node: String = WorkerOptions.hostName(), capacity: UInt32 = 4, handlers: [String: SubtaskHandler] = [:],
-        execCommands: [ExecCommand] = [], killGrace: Duration = .seconds(2),
+        execCommands: [ExecCommand] = [], killGrace: Duration = WorkerOptions.defaultKillGrace,
         maxMessageBytes: Int = WireCodec.defaultMaxMessageBytes
     ) {
         self.endpoint = endpoint
