@@ -1,5 +1,6 @@
 // swift-tools-version: 6.2
-// herd-latency: round-trip latency of single-subtask Herd jobs, for bench/run.
+// herd-latency: round-trip latency of single-subtask Herd jobs, and the multi-process cancel,
+// drain and failover benchmarks, for bench/run.
 //
 // Depends on the Herd package by path: ../.. by default (this repository), or $HERD_SOURCE
 // (bench/run sets it when it benchmarks another revision, e.g. `bench/run --rev HEAD~1`).
@@ -18,10 +19,13 @@ let package = Package(
     targets: [
         // libzmq for the `wire` mode (one long-lived DEALER speaking Herd's protocol).
         .systemLibrary(name: "BenchZMQ"),
+        // pidfds, CLOCK_MONOTONIC, posix_spawn, PR_SET_PDEATHSIG and a batched reporter thread.
+        .target(name: "BenchC"),
         .executableTarget(
             name: "herd-latency",
             dependencies: [
                 "BenchZMQ",
+                "BenchC",
                 .product(name: "Herd", package: herdIdentity),
                 .product(name: "HerdCore", package: herdIdentity),
             ],
