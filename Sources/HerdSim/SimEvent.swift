@@ -26,6 +26,8 @@ enum SimEvent {
     case restart(slot: Int)
     /// A one-shot request gives up waiting.
     case requesterTimeout(Int)
+    /// An operator runs `herd breaker ACTION PATH` (an undo of an earlier force-open or disable).
+    case operatorBreaker(BreakerCommand.Action, BreakerPath)
 
     /// The node whose process handles the event (deferred while that node is stalled).
     var node: SimNode? {
@@ -33,7 +35,7 @@ enum SimEvent {
         case .coordinatorTimer: .coordinator
         case .workerStarted(let slot, _), .workerTimer(let slot, _, _, _), .handler(_, let slot, _): .worker(slot)
         case .clientTimer(let client, _), .clientPatience(let client, _): .client(client)
-        case .pump, .world, .resume, .heal, .restart, .requesterTimeout: nil
+        case .pump, .world, .resume, .heal, .restart, .requesterTimeout, .operatorBreaker: nil
         }
     }
 
@@ -52,6 +54,7 @@ enum SimEvent {
         case .heal: 10
         case .restart(let slot): 11 &+ UInt64(slot) << 8
         case .requesterTimeout(let index): 12 &+ UInt64(index) << 8
+        case .operatorBreaker(let action, _): 13 &+ UInt64(action.rawValue) << 8
         }
     }
 }
@@ -75,6 +78,9 @@ struct SimScenario: CustomStringConvertible {
     var workers: [WorkerSpec]
     var clientCount: Int
     var coordinator: CoordinatorConfiguration
+    /// Whether the breakers, retries and retry budget were drawn tight (most seeds) rather than
+    /// left at Herd's defaults, which a run of a few hundred steps never trips.
+    var tightResilience: Bool
 
     init(random: inout SimRandom) {
         self.groups = (0..<random.int(2...3)).map { "g\($0)" }
@@ -95,7 +101,47 @@ struct SimScenario: CustomStringConvertible {
             maxDeliveries: UInt32(random.int(2...5)),
             deadWorkerRetention: .seconds(30),
             deadlineSlack: .milliseconds(500),
-            cancelOverdueAfter: .seconds(5)
+            cancelOverdueAfter: .seconds(5),
+            seed: random.next()
+        )
+        // Four seeds in five get breakers that open after a handful of calls and reopen within
+        // seconds, retries that come fast, a retry budget of a few retries per window, and
+        // sometimes a fallback group; the fifth keeps the production defaults.
+        self.tightResilience = random.chance(0.8)
+        if self.tightResilience {
+            self.coordinator.breakers = BreakerHierarchy.Configuration(
+                cluster: Self.drawBreaker(&random, window: 10...30, minimumCalls: 6...20),
+                group: Self.drawBreaker(&random, window: 4...12, minimumCalls: 3...8),
+                worker: Self.drawBreaker(&random, window: 4...12, minimumCalls: 3...8)
+            )
+            self.coordinator.retry = RetryPolicy(
+                maxAttempts: UInt32(random.int(2...5)), baseDelay: random.milliseconds(5, 250), maxDelay: random.milliseconds(300, 3000)
+            )
+            self.coordinator.retryBudget = RetryBudget.Configuration(
+                ratio: random.pick([0, 0.05, 0.1, 0.2, 0.5]),
+                minRetriesPerSecond: random.int(0...3),
+                window: .seconds(random.pick([1, 2, 5, 10])),
+                slices: random.pick([1, 2, 4, 5, 10])
+            )
+            if self.groups.count >= 2, random.chance(0.35) {
+                self.coordinator.groupPolicies[self.groups[0]] = CoordinatorConfiguration.GroupPolicy(fallback: self.groups[1])
+            }
+        }
+    }
+
+    /// A breaker that judges a few calls: a count or (sometimes) a time window, thresholds from
+    /// 25 % to 75 %, calls slower than 0.2–1.5 s counted slow, open for 50 ms–1 s, 1–3 probes
+    /// (a run's active phase lasts only a few virtual seconds).
+    static func drawBreaker(_ random: inout SimRandom, window: ClosedRange<Int>, minimumCalls: ClosedRange<Int>) -> CircuitBreaker.Configuration {
+        CircuitBreaker.Configuration(
+            window: random.chance(0.25) ? .time(.seconds(random.pick([1, 2])), buckets: random.pick([1, 2, 4])) : .count(random.int(window)),
+            failureRateThreshold: random.pick([25, 40, 50, 75]),
+            slowCallRateThreshold: random.pick([50, 80, 100]),
+            slowCallDuration: random.milliseconds(200, 1500),
+            minimumCalls: random.int(minimumCalls),
+            openDuration: random.milliseconds(50, 1000),
+            permittedCallsInHalfOpen: random.int(1...3),
+            maxHalfOpenDuration: random.chance(0.3) ? random.milliseconds(200, 1500) : nil
         )
     }
 
@@ -103,7 +149,22 @@ struct SimScenario: CustomStringConvertible {
         let layout = self.groups.map { group in
             "\(group): " + self.workers.enumerated().filter { $0.element.group == group }.map { "w\($0.offset)(cap \($0.element.capacity))" }.joined(separator: " ")
         }.joined(separator: "; ")
-        return "\(layout); \(self.clientCount) clients; heartbeat \(SimTrace.duration(self.coordinator.heartbeatInterval)), "
+        var text = "\(layout); \(self.clientCount) clients; heartbeat \(SimTrace.duration(self.coordinator.heartbeatInterval)), "
             + "liveness \(SimTrace.duration(self.coordinator.livenessWindow)), maxDeliveries \(self.coordinator.maxDeliveries)"
+        guard self.tightResilience else { return text + "; default breakers and retry budget" }
+        let config = self.coordinator
+        let budget = config.retryBudget
+        text += "; retries \(config.retry.maxAttempts) attempts from \(SimTrace.duration(config.retry.baseDelay)); "
+            + "budget ratio \(budget.ratio) + \(budget.reserve) per \(SimTrace.duration(budget.window)) (\(budget.slices) slices); "
+            + "breakers: cluster \(Self.describe(config.breakers.cluster)), group \(Self.describe(config.breakers.group)), worker \(Self.describe(config.breakers.worker))"
+        for (group, policy) in config.groupPolicies.sorted(by: { $0.key < $1.key }) {
+            if let fallback = policy.fallback { text += "; \(group) falls back to \(fallback)" }
+        }
+        return text
+    }
+
+    static func describe(_ breaker: CircuitBreaker.Configuration) -> String {
+        "[\(breaker.window) min \(breaker.minimumCalls) fail \(Int(breaker.failureRateThreshold))% slow \(Int(breaker.slowCallRateThreshold))%>\(SimTrace.duration(breaker.slowCallDuration)) "
+            + "open \(SimTrace.duration(breaker.openDuration)) probes \(breaker.permittedCallsInHalfOpen)\(breaker.maxHalfOpenDuration.map { " half-open ≤\(SimTrace.duration($0))" } ?? "")]"
     }
 }

@@ -28,6 +28,30 @@ struct SimLedger {
     var lastDeath: [PeerID: Instant] = [:]
     /// Whether each worker was live at the coordinator after the previous coordinator step.
     var wasLive: [PeerID: Bool] = [:]
+    /// Since when the coordinator has had each worker draining (it ordered the drain, or accepted
+    /// the worker's own); cleared when it declares that worker dead (a later REGISTER under the
+    /// id is a new worker).
+    var drainedSince: [PeerID: Instant] = [:]
+    /// The attempt whose handler submitted a nested job, by the SUBMIT's token (until the
+    /// ACCEPTED answering it names the job).
+    var childTokens: [UInt64: AttemptRef] = [:]
+    /// The job each nested job was submitted from (its parent attempt's job).
+    var parentJob: [JobID: JobID] = [:]
+    /// Failed attempts the coordinator scheduled a retry for (a withdrawal from the retry budget),
+    /// until the retry is dispatched.
+    var retryScheduled: Set<AttemptRef> = []
+    /// Every failed attempt already counted as a withdrawal (a RESULT is counted once).
+    var retryCounted: Set<AttemptRef> = []
+
+    /// True if `ancestor` is `job`'s parent job, or its parent's, and so on.
+    func isNested(_ job: JobID, under ancestor: JobID) -> Bool {
+        var current = job
+        while let parent = self.parentJob[current] {
+            if parent == ancestor { return true }
+            current = parent
+        }
+        return false
+    }
 
     mutating func rootAccepted(_ job: JobID) {
         self.depth[job] = 0

@@ -15,17 +15,22 @@ public struct SimOptions: Hashable, Sendable {
     /// numbers: a RESULTS entry from a superseded attempt is rewritten, on its way in, to the
     /// subtask's current attempt at the worker holding it. The invariant checker must catch it.
     public var corruptSupersededResults: Bool
+    /// **Test-only fault injection.** Simulates a coordinator that ignores its retry budget: it is
+    /// given a budget that never runs dry, while the checker holds it to the budget the scenario
+    /// configured. The retry-budget invariant must catch it.
+    public var ignoreRetryBudget: Bool
 
     /// The default run: ``defaultSteps`` active steps, never-dropping queues, no corruption.
     public init(
         steps: Int = SimOptions.defaultSteps, settleLimit: Duration = .seconds(120), trace: Bool = false,
-        highWaterMarks: [Int] = [100_000], corruptSupersededResults: Bool = false
+        highWaterMarks: [Int] = [100_000], corruptSupersededResults: Bool = false, ignoreRetryBudget: Bool = false
     ) {
         self.steps = steps
         self.settleLimit = settleLimit
         self.trace = trace
         self.highWaterMarks = highWaterMarks
         self.corruptSupersededResults = corruptSupersededResults
+        self.ignoreRetryBudget = ignoreRetryBudget
     }
 
     /// Active steps of a default run.

@@ -25,6 +25,21 @@ public enum SimInvariant: String, Hashable, Sendable, CaseIterable {
     /// A cooperative handler whose attempt the coordinator no longer wants kept running for longer
     /// than the kill grace allows, on a worker connected to the coordinator.
     case zombieHandler = "handler runs past its cancellation"
+    /// A nested job under a job (submitted by its attempts' handlers, recursively) still ran an
+    /// attempt on a worker the coordinator had not lost when JOB-FINISHED or CANCEL-REPLY was sent
+    /// for the job.
+    case subtreeStillRunning = "job finished while a nested job under it still runs"
+    /// A worker got new work after its drain was accepted: a DISPATCH to a worker the coordinator
+    /// had marked draining (until it declares that worker dead), or a draining worker process
+    /// that started a handler.
+    case drainedWorkerGotWork = "drained worker got new work"
+    /// A circuit breaker made a transition outside the legal table, or out of order; or a DISPATCH
+    /// went through a breaker (cluster, group or worker) that was open or forced open, beyond the
+    /// probes a half-open trial admits.
+    case breakerViolated = "circuit breaker bypassed or illegal transition"
+    /// The coordinator scheduled more retries than the cluster-wide retry budget allows (ratio of
+    /// first attempts plus the reserve, counted over the budget's window).
+    case retryBudgetExceeded = "retry budget exceeded"
     /// A client's job finished without every subtask's result, though its connection lost nothing.
     case clientMissedResults = "client missed results"
     /// A client's job failed without a reason.
@@ -89,6 +104,24 @@ public struct SimStats: Hashable, Sendable {
     public var cancels = 0
     /// The network's counters.
     public var network = SimNetwork.Counters()
+    /// Breaker transitions to open (failure or slow-call rate, or a failed or expired trial).
+    public var breakersOpened = 0
+    /// Breaker transitions from half-open to closed (a trial that passed).
+    public var breakersClosed = 0
+    /// Subtasks failed fast with `circuit-open`.
+    public var circuitOpenFailures = 0
+    /// Retries the coordinator scheduled after a failed attempt (each a withdrawal from the budget).
+    public var retriesScheduled = 0
+    /// DISPATCHes of those retries.
+    public var retryDispatches = 0
+    /// Failures the coordinator gave up on because the retry budget was exhausted.
+    public var budgetExhausted = 0
+    /// `herd breaker` commands sent.
+    public var breakerCommands = 0
+    /// DISPATCHes to a worker process that was draining though the coordinator did not know it
+    /// (legal crossings: its own DRAIN-WORKER was still on its way, or it was declared dead and
+    /// registered again as a new worker); the worker gives back what it gets unstarted.
+    public var dispatchesToDrainingProcess = 0
 
     /// All zero.
     public init() {}
@@ -123,6 +156,7 @@ public struct SimReport: Sendable {
             command += " --hwm " + self.options.highWaterMarks.map(String.init).joined(separator: ",")
         }
         if self.options.corruptSupersededResults { command += " --corrupt-superseded-results" }
+        if self.options.ignoreRetryBudget { command += " --ignore-retry-budget" }
         return command + " --trace"
     }
 

@@ -68,6 +68,12 @@ public struct SimTrace: Sendable {
             return "CANCEL-REPLY \(reply.job) found \(reply.found) cancelled \(reply.cancelled)"
         case .error(let error):
             return "ERROR \(error)"
+        case .breaker(let command):
+            return "BREAKER \(command.action) \(command.path)"
+        case .breakerReply(let reply):
+            return "BREAKER-REPLY \(reply.ok ? "ok" : "refused"): \(reply.message)"
+        case .drainWorker(let order):
+            return "DRAIN-WORKER grace \(Self.duration(order.grace))"
         default:
             return message.commandName
         }

@@ -153,7 +153,7 @@ extension Simulation {
 
     // MARK: - One-shot requests
 
-    /// Sends a request (CANCEL-JOB or DRAIN) on a new connection.
+    /// Sends a request (CANCEL-JOB, DRAIN or BREAKER) on a new connection.
     func request(_ message: Message) {
         let index = self.requesters.count
         let peer = PeerID("x\(index)")
@@ -171,6 +171,7 @@ extension Simulation {
         switch (self.requesters[index].request, message) {
         case (.cancelJob(let request), .cancelReply(let reply)): matches = request.token == reply.token
         case (.drain(let request), .drainReply(let reply)): matches = request.token == reply.token
+        case (.breaker(let command), .breakerReply(let reply)): matches = command.token == reply.token
         default: matches = false
         }
         guard matches else { return }

@@ -9,16 +9,42 @@ extension Simulation {
         var actions: [CoordinatorAction] = []
         for message in messages {
             self.trace.add("\(self.prefix) \(peer) -> coord: \(SimTrace.describe(message))")
+            self.coordinatorAboutToHandle(message, from: peer)
             if self.options.corruptSupersededResults, case .results(let results) = message {
                 for (sender, rewritten) in self.corruptSuperseded(results, from: peer) {
                     self.coordinator.handle(.message(.results(rewritten), from: sender), now: self.now, into: &actions)
+                    self.noteRetriesScheduled(rewritten)
                 }
                 continue
             }
             self.coordinator.handle(.message(message, from: peer), now: self.now, into: &actions)
+            if case .results(let results) = message { self.noteRetriesScheduled(results) }
         }
-        self.coordinator.flush(now: self.now, into: &actions)
+        self.flushCoordinator(into: &actions)
         self.performCoordinator(actions)
+    }
+
+    /// What the checks note before the coordinator handles a message: a drain it accepts from a
+    /// live worker, a REGISTER that makes a new worker of an id, an operator's breaker command.
+    func coordinatorAboutToHandle(_ message: Message, from peer: PeerID) {
+        switch message {
+        case .drainWorker:
+            if self.coordinator.simWorker(peer)?.isLive == true, self.ledger.drainedSince[peer] == nil { self.ledger.drainedSince[peer] = self.now }
+        case .register:
+            if self.coordinator.simWorker(peer)?.isLive != true { self.ledger.drainedSince[peer] = nil }
+        case .breaker(let command):
+            if let path = BreakerPath(parsing: command.path) { self.operatorPaths.insert(path) }
+        default:
+            break
+        }
+    }
+
+    /// Flushes the coordinator, keeping the breakers as they stood before: the DISPATCHes this
+    /// flush sends are judged against them (``checkAdmission(_:to:)``).
+    func flushCoordinator(into actions: inout [CoordinatorAction]) {
+        self.admissionBaseline = self.coordinator.simBreakers
+        self.admissionUsed.removeAll(keepingCapacity: true)
+        self.coordinator.flush(now: self.now, into: &actions)
     }
 
     /// Performs the coordinator's actions. A send to a routing id with no connection comes back
@@ -41,6 +67,7 @@ extension Simulation {
                     self.queue.push(.coordinatorTimer(timer), at: max(instant, self.now))
                 case .log(let line):
                     self.trace.add("\(self.prefix)   coord log: \(line)")
+                    if line.message.hasPrefix("breaker ") { self.breakerLogged = true }
                 case .stop:
                     self.trace.add("\(self.prefix)   coord stops")
                 }
@@ -51,8 +78,10 @@ extension Simulation {
                 self.trace.add("\(self.prefix) coord: \(peer) unreachable")
                 self.coordinator.handle(.unreachable(peer), now: self.now, into: &pending)
             }
-            self.coordinator.flush(now: self.now, into: &pending)
+            self.flushCoordinator(into: &pending)
         }
+        // Let go of the breakers' copy, so the coordinator's next changes do not copy them.
+        self.admissionBaseline = nil
     }
 
     /// **Test-only corruption** (``SimOptions/corruptSupersededResults``): a coordinator that

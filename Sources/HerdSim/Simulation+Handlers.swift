@@ -101,8 +101,11 @@ extension Simulation {
 
     func startRun(_ slot: Int, _ assignment: Assignment) {
         self.stats.handlersStarted += 1
+        if let since = self.workers[slot].drainingSince {
+            self.fail(.drainedWorkerGotWork, "\(self.workers[slot].peer) started \(assignment.attempt), though it has been draining since \(SimTrace.time(since))")
+        }
         let depth = self.ledger.depth[assignment.attempt.subtask.job] ?? Self.maxNestingDepth
-        let behaviour = self.drawBehaviour(nesting: depth < Self.maxNestingDepth)
+        let behaviour = self.degradedBehaviour(slot: slot) ?? self.drawBehaviour(nesting: depth < Self.maxNestingDepth)
         let id = self.runs.count
         let run = HandlerRun(
             id: id, slot: slot, incarnation: self.workers[slot].incarnation, peer: self.workers[slot].peer,
@@ -191,6 +194,7 @@ extension Simulation {
             guard !stopping, case .nested(let plan) = run.behaviour else { return }
             let token = self.token()
             self.runs[id].childToken = token
+            self.ledger.childTokens[token] = run.attempt
             self.workers[run.slot].children.append(WorkerSlot.Child(token: token, run: id, job: nil))
             let submission = Submission(
                 token: token, group: plan.group, kind: SimScenario.kind, payloads: .template(Array("n{index}".utf8), count: plan.count),

@@ -25,10 +25,13 @@ extension Simulation {
     func coordinatorSending(_ message: Message, to peer: PeerID) {
         switch message {
         case .dispatch(let assignments):
-            for assignment in assignments { self.ledger.dispatchedAt[assignment.attempt] = self.now }
+            for assignment in assignments { self.dispatching(assignment.attempt, to: peer) }
+        case .drainWorker:
+            if self.ledger.drainedSince[peer] == nil { self.ledger.drainedSince[peer] = self.now }
         case .accepted(let accepted):
             self.ledger.totals[accepted.job] = accepted.subtasks
             self.ledger.knownJobs.append(accepted.job)
+            if let parent = self.ledger.childTokens.removeValue(forKey: accepted.token) { self.ledger.parentJob[accepted.job] = parent.subtask.job }
         case .jobResults(let results):
             for result in results {
                 let job = result.subtask.job
@@ -42,7 +45,10 @@ extension Simulation {
                 switch result.outcome {
                 case .success: tally.succeeded += 1
                 case .failure(let failure) where failure.category == .cancelled: tally.cancelled += 1
-                case .failure: tally.failed += 1
+                case .failure(let failure):
+                    tally.failed += 1
+                    if failure.category == .circuitOpen { self.stats.circuitOpenFailures += 1 }
+                    if failure.category == .budgetExhausted { self.stats.budgetExhausted += 1 }
                 }
                 self.ledger.tallies[job] = tally
                 self.checkProvenance(result)
@@ -64,6 +70,25 @@ extension Simulation {
             self.checkNothingRuns(of: reply.job, when: "CANCEL-REPLY")
         default:
             break
+        }
+    }
+
+    /// One attempt of a DISPATCH to `peer`: never to a worker the coordinator has draining, only
+    /// through breakers that admit it; an attempt 1 is a deposit in the retry budget, the retry of
+    /// a failed attempt is counted.
+    func dispatching(_ attempt: AttemptRef, to peer: PeerID) {
+        let earlier = self.ledger.dispatchedAt.updateValue(self.now, forKey: attempt)
+        if let since = self.ledger.drainedSince[peer], earlier.map({ $0 >= since }) ?? true {
+            self.fail(.drainedWorkerGotWork, "DISPATCH of \(attempt) to \(peer), which the coordinator has had draining since \(SimTrace.time(since))")
+        }
+        if self.ledger.drainedSince[peer] == nil, let slot = self.peerSlots[peer], self.workers[slot].peer == peer, self.workers[slot].drainingSince != nil {
+            self.stats.dispatchesToDrainingProcess += 1  // legal: docs/SIMULATION.md, "Drains: what is legal"
+        }
+        self.checkAdmission(attempt, to: peer)
+        if attempt.attempt == 1 {
+            if earlier == nil { self.budget.deposit(at: self.now) }
+        } else if self.ledger.retryScheduled.remove(AttemptRef(subtask: attempt.subtask, attempt: attempt.attempt - 1)) != nil {
+            self.stats.retryDispatches += 1
         }
     }
 
@@ -93,14 +118,23 @@ extension Simulation {
     /// run, except on a worker the coordinator declared dead after dispatching the attempt (the
     /// protocol's "lost with its worker"), or one its worker gave back (a drain confirms before
     /// the handler ends).
+    ///
+    /// The same holds for every nested job under it (submitted by its attempts' handlers, and by
+    /// theirs): a job completes only after its whole subtree has stopped.
     func checkNothingRuns(of job: JobID, when what: String) {
-        guard self.liveRuns.contains(where: { self.runs[$0].attempt.subtask.job == job }) else { return }
+        let inTree = { (other: JobID) in other == job || self.ledger.isNested(other, under: job) }
+        guard self.liveRuns.contains(where: { inTree(self.runs[$0].attempt.subtask.job) }) else { return }
         self.refreshDeaths()  // a death decided in this same step counts
-        for id in self.liveRuns where self.runs[id].attempt.subtask.job == job {
+        for id in self.liveRuns where inTree(self.runs[id].attempt.subtask.job) {
             let run = self.runs[id]
             if let death = self.ledger.lastDeath[run.peer], death >= self.ledger.dispatchedAt[run.attempt] ?? run.startedAt { continue }
             if run.givenBackAt != nil { continue }
-            self.fail(.finishedWhileRunning, "\(what) \(job) while \(run.attempt) still runs on \(run.peer) (\(run.behaviour)\(run.cancelledAt == nil ? "" : ", cancelled at \(SimTrace.time(run.cancelledAt!))"))")
+            let state = "\(run.behaviour)\(run.cancelledAt == nil ? "" : ", cancelled at \(SimTrace.time(run.cancelledAt!))")"
+            if run.attempt.subtask.job == job {
+                self.fail(.finishedWhileRunning, "\(what) \(job) while \(run.attempt) still runs on \(run.peer) (\(state))")
+            } else {
+                self.fail(.subtreeStillRunning, "\(what) \(job) while \(run.attempt) of its nested job \(run.attempt.subtask.job) still runs on \(run.peer) (\(state))")
+            }
             return
         }
     }
@@ -110,7 +144,10 @@ extension Simulation {
     /// Credit, deaths, and per job: an ended job has every result; a decided policy or an
     /// exhausted budget ends the job; a passed deadline leaves no subtask without a result.
     func checkCoordinator() {
-        let overCredit = self.refreshDeaths().filter { $0.isLive && $0.outstanding > Int($0.capacity) }
+        let workers = self.refreshDeaths()
+        if self.violation == nil { self.checkBreakersIfNeeded(outstanding: workers.reduce(0) { $0 + $1.outstanding }) }
+        guard self.violation == nil else { return }
+        let overCredit = workers.filter { $0.isLive && $0.outstanding > Int($0.capacity) }
         if let worker = overCredit.min(by: { $0.peer.bytes.lexicographicallyPrecedes($1.peer.bytes) }) {
             self.fail(
                 .creditExceeded,
@@ -146,8 +183,16 @@ extension Simulation {
         self.livePeers.removeAll(keepingCapacity: true)
         for worker in workers {
             if worker.isLive { self.livePeers.insert(worker.peer) }
-            if self.ledger.wasLive[worker.peer] == true, !worker.isLive { self.ledger.lastDeath[worker.peer] = self.now }
+            if self.ledger.wasLive[worker.peer] == true, !worker.isLive {
+                self.ledger.lastDeath[worker.peer] = self.now
+                self.ledger.drainedSince[worker.peer] = nil  // a drain lasts until the worker is gone
+            }
             self.ledger.wasLive[worker.peer] = worker.isLive
+            if worker.isDraining, self.ledger.drainedSince[worker.peer] == nil {
+                self.ledger.drainedSince[worker.peer] = self.now
+            } else if worker.isLive, !worker.isDraining, let since = self.ledger.drainedSince[worker.peer] {
+                self.fail(.drainedWorkerGotWork, "\(worker.peer), draining since \(SimTrace.time(since)), is live and no longer draining: it would get new work")
+            }
         }
         return workers
     }
@@ -235,6 +280,7 @@ extension Simulation {
         if let requester = self.requesters.first(where: \.timedOut) {
             self.fail(.stuck, "\(requester.peer) never got an answer to \(SimTrace.describe(requester.request))")
         }
+        if self.violation == nil { self.checkProbesReturned() }
     }
 
     /// A finished job's client must have every subtask's result, unless its connection dropped

@@ -29,6 +29,10 @@ final class WorkerSlot {
     var healthySince: Instant?
     /// The machine's `isRegistered`, cached after each step (cheap for the per-step checks).
     var registered = false
+    /// Since when the running process has been draining (as of its previous batch of events).
+    var drainingSince: Instant?
+    /// Until when the slot's host is degraded (its handlers mostly fail; it survives restarts).
+    var degradedUntil: Instant = .zero
 
     init(slot: Int, spec: SimScenario.WorkerSpec) {
         self.slot = slot
@@ -52,6 +56,9 @@ extension Simulation {
         }
         let peer = self.workers[slot].peer
         let spec = self.workers[slot].spec
+        self.peerGroups[peer] = spec.group
+        self.peerSlots[peer] = slot
+        self.workers[slot].drainingSince = nil
         let configuration = WorkerConfiguration(
             workerID: peer.description, group: spec.group, node: "n\(slot)", capacity: spec.capacity, kinds: [SimScenario.kind],
             drainGrace: spec.drainGrace
@@ -73,8 +80,13 @@ extension Simulation {
         for event in events { machine.handle(event, now: self.now, into: &actions) }
         machine.flush(now: self.now, into: &actions)
         self.workers[slot].registered = machine.isRegistered
+        let draining = machine.introspectedDraining
         self.workers[slot].machine = machine
         self.performWorker(slot, actions)
+        // Noted after performing, so a handler this batch started is judged by the state before it.
+        if draining, self.workers[slot].drainingSince == nil, self.workers[slot].incarnation == incarnation, self.workers[slot].machine != nil {
+            self.workers[slot].drainingSince = self.now
+        }
     }
 
     func workerTimerFired(_ slot: Int, incarnation: Int, timer: WorkerTimer, generation: UInt64) {

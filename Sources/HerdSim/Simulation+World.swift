@@ -7,6 +7,7 @@ extension Simulation {
     enum WorldMove: CaseIterable {
         case submit, interrupt, cancelAnyJob, crashWorker, stallWorker, partitionWorker, terminateWorker, drain
         case stallCoordinator, stallClient, partitionClient, crashClient
+        case degradeWorker, degradeGroup, operateBreaker
 
         var weight: Int {
             switch self {
@@ -22,6 +23,9 @@ extension Simulation {
             case .stallClient: 2
             case .partitionClient: 2
             case .crashClient: 1
+            case .degradeWorker: 6
+            case .degradeGroup: 4
+            case .operateBreaker: 1
             }
         }
     }
@@ -89,6 +93,12 @@ extension Simulation {
             let alive = self.clients.indices.filter { !self.clients[$0].crashed }
             guard alive.count > 1 else { return }
             self.crashClient(self.random.pick(alive))
+        case .degradeWorker:
+            self.degradeWorker(self.random.int(0...self.workers.count - 1), for: self.random.milliseconds(200, 2500))
+        case .degradeGroup:
+            self.degradeGroup(self.random.pick(self.scenario.groups), for: self.random.milliseconds(200, 2000))
+        case .operateBreaker:
+            self.randomBreakerCommand()
         }
     }
 
@@ -113,6 +123,8 @@ extension Simulation {
         for slot in self.workers.indices where self.workers[slot].machine == nil {
             self.queue.push(.restart(slot: slot), at: self.now)
         }
+        for slot in self.workers.indices { self.workers[slot].degradedUntil = .zero }
+        self.groupDegradedUntil.removeAll()
     }
 
     /// At rest: every job of a living client is done, every request answered, no handler runs,

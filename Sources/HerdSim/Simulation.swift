@@ -57,6 +57,32 @@ public final class Simulation {
     var wantedDirty = false
     /// Workers the coordinator has live, as of its last step.
     var livePeers: Set<PeerID> = []
+    /// The group of every worker id a slot has used (a breaker path names it).
+    var peerGroups: [PeerID: String] = [:]
+    /// Until when a group's shared dependency is down (its handlers mostly fail with server-side
+    /// categories, which count against the group's breaker).
+    var groupDegradedUntil: [String: Instant] = [:]
+
+    // Resilience checks (Simulation+Resilience.swift).
+    /// The retry budget as the scenario configured it, kept from what the coordinator sends.
+    var budget: SimRetryBudget
+    /// Each breaker as last seen, for the transition checks.
+    var breakersSeen: [BreakerPath: SimBreakerSeen] = [:]
+    /// The breakers as they stood before the coordinator's last flush: the DISPATCHes of that
+    /// flush are judged against them.
+    var admissionBaseline: BreakerHierarchy?
+    /// Attempts admitted through each breaker by the DISPATCHes of the last flush.
+    var admissionUsed: [BreakerPath: Int] = [:]
+    /// Breakers an operator command addressed since the last transition check.
+    var operatorPaths: Set<BreakerPath> = []
+    /// Set when the coordinator logged a breaker transition since the last check.
+    var breakerLogged = false
+    /// Attempts the coordinator had outstanding after its previous step.
+    var lastOutstanding = 0
+    /// Coordinator steps until the transition check looks whatever the breakers' states.
+    var breakerLooksLeft = 64
+    /// The slot of every worker id a slot has used.
+    var peerSlots: [PeerID: Int] = [:]
 
     init(seed: UInt64, options: SimOptions) {
         self.seed = seed
@@ -66,7 +92,14 @@ public final class Simulation {
         self.trace = SimTrace(enabled: options.trace)
         self.scenario = SimScenario(random: &self.random)
         self.deadlineSlack = self.scenario.coordinator.deadlineSlack
-        self.coordinator = CoordinatorStateMachine(configuration: self.scenario.coordinator)
+        self.budget = SimRetryBudget(self.scenario.coordinator.retryBudget)
+        var configuration = self.scenario.coordinator
+        if options.ignoreRetryBudget {
+            // The broken coordinator: a budget that never runs dry (the checker keeps the real one).
+            let real = configuration.retryBudget
+            configuration.retryBudget = RetryBudget.Configuration(ratio: 1000, minRetriesPerSecond: 1_000_000, window: real.window, slices: real.slices)
+        }
+        self.coordinator = CoordinatorStateMachine(configuration: configuration)
     }
 
     var report: SimReport {
@@ -106,6 +139,7 @@ public final class Simulation {
             self.fail(.stuck, "the run queue emptied before the cluster came to rest: " + self.stuckDescription())
         }
         if self.violation == nil { self.checkAtRest() }
+        if self.violation == nil { self.checkBreakerTransitions() }
     }
 
     var settleDeadline: Instant = .zero
@@ -139,7 +173,7 @@ public final class Simulation {
             self.trace.add("\(self.prefix) coord: timer \(timer)")
             var actions: [CoordinatorAction] = []
             self.coordinator.handle(.timer(timer), now: self.now, into: &actions)
-            self.coordinator.flush(now: self.now, into: &actions)
+            self.flushCoordinator(into: &actions)
             self.performCoordinator(actions)
         case .workerStarted(let slot, let incarnation):
             self.workerEvents(slot, incarnation: incarnation, [.started])
@@ -161,6 +195,8 @@ public final class Simulation {
             self.restartWorker(slot)
         case .requesterTimeout(let index):
             self.requesterTimedOut(index)
+        case .operatorBreaker(let action, let path):
+            self.operateBreaker(action, path)
         }
     }
 

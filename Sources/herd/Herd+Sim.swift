@@ -49,6 +49,9 @@ extension Herd {
         @Flag(help: ArgumentHelp("Test only: simulate a coordinator that accepts superseded results (the checker must catch it).", visibility: .hidden))
         var corruptSupersededResults = false
 
+        @Flag(help: ArgumentHelp("Test only: simulate a coordinator that ignores its retry budget (the checker must catch it).", visibility: .hidden))
+        var ignoreRetryBudget = false
+
         func validate() throws {
             if (self.seed == nil) == (self.seeds == nil) { throw ValidationError("give exactly one of --seed N (replay) and --seeds N (soak)") }
             if self.steps < 1 { throw ValidationError("--steps must be at least 1") }
@@ -65,7 +68,7 @@ extension Herd {
         }
 
         var options: SimOptions {
-            var options = SimOptions(steps: self.steps, trace: self.trace, corruptSupersededResults: self.corruptSupersededResults)
+            var options = SimOptions(steps: self.steps, trace: self.trace, corruptSupersededResults: self.corruptSupersededResults, ignoreRetryBudget: self.ignoreRetryBudget)
             if let hwm = self.hwm, let marks = self.highWaterMarks(hwm) { options.highWaterMarks = marks }
             return options
         }

@@ -154,4 +154,34 @@ import Testing
         let done = machine.handle([.message(.deregister, from: self.w2)], now: self.ms(4))
         #expect(done.contains { if case .send(self.requester, .drainReply) = $0 { true } else { false } })
     }
+
+    // MARK: - Bug 6: a cancelled probe lost with its worker kept its breaker permit (seeds 66, 115, 350, 528, …)
+
+    @Test func test_cancelledProbeLostWithItsWorker_returnsItsPermit_andTheTrialGoesOn() throws {
+        // A group breaker that opens on one failure, half-opens 100 ms later, and tries one probe.
+        let group = CircuitBreaker.Configuration(window: .count(1), minimumCalls: 1, openDuration: .milliseconds(100), permittedCallsInHalfOpen: 1)
+        var machine = CoordinatorStateMachine(configuration: CoordinatorConfiguration(coordinatorID: "c", breakers: BreakerHierarchy.Configuration(group: group)))
+        _ = machine.start(now: self.t0)
+        _ = machine.handle([.message(self.register("w1"), from: self.w1), .message(self.register("w2"), from: self.w2)], now: self.t0)
+        func ref(_ job: UInt64) -> AttemptRef { AttemptRef(subtask: SubtaskRef(job: JobID(job), index: 0), attempt: 1) }
+        func holder(_ actions: [CoordinatorAction], _ job: UInt64) -> PeerID? {
+            [self.w1, self.w2].first { self.dispatched(actions, to: $0) == [ref(job)] }
+        }
+        // A group-scope failure (not retried) opens the group's breaker.
+        let first = machine.handle([.message(self.submit(1), from: self.client)], now: self.ms(1))
+        let failedOn = try #require(holder(first, 1))
+        _ = machine.handle([.message(.results([SubtaskResult(attempt: ref(1), outcome: .failure(Failure(.auth, "denied")))]), from: failedOn)], now: self.ms(2))
+        // Past the open duration, job 2's subtask is the trial's one probe; the job is cancelled,
+        // and the worker holding the probe dies before confirming.
+        let second = machine.handle([.message(self.submit(1), from: self.client)], now: self.ms(200))
+        let probeOn = try #require(holder(second, 2))
+        let cancel = machine.handle([.message(.cancelJob(CancelJob(token: 9, job: JobID(2), reason: "stop")), from: self.requester)], now: self.ms(201))
+        #expect(self.cancelled(cancel, to: probeOn) == [ref(2)])
+        let lost = machine.handle([.unreachable(probeOn)], now: self.ms(202))
+        #expect(lost.contains { if case .send(self.requester, .cancelReply) = $0 { true } else { false } })
+        // The probe's permit came back: job 3 is the next probe, on the worker left.
+        let third = machine.handle([.message(self.submit(1), from: self.client)], now: self.ms(203))
+        let other = probeOn == self.w1 ? self.w2 : self.w1
+        #expect(self.dispatched(third, to: other) == [ref(3)])
+    }
 }
