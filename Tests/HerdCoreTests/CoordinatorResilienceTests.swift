@@ -96,6 +96,23 @@ import Testing
         #expect(failure.causes == [Failure(.server, "x")])
     }
 
+    /// A retry that could not finish before the job's deadline is not made, and spends nothing of
+    /// the cluster's retry budget (found by the simulator's budget account).
+    @Test func test_retryPastTheDeadline_isNotMade_andSpendsNoBudget() {
+        var machine = self.machine { configuration in
+            configuration.retry = RetryPolicy(maxAttempts: 3, baseDelay: .seconds(5), maxDelay: .seconds(5), jitter: .none)
+        }
+        self.register(&machine, "w1", capacity: 4)
+        let before = machine.statusReport(token: 0, now: self.t0).retryBudget
+        let sent = machine.handle([.message(.submit(Submission(token: 1, group: "g", kind: "k", payloads: .template([], count: 2), timeout: .seconds(1))), from: self.client)], now: self.t0)
+        let failed = machine.handle([.message(self.fail(sent.assignments(to: PeerID("w1")), .transient), from: PeerID("w1"))], now: self.t0)
+        // Both fail with their own failure at once: a retry 5 s later cannot beat a 1 s deadline.
+        #expect(self.committed(failed).allSatisfy { if case .failure(let f) = $0.outcome { f.category == .transient } else { false } })
+        #expect(self.committed(failed).count == 2)
+        let after = machine.statusReport(token: 0, now: self.t0).retryBudget
+        #expect(after.retries == before.retries, "no retry was withdrawn from the budget")
+    }
+
     @Test func test_retryBudget_refusesRetriesBeyondRatioAndFloor() {
         var machine = self.machine { configuration in
             configuration.retryBudget = RetryBudget.Configuration(ratio: 0.1, minRetriesPerSecond: 0, window: .seconds(10))

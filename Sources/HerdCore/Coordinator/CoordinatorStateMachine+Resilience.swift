@@ -71,7 +71,17 @@ extension CoordinatorStateMachine {
         guard let job = self.jobs[subtask.job], !job.isEnding else { return failure }
         let policy = self.retryPolicy(for: job.group, kind: job.kind)
         let earlier = self.earlierFailures.removeValue(forKey: subtask) ?? []
-        switch policy.decision(for: failure, attempt: attempt, budget: &self.retryBudget, now: now, rng: &self.rng) {
+        // The policy first, then the deadline, and only then the budget: a retry that could not
+        // finish in time is not made, so it must not spend the cluster's budget either.
+        var decision = policy.decision(for: failure, attempt: attempt, rng: &self.rng)
+        if case .retry(let delay) = decision {
+            if let deadline = job.deadline, now + delay >= deadline {
+                // The retry could not finish in time: the failure stands.
+                return earlier.isEmpty ? failure : failure.causedBy(earlier)
+            }
+            if !self.retryBudget.tryWithdrawRetry(now: now) { decision = .giveUp(.budgetExhausted) }
+        }
+        switch decision {
         case .giveUp(let reason):
             let final = reason.finalFailure(for: failure)
             if case .budgetExhausted = reason {
@@ -80,10 +90,6 @@ extension CoordinatorStateMachine {
             }
             return earlier.isEmpty ? final : final.causedBy(earlier)
         case .retry(let delay):
-            if let deadline = job.deadline, now + delay >= deadline {
-                // The retry could not finish in time: the failure stands.
-                return earlier.isEmpty ? failure : failure.causedBy(earlier)
-            }
             self.earlierFailures[subtask] = Array((earlier + [failure]).suffix(Failure.maxCauses))
             self.jobs[subtask.job]!.phases[Int(subtask.index)] = .waitingRetry
             self.lastTried[subtask] = peer
