@@ -113,6 +113,23 @@ import Testing
         #expect(after.retries == before.retries, "no retry was withdrawn from the budget")
     }
 
+    /// A recovering worker's credit grows with time alone: the periodic tick gives queued work a
+    /// dispatch pass, so it does not wait for an unrelated message to come by.
+    @Test func test_rampingWorker_getsMoreWorkOnTheTick_asItsShareGrows() {
+        var machine = self.machine { $0.livenessWindow = .seconds(1) }
+        let w1 = PeerID("w1")
+        self.register(&machine, "w1", capacity: 10)
+        var now = self.t0 + .seconds(2)
+        _ = machine.handle([.timer(.tick)], now: now)  // silent past the window: dead
+        self.register(&machine, "w1", capacity: 10)  // back: its share ramps up from 10 %
+        let first = machine.handle([.message(.submit(Submission(token: 1, group: "g", kind: "k", payloads: .template([], count: 5))), from: self.client)], now: now)
+        #expect(first.assignments(to: w1).count == 1, "10 % of 10 credits while the ramp starts")
+        // Long after the ramp's last step, with nothing but heartbeats and the tick:
+        now = now + .seconds(60)
+        let later = machine.handle([.message(.heartbeat, from: w1), .message(.heartbeat, from: self.client), .timer(.tick)], now: now)
+        #expect(later.assignments(to: w1).count == 4, "the rest goes out on the tick")
+    }
+
     @Test func test_retryBudget_refusesRetriesBeyondRatioAndFloor() {
         var machine = self.machine { configuration in
             configuration.retryBudget = RetryBudget.Configuration(ratio: 0.1, minRetriesPerSecond: 0, window: .seconds(10))

@@ -254,6 +254,12 @@ public struct CoordinatorStateMachine: Sendable {
                 self.heartbeatIfQuiet(peer, now: now, into: &actions)
             }
         }
+        // Time alone changes what a breaker admits (open → half-open) and how much credit a
+        // recovering worker may use (its ramp's steps). While either is in play, queued work gets
+        // a dispatch pass every tick instead of waiting for some message to come by.
+        if !self.breakers.admitsAll || !self.ramps.isEmpty {
+            for (name, group) in self.groups where group.queued > 0 { self.dirtyGroups.insert(name) }
+        }
         actions.append(.schedule(.tick, at: now + config.heartbeatInterval))
     }
 
