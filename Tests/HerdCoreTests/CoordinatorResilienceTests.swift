@@ -130,6 +130,18 @@ import Testing
         #expect(later.assignments(to: w1).count == 4, "the rest goes out on the tick")
     }
 
+    /// A worker that dies (or stalls past its liveness window) holding many attempts is one piece
+    /// of evidence against its breaker, not one per attempt: it comes back with its breaker closed.
+    @Test func test_workerDeath_withManyAttempts_countsOnceAgainstItsBreaker() {
+        var machine = self.machine { $0.livenessWindow = .seconds(1) }
+        self.register(&machine, "w1", capacity: 50)
+        _ = self.submit(&machine, count: 50)
+        _ = machine.handle([.message(.heartbeat, from: self.client), .timer(.tick)], now: self.t0 + .seconds(2))
+        let breaker = machine.breakers.breaker(at: .worker(group: "g", worker: "w1"))
+        #expect(breaker?.stateName(now: self.t0 + .seconds(2)) == .closed, "50 lost attempts, one death")
+        #expect(breaker?.metrics(now: self.t0 + .seconds(2)).calls == 1)
+    }
+
     @Test func test_retryBudget_refusesRetriesBeyondRatioAndFloor() {
         var machine = self.machine { configuration in
             configuration.retryBudget = RetryBudget.Configuration(ratio: 0.1, minRetriesPerSecond: 0, window: .seconds(10))

@@ -133,8 +133,12 @@ extension CoordinatorStateMachine {
         let left = reason == Self.deregistered
         let line = LogLine(left ? .info : .warning, left ? "worker left" : "worker dead: \(reason)", worker.metadata.merging(["requeued": "\(lost.count)"]) { a, _ in a })
         actions.append(.log(line))
+        // One death is one piece of evidence against the worker's breaker, however many attempts
+        // it held: counting each (500 at once) opened the breaker of a worker that had only
+        // stalled under load, and its subtasks then failed fast as `circuit-open` once it was back.
+        var deathRecorded = false
         for subtask in lost {
-            self.attemptLost(subtask, worker: worker, reason: reason, now: now, into: &actions)
+            self.attemptLost(subtask, worker: worker, reason: reason, deathRecorded: &deathRecorded, now: now, into: &actions)
         }
     }
 
@@ -146,7 +150,10 @@ extension CoordinatorStateMachine {
     /// An outstanding attempt will never report: re-queue its subtask at the front of its group's
     /// queue, or fail it once it has lost `maxDeliveries` attempts (a poison subtask must not take
     /// the cluster down one worker at a time).
-    mutating func attemptLost(_ subtask: SubtaskRef, worker: WorkerRecord, reason: String, now: Instant, into actions: inout [CoordinatorAction]) {
+    ///
+    /// The first lost attempt of a death (`deathRecorded` false) is recorded against the worker's
+    /// breaker as `workerLost`; the others only return their permits.
+    mutating func attemptLost(_ subtask: SubtaskRef, worker: WorkerRecord, reason: String, deathRecorded: inout Bool, now: Instant, into actions: inout [CoordinatorAction]) {
         // Giving up is a commit: it counts for the fan-out policy (runs after the job is stored back).
         var gaveUp: Outcome?
         defer { if let gaveUp { self.endIfDecided(subtask, outcome: gaveUp, now: now, into: &actions) } }
@@ -166,7 +173,12 @@ extension CoordinatorStateMachine {
             return
         }
         self.attemptEnded(AttemptRef(subtask: subtask, attempt: running.attempt), now: now, into: &actions)
-        self.recordOutcome(.workerLost, group: worker.registration.group, worker: worker.peer, duration: running.dispatchedAt.duration(to: now), now: now, into: &actions)
+        if deathRecorded {
+            self.breakers.release(group: worker.registration.group, worker: worker.registration.workerID)
+        } else {
+            deathRecorded = true
+            self.recordOutcome(.workerLost, group: worker.registration.group, worker: worker.peer, duration: running.dispatchedAt.duration(to: now), now: now, into: &actions)
+        }
         if job.attempts[Int(index)] >= self.configuration.maxDeliveries {
             let failure = Failure(
                 .unknown,
