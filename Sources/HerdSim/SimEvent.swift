@@ -126,8 +126,24 @@ struct SimScenario: CustomStringConvertible {
             if self.groups.count >= 2, random.chance(0.35) {
                 self.coordinator.groupPolicies[self.groups[0]] = CoordinatorConfiguration.GroupPolicy(fallback: self.groups[1])
             }
+            // The end of the fallback chain and per-kind retries, drawn from a stream of their own
+            // so that adding them left every other draw (and every seed's run) as it was.
+            var extra = SimRandom(seed: self.coordinator.seed ^ 0x6661_6c6c_6261_636b)
+            let last = self.groups[self.groups.count - 1]
+            if extra.chance(0.4) {
+                var policy = self.coordinator.groupPolicies[last] ?? CoordinatorConfiguration.GroupPolicy()
+                policy.fallbackCache = extra.int(1...20)
+                if extra.chance(0.5) { policy.fallbackValue = Array(Self.staticFallback.utf8) }
+                self.coordinator.groupPolicies[last] = policy
+            }
+            if extra.chance(0.3) {
+                self.coordinator.kindRetries[SimScenario.kind] = WorkerGroupSpec.RetryOverride(maxAttempts: extra.int(1...4))
+            }
         }
     }
+
+    /// The static fallback value some seeds give a group (`fallback-value`).
+    static let staticFallback = "sim static fallback"
 
     /// A breaker that judges a few calls: a count or (sometimes) a time window, thresholds from
     /// 25 % to 75 %, calls slower than 0.2–1.5 s counted slow, open for 50 ms–1 s, 1–3 probes
@@ -159,6 +175,8 @@ struct SimScenario: CustomStringConvertible {
             + "breakers: cluster \(Self.describe(config.breakers.cluster)), group \(Self.describe(config.breakers.group)), worker \(Self.describe(config.breakers.worker))"
         for (group, policy) in config.groupPolicies.sorted(by: { $0.key < $1.key }) {
             if let fallback = policy.fallback { text += "; \(group) falls back to \(fallback)" }
+            if policy.fallbackCache > 0 { text += "; \(group) keeps \(policy.fallbackCache) last good results" }
+            if policy.fallbackValue != nil { text += "; \(group) has a static fallback value" }
         }
         return text
     }

@@ -74,6 +74,10 @@ public struct SimViolation: Error, Hashable, Sendable, CustomStringConvertible {
 
 /// What happened in a run, for reports and for tuning the world's draws.
 public struct SimStats: Hashable, Sendable {
+    /// Results an open group answered with a last good result (`(cache)`).
+    public var servedFromCache = 0
+    /// Results an open group answered with its static value (`(static)`).
+    public var servedByFallbackValue = 0
     /// Worker slots.
     public var workers = 0
     /// Worker groups.

@@ -97,6 +97,20 @@ extension Simulation {
     func checkProvenance(_ result: JobResult) {
         let text: String
         switch result.outcome {
+        case .success(let bytes) where result.fallback == CoordinatorStateMachine.staticSource:
+            // The coordinator's own answer for an open group: exactly the configured value.
+            if bytes != Array(SimScenario.staticFallback.utf8) {
+                self.fail(.supersededResult, "\(result.subtask) was served a static fallback that is not the group's value: \(SimTrace.describe(result.outcome))")
+            }
+            self.stats.servedByFallbackValue += 1
+            return
+        case .success(let bytes) where result.fallback == CoordinatorStateMachine.cacheSource:
+            // A last good result: some handler must have produced exactly it before.
+            if !self.ledger.producedOutputs.contains(bytes) {
+                self.fail(.supersededResult, "\(result.subtask) was served a cached result no handler produced: \(SimTrace.describe(result.outcome))")
+            }
+            self.stats.servedFromCache += 1
+            return
         case .success(let bytes):
             guard self.ledger.producedOutputs.contains(bytes) else {
                 self.fail(.supersededResult, "\(result.subtask) committed an output no handler produced: \(SimTrace.describe(result.outcome))")

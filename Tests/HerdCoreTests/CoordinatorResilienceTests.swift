@@ -181,6 +181,35 @@ import Testing
         #expect(served.map(\.fallback) == [CoordinatorStateMachine.cacheSource, CoordinatorStateMachine.staticSource])
     }
 
+    /// Commits the coordinator makes in one dispatch pass all count for the fan-out policy, not only
+    /// the last: a cached success followed by a circuit-open failure decides a `first` job, whose
+    /// running attempt is then cancelled (found by the simulator, seed 252).
+    @Test func test_cachedSuccessInADispatchPass_decidesAFirstJob_evenIfAFailureFollows() {
+        var machine = self.machine { configuration in
+            configuration.retry = RetryPolicy(maxAttempts: 1)
+            configuration.breakers.group = CircuitBreaker.Configuration(window: .count(4), failureRateThreshold: 50, minimumCalls: 4, openDuration: .seconds(30))
+            configuration.groupPolicies["g"] = .init(fallbackCache: 10)
+        }
+        let w1 = PeerID("w1")
+        self.register(&machine, "w1", capacity: 2)
+        func list(_ token: UInt64, _ payloads: [String], policy: FanoutPolicy = .all) -> CoordinatorEvent {
+            .message(.submit(Submission(token: token, group: "g", kind: "k", payloads: .list(payloads.map { Array($0.utf8) }), policy: policy)), from: self.client)
+        }
+        let good = machine.handle([list(1, ["a"])], now: self.t0)
+        _ = machine.handle([.message(.results(good.assignments(to: w1).map { SubtaskResult(attempt: $0.attempt, outcome: .success(Array("A".utf8))) }), from: w1)], now: self.t0)
+        let bad = machine.handle([list(2, ["b0", "b1", "b2"])], now: self.t0)  // b0, b1 dispatched
+        _ = machine.handle([list(3, ["z", "a", "x"], policy: .first)], now: self.t0)  // queued
+        let next = machine.handle([.message(self.fail(bad.assignments(to: w1), .server), from: w1)], now: self.t0)  // b2 and z go
+        let running = next.assignments(to: w1)
+        let z = running.first { $0.payload == Array("z".utf8) }!.attempt
+        let last = machine.handle([.message(self.fail(running.filter { $0.attempt != z }, .server), from: w1)], now: self.t0)
+        // The group opened: "a" is served from the cache, "x" fails fast, and the success ends
+        // the `first` job, so its running attempt "z" is told to stop.
+        #expect(last.sends(to: w1).contains(.cancel([z])))
+        let served = self.committed(last).filter { $0.subtask.job == z.subtask.job }
+        #expect(served.contains { $0.fallback == CoordinatorStateMachine.cacheSource && $0.outcome == .success(Array("A".utf8)) })
+    }
+
     @Test func test_groupBreakerOpen_failsFastWithCircuitOpen_orUsesFallback() {
         func configure(_ configuration: inout CoordinatorConfiguration) {
             configuration.retry = RetryPolicy(maxAttempts: 1)

@@ -35,9 +35,13 @@ extension CoordinatorStateMachine {
             if step == .stop { break }
         }
         self.groups[name] = group
-        // Those commits count for the fan-out policy too (PROTOCOL.md §7.10), as a RESULT's do.
+        // Those commits count for the fan-out policy too (PROTOCOL.md §7.10), as a RESULT's do:
+        // every one of them, not only the last (a success served from the cache followed by
+        // circuit-open failures decides a `first` job; found by the simulator, seed 252).
         for id in committed {
-            if let last = self.jobs[id]?.outbox.last { self.endIfDecided(last.subtask, outcome: last.outcome, now: now, into: &actions) }
+            for result in self.jobs[id]?.outbox ?? [] {
+                self.endIfDecided(result.subtask, outcome: result.outcome, now: now, into: &actions)
+            }
         }
         for peer in order {
             self.send(.dispatch(batches[peer]!), to: peer, now: now, into: &actions)
