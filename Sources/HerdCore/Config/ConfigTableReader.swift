@@ -35,6 +35,15 @@ struct ConfigTableReader {
         ConfigError(line: self.table.entry(key)?.line ?? self.table.line, message: "\(self.context): \(message)")
     }
 
+    /// The table's required `name` key, validated as a name (``ConfigName``).
+    func requiredName() throws(ConfigError) -> String {
+        guard let name = try self.string("name") else { throw self.missing("name") }
+        guard ConfigName.isValid(name) else {
+            throw self.error("name", "name must be \(ConfigName.rule()), got \(TOMLValue.string(name))")
+        }
+        return name
+    }
+
     /// Fails because a required key is absent, on the table header's line.
     func missing(_ key: String) -> ConfigError {
         ConfigError(line: self.table.line, message: "\(self.context): missing required key '\(key)'")
@@ -206,5 +215,19 @@ enum ConfigName {
             }
         }
         return distances[lhs.count][rhs.count]
+    }
+}
+
+extension ConfigTableReader {
+    /// A reader for one table of an array of named tables (`[[group]]`, `[[kind]]`): errors name it
+    /// `NOUN 'NAME'` as soon as it has a valid name, `NOUN #NUMBER` (1-based) until then.
+    init(namedTable table: TOMLTable, noun: String, number: Int) {
+        let context =
+            if case .string(let name) = table["name"], ConfigName.isValid(name) {
+                "\(noun) '\(name)'"
+            } else {
+                "\(noun) #\(number)"
+            }
+        self.init(table: table, context: context)
     }
 }

@@ -27,21 +27,11 @@ public struct KindSpec: Sendable, Hashable {
 
     /// Reads and validates one `[[kind]]` table (`number`: its 1-based position, for errors).
     init(table: TOMLTable, number: Int) throws(ConfigError) {
-        let context =
-            if case .string(let name) = table["name"], ConfigName.isValid(name) {
-                "kind '\(name)'"
-            } else {
-                "kind #\(number)"
-            }
-        let reader = ConfigTableReader(table: table, context: context)
+        let reader = ConfigTableReader(namedTable: table, noun: "kind", number: number)
         try reader.rejectUnknownKeys(Self.keys)
-        guard let name = try reader.string("name") else { throw reader.missing("name") }
-        guard ConfigName.isValid(name) else {
-            throw reader.error("name", "name must be \(ConfigName.rule()), got \(TOMLValue.string(name))")
-        }
-        self.init(name: name, retry: try WorkerGroupSpec.RetryOverride(reader: reader))
+        self.init(name: try reader.requiredName(), retry: try WorkerGroupSpec.RetryOverride(reader: reader))
         guard !self.retry.isEmpty else {
-            throw ConfigError(line: table.line, message: "\(context): sets no retry key (\(WorkerGroupSpec.RetryOverride.keys.joined(separator: ", ")))")
+            throw ConfigError(line: table.line, message: "\(reader.context): sets no retry key (\(WorkerGroupSpec.RetryOverride.keys.joined(separator: ", ")))")
         }
     }
 }

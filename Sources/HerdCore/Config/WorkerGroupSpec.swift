@@ -84,20 +84,9 @@ extension WorkerGroupSpec {
     ///   - number: The table's 1-based position among the `[[group]]` tables, which names it in
     ///     errors until its name is known.
     init(table: TOMLTable, number: Int) throws(ConfigError) {
-        // Name the group by its name in errors as soon as it has a valid one.
-        let context =
-            if case .string(let name) = table["name"], ConfigName.isValid(name) {
-                "group '\(name)'"
-            } else {
-                "group #\(number)"
-            }
-        let reader = ConfigTableReader(table: table, context: context)
+        let reader = ConfigTableReader(namedTable: table, noun: "group", number: number)
         try reader.rejectUnknownKeys(Self.keys)
-        guard let name = try reader.string("name") else { throw reader.missing("name") }
-        guard ConfigName.isValid(name) else {
-            throw reader.error("name", "name must be \(ConfigName.rule()), got \(TOMLValue.string(name))")
-        }
-        self.init(name: name)
+        self.init(name: try reader.requiredName())
         self.workers = try reader.integer("workers", in: Self.workersRange) ?? self.workers
         self.capacity = try reader.integer("capacity", in: Self.capacityRange) ?? self.capacity
         self.exec = try reader.strings("exec") ?? []
