@@ -97,17 +97,25 @@ import Glibc
         }
     }
 
+    /// A tree three levels deep across two groups: root (upper) → 2 × fanout (lower) → 3 × leaf
+    /// (lower, exec `sleep 60`) each, 6 leaves. Returns once every leaf runs: the submitting
+    /// client, the file of leaf pids and the file of "JOB PID" lines.
+    func startTree(in cluster: TestCluster, workerPrefix: String) async throws -> (submit: ChildProcess, pidFile: String, jobFile: String) {
+        let pidFile = cluster.logDirectory + "/pids"
+        let jobFile = cluster.logDirectory + "/jobs"
+        let exec = ["--exec", "leaf=echo \"$HERD_JOB $$\" >> \(jobFile); echo $$ >> \(pidFile); exec sleep 60"]
+        try await cluster.addWorker("\(workerPrefix)1", group: "upper", capacity: 8)
+        try await cluster.addWorker("\(workerPrefix)2", group: "lower", capacity: 16, extra: exec)
+        let middle = #"{"group":"lower","kind":"leaf","count":3}"#
+        let root = #"{"group":"lower","kind":"fanout","count":2,"payload":"# + String(decoding: try JSONEncoder().encode(middle), as: UTF8.self) + "}"
+        let submit = try cluster.command(["submit", "--connect", cluster.endpoint, "--group", "upper", "--kind", "fanout", "--payload", root, "--json"])
+        try await self.waitForLines(pidFile, count: 6)
+        return (submit, pidFile, jobFile)
+    }
+
     @Test func test_nestedTree_threeLevelsAcrossTwoGroups_cancelFromRoot_stopsEverything() async throws {
         try await withCluster { cluster in
-            let pidFile = cluster.logDirectory + "/pids"
-            let exec = ["--exec", "leaf=echo $$ >> \(pidFile); exec sleep 60"]
-            try await cluster.addWorker("t1", group: "upper", capacity: 8)
-            try await cluster.addWorker("t2", group: "lower", capacity: 16, extra: exec)
-            // root (upper) → 2 × fanout (lower) → 3 × leaf (lower, exec sleep 60) each: 6 leaves.
-            let middle = #"{"group":"lower","kind":"leaf","count":3}"#
-            let root = #"{"group":"lower","kind":"fanout","count":2,"payload":"# + String(decoding: try JSONEncoder().encode(middle), as: UTF8.self) + "}"
-            let submit = try cluster.command(["submit", "--connect", cluster.endpoint, "--group", "upper", "--kind", "fanout", "--payload", root, "--json"])
-            try await self.waitForLines(pidFile, count: 6)
+            let (submit, pidFile, _) = try await self.startTree(in: cluster, workerPrefix: "t")
             let status = try await HerdClient(endpoint: cluster.endpoint).status()
             #expect(status.jobs.count == 4, "root job, its nested job, and two leaf jobs")
             let cancel = try cluster.command(["cancel", "j1", "--connect", cluster.endpoint])
@@ -126,15 +134,7 @@ import Glibc
     /// rest of the tree runs on until the root is cancelled.
     @Test func test_nestedTree_cancelFromAMiddleNode_stopsOnlyItsSubtree() async throws {
         try await withCluster { cluster in
-            let pidFile = cluster.logDirectory + "/pids"
-            let jobFile = cluster.logDirectory + "/jobs"
-            let exec = ["--exec", "leaf=echo \"$HERD_JOB $$\" >> \(jobFile); echo $$ >> \(pidFile); exec sleep 60"]
-            try await cluster.addWorker("m1", group: "upper", capacity: 8)
-            try await cluster.addWorker("m2", group: "lower", capacity: 16, extra: exec)
-            let middle = #"{"group":"lower","kind":"leaf","count":3}"#
-            let root = #"{"group":"lower","kind":"fanout","count":2,"payload":"# + String(decoding: try JSONEncoder().encode(middle), as: UTF8.self) + "}"
-            let submit = try cluster.command(["submit", "--connect", cluster.endpoint, "--group", "upper", "--kind", "fanout", "--payload", root, "--json"])
-            try await self.waitForLines(pidFile, count: 6)
+            let (submit, _, jobFile) = try await self.startTree(in: cluster, workerPrefix: "m")
             // Leaves by the job that ran them: two leaf jobs of three leaves each.
             var byJob: [String: [Int32]] = [:]
             for line in ((try? String(contentsOfFile: jobFile, encoding: .utf8)) ?? "").split(separator: "\n") {

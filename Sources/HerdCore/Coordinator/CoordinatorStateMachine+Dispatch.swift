@@ -182,9 +182,10 @@ extension CoordinatorStateMachine {
     /// the same kind and payload (source `(cache)`), else the group's static value (`(static)`),
     /// else nothing (the subtask fails fast). The sources are not group names (those cannot hold
     /// parentheses), so a result's `fallback` field tells them apart.
-    func lastResort(group: String, kind: String, payload: [UInt8]) -> (output: [UInt8], source: String)? {
+    /// (`payload` is rendered only for a group that keeps last good results.)
+    func lastResort(group: String, kind: String, payload: @autoclosure () -> [UInt8]) -> (output: [UInt8], source: String)? {
         guard let policy = self.configuration.groupPolicies[group] else { return nil }
-        if let cached = self.lastGood[group]?.lookUp(kind: kind, payload: payload) { return (cached, Self.cacheSource) }
+        if let cache = self.lastGood[group], let cached = cache.lookUp(kind: kind, payload: payload()) { return (cached, Self.cacheSource) }
         if let value = policy.fallbackValue { return (value, Self.staticSource) }
         return nil
     }
