@@ -97,14 +97,14 @@ extension Simulation {
     func checkProvenance(_ result: JobResult) {
         let text: String
         switch result.outcome {
-        case .success(let bytes) where result.fallback == CoordinatorStateMachine.staticSource:
+        case .success(let bytes) where result.fallback == .staticValue:
             // The coordinator's own answer for an open group: exactly the configured value.
             if bytes != Array(SimScenario.staticFallback.utf8) {
                 self.fail(.supersededResult, "\(result.subtask) was served a static fallback that is not the group's value: \(SimTrace.describe(result.outcome))")
             }
             self.stats.servedByFallbackValue += 1
             return
-        case .success(let bytes) where result.fallback == CoordinatorStateMachine.cacheSource:
+        case .success(let bytes) where result.fallback == .lastGood:
             // A last good result: some handler must have produced exactly it before.
             if !self.ledger.producedOutputs.contains(bytes) {
                 self.fail(.supersededResult, "\(result.subtask) was served a cached result no handler produced: \(SimTrace.describe(result.outcome))")

@@ -80,7 +80,7 @@ final class SubmitOutput {
         switch result.outcome {
         case .success(let output):
             let text = String(decoding: output, as: UTF8.self).trimmingCharacters(in: .newlines)
-            let fallback = result.fallback.isEmpty ? "" : " (fallback: \(result.fallback))"
+            let fallback = result.fallback.map { " (fallback: \($0))" } ?? ""
             return "[\(index)] ok \(result.worker)\(retries)\(fallback): \(text)"
         case .failure(let failure) where failure.category == .cancelled:
             return "[\(index)] cancelled\(retries): \(failure.message)"
@@ -185,7 +185,7 @@ final class SubmitOutput {
     private func jsonLine(_ result: JobResult) -> String {
         var line = JSONResult(
             job: result.subtask.job.rawValue, index: result.subtask.index, status: "ok", worker: result.worker, attempts: result.attempts,
-            fallback: result.fallback.isEmpty ? nil : result.fallback
+            fallback: result.fallback?.wireName
         )
         switch result.outcome {
         case .success(let output):
@@ -215,14 +215,14 @@ struct JobSummaryReport {
     var failed = 0
     var cancelled = 0
     var failures: [ErrorCategory: [JobResult]] = [:]
-    /// Results served by a fallback group, by that group.
-    var fallbacks: [String: Int] = [:]
+    /// Results served by a fallback (a group, the last good results, the static value), by source.
+    var fallbacks: [FallbackSource: Int] = [:]
 
     var count: Int { self.succeeded + self.failed + self.cancelled }
     var allSucceeded: Bool { self.failed == 0 && self.cancelled == 0 }
 
     mutating func add(_ result: JobResult) {
-        if !result.fallback.isEmpty { self.fallbacks[result.fallback, default: 0] += 1 }
+        if let fallback = result.fallback { self.fallbacks[fallback, default: 0] += 1 }
         switch result.outcome {
         case .success: self.succeeded += 1
         case .failure(let failure):
@@ -235,11 +235,11 @@ struct JobSummaryReport {
         let seconds = Double(elapsed.nanosecondsClamped) / 1e9
         let rate = seconds > 0 ? Double(self.count) / seconds : 0
         var text = String(format: "job %@: %d subtasks, %d ok, %d failed, %d cancelled in %.2f s (%.0f/s)\n", job.description, self.count, self.succeeded, self.failed, self.cancelled, seconds, rate)
-        for (group, count) in self.fallbacks.sorted(by: { $0.key < $1.key }) {
-            switch group {
-            case CoordinatorStateMachine.cacheSource: text += "  \(count) served from the group's last good results (its breaker was open)\n"
-            case CoordinatorStateMachine.staticSource: text += "  \(count) served with the group's fallback value (its breaker was open)\n"
-            default: text += "  \(count) served by fallback group \(group)\n"
+        for (source, count) in self.fallbacks.sorted(by: { $0.key.wireName < $1.key.wireName }) {
+            switch source {
+            case .lastGood: text += "  \(count) served from the group's last good results (its breaker was open)\n"
+            case .staticValue: text += "  \(count) served with the group's fallback value (its breaker was open)\n"
+            case .group(let group): text += "  \(count) served by fallback group \(group)\n"
             }
         }
         guard !self.failures.isEmpty else { return text }

@@ -137,7 +137,7 @@ import Testing
         self.register(&machine, "w1", capacity: 50)
         _ = self.submit(&machine, count: 50)
         _ = machine.handle([.message(.heartbeat, from: self.client), .timer(.tick)], now: self.t0 + .seconds(2))
-        let breaker = machine.breakers.breaker(at: .worker(group: "g", worker: "w1"))
+        let breaker = machine.resilience.breakers.breaker(at: .worker(group: "g", worker: "w1"))
         #expect(breaker?.stateName(now: self.t0 + .seconds(2)) == .closed, "50 lost attempts, one death")
         #expect(breaker?.metrics(now: self.t0 + .seconds(2)).calls == 1)
     }
@@ -178,7 +178,7 @@ import Testing
         #expect(open.assignments(to: PeerID("w1")).isEmpty, "the open group gets no work")
         let served = self.committed(open).sorted { $0.subtask.index < $1.subtask.index }
         #expect(served.map(\.outcome) == [.success(Array("b!".utf8)), .success(Array("static".utf8))])
-        #expect(served.map(\.fallback) == [CoordinatorStateMachine.cacheSource, CoordinatorStateMachine.staticSource])
+        #expect(served.map(\.fallback) == [.lastGood, .staticValue])
     }
 
     /// Commits the coordinator makes in one dispatch pass all count for the fan-out policy, not only
@@ -207,7 +207,7 @@ import Testing
         // the `first` job, so its running attempt "z" is told to stop.
         #expect(last.sends(to: w1).contains(.cancel([z])))
         let served = self.committed(last).filter { $0.subtask.job == z.subtask.job }
-        #expect(served.contains { $0.fallback == CoordinatorStateMachine.cacheSource && $0.outcome == .success(Array("A".utf8)) })
+        #expect(served.contains { $0.fallback == .lastGood && $0.outcome == .success(Array("A".utf8)) })
     }
 
     @Test func test_groupBreakerOpen_failsFastWithCircuitOpen_orUsesFallback() {
@@ -229,7 +229,7 @@ import Testing
             if useFallback {
                 #expect(second.assignments(to: PeerID("s1")).count == 2, "the fallback group serves")
                 let done = machine.handle([.message(.results(second.assignments(to: PeerID("s1")).map { SubtaskResult(attempt: $0.attempt, outcome: .success([])) }), from: PeerID("s1"))], now: self.t0)
-                #expect(self.committed(done).allSatisfy { $0.fallback == "spare" })
+                #expect(self.committed(done).allSatisfy { $0.fallback == .group("spare") })
             } else {
                 let categories = self.committed(second).compactMap { if case .failure(let f) = $0.outcome { f.category } else { nil } }
                 #expect(categories == [.circuitOpen, .circuitOpen])

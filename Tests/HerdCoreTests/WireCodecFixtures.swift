@@ -313,7 +313,7 @@ enum WireCodecFixtures {
             attempts: 2,
             worker: "cpu-w-1",
             outcome: .success(Array("ok ✓".utf8)),
-            fallback: "cpu"
+            fallback: .group("cpu")
         ),
         JobResult(
             subtask: SubtaskRef(job: JobID(9), index: 1),
@@ -333,7 +333,7 @@ enum WireCodecFixtures {
             outcome: .failure(
                 Failure(.circuitOpen, "the breaker of group 'gpu-🚀' is open", retryAfter: .seconds(30))
             ),
-            fallback: "gpu-🚀-spare"
+            fallback: .group("gpu-🚀-spare")
         ),
     ])
 

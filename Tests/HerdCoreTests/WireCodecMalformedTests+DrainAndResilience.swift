@@ -350,7 +350,7 @@ extension WireCodecMalformedTests {
             attempts: 2,
             worker: "w-1",
             outcome: .success(Array("ok".utf8)),
-            fallback: "cpu"
+            fallback: .group("cpu")
         )
         // count 4, job 8, index 4, attempts 4, "w-1" 7, success tag + "ok" 7: fallback at byte 34.
         let body = wireBody(.jobResults([result]))
@@ -501,7 +501,7 @@ extension WireCodecMalformedTests {
                 attempts: 1,
                 worker: "w",
                 outcome: .success([]),
-                fallback: name
+                fallback: .group(name)
             ),
         ])
         // count 4, results[0] 30 bytes, then job 8, index 4, attempts 4, "w" 5, success 5: fallback at 60.

@@ -187,7 +187,7 @@ extension WireCodecTests {
             attempts: 2,
             worker: "w",
             outcome: .success([]),
-            fallback: "cpu"
+            fallback: .group("cpu")
         )
         let body = wireBody(.jobResults([result]))
         // count 4, job 8, index 4, attempts 4, "w" 5, success tag + empty output 5, then "cpu".
@@ -195,7 +195,7 @@ extension WireCodecTests {
         #expect(Array(body.suffix(7)) == [0x03, 0x00, 0x00, 0x00, 0x63, 0x70, 0x75])
         // Without a fallback the entry ends in an empty name.
         var none = result
-        none.fallback = ""
+        none.fallback = nil
         #expect(Array(wireBody(.jobResults([none])).suffix(4)) == [0x00, 0x00, 0x00, 0x00])
         #expect(try wireRoundTrip(.jobResults([result, none])) == .jobResults([result, none]))
     }
@@ -250,7 +250,7 @@ extension WireCodecTests {
                 attempts: 1,
                 worker: name,
                 outcome: .success([]),
-                fallback: name
+                fallback: .group(name)
             )
         ])
         #expect(try wireRoundTrip(results) == results)
@@ -277,7 +277,7 @@ extension WireCodecTests {
         let result = JobResult(
             subtask: SubtaskRef(job: JobID(1), index: 0), attempts: 1, worker: "w", outcome: .success([])
         )
-        #expect(result.fallback == "")
+        #expect(result.fallback == nil)
     }
 
     /// The worked examples of docs/PROTOCOL.md §11.11 and §11.12, byte for byte.
@@ -307,7 +307,7 @@ extension WireCodecTests {
                 attempts: 2,
                 worker: "c-1",
                 outcome: .success(Array("HI".utf8)),
-                fallback: "cpu"
+                fallback: .group("cpu")
             )
         ])
         let servedBody = wireBytes(

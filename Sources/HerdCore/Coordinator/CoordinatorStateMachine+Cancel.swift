@@ -4,7 +4,7 @@ extension CoordinatorStateMachine {
     /// A client asked to cancel a job (and its subtree). Answered with CANCEL-REPLY once every
     /// attempt has confirmed it stopped; at once if the job is unknown or already finished.
     mutating func cancelRequested(_ request: CancelJob, from peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) {
-        self.touchClient(peer, now: now)
+        self.clients.touch(peer, now: now)
         guard self.jobs[request.job] != nil else {
             self.send(.cancelReply(CancelReply(token: request.token, job: request.job, found: false, cancelled: 0)), to: peer, now: now, into: &actions)
             return
@@ -20,14 +20,14 @@ extension CoordinatorStateMachine {
     /// produces is ever delivered), and every nested job under it is ended too. Idempotent.
     mutating func endJob(_ id: JobID, reason: Failure, now: Instant, into actions: inout [CoordinatorAction]) {
         guard self.jobs[id]?.isEnding == false else {
-            if self.jobs[id] != nil { self.dirtyJobs.insert(id) }
+            if self.jobs[id] != nil { self.jobs.markDirty(id) }
             return
         }
-        self.dirtyJobs.insert(id)
-        var job = self.jobs.removeValue(forKey: id)!  // out while it changes: no copy-on-write
+        self.jobs.markDirty(id)
+        var job = self.jobs.take(id)!  // out while it changes: no copy-on-write
         job.endReason = reason
         let (dropped, stopping) = self.commitUnfinished(&job, outcome: .failure(Failure(.cancelled, reason.message)), now: now)
-        self.jobs[id] = job
+        self.jobs.put(job)
         actions.append(.log(LogLine(.info, "job ending: \(reason.message)", ["job": "\(id)", "dropped": "\(dropped)", "stopping": "\(stopping.count)"])))
         for attempt in stopping { self.attemptEnded(attempt, now: now, into: &actions) }
     }
@@ -48,16 +48,16 @@ extension CoordinatorStateMachine {
                 job.commit(index, outcome: outcome, worker: "")
             case .running:
                 let running = job.running[index]!
-                job.commit(index, outcome: outcome, worker: self.workers[running.worker]?.registration.workerID ?? "")
+                job.commit(index, outcome: outcome, worker: self.membership[running.worker]?.registration.workerID ?? "")
                 job.running[index]!.cancelledAt = now
                 let attempt = AttemptRef(subtask: SubtaskRef(job: job.id, index: index), attempt: running.attempt)
-                self.pendingCancels[running.worker, default: []].append(attempt)
+                self.outbound.cancel(attempt, at: running.worker)
                 stopping.append(attempt)
             case .finished:
                 break
             }
         }
-        self.groups[job.group]?.queued -= dropped
+        self.queues.dropped(dropped, from: job.group)
         return (dropped, stopping)
     }
 
@@ -74,8 +74,8 @@ extension CoordinatorStateMachine {
     /// An attempt is over for the coordinator (committed, cancelled, or lost): the jobs it
     /// submitted from inside its handler are cancelled, so no nested work outlives its parent.
     mutating func attemptEnded(_ attempt: AttemptRef, now: Instant, into actions: inout [CoordinatorAction]) {
-        guard let children = self.childJobs.removeValue(forKey: attempt) else { return }
-        for child in children.sorted() {
+        guard self.jobs.hasNestedJobs else { return }
+        for child in self.jobs.takeChildren(of: attempt) {
             self.endJob(child, reason: Failure(.cancelled, "parent \(attempt) ended"), now: now, into: &actions)
         }
     }
@@ -88,12 +88,11 @@ extension CoordinatorStateMachine {
             guard let running = self.jobs[subtask.job]?.running[subtask.index], running.attempt == attempt.attempt, running.worker == peer else { continue }
             if running.cancelledAt != nil {
                 self.jobs[subtask.job]!.running[subtask.index] = nil
-                self.workers[peer]?.running.remove(subtask)
-                if let worker = self.workers[peer] {
-                    self.breakers.release(group: worker.registration.group, worker: worker.registration.workerID)
+                if let worker = self.membership.released(subtask, from: peer) {
+                    self.resilience.release(group: worker.group, workerID: worker.workerID)
+                    self.queues.markDirty(worker.group)
                 }
-                self.dirtyJobs.insert(subtask.job)
-                if let group = self.workers[peer]?.registration.group { self.dirtyGroups.insert(group) }
+                self.jobs.markDirty(subtask.job)
             } else {
                 self.attemptGivenBack(subtask, by: peer, now: now, into: &actions)
             }
@@ -109,7 +108,7 @@ extension CoordinatorStateMachine {
         else { return }
         job.usage &+= partial.usage
         var forwarded = partial
-        forwarded.worker = self.workers[peer]?.registration.workerID ?? ""
+        forwarded.worker = self.membership[peer]?.registration.workerID ?? ""
         let client = job.client
         let abandoned = job.abandoned
         let overBudget = job.budget.map { job.usage >= $0 } ?? false
@@ -126,12 +125,12 @@ extension CoordinatorStateMachine {
     /// outstanding attempts are told to stop.
     mutating func deadlineExpired(_ id: JobID, now: Instant, into actions: inout [CoordinatorAction]) {
         guard self.jobs[id]?.isEnding == false else { return }
-        var job = self.jobs.removeValue(forKey: id)!  // out while it changes: no copy-on-write
+        var job = self.jobs.take(id)!  // out while it changes: no copy-on-write
         let timeout = Outcome.failure(Failure(.timeout, "deadline passed (enforced by the coordinator)"))
         let (dropped, stopping) = self.commitUnfinished(&job, outcome: timeout, now: now)
         let expired = stopping.count
-        self.jobs[id] = job
-        self.dirtyJobs.insert(id)
+        self.jobs.put(job)
+        self.jobs.markDirty(id)
         if dropped + expired > 0 {
             actions.append(.log(LogLine(.warning, "job deadline enforced by the coordinator", ["job": "\(id)", "queued": "\(dropped)", "running": "\(expired)"])))
         }
@@ -140,12 +139,8 @@ extension CoordinatorStateMachine {
 
     /// Sends the CANCEL batches decided since the last flush, one message per worker.
     mutating func flushCancels(now: Instant, into actions: inout [CoordinatorAction]) {
-        for peer in self.pendingCancels.keys.sorted(by: { $0.bytes.lexicographicallyPrecedes($1.bytes) }) {
-            let attempts = self.pendingCancels[peer]!
-            if self.workers[peer]?.isLive == true {
-                self.send(.cancel(attempts), to: peer, now: now, into: &actions)
-            }
+        for (peer, attempts) in self.outbound.takeCancels() where self.membership.isLive(peer) {
+            self.send(.cancel(attempts), to: peer, now: now, into: &actions)
         }
-        self.pendingCancels.removeAll(keepingCapacity: true)
     }
 }

@@ -86,7 +86,7 @@ extension CoordinatorStateMachine {
 
     /// Every worker record (live, draining or dead), in no particular order.
     package var introspectedWorkers: [WorkerView] {
-        self.workers.values.map { worker in
+        self.membership.all.map { worker in
             WorkerView(
                 peer: worker.peer, capacity: worker.registration.capacity, isLive: worker.isLive,
                 isDraining: worker.isLive && worker.drain != nil, outstanding: worker.running.count
@@ -96,12 +96,12 @@ extension CoordinatorStateMachine {
 
     /// The subtasks outstanding at `peer`, in job and index order.
     package func introspectOutstanding(at peer: PeerID) -> [SubtaskRef] {
-        (self.workers[peer]?.running ?? []).sorted(by: Self.subtaskOrder)
+        (self.membership[peer]?.running ?? []).sorted(by: Self.subtaskOrder)
     }
 
     /// The counts of every job the coordinator still tracks, in no particular order.
     package var introspectedJobs: [JobCountsView] {
-        self.jobs.values.map { job in
+        self.jobs.all.map { job in
             JobCountsView(
                 id: job.id, total: job.total, succeeded: job.succeeded, failed: job.failed, cancelled: job.cancelled,
                 usage: job.usage, budget: job.budget, policy: job.policy, deadline: job.deadline, endReason: job.endReason
@@ -110,7 +110,7 @@ extension CoordinatorStateMachine {
     }
 
     /// Ids of the jobs the coordinator still tracks, in order.
-    package var introspectedJobIDs: [JobID] { self.jobs.keys.sorted() }
+    package var introspectedJobIDs: [JobID] { self.jobs.ids }
 
     /// A detailed view of one job, or `nil` once it is forgotten (finished and flushed).
     package func introspectJob(_ id: JobID) -> JobView? {
@@ -148,8 +148,8 @@ extension CoordinatorStateMachine {
     }
 
     /// Whether the coordinator has `peer` as a live (registered, not dead) worker.
-    package func introspectWorkerIsLive(_ peer: PeerID) -> Bool { self.workers[peer]?.isLive == true }
+    package func introspectWorkerIsLive(_ peer: PeerID) -> Bool { self.membership.isLive(peer) }
 
     /// True once the coordinator has decided to stop (graceful shutdown finished).
-    package var introspectedStopped: Bool { self.stopped }
+    package var introspectedStopped: Bool { self.lifeCycle == .stopped }
 }

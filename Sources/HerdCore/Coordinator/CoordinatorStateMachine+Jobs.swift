@@ -5,29 +5,21 @@ extension CoordinatorStateMachine {
     public static let maxSubtasksPerJob = 10_000_000
 
     mutating func submit(_ submission: Submission, from peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) {
-        self.touchClient(peer, now: now)
-        if let failure = self.shuttingDown ? Failure(.server, "coordinator shutting down: not accepting jobs") : self.validate(submission, from: peer) {
+        self.clients.touch(peer, now: now)
+        if let failure = !self.lifeCycle.acceptsJobs ? Failure(.server, "coordinator shutting down: not accepting jobs") : self.validate(submission, from: peer) {
             actions.append(.log(LogLine(.info, "job rejected: \(failure.message)", ["client": peer.description])))
             self.send(.rejected(Rejection(token: submission.token, failure: failure)), to: peer, now: now, into: &actions)
             return
         }
-        let id = JobID(self.nextJobID)
-        self.nextJobID += 1
         // A nested job's deadline is the tighter of its own and its parent's.
         var deadline = submission.timeout.map { now + $0 }
         if let parent = submission.parent, let parentDeadline = self.jobs[parent.subtask.job]?.deadline {
             deadline = min(deadline ?? parentDeadline, parentDeadline)
         }
-        let job = JobRecord(id: id, client: peer, submission: submission, deadline: deadline)
-        self.jobs[id] = job
-        self.clients[peer]!.jobs.insert(id)
-        if let parent = submission.parent {
-            self.childJobs[parent, default: []].insert(id)
-            self.jobs[parent.subtask.job]!.openChildJobs += 1  // validate() checked it is running
-        }
-        self.groups[submission.group]!.queue.append(GroupRecord.QueueEntry(job: id, next: 0, end: job.total))
-        self.groups[submission.group]!.queued += Int(job.total)
-        self.dirtyGroups.insert(submission.group)
+        let job = self.jobs.accept(submission, from: peer, deadline: deadline)  // validate() checked a parent is running
+        let id = job.id
+        self.clients.add(id, to: peer)
+        self.queues.enqueue(id, count: job.total, in: submission.group)
         var metadata = ["job": "\(id)", "group": submission.group, "kind": submission.kind, "subtasks": "\(job.total)", "client": peer.description, "policy": "\(submission.policy)"]
         if let parent = submission.parent { metadata["parent"] = "\(parent)" }
         if let budget = submission.budget { metadata["budget"] = "\(budget)" }
@@ -57,11 +49,11 @@ extension CoordinatorStateMachine {
                 return Failure(.cancelled, "parent attempt \(parent) is not running here (finished, cancelled or superseded)")
             }
         }
-        guard let group = self.groups[submission.group] else {
-            let known = self.groups.keys.sorted().joined(separator: ", ")
+        guard let group = self.queues[submission.group] else {
+            let known = self.queues.names.joined(separator: ", ")
             return Failure(.notFound, "no worker has registered group '\(submission.group)' (known groups: \(known.isEmpty ? "none" : known))")
         }
-        let live = group.workers.compactMap { self.workers[$0] }
+        let live = group.workers.compactMap { self.membership[$0] }
         if !live.isEmpty, !live.contains(where: { $0.kinds.contains(submission.kind) }) {
             let kinds = Set(live.flatMap(\.kinds)).sorted().joined(separator: ", ")
             return Failure(.validation, "no worker of group '\(submission.group)' runs kind '\(submission.kind)' (kinds: \(kinds))")
@@ -79,18 +71,14 @@ extension CoordinatorStateMachine {
             actions.append(.log(LogLine(.debug, "stale result discarded", ["attempt": "\(result.attempt)", "peer": peer.description])))
             return
         }
-        let (workerGroup, workerID) = self.workers.inPlace(peer) { worker in
-            worker.running.remove(subtask)
-            worker.drain?.finished += 1
-            return (worker.registration.group, worker.registration.workerID)
-        }!
-        self.dirtyGroups.insert(workerGroup)
-        self.dirtyJobs.insert(subtask.job)
+        let (workerGroup, workerID) = self.membership.finished(subtask, at: peer)!
+        self.queues.markDirty(workerGroup)
+        self.jobs.markDirty(subtask.job)
         self.jobs[subtask.job]!.running[subtask.index] = nil
         // Cancel wins over a result that crossed the CANCEL in flight: the subtask was committed
         // as cancelled when the cancel was decided; this result only confirms the attempt ended.
         guard running.cancelledAt == nil else {
-            self.breakers.release(group: workerGroup, worker: workerID)
+            self.resilience.release(group: workerGroup, workerID: workerID)
             return
         }
         let duration = running.dispatchedAt.duration(to: now)
@@ -100,7 +88,7 @@ extension CoordinatorStateMachine {
             self.recordOutcome(.success, group: workerGroup, worker: peer, duration: duration, now: now, into: &actions)
             if !self.configuration.groupPolicies.isEmpty { self.rememberLastGood(subtask, output: output, servedBy: workerGroup) }
         case .failure(let failure) where failure.category == .cancelled:
-            self.breakers.release(group: workerGroup, worker: workerID)
+            self.resilience.release(group: workerGroup, workerID: workerID)
         case .failure(let failure):
             self.recordOutcome(.failure(failure.category), group: workerGroup, worker: peer, duration: duration, now: now, into: &actions)
         }
@@ -112,14 +100,13 @@ extension CoordinatorStateMachine {
             }
             outcome = .failure(final)
         }
-        if !self.lastTried.isEmpty { self.lastTried[subtask] = nil }
-        if !self.earlierFailures.isEmpty { self.earlierFailures[subtask] = nil }
-        let fallbacks = self.configuration.groupPolicies
+        self.retries.settled(subtask)
+        let fallbacks = self.queues.fallbacks
         self.jobs.inPlace(subtask.job) { job in
-            let fallback = fallbacks.isEmpty ? "" : fallbacks[job.group]?.fallback ?? ""
+            let fallback = fallbacks.isEmpty ? nil : fallbacks[job.group].map(FallbackSource.group)
             job.commit(subtask.index, outcome: outcome, worker: workerID, fallback: fallback)
         }
-        if !self.childJobs.isEmpty { self.attemptEnded(result.attempt, now: now, into: &actions) }
+        if self.jobs.hasNestedJobs { self.attemptEnded(result.attempt, now: now, into: &actions) }
         let verdict = self.jobs.inPlace(subtask.job) { job -> Failure? in
             guard !job.isEnding, job.finished < job.total else { return nil }
             return job.policyVerdict(lastIndex: subtask.index, lastOutcome: outcome)
@@ -137,7 +124,7 @@ extension CoordinatorStateMachine {
             guard job.group == workerGroup else { return nil }
             return (job.group, job.kind, job.payload(at: subtask.index))
         }) ?? nil else { return }
-        self.lastGood[group, default: LastGoodCache(capacity: capacity)].store(kind: kind, payload: payload, output: output)
+        self.resilience.rememberLastGood(group: group, capacity: capacity, kind: kind, payload: payload, output: output)
     }
 
     /// Sends a job's committed results; once it is complete (every attempt accounted for), its
@@ -151,13 +138,9 @@ extension CoordinatorStateMachine {
             if !job.abandoned { self.send(.jobResults(batch), to: job.client, now: now, into: &actions) }
         }
         guard job.isComplete else { return }
-        self.jobs[id] = nil
-        if !self.earlierFailures.isEmpty { self.earlierFailures = self.earlierFailures.filter { $0.key.job != id } }
-        self.clients[job.client]?.jobs.remove(id)
-        if let parent = job.parent, self.jobs[parent.subtask.job] != nil {
-            self.jobs[parent.subtask.job]!.openChildJobs -= 1
-            self.dirtyJobs.insert(parent.subtask.job)
-        }
+        _ = self.jobs.forget(id)
+        self.retries.forgetJob(id)
+        self.clients.remove(id, of: job.client)
         if !job.abandoned {
             self.send(.jobFinished(job.summary), to: job.client, now: now, into: &actions)
         }
@@ -172,8 +155,8 @@ extension CoordinatorStateMachine {
     /// A client went silent past its liveness window (killed, or its network gone): its jobs are
     /// cancelled everywhere, exactly as if it had asked.
     mutating func clientGone(_ peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) {
-        guard let client = self.clients.removeValue(forKey: peer) else { return }
-        self.lastSent[peer] = nil
+        guard let client = self.clients.remove(peer) else { return }
+        self.outbound.forget(peer)
         for id in client.jobs.sorted() where self.jobs[id] != nil {
             self.jobs[id]!.abandoned = true
             self.jobs[id]!.outbox.removeAll()

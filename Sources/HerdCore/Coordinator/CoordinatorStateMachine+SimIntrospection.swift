@@ -4,7 +4,7 @@ extension CoordinatorStateMachine {
     /// The breaker hierarchy as it stands (a value copy: reading it changes nothing). The simulator
     /// keeps the one from before each flush to judge the DISPATCHes that flush sends, and reads
     /// each breaker's `history` to check that only legal transitions happened.
-    package var simBreakers: BreakerHierarchy { self.breakers }
+    package var simBreakers: BreakerHierarchy { self.resilience.breakers }
 
     /// Where one subtask stands and how many attempts it was dispatched, or `nil` once its job is
     /// forgotten. Cheap: the simulator asks only about subtasks a failed RESULT named.
@@ -21,11 +21,11 @@ extension CoordinatorStateMachine {
     }
 
     /// The cluster-wide retry budget at `now` (for explaining a violation).
-    package func simRetryBudgetLevel(now: Instant) -> RetryBudget.Level { self.retryBudget.level(now: now) }
+    package func simRetryBudgetLevel(now: Instant) -> RetryBudget.Level { self.retries.budget.level(now: now) }
 
     /// Whether the coordinator has `peer` as a live worker, and whether it is draining.
     package func simWorker(_ peer: PeerID) -> (isLive: Bool, isDraining: Bool)? {
-        guard let worker = self.workers[peer] else { return nil }
+        guard let worker = self.membership[peer] else { return nil }
         return (worker.isLive, worker.isLive && worker.drain != nil)
     }
 }

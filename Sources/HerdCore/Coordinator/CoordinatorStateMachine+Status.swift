@@ -3,7 +3,7 @@
 extension CoordinatorStateMachine {
     /// A snapshot of workers, groups and jobs in progress.
     public func statusReport(token: UInt64, now: Instant) -> StatusReport {
-        let workers = self.workers.values
+        let workers = self.membership.all
             .sorted { ($0.registration.group, $0.registration.workerID) < ($1.registration.group, $1.registration.workerID) }
             .map { worker in
                 let state: String
@@ -28,36 +28,36 @@ extension CoordinatorStateMachine {
                     lastHeard: worker.lastHeard.duration(to: now),
                     cancelling: cancelling,
                     overdue: overdue,
-                    breaker: self.breakerState(.worker(group: worker.registration.group, worker: worker.registration.workerID), now: now)
-                        + (self.ramps[worker.peer].map { $0.isComplete(now: now) ? "" : " ramp \(Int($0.share(now: now) * 100))%" } ?? "")
+                    breaker: self.resilience.breakerState(.worker(group: worker.registration.group, worker: worker.registration.workerID), now: now)
+                        + self.resilience.rampNote(worker.peer, now: now)
                 )
             }
-        let groups = self.groups.values.sorted { $0.name < $1.name }.map { group in
-            let live = group.workers.compactMap { self.workers[$0] }
+        let groups = self.queues.sorted.map { group in
+            let live = group.workers.compactMap { self.membership[$0] }
             return GroupStatus(
                 name: group.name,
                 queued: UInt32(clamping: group.queued),
                 workers: UInt32(live.count),
                 inFlight: UInt32(live.reduce(0) { $0 + $1.running.count }),
-                breaker: self.breakerState(.group(group.name), now: now),
-                fallback: self.configuration.groupPolicies[group.name]?.fallback ?? ""
+                breaker: self.resilience.breakerState(.group(group.name), now: now),
+                fallback: self.queues.fallbacks[group.name] ?? ""
             )
         }
-        let jobs = self.jobs.values.sorted { $0.id < $1.id }.map { job in
+        let jobs = self.jobs.sorted.map { job in
             JobStatus(
                 job: job.id, group: job.group, kind: job.kind, total: job.total, finished: job.finished,
                 running: UInt32(job.running.count - job.cancellingCount), cancelling: UInt32(job.cancellingCount), parent: job.parent
             )
         }
-        let budget = self.retryBudget.level(now: now)
-        let stats = self.errorStats.snapshot(now: now)
+        let budget = self.retries.budget.level(now: now)
+        let stats = self.resilience.errorStats.snapshot(now: now)
         let errors = ErrorCategory.allCases.compactMap { category -> CategoryCount? in
             let count = stats.failures[category] ?? 0
             return count > 0 ? CategoryCount(category: category, count: UInt32(clamping: count)) : nil
         }
         return StatusReport(
             token: token, coordinatorID: self.configuration.coordinatorID, workers: workers, groups: groups, jobs: jobs,
-            clusterBreaker: self.breakerState(.cluster, now: now),
+            clusterBreaker: self.resilience.breakerState(.cluster, now: now),
             retryBudget: RetryBudgetStatus(
                 firstAttempts: UInt32(clamping: budget.firstAttempts), retries: UInt32(clamping: budget.retries),
                 available: UInt32(clamping: budget.available)
@@ -68,38 +68,33 @@ extension CoordinatorStateMachine {
     }
 
     /// Number of subtasks queued across all groups (for tests and metrics).
-    public var queuedSubtasks: Int { self.groups.values.reduce(0) { $0 + $1.queued } }
+    public var queuedSubtasks: Int { self.queues.queuedTotal }
 
     /// Number of attempts outstanding across all workers.
-    public var outstandingAttempts: Int { self.workers.values.reduce(0) { $0 + $1.running.count } }
+    public var outstandingAttempts: Int { self.membership.all.reduce(0) { $0 + $1.running.count } }
 
     /// Number of jobs the coordinator still tracks.
     public var activeJobs: Int { self.jobs.count }
 }
 
 extension CoordinatorStateMachine {
-    /// A breaker's state name (`closed` for one that has seen no traffic yet).
-    func breakerState(_ path: BreakerPath, now: Instant) -> String {
-        self.breakers.breaker(at: path)?.stateName(now: now).rawValue ?? "closed"
-    }
-
     /// `herd breaker open|close|reset|disable PATH`.
     mutating func breakerCommand(_ command: BreakerCommand, from peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) {
-        self.touchClient(peer, now: now)
+        self.clients.touch(peer, now: now)
         guard let path = BreakerPath(parsing: command.path) else {
             self.send(.breakerReply(BreakerReply(token: command.token, ok: false, message: "bad breaker path '\(command.path)': use /, GROUP or GROUP/WORKER")), to: peer, now: now, into: &actions)
             return
         }
         let transitions: [BreakerHierarchy.PathTransition]
         switch command.action {
-        case .open: transitions = self.breakers.forceOpen(path, now: now)
-        case .close: transitions = self.breakers.close(path, now: now)
-        case .reset: transitions = self.breakers.reset(path, now: now)
-        case .disable: transitions = self.breakers.disable(path, now: now)
+        case .open: transitions = self.resilience.breakers.forceOpen(path, now: now)
+        case .close: transitions = self.resilience.breakers.close(path, now: now)
+        case .reset: transitions = self.resilience.breakers.reset(path, now: now)
+        case .disable: transitions = self.resilience.breakers.disable(path, now: now)
         }
         self.logTransitions(transitions, into: &actions)
         actions.append(.log(LogLine(.notice, "breaker \(command.action) by operator", ["breaker": "\(path)", "by": peer.description])))
-        for name in self.groups.keys { self.dirtyGroups.insert(name) }
-        self.send(.breakerReply(BreakerReply(token: command.token, ok: true, message: "\(path): \(self.breakerState(path, now: now))")), to: peer, now: now, into: &actions)
+        self.queues.markAllDirty()
+        self.send(.breakerReply(BreakerReply(token: command.token, ok: true, message: "\(path): \(self.resilience.breakerState(path, now: now))")), to: peer, now: now, into: &actions)
     }
 }

@@ -13,22 +13,23 @@ extension CoordinatorStateMachine {
             return
         }
         var record = WorkerRecord(peer: peer, registration: registration, now: now)
-        if let previous = self.workers[peer], !previous.isLive {
+        let previous = self.membership[peer]
+        if let previous, !previous.isLive {
             // Back from the dead (or a restart): its share of work ramps up again.
-            self.startRamp(peer, now: now)
+            self.resilience.startRamp(peer, now: now)
             // What it ran when declared dead was re-queued, but a DISPATCH that crossed its REGISTER
             // may have started it anyway, unlisted: stop every one it does not list (a worker confirms
             // at once what it does not hold). Found by the simulator (docs/SIMULATION.md, seed 113944).
             let holding = Set(registration.holding)
             for attempt in previous.lostAtDeath where !holding.contains(attempt) {
-                self.pendingCancels[peer, default: []].append(attempt)
+                self.outbound.cancel(attempt, at: peer)
             }
         }
-        if let previous = self.workers[peer], previous.isLive {
+        if let previous, previous.isLive {
             // The same worker reconnected before we declared it dead: keep the attempts it still
             // holds; reclaim the ones it does not list.
             let holding = Set(registration.holding)
-            self.removeFromGroup(peer, group: previous.registration.group)
+            self.queues.removeWorker(peer, from: previous.registration.group)
             // Still draining: the DRAIN order may have been lost with the old connection (it is
             // ordered again below), and a drained worker must not get work again.
             record.drain = previous.drain
@@ -39,7 +40,7 @@ extension CoordinatorStateMachine {
                 if holding.contains(ref) {
                     // A CANCEL may have been lost with the old connection: say it again.
                     if self.jobs[subtask.job]?.running[subtask.index]?.cancelledAt != nil {
-                        self.pendingCancels[peer, default: []].append(ref)
+                        self.outbound.cancel(ref, at: peer)
                     }
                 } else {
                     // Not listed, but `holding` is a snapshot from when the REGISTER was sent: a
@@ -48,14 +49,13 @@ extension CoordinatorStateMachine {
                     // outstanding and is told to stop; the worker's CANCELLED gives it back
                     // (re-queued, not a lost delivery), a RESULT that crossed commits as usual.
                     // Found by the simulator (docs/SIMULATION.md, seeds 29 and 37).
-                    self.pendingCancels[peer, default: []].append(ref)
+                    self.outbound.cancel(ref, at: peer)
                 }
             }
         }
-        self.workers[peer] = record
+        self.membership.admit(record)
         self.reconcile(registration.holding, of: peer, now: now, into: &actions)
-        self.groups[registration.group, default: GroupRecord(name: registration.group)].workers.append(peer)
-        self.dirtyGroups.insert(registration.group)
+        self.queues.addWorker(peer, to: registration.group)
         actions.append(
             .log(LogLine(.info, "worker registered", record.metadata.merging(["capacity": "\(registration.capacity)", "kinds": registration.kinds.joined(separator: ",")]) { a, _ in a }))
         )
@@ -76,23 +76,23 @@ extension CoordinatorStateMachine {
     mutating func reconcile(_ holding: [AttemptRef], of peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) {
         var adopted = 0
         var refused = 0
-        for held in holding where self.workers[peer]?.running.contains(held.subtask) != true {
+        for held in holding where self.membership[peer]?.running.contains(held.subtask) != true {
             let subtask = held.subtask
             if let job = self.jobs[subtask.job], !job.isEnding, job.phases[Int(subtask.index)] == .queued,
                 job.attempts[Int(subtask.index)] == held.attempt
             {
                 self.jobs[subtask.job]!.phases[Int(subtask.index)] = .running
                 self.jobs[subtask.job]!.running[subtask.index] = JobRecord.RunningAttempt(attempt: held.attempt, worker: peer, dispatchedAt: now)
-                self.groups[job.group]?.queued -= 1
-                self.workers[peer]!.running.insert(subtask)
+                self.queues.dropped(1, from: job.group)
+                self.membership.adopted(subtask, by: peer)
                 adopted += 1
             } else {
-                self.pendingCancels[peer, default: []].append(held)
+                self.outbound.cancel(held, at: peer)
                 refused += 1
             }
         }
         if adopted + refused > 0 {
-            actions.append(.log(LogLine(.info, "reconciled a returning worker", (self.workers[peer]?.metadata ?? [:]).merging(["kept": "\(adopted)", "cancelled": "\(refused)"]) { a, _ in a })))
+            actions.append(.log(LogLine(.info, "reconciled a returning worker", (self.membership[peer]?.metadata ?? [:]).merging(["kept": "\(adopted)", "cancelled": "\(refused)"]) { a, _ in a })))
         }
     }
 
@@ -109,27 +109,22 @@ extension CoordinatorStateMachine {
     /// Marks a message from `peer` as proof of life. Returns false (and asks the peer to register)
     /// when the peer is not a live worker: a dead worker's late messages are not trusted.
     mutating func touchLiveWorker(_ peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) -> Bool {
-        guard self.workers[peer]?.isLive == true else {
+        guard self.membership.heard(from: peer, now: now) else {
             self.send(.error(ProtocolError(.unknownPeer, "not a registered worker (declared dead or coordinator restarted): register again")), to: peer, now: now, into: &actions)
             return false
         }
-        self.workers[peer]!.lastHeard = now
         return true
     }
 
     /// Declares a worker dead and re-queues every attempt it held (attempt + 1 on re-dispatch).
     mutating func declareDead(_ peer: PeerID, reason: String, now: Instant, into actions: inout [CoordinatorAction]) {
-        guard var worker = self.workers[peer], worker.isLive else { return }
-        worker.state = .dead(since: now, reason: reason)
+        guard let worker = self.membership[peer], worker.isLive else { return }
         let lost = worker.running.sorted(by: Self.subtaskOrder)
-        worker.lostAtDeath = lost.compactMap { subtask in
+        let lostAtDeath = lost.compactMap { subtask in
             self.jobs[subtask.job]?.running[subtask.index].map { AttemptRef(subtask: subtask, attempt: $0.attempt) }
         }
-        worker.running.removeAll()
-        self.workers[peer] = worker
-        self.removeFromGroup(peer, group: worker.registration.group)
-        // A drain counts the process as gone now, even if another registers under its id later.
-        for index in self.drains.indices where self.drains[index].workers.contains(peer) { self.drains[index].left.insert(peer) }
+        self.membership.markDead(peer, reason: reason, now: now, lostAtDeath: lostAtDeath)
+        self.queues.removeWorker(peer, from: worker.registration.group)
         let left = reason == Self.deregistered
         let line = LogLine(left ? .info : .warning, left ? "worker left" : "worker dead: \(reason)", worker.metadata.merging(["requeued": "\(lost.count)"]) { a, _ in a })
         actions.append(.log(line))
@@ -142,11 +137,6 @@ extension CoordinatorStateMachine {
         }
     }
 
-    mutating func removeFromGroup(_ peer: PeerID, group: String) {
-        self.groups[group]?.workers.removeAll { $0 == peer }
-        self.dirtyGroups.insert(group)
-    }
-
     /// An outstanding attempt will never report: re-queue its subtask at the front of its group's
     /// queue, or fail it once it has lost `maxDeliveries` attempts (a poison subtask must not take
     /// the cluster down one worker at a time).
@@ -154,47 +144,57 @@ extension CoordinatorStateMachine {
     /// The first lost attempt of a death (`deathRecorded` false) is recorded against the worker's
     /// breaker as `workerLost`; the others only return their permits.
     mutating func attemptLost(_ subtask: SubtaskRef, worker: WorkerRecord, reason: String, deathRecorded: inout Bool, now: Instant, into actions: inout [CoordinatorAction]) {
-        // Giving up is a commit: it counts for the fan-out policy (runs after the job is stored back).
-        var gaveUp: Outcome?
-        defer { if let gaveUp { self.endIfDecided(subtask, outcome: gaveUp, now: now, into: &actions) } }
-        // Taken out of the dictionary while it changes, so its arrays are never copied (CoW).
-        guard var job = self.jobs.removeValue(forKey: subtask.job) else { return }
-        defer { self.jobs[subtask.job] = job }
-        guard let running = job.running[subtask.index], running.worker == worker.peer else { return }
+        // Taken out of the table while it changes, so its arrays are never copied (CoW).
+        guard var job = self.jobs.take(subtask.job) else { return }
+        let gaveUp = self.attemptLost(subtask, of: &job, worker: worker, reason: reason, deathRecorded: &deathRecorded, now: now, into: &actions)
+        self.jobs.put(job)
+        // Giving up is a commit: it counts for the fan-out policy (judged on the stored job).
+        if let gaveUp { self.endIfDecided(subtask, outcome: gaveUp, now: now, into: &actions) }
+    }
+
+    /// ``attemptLost(_:worker:reason:deathRecorded:now:into:)`` on a job taken out of the table.
+    /// Returns the outcome committed if the subtask was given up.
+    private mutating func attemptLost(
+        _ subtask: SubtaskRef, of job: inout JobRecord, worker: WorkerRecord, reason: String, deathRecorded: inout Bool, now: Instant,
+        into actions: inout [CoordinatorAction]
+    ) -> Outcome? {
+        guard let running = job.running[subtask.index], running.worker == worker.peer else { return nil }
         let index = subtask.index
         job.running[index] = nil
-        self.dirtyJobs.insert(job.id)
+        self.jobs.markDirty(job.id)
         // Already committed as cancelled: the dead worker cannot confirm, and need not. Its breaker
         // permits go back as its confirmation's would: a half-open trial's probe would otherwise
         // stay taken for good, and a trial with none left never decides (everything behind the
         // breaker waits). Found by the simulator (docs/SIMULATION.md, seed 66).
         if running.cancelledAt != nil {
-            self.breakers.release(group: worker.registration.group, worker: worker.registration.workerID)
-            return
+            self.resilience.release(group: worker.registration.group, workerID: worker.registration.workerID)
+            return nil
         }
         self.attemptEnded(AttemptRef(subtask: subtask, attempt: running.attempt), now: now, into: &actions)
         if deathRecorded {
-            self.breakers.release(group: worker.registration.group, worker: worker.registration.workerID)
+            self.resilience.release(group: worker.registration.group, workerID: worker.registration.workerID)
         } else {
             deathRecorded = true
             self.recordOutcome(.workerLost, group: worker.registration.group, worker: worker.peer, duration: running.dispatchedAt.duration(to: now), now: now, into: &actions)
         }
-        if job.attempts[Int(index)] >= self.configuration.maxDeliveries {
-            let failure = Failure(
-                .unknown,
-                "gave up after \(job.attempts[Int(index)]) attempts: every worker running it was lost (last: \(worker.registration.workerID), \(reason))"
-            )
-            job.commit(index, outcome: .failure(failure), worker: worker.registration.workerID)
-            gaveUp = .failure(failure)
-            actions.append(.log(LogLine(.error, "subtask abandoned after repeated worker loss", ["job": "\(job.id)", "subtask": "\(index)", "attempts": "\(job.attempts[Int(index)])"])))
-        } else {
-            job.phases[Int(index)] = .queued
-            self.groups[job.group, default: GroupRecord(name: job.group)].queue.prepend(
-                GroupRecord.QueueEntry(job: job.id, next: index, end: index + 1)
-            )
-            self.groups[job.group]!.queued += 1
-            self.dirtyGroups.insert(job.group)
+        guard job.attempts[Int(index)] >= self.configuration.maxDeliveries else {
+            self.requeueAtFront(index, of: &job)
+            return nil
         }
+        let failure = Failure(
+            .unknown,
+            "gave up after \(job.attempts[Int(index)]) attempts: every worker running it was lost (last: \(worker.registration.workerID), \(reason))"
+        )
+        job.commit(index, outcome: .failure(failure), worker: worker.registration.workerID)
+        actions.append(.log(LogLine(.error, "subtask abandoned after repeated worker loss", ["job": "\(job.id)", "subtask": "\(index)", "attempts": "\(job.attempts[Int(index)])"])))
+        return .failure(failure)
+    }
+
+    /// Puts subtask `index` of `job` (taken out of the table) back at the front of its group's
+    /// queue, so it runs next: its worker was lost, gave it back, or its retry is due.
+    mutating func requeueAtFront(_ index: UInt32, of job: inout JobRecord) {
+        job.phases[Int(index)] = .queued
+        self.queues.requeueAtFront(SubtaskRef(job: job.id, index: index), in: job.group)
     }
 
     static func subtaskOrder(_ a: SubtaskRef, _ b: SubtaskRef) -> Bool {

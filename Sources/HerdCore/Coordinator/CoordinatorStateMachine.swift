@@ -19,70 +19,36 @@ import HeapModule
 public struct CoordinatorStateMachine: Sendable {
     public let configuration: CoordinatorConfiguration
 
-    var workers: [PeerID: WorkerRecord] = [:]
-    var groups: [String: GroupRecord] = [:]
-    var jobs: [JobID: JobRecord] = [:]
-    var clients: [PeerID: ClientRecord] = [:]
-    /// When we last sent anything to a peer (to know when a heartbeat is due).
-    var lastSent: [PeerID: Instant] = [:]
-    var nextJobID: UInt64 = 1
-    /// Groups whose queue or workers changed since the last flush.
-    var dirtyGroups: Set<String> = []
-    /// Jobs with results in their outbox since the last flush.
-    var dirtyJobs: Set<JobID> = []
-    /// CANCEL batches decided since the last flush, per worker.
-    var pendingCancels: [PeerID: [AttemptRef]] = [:]
-    /// Jobs submitted from inside a running attempt's handler (nested fan-out), by that attempt.
-    var childJobs: [AttemptRef: Set<JobID>] = [:]
-    /// Drains waiting for their workers to leave.
-    var drains: [DrainRecord] = []
-    /// Subtasks a drain moved, and the worker each was re-dispatched to (empty id: still queued).
-    var movedSubtasks: [SubtaskRef: PeerID] = [:]
-    /// Groups whose jobs' clients were told that no worker can take their work.
-    var waitingGroups: Set<String> = []
-    /// Jitter for retry delays, seeded from the configuration.
-    var rng: SplitMix64
-    var retryBudget: RetryBudget
-    var breakers: BreakerHierarchy
-    var errorStats: ErrorStats
-    /// Workers getting their share of work back gradually.
-    var ramps: [PeerID: RecoveryRamp] = [:]
-    /// The last good results of the groups that keep them (`fallback-cache`), by group.
-    var lastGood: [String: LastGoodCache] = [:]
-    /// Failed attempts waiting for their retry delay.
-    var retries = Heap<RetryEntry>()
-    var retrySequence: UInt64 = 0
-    var retryTimerAt: Instant?
-    /// The worker a retried subtask last failed on (a retry prefers another).
-    var lastTried: [SubtaskRef: PeerID] = [:]
-    /// The failures of the earlier attempts of subtasks that are being retried: the cause chain
-    /// of the failure they end with if they never succeed (``Failure/causes``).
-    var earlierFailures: [SubtaskRef: [Failure]] = [:]
-    var started = false
-    /// Set by a shutdown request: new jobs are refused.
-    var shuttingDown = false
-    var stopped = false
+    /// Where the machine is in its life (running, shutting down, stopped).
+    var lifeCycle = CoordinatorLifeCycle.created
+    /// Workers (live, draining, dead) and the drains waiting for them to leave.
+    var membership = Membership()
+    /// Groups: their workers and queues, and which need a dispatch pass.
+    var queues: GroupQueues
+    /// Jobs, their subtasks and attempts, and the tree of nested jobs.
+    var jobs = JobTable()
+    /// Clients and the jobs each owns.
+    var clients = ClientTable()
+    /// Failed attempts waiting for their retry, under the cluster-wide retry budget.
+    var retries: RetryScheduler
+    /// Breakers, error statistics, recovery ramps and last good results.
+    var resilience: ResilienceState
+    /// CANCEL batches waiting for the flush, and when each peer was last sent anything.
+    var outbound = Outbound()
 
     public init(configuration: CoordinatorConfiguration) {
         self.configuration = configuration
-        self.rng = SplitMix64(seed: configuration.seed)
-        self.retryBudget = RetryBudget(configuration: configuration.retryBudget)
-        self.breakers = BreakerHierarchy(configuration: configuration.breakers)
-        self.errorStats = ErrorStats()
-    }
-
-    /// A client as the coordinator sees it: a peer that submitted jobs or asked for status.
-    struct ClientRecord {
-        var lastHeard: Instant
-        var jobs: Set<JobID> = []
+        self.queues = GroupQueues(fallbacks: configuration.groupPolicies.compactMapValues(\.fallback))
+        self.retries = RetryScheduler(seed: configuration.seed, budget: configuration.retryBudget)
+        self.resilience = ResilienceState(breakers: configuration.breakers, recoveryRamp: configuration.recoveryRamp)
     }
 
     // MARK: - Entry points
 
     /// Starts the machine: arms the first housekeeping tick.
     public mutating func start(now: Instant) -> [CoordinatorAction] {
-        precondition(!self.started, "coordinator machine started twice")
-        self.started = true
+        precondition(self.lifeCycle == .created, "coordinator machine started twice (or after a shutdown request)")
+        self.lifeCycle = .running
         return [.schedule(.tick, at: now + self.configuration.heartbeatInterval)]
     }
 
@@ -101,19 +67,19 @@ public struct CoordinatorStateMachine: Sendable {
         case .timer(.retryDue):
             self.retriesDue(now: now, into: &actions)
         case .unreachable(let peer):
-            if self.workers[peer]?.isLive == true {
+            if self.membership.isLive(peer) {
                 self.declareDead(peer, reason: "unreachable", now: now, into: &actions)
             }
         case .shutdownRequested(let grace):
-            guard !self.shuttingDown else {
+            guard self.lifeCycle.acceptsJobs else {
                 self.stopNow(reason: "second shutdown request", into: &actions)
                 return
             }
-            self.shuttingDown = true
+            self.lifeCycle = .shuttingDown
             actions.append(.log(LogLine(.notice, "shutting down: refusing new jobs; in-flight work has \(grace) to finish", ["jobs": "\(self.jobs.count)"])))
             actions.append(.schedule(.shutdownGraceEnded, at: now + grace))
         case .timer(.shutdownGraceEnded):
-            for id in self.jobs.keys.sorted() {
+            for id in self.jobs.ids {
                 self.endJob(id, reason: Failure(.cancelled, "coordinator shutting down"), now: now, into: &actions)
             }
             actions.append(.schedule(.shutdownDeadline, at: now + self.configuration.cancelOverdueAfter))
@@ -134,29 +100,25 @@ public struct CoordinatorStateMachine: Sendable {
     /// committed results and finished jobs to their clients.
     public mutating func flush(now: Instant, into actions: inout [CoordinatorAction]) {
         // Dispatch first: it may commit results too (a deadline that passed in the queue).
-        if !self.dirtyGroups.isEmpty {
-            // Credit freed in a fallback group may serve the groups that fall back to it.
-            for (name, policy) in self.configuration.groupPolicies where policy.fallback.map(self.dirtyGroups.contains) == true {
-                self.dirtyGroups.insert(name)
-            }
-            for name in self.dirtyGroups.sorted() {
+        // (Credit freed in a fallback group may serve the groups that fall back to it.)
+        let due = self.queues.dueDispatch()
+        if !due.isEmpty {
+            for name in due {
                 self.dispatch(group: name, now: now, into: &actions)
                 self.noticeWaitingGroup(name, now: now, into: &actions)
             }
-            self.dirtyGroups.removeAll(keepingCapacity: true)
+            self.queues.clearDirty()
         }
         self.answerCompletedDrains(now: now, into: &actions)
-        if self.shuttingDown, self.jobs.isEmpty { self.stopNow(reason: "no job left", into: &actions) }
+        if self.lifeCycle == .shuttingDown, self.jobs.isEmpty { self.stopNow(reason: "no job left", into: &actions) }
         // CANCELs first: a worker stops its handlers while the (possibly large) batch of cancelled
         // results is still being encoded for the client (bench: cancel latency at 1,000 in flight).
-        if !self.pendingCancels.isEmpty { self.flushCancels(now: now, into: &actions) }
+        if self.outbound.hasCancels { self.flushCancels(now: now, into: &actions) }
         // A nested job that completes makes its parent's job dirty again (it may complete now).
-        while !self.dirtyJobs.isEmpty {
-            let dirty = self.dirtyJobs.sorted()
-            self.dirtyJobs.removeAll(keepingCapacity: true)
-            for id in dirty { self.flushJob(id, now: now, into: &actions) }
+        while self.jobs.hasDirty {
+            for id in self.jobs.takeDirty() { self.flushJob(id, now: now, into: &actions) }
         }
-        if !self.pendingCancels.isEmpty { self.flushCancels(now: now, into: &actions) }
+        if self.outbound.hasCancels { self.flushCancels(now: now, into: &actions) }
     }
 
     // MARK: - Messages
@@ -182,23 +144,23 @@ public struct CoordinatorStateMachine: Sendable {
             self.breakerCommand(command, from: peer, now: now, into: &actions)
         case .drainWorker:
             guard self.touchLiveWorker(peer, now: now, into: &actions) else { return }
-            actions.append(.log(LogLine(.info, "worker draining itself", self.workers[peer]!.metadata)))
+            actions.append(.log(LogLine(.info, "worker draining itself", self.membership[peer]!.metadata)))
             self.startDrain(peer, now: now)
         case .deregister:
-            guard self.workers[peer]?.isLive == true else { return }
+            guard self.membership.isLive(peer) else { return }
             self.declareDead(peer, reason: Self.deregistered, now: now, into: &actions)
         case .heartbeat:
-            if self.workers[peer] != nil {
+            if self.membership[peer] != nil {
                 _ = self.touchLiveWorker(peer, now: now, into: &actions)
-            } else if self.clients[peer] != nil {
-                self.clients[peer]?.lastHeard = now
+            } else if self.clients.contains(peer) {
+                self.clients.heard(from: peer, now: now)
             } else {
                 self.send(.error(ProtocolError(.unknownPeer, "unknown peer: register or submit first")), to: peer, now: now, into: &actions)
             }
         case .submit(let submission):
             self.submit(submission, from: peer, now: now, into: &actions)
         case .statusRequest(let token):
-            self.touchClient(peer, now: now)
+            self.clients.touch(peer, now: now)
             self.send(.statusReply(self.statusReport(token: token, now: now)), to: peer, now: now, into: &actions)
         case .error(let error):
             // Never answer an ERROR with an ERROR (no ping-pong); just record it.
@@ -212,42 +174,35 @@ public struct CoordinatorStateMachine: Sendable {
     // MARK: - Sending and housekeeping
 
     mutating func stopNow(reason: String, into actions: inout [CoordinatorAction]) {
-        guard !self.stopped else { return }
-        self.stopped = true
+        guard self.lifeCycle != .stopped else { return }
+        self.lifeCycle = .stopped
         actions.append(.log(LogLine(.notice, "coordinator stopping: \(reason)")))
         actions.append(.stop)
     }
 
     mutating func send(_ message: Message, to peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) {
-        self.lastSent[peer] = now
+        self.outbound.sent(to: peer, at: now)
         actions.append(.send(peer, message))
-    }
-
-    mutating func touchClient(_ peer: PeerID, now: Instant) {
-        if self.clients[peer] == nil {
-            self.clients[peer] = ClientRecord(lastHeard: now)
-        } else {
-            self.clients[peer]!.lastHeard = now
-        }
     }
 
     /// The periodic pass: expire silent workers and clients, heartbeat quiet peers, forget old dead workers.
     mutating func tick(now: Instant, into actions: inout [CoordinatorAction]) {
         let config = self.configuration
-        for (peer, worker) in self.workers.sorted(by: { $0.key.bytes.lexicographicallyPrecedes($1.key.bytes) }) {
+        for worker in self.membership.sorted {
+            let peer = worker.peer
             switch worker.state {
             case .live where worker.lastHeard.duration(to: now) > config.livenessWindow:
                 self.declareDead(peer, reason: "silent for more than \(config.livenessWindow)", now: now, into: &actions)
             case .live:
                 self.heartbeatIfQuiet(peer, now: now, into: &actions)
             case .dead(let since, _) where since.duration(to: now) > config.deadWorkerRetention:
-                self.workers[peer] = nil
-                self.lastSent[peer] = nil
+                self.membership.forget(peer)
+                self.outbound.forget(peer)
             case .dead:
                 break
             }
         }
-        for (peer, client) in self.clients.sorted(by: { $0.key.bytes.lexicographicallyPrecedes($1.key.bytes) }) {
+        for (peer, client) in self.clients.sorted {
             if client.lastHeard.duration(to: now) > config.clientLiveness {
                 self.clientGone(peer, now: now, into: &actions)
             } else if !client.jobs.isEmpty {
@@ -257,16 +212,13 @@ public struct CoordinatorStateMachine: Sendable {
         // Time alone changes what a breaker admits (open → half-open) and how much credit a
         // recovering worker may use (its ramp's steps). While either is in play, queued work gets
         // a dispatch pass every tick instead of waiting for some message to come by.
-        if !self.breakers.admitsAll || !self.ramps.isEmpty {
-            for (name, group) in self.groups where group.queued > 0 { self.dirtyGroups.insert(name) }
-        }
+        if !self.resilience.breakers.admitsAll || self.resilience.hasRamps { self.queues.markQueuedDirty() }
         actions.append(.schedule(.tick, at: now + config.heartbeatInterval))
     }
 
     mutating func heartbeatIfQuiet(_ peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) {
         // Send when a heartbeat would otherwise be late by the next tick.
-        let quietSince = self.lastSent[peer] ?? .zero
-        if quietSince.duration(to: now) + self.configuration.heartbeatInterval / 2 >= self.configuration.heartbeatInterval {
+        if self.outbound.isQuiet(peer, now: now, interval: self.configuration.heartbeatInterval) {
             self.send(.heartbeat, to: peer, now: now, into: &actions)
         }
     }

@@ -19,4 +19,10 @@ struct GroupRecord {
     var queued: Int = 0
 
     init(name: String) { self.name = name }
+
+    /// Moves past the head subtask of the queue.
+    mutating func advanceHead() {
+        self.queue[0].next += 1
+        if self.queue[0].next >= self.queue[0].end { self.queue.removeFirst() }
+    }
 }

@@ -108,9 +108,9 @@ struct JobRecord {
         JobSummary(job: self.id, succeeded: self.succeeded, failed: self.failed, cancelled: self.cancelled, usage: self.usage, reason: self.endReason)
     }
 
-    /// Commits `outcome` as subtask `index`'s one result (`fallback`: the group that served it,
-    /// if its attempt ran in the job's fallback group).
-    mutating func commit(_ index: UInt32, outcome: Outcome, worker: String, fallback: String = "") {
+    /// Commits `outcome` as subtask `index`'s one result (`fallback`: what served it, if its
+    /// attempt ran in the job's fallback group or the coordinator answered for an open group).
+    mutating func commit(_ index: UInt32, outcome: Outcome, worker: String, fallback: FallbackSource? = nil) {
         precondition(self.phases[Int(index)] != .finished, "subtask \(self.id)/\(index) committed twice")
         self.phases[Int(index)] = .finished
         switch outcome {
@@ -125,7 +125,7 @@ struct JobRecord {
                     attempts: self.attempts[Int(index)],
                     worker: worker,
                     outcome: outcome,
-                    fallback: self.servedByFallback.remove(index) != nil ? fallback : ""
+                    fallback: self.servedByFallback.remove(index) != nil ? fallback : nil
                 )
             )
         }

@@ -288,10 +288,10 @@ public struct JobResult: Hashable, Sendable {
     /// The worker whose attempt produced the result ("" if none ran).
     public var worker: String
     public var outcome: Outcome
-    /// The fallback group that served it while the job's group's breaker was open ("" if none).
-    public var fallback: String
+    /// What served it while the job's group's breaker was open (`nil`: the group itself did).
+    public var fallback: FallbackSource?
 
-    public init(subtask: SubtaskRef, attempts: UInt32, worker: String, outcome: Outcome, fallback: String = "") {
+    public init(subtask: SubtaskRef, attempts: UInt32, worker: String, outcome: Outcome, fallback: FallbackSource? = nil) {
         self.subtask = subtask
         self.attempts = attempts
         self.worker = worker

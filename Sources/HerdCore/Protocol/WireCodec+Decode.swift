@@ -287,7 +287,7 @@ extension ByteReader {
             let attempts = try self.u32("attempts")
             let worker = try self.name("worker")
             let outcome = try self.outcome()
-            let fallback = try self.name("fallback")
+            let fallback = FallbackSource(wireName: try self.name("fallback"))
             results.append(
                 JobResult(subtask: subtask, attempts: attempts, worker: worker, outcome: outcome, fallback: fallback)
             )

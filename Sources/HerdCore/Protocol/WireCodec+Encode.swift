@@ -56,7 +56,7 @@ extension WireCodec {
             var size = 4
             for result in results {
                 size += 8 + 4 + 4 + Self.nameSize(result.worker) + Self.outcomeSize(result.outcome)
-                size += Self.nameSize(result.fallback)
+                size += Self.nameSize(result.fallback?.wireName ?? "")
             }
             return size
         case .jobFinished(let summary):
@@ -212,7 +212,7 @@ extension ByteWriter {
                 self.u32(result.attempts)
                 self.name(result.worker)
                 self.outcome(result.outcome)
-                self.name(result.fallback)
+                self.name(result.fallback?.wireName ?? "")
             }
         case .jobFinished(let summary):
             self.u64(summary.job.rawValue)

@@ -1,0 +1,40 @@
+/// The clients the coordinator knows: peers that submitted jobs or sent a request, when each was
+/// last heard from (a silent client's jobs are cancelled), and the jobs each one owns.
+struct ClientTable {
+    /// One client.
+    struct Record {
+        var lastHeard: Instant
+        var jobs: Set<JobID> = []
+    }
+
+    private var records: [PeerID: Record] = [:]
+
+    /// Whether `peer` is a known client.
+    func contains(_ peer: PeerID) -> Bool { self.records[peer] != nil }
+
+    /// Notes that `peer` was heard from, making it a client if it was not one yet.
+    mutating func touch(_ peer: PeerID, now: Instant) {
+        if self.records[peer] == nil {
+            self.records[peer] = Record(lastHeard: now)
+        } else {
+            self.records[peer]!.lastHeard = now
+        }
+    }
+
+    /// Notes that a known client was heard from; does nothing for an unknown peer.
+    mutating func heard(from peer: PeerID, now: Instant) { self.records[peer]?.lastHeard = now }
+
+    /// Records that `peer` (a client, see ``touch(_:now:)``) owns `job`.
+    mutating func add(_ job: JobID, to peer: PeerID) { self.records[peer]?.jobs.insert(job) }
+
+    /// Forgets that `peer` owns `job` (the job is complete).
+    mutating func remove(_ job: JobID, of peer: PeerID) { self.records[peer]?.jobs.remove(job) }
+
+    /// Forgets a client, returning what was known of it.
+    mutating func remove(_ peer: PeerID) -> Record? { self.records.removeValue(forKey: peer) }
+
+    /// Every client, in routing-id order.
+    var sorted: [(peer: PeerID, record: Record)] {
+        self.records.sorted { $0.key.bytes.lexicographicallyPrecedes($1.key.bytes) }.map { (peer: $0.key, record: $0.value) }
+    }
+}
