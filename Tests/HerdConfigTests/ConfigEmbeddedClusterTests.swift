@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import HerdCore
+import HerdCore
+@testable import HerdConfig
 
 /// `cluster/local.toml` and ``ClusterSpec/embeddedLocalCluster``: the same bytes, a valid cluster,
 /// and commands a stock Debian machine can run.

@@ -1,3 +1,5 @@
+import HerdCore
+
 extension ClusterSpec {
     /// The default local cluster, `cluster/local.toml`, byte for byte: what `herd up` starts
     /// when given no file.

@@ -1,3 +1,5 @@
+import HerdCore
+
 extension ClusterSpec {
     /// The coordinator's configuration described by this cluster file.
     ///

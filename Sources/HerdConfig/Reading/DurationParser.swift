@@ -1,3 +1,5 @@
+import HerdCore
+
 // MARK: - Parsing
 
 /// The units a duration may be written in, with their length in nanoseconds.

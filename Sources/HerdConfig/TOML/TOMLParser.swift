@@ -1,3 +1,5 @@
+import HerdCore
+
 /// The reader behind ``TOMLDocument/init(parsing:)``: a single pass over the text's UTF-8 bytes.
 ///
 /// The top level is a sequence of lines, each blank, a comment, a header or a `key = value`; only

@@ -1,3 +1,5 @@
+import HerdCore
+
 /// A configuration text read by Herd's strict TOML-subset reader.
 ///
 /// Herd reads its cluster files with a small reader of its own rather than a TOML library. It
