@@ -9,7 +9,7 @@ import HerdCore
 @Suite struct ConfigEmbeddedClusterTests {
     /// `cluster/local.toml`, found from this file's path.
     private static let fileURL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()  // HerdCoreTests
+        .deletingLastPathComponent()  // HerdConfigTests
         .deletingLastPathComponent()  // Tests
         .deletingLastPathComponent()  // package root
         .appendingPathComponent("cluster/local.toml")

@@ -1,5 +1,3 @@
-import HerdCore
-
 extension ClusterSpec {
     /// The default local cluster, `cluster/local.toml`, byte for byte: what `herd up` starts
     /// when given no file.

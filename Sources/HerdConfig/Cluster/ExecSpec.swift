@@ -1,5 +1,3 @@
-import HerdCore
-
 /// One `KIND=COMMAND` binding: a worker serves subtasks of `KIND` by running `COMMAND`.
 ///
 /// The same text appears in a group's `exec` array and after `herd worker --exec`. The kind

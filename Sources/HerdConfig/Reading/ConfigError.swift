@@ -1,5 +1,3 @@
-import HerdCore
-
 /// A problem found in a configuration text or value: what is wrong and, when known, on which line.
 ///
 /// Every error the TOML reader raises carries the 1-based line it was detected on. Errors from the

@@ -1,5 +1,3 @@
-import HerdCore
-
 /// Reads the keys of one table of a cluster file as typed values.
 ///
 /// Every error names the table (`[coordinator]`, `group 'tools'`, `[job]`), the key, what was

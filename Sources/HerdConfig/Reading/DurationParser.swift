@@ -1,5 +1,3 @@
-import HerdCore
-
 // MARK: - Parsing
 
 /// The units a duration may be written in, with their length in nanoseconds.

@@ -1,5 +1,3 @@
-import HerdCore
-
 // MARK: - Values
 
 extension TOMLParser {

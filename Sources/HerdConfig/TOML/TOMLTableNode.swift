@@ -1,5 +1,3 @@
-import HerdCore
-
 /// A table while the reader is still building it.
 ///
 /// A class, unlike ``TOMLTable``, so that the reader can keep a reference to the table that

@@ -1,5 +1,3 @@
-import HerdCore
-
 /// A value read by Herd's TOML reader (see ``TOMLDocument``).
 ///
 /// The reader understands a strict subset of TOML 1.0, so a value is one of these cases and never
