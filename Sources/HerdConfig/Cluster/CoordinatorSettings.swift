@@ -16,7 +16,7 @@ import HerdCore
 /// The resilience keys (`retry-…`, `retry-budget-…`, `breaker-…` and its `cluster-`, `group-`
 /// and `worker-` forms, `ramp-…`) fill ``retry``, ``retryBudget``, ``breakers`` and
 /// ``recoveryRamp``; `cluster/README.md` describes them. Each defaults to its type's default,
-/// except ``retry``, which defaults to ``CoordinatorConfiguration/defaultRetry``.
+/// except ``retry``, which defaults to ``HerdCore/CoordinatorConfiguration/defaultRetry``.
 ///
 /// The endpoint is a ZeroMQ address: `tcp://HOST:PORT` (port 1...65535, or `*` for any),
 /// `ipc://PATH` or `inproc://NAME`. Durations are strings such as `"250ms"` (see

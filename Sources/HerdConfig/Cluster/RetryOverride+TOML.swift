@@ -1,5 +1,5 @@
-// Reading and writing a ``RetryOverride``: the retry keys shared by `[coordinator]`, `[[group]]`
-// and `[[kind]]` tables.
+// Reading and writing a `RetryOverride` (HerdCore): the retry keys shared by `[coordinator]`,
+// `[[group]]` and `[[kind]]` tables.
 
 import HerdCore
 

@@ -54,7 +54,7 @@ public struct WorkerGroupSpec: Sendable, Hashable {
         self.retry = retry
     }
 
-    /// Whether the coordinator needs a ``CoordinatorConfiguration/GroupPolicy`` for this group:
+    /// Whether the coordinator needs a ``HerdCore/CoordinatorConfiguration/GroupPolicy`` for this group:
     /// it has a fallback or overrides a retry setting.
     public var hasPolicy: Bool { self.fallback != nil || !self.retry.isEmpty || self.fallbackCache > 0 || self.fallbackValue != nil }
 

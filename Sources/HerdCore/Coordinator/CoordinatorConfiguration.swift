@@ -1,8 +1,8 @@
 /// The coordinator's tunables (the `[coordinator]` table of a cluster file supplies them).
 ///
-/// The defaults of its initialiser are the only place Herd writes the coordinator's defaults (the resilience ones are the
-/// defaults of ``RetryBudget/Configuration``, ``BreakerHierarchy/Configuration`` and
-/// ``RecoveryRamp/Configuration``): a cluster file's absent key reads as ``defaults``' value.
+/// Its initialiser's defaults are the one place Herd writes the coordinator's defaults (the
+/// resilience ones are those of ``RetryBudget/Configuration``, ``BreakerHierarchy/Configuration``
+/// and ``RecoveryRamp/Configuration``): a cluster file's absent key reads as ``defaults``' value.
 public struct CoordinatorConfiguration: Hashable, Sendable {
     /// Identifies this coordinator process in WELCOME and status (changes on restart).
     public var coordinatorID: String
