@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "herd", targets: ["herd"]),
         .library(name: "Herd", targets: ["HerdRuntime"]),
         .library(name: "HerdCore", targets: ["HerdCore"]),
+        .library(name: "HerdConfig", targets: ["HerdConfig"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -24,7 +25,7 @@ let package = Package(
     targets: [
         // libzmq from the system (Debian: libzmq3-dev).
         .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
-        // Pure decisions: protocol, codec, state machines, config. No I/O, no async.
+        // Pure decisions: protocol, codec, state machines. No I/O, no async.
         .target(
             name: "HerdCore",
             dependencies: [
@@ -33,6 +34,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Cluster files: the TOML-subset reader and the settings it fills, over HerdCore's types.
+        .target(name: "HerdConfig", dependencies: ["HerdCore"], swiftSettings: strict),
         // A small safe layer over libzmq: sockets, frames, a poll loop on its own thread.
         .target(
             name: "HerdZMQ",
@@ -47,7 +50,7 @@ let package = Package(
         .target(
             name: "HerdRuntime",
             dependencies: [
-                "HerdCore", "HerdZMQ", "CZeroMQ",
+                "HerdCore", "HerdConfig", "HerdZMQ", "CZeroMQ",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
@@ -60,7 +63,7 @@ let package = Package(
         .executableTarget(
             name: "herd",
             dependencies: [
-                "HerdRuntime", "HerdCore", "HerdSim",
+                "HerdRuntime", "HerdCore", "HerdConfig", "HerdSim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -74,11 +77,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "HerdCoreTests", dependencies: ["HerdCore"], swiftSettings: strict),
+        .testTarget(name: "HerdConfigTests", dependencies: ["HerdConfig", "HerdCore"], swiftSettings: strict),
         .testTarget(name: "HerdSimTests", dependencies: ["HerdSim", "HerdCore"], swiftSettings: strict),
         .testTarget(name: "HerdZMQTests", dependencies: ["HerdZMQ", "CZeroMQ"], swiftSettings: strict),
         .testTarget(
             name: "HerdRuntimeTests",
-            dependencies: ["HerdRuntime", "HerdCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["HerdRuntime", "HerdCore", "HerdConfig", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -137,7 +137,7 @@ struct SimScenario: CustomStringConvertible {
                 self.coordinator.groupPolicies[last] = policy
             }
             if extra.chance(0.3) {
-                self.coordinator.kindRetries[SimScenario.kind] = WorkerGroupSpec.RetryOverride(maxAttempts: extra.int(1...4))
+                self.coordinator.kindRetries[SimScenario.kind] = RetryOverride(maxAttempts: extra.int(1...4))
             }
         }
     }

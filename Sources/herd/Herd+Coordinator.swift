@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HerdConfig
 import HerdCore
 import HerdRuntime
 import Logging

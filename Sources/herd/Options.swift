@@ -1,11 +1,12 @@
 import ArgumentParser
 import Foundation
+import HerdConfig
 import HerdCore
 import Logging
 
 /// Where the coordinator is, for every command.
 enum Endpoints {
-    static let defaultEndpoint = "tcp://127.0.0.1:5555"
+    static let defaultEndpoint = CoordinatorSettings.defaultEndpoint
 
     /// `explicit`, else `$HERD_ENDPOINT`, else the default.
     static func resolve(_ explicit: String?) -> String {

@@ -1,3 +1,4 @@
+import HerdConfig
 import HerdCore
 import Testing
 

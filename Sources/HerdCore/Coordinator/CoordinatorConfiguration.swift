@@ -1,4 +1,8 @@
 /// The coordinator's tunables (the `[coordinator]` table of a cluster file supplies them).
+///
+/// Its initialiser's defaults are the one place Herd writes the coordinator's defaults (the
+/// resilience ones are those of ``RetryBudget/Configuration``, ``BreakerHierarchy/Configuration``
+/// and ``RecoveryRamp/Configuration``): a cluster file's absent key reads as ``defaults``' value.
 public struct CoordinatorConfiguration: Hashable, Sendable {
     /// Identifies this coordinator process in WELCOME and status (changes on restart).
     public var coordinatorID: String
@@ -30,7 +34,7 @@ public struct CoordinatorConfiguration: Hashable, Sendable {
     public var groupPolicies: [String: GroupPolicy]
     /// Per-kind retry overrides, applied on top of the subtask's group policy (a kind is more
     /// specific than a group: `[[kind]]` tables of a cluster file).
-    public var kindRetries: [String: WorkerGroupSpec.RetryOverride]
+    public var kindRetries: [String: RetryOverride]
     /// Seeds the jitter of retry delays (the simulator passes its own; production a random one).
     public var seed: UInt64
 
@@ -58,6 +62,10 @@ public struct CoordinatorConfiguration: Hashable, Sendable {
     /// Herd's default retry policy: 3 attempts, full jitter from 200 ms doubling to at most 10 s.
     public static let defaultRetry = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(200), maxDelay: .seconds(10))
 
+    /// Every setting at its default, with an empty ``coordinatorID``: what a cluster file's
+    /// absent `[coordinator]` key stands for.
+    public static let defaults = CoordinatorConfiguration(coordinatorID: "")
+
     public init(
         coordinatorID: String,
         heartbeatInterval: Duration = .milliseconds(250),
@@ -72,7 +80,7 @@ public struct CoordinatorConfiguration: Hashable, Sendable {
         breakers: BreakerHierarchy.Configuration = .init(),
         recoveryRamp: RecoveryRamp.Configuration = .init(),
         groupPolicies: [String: GroupPolicy] = [:],
-        kindRetries: [String: WorkerGroupSpec.RetryOverride] = [:],
+        kindRetries: [String: RetryOverride] = [:],
         seed: UInt64 = 0x4845_5244
     ) {
         self.coordinatorID = coordinatorID

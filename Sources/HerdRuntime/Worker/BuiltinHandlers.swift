@@ -1,4 +1,5 @@
 import Foundation
+import HerdConfig
 import HerdCore
 
 /// The kinds every worker runs without configuration.

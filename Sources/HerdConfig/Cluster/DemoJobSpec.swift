@@ -1,3 +1,5 @@
+import HerdCore
+
 /// The demo job `herd up --run` submits: the optional `[job]` table of a cluster file.
 ///
 /// | Key       | Property  | Type    | Default  | Range                                  |

@@ -1,3 +1,5 @@
+import HerdCore
+
 // MARK: - Writing
 
 extension ClusterSpec {

@@ -1,17 +1,19 @@
+import HerdCore
+
 extension ClusterSpec {
     /// The coordinator's configuration described by this cluster file.
     ///
     /// Every `[coordinator]` setting the state machine uses is carried over: heartbeat, liveness,
     /// client liveness, max deliveries, deadline slack, cancel-overdue, the retry policy, the retry
     /// budget, the breakers of every level and the recovery ramp. Each group with a `fallback` or a
-    /// retry override gets a ``CoordinatorConfiguration/GroupPolicy``: its retry policy is the
+    /// retry override gets a ``HerdCore/CoordinatorConfiguration/GroupPolicy``: its retry policy is the
     /// coordinator's with the group's overrides applied (`nil` if it overrides nothing). A group's
     /// worker count plays no part, so a group of 0 workers (started elsewhere, or not at all) can
     /// still be a fallback; a file without groups gives no group policies. Each `[[kind]]` table's
-    /// retry override is applied on top of the subtask's group policy (``CoordinatorConfiguration/kindRetries``).
+    /// retry override is applied on top of the subtask's group policy (``HerdCore/CoordinatorConfiguration/kindRetries``).
     ///
     /// `max-message-bytes` and `endpoint` are the server's, not the state machine's, and settings
-    /// the file has no key for (`deadWorkerRetention`) keep ``CoordinatorConfiguration``'s defaults.
+    /// the file has no key for (`deadWorkerRetention`) keep ``HerdCore/CoordinatorConfiguration``'s defaults.
     ///
     /// - Parameters:
     ///   - coordinatorID: Identifies this coordinator process (changes on restart).

@@ -1,3 +1,5 @@
+import HerdCore
+
 /// A cluster file: the coordinator's settings, the worker groups `herd up` starts, and an
 /// optional demo job.
 ///

@@ -1,6 +1,7 @@
 import Testing
 
-@testable import HerdCore
+import HerdCore
+@testable import HerdConfig
 
 /// Every way the TOML-subset reader refuses a text, each with its line and message.
 @Suite struct ConfigTOMLErrorTests {

@@ -1,3 +1,5 @@
+import HerdCore
+
 // The resilience keys of the `[coordinator]` table: retries, the retry budget, the circuit
 // breakers and the recovery ramp. cluster/README.md documents every key.
 
@@ -25,7 +27,7 @@ extension CoordinatorSettings {
 
     /// The resilience keys, in the order `cluster/README.md` lists them.
     static let resilienceKeys: [String] =
-        WorkerGroupSpec.RetryOverride.keys + ["retry-max-retry-after"]
+        RetryOverride.keys + ["retry-max-retry-after"]
         + ["retry-budget-ratio", "retry-budget-floor", "retry-budget-window"]
         + BreakerSetting.allCases.map(\.sharedKey)
         + BreakerLevel.allCases.flatMap { level in BreakerSetting.allCases.map(level.key) }
@@ -34,7 +36,7 @@ extension CoordinatorSettings {
     /// Reads the resilience keys of a `[coordinator]` table into these settings.
     mutating func readResilience(_ reader: ConfigTableReader) throws(ConfigError) {
         // Retries.
-        let retry = try WorkerGroupSpec.RetryOverride(reader: reader)
+        let retry = try RetryOverride(reader: reader)
         self.retry = retry.applied(to: self.retry)
         if let limit = try reader.duration("retry-max-retry-after", in: Self.zeroableDurationRange) {
             self.retry.maxRetryAfter = limit
@@ -107,8 +109,8 @@ extension CoordinatorSettings {
         func quotedDuration(_ duration: Duration) -> String { TOMLValue.quoted(formatDuration(duration)) }
         add("deadline-slack", quotedDuration(self.deadlineSlack), quotedDuration(defaults.deadlineSlack))
         add("cancel-overdue", quotedDuration(self.cancelOverdueAfter), quotedDuration(defaults.cancelOverdueAfter))
-        let retry = WorkerGroupSpec.RetryOverride(self.retry)
-        let defaultRetry = WorkerGroupSpec.RetryOverride(defaults.retry)
+        let retry = RetryOverride(self.retry)
+        let defaultRetry = RetryOverride(defaults.retry)
         for (line, defaultLine) in zip(retry.tomlLines(), defaultRetry.tomlLines()) where line != defaultLine {
             lines.append(line)
         }

@@ -1,6 +1,7 @@
 import Testing
 
-@testable import HerdCore
+import HerdCore
+@testable import HerdConfig
 
 /// A file of `lines`, so that cases can count lines at a glance.
 private func configLines(_ lines: String...) -> String {

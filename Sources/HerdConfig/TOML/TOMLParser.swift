@@ -1,4 +1,5 @@
 /// The reader behind ``TOMLDocument/init(parsing:)``: a single pass over the text's UTF-8 bytes.
+/// (Why Herd has a reader of its own rather than TOMLKit: see ``TOMLDocument``.)
 ///
 /// The top level is a sequence of lines, each blank, a comment, a header or a `key = value`; only
 /// an array value may carry a statement over several lines. Every error names the line the

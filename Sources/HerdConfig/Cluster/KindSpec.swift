@@ -1,3 +1,5 @@
+import HerdCore
+
 /// A `[[kind]]` table: retry settings for the subtasks of one kind, whatever their group.
 ///
 /// ```toml
@@ -14,24 +16,24 @@ public struct KindSpec: Sendable, Hashable {
     /// The subtask kind (1 to 64 characters from `a-z 0-9 . _ -`).
     public var name: String
     /// The retry settings this kind overrides.
-    public var retry: WorkerGroupSpec.RetryOverride
+    public var retry: RetryOverride
 
     /// Creates a kind's settings.
-    public init(name: String, retry: WorkerGroupSpec.RetryOverride = WorkerGroupSpec.RetryOverride()) {
+    public init(name: String, retry: RetryOverride = RetryOverride()) {
         self.name = name
         self.retry = retry
     }
 
     /// The keys of a `[[kind]]` table.
-    static let keys = ["name"] + WorkerGroupSpec.RetryOverride.keys
+    static let keys = ["name"] + RetryOverride.keys
 
     /// Reads and validates one `[[kind]]` table (`number`: its 1-based position, for errors).
     init(table: TOMLTable, number: Int) throws(ConfigError) {
         let reader = ConfigTableReader(namedTable: table, noun: "kind", number: number)
         try reader.rejectUnknownKeys(Self.keys)
-        self.init(name: try reader.requiredName(), retry: try WorkerGroupSpec.RetryOverride(reader: reader))
+        self.init(name: try reader.requiredName(), retry: try RetryOverride(reader: reader))
         guard !self.retry.isEmpty else {
-            throw ConfigError(line: table.line, message: "\(reader.context): sets no retry key (\(WorkerGroupSpec.RetryOverride.keys.joined(separator: ", ")))")
+            throw ConfigError(line: table.line, message: "\(reader.context): sets no retry key (\(RetryOverride.keys.joined(separator: ", ")))")
         }
     }
 }

@@ -1,6 +1,7 @@
 import Testing
 
-@testable import HerdCore
+import HerdCore
+@testable import HerdConfig
 
 /// `parseDuration` and `formatDuration`: the spelling of durations in files and on the command line.
 @Suite struct ConfigDurationTests {

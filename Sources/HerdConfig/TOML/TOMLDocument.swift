@@ -19,6 +19,21 @@
 /// characters.
 ///
 /// The reader does no I/O: the caller reads the file and passes its text.
+///
+/// ## Why a reader of its own
+///
+/// Decided in issue 15 (config out of the core): keep this reader rather than adopt TOMLKit,
+/// which does resolve and build here (its swift-checkit dependency is test-only). The reasons:
+///
+/// - Its errors are what an operator needs: every one names the line, and the typed layer adds
+///   the table and key (`cluster.toml: line 12: group 'tools': capacity must be an integer
+///   1...10000, got "eight"`). TOMLKit reports parse errors with a position, but its values carry
+///   no source line, so a range or cross-key error could name the key but not its line.
+/// - The subset is a feature: inline tables, dotted keys and dates, which a cluster file never
+///   needs, are refused with an error naming the line instead of being read and then ignored.
+/// - TOMLKit wraps toml++, a C++ library: every cold build (CI, `bench/run --rev`, each engineer's
+///   worktree) would compile it, and the package would gain a C++ dependency for about 890
+///   lines of Swift that ``ConfigTOMLTests`` and ``ConfigTOMLErrorTests`` cover.
 public struct TOMLDocument: Hashable, Sendable {
     /// The document's top-level table: top-level keys first, then each table in file order.
     public var root: TOMLTable

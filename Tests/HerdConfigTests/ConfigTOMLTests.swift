@@ -1,6 +1,7 @@
 import Testing
 
-@testable import HerdCore
+import HerdCore
+@testable import HerdConfig
 
 /// What Herd's TOML-subset reader accepts, and what it makes of it.
 @Suite struct ConfigTOMLTests {

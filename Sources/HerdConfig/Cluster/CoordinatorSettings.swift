@@ -1,3 +1,5 @@
+import HerdCore
+
 /// The coordinator's settings: the `[coordinator]` table of a cluster file.
 ///
 /// | Key                 | Property            | Type     | Default                | Range                 |
@@ -14,7 +16,7 @@
 /// The resilience keys (`retry-…`, `retry-budget-…`, `breaker-…` and its `cluster-`, `group-`
 /// and `worker-` forms, `ramp-…`) fill ``retry``, ``retryBudget``, ``breakers`` and
 /// ``recoveryRamp``; `cluster/README.md` describes them. Each defaults to its type's default,
-/// except ``retry``, which defaults to ``CoordinatorConfiguration/defaultRetry``.
+/// except ``retry``, which defaults to ``HerdCore/CoordinatorConfiguration/defaultRetry``.
 ///
 /// The endpoint is a ZeroMQ address: `tcp://HOST:PORT` (port 1...65535, or `*` for any),
 /// `ipc://PATH` or `inproc://NAME`. Durations are strings such as `"250ms"` (see
@@ -54,20 +56,24 @@ public struct CoordinatorSettings: Sendable, Hashable {
 
     /// Creates settings; every parameter defaults to the value in ``defaults``.
     ///
+    /// The defaults are not written here: the endpoint's is ``defaultEndpoint``, the message
+    /// limit's ``HerdCore/WireCodec/defaultMaxMessageBytes``, and every other one is the value in
+    /// ``HerdCore/CoordinatorConfiguration/defaults``.
+    ///
     /// No validation happens here: ``ClusterSpec/parse(_:)`` validates what it reads.
     public init(
-        endpoint: String = "tcp://127.0.0.1:5555",
-        heartbeatInterval: Duration = .milliseconds(250),
-        livenessWindow: Duration = .seconds(1),
-        maxMessageBytes: Int = 64 * 1024 * 1024,
-        maxDeliveries: Int = 5,
-        clientLiveness: Duration = .seconds(5),
-        deadlineSlack: Duration = .milliseconds(500),
-        cancelOverdueAfter: Duration = .seconds(5),
-        retry: RetryPolicy = CoordinatorConfiguration.defaultRetry,
-        retryBudget: RetryBudget.Configuration = RetryBudget.Configuration(),
-        breakers: BreakerHierarchy.Configuration = BreakerHierarchy.Configuration(),
-        recoveryRamp: RecoveryRamp.Configuration = RecoveryRamp.Configuration()
+        endpoint: String = CoordinatorSettings.defaultEndpoint,
+        heartbeatInterval: Duration = CoordinatorConfiguration.defaults.heartbeatInterval,
+        livenessWindow: Duration = CoordinatorConfiguration.defaults.livenessWindow,
+        maxMessageBytes: Int = WireCodec.defaultMaxMessageBytes,
+        maxDeliveries: Int = Int(CoordinatorConfiguration.defaults.maxDeliveries),
+        clientLiveness: Duration = CoordinatorConfiguration.defaults.clientLiveness,
+        deadlineSlack: Duration = CoordinatorConfiguration.defaults.deadlineSlack,
+        cancelOverdueAfter: Duration = CoordinatorConfiguration.defaults.cancelOverdueAfter,
+        retry: RetryPolicy = CoordinatorConfiguration.defaults.retry,
+        retryBudget: RetryBudget.Configuration = CoordinatorConfiguration.defaults.retryBudget,
+        breakers: BreakerHierarchy.Configuration = CoordinatorConfiguration.defaults.breakers,
+        recoveryRamp: RecoveryRamp.Configuration = CoordinatorConfiguration.defaults.recoveryRamp
     ) {
         self.endpoint = endpoint
         self.heartbeatInterval = heartbeatInterval
@@ -85,6 +91,10 @@ public struct CoordinatorSettings: Sendable, Hashable {
 
     /// The settings used for every key a file leaves out.
     public static let defaults = CoordinatorSettings()
+
+    /// The endpoint of a file without an `endpoint` key, and of every command without
+    /// `--connect`, `--bind` or `$HERD_ENDPOINT`.
+    public static let defaultEndpoint = "tcp://127.0.0.1:5555"
 
     /// The range of most duration settings: 1ms to 1h.
     public static let durationRange: ClosedRange<Duration> = .milliseconds(1) ... .seconds(3600)

@@ -1,3 +1,5 @@
+import HerdCore
+
 /// A group of workers: one `[[group]]` table of a cluster file.
 ///
 /// | Key        | Property   | Type             | Default  | Range                                       |
@@ -52,7 +54,7 @@ public struct WorkerGroupSpec: Sendable, Hashable {
         self.retry = retry
     }
 
-    /// Whether the coordinator needs a ``CoordinatorConfiguration/GroupPolicy`` for this group:
+    /// Whether the coordinator needs a ``HerdCore/CoordinatorConfiguration/GroupPolicy`` for this group:
     /// it has a fallback or overrides a retry setting.
     public var hasPolicy: Bool { self.fallback != nil || !self.retry.isEmpty || self.fallbackCache > 0 || self.fallbackValue != nil }
 
@@ -126,103 +128,5 @@ extension WorkerGroupSpec {
         self.fallbackCache = try reader.integer("fallback-cache", in: Self.fallbackCacheRange) ?? 0
         self.fallbackValue = try reader.string("fallback-value")
         self.retry = try RetryOverride(reader: reader)
-    }
-}
-
-// MARK: - Retry override
-
-extension WorkerGroupSpec {
-    /// The retry settings a `[[group]]` table may override (`retry-attempts`, `retry-base-delay`,
-    /// `retry-max-delay`, `retry-jitter`); a `nil` field inherits the `[coordinator]` table's.
-    public struct RetryOverride: Sendable, Hashable {
-        /// The most attempts a subtask gets, the first included (`retry-attempts`).
-        public var maxAttempts: Int?
-        /// The backoff ceiling after the first failed attempt (`retry-base-delay`).
-        public var baseDelay: Duration?
-        /// The cap on the backoff ceiling (`retry-max-delay`).
-        public var maxDelay: Duration?
-        /// How the delay is drawn below the ceiling (`retry-jitter`).
-        public var jitter: RetryPolicy.Jitter?
-
-        /// Creates an override; `nil` fields inherit.
-        public init(
-            maxAttempts: Int? = nil,
-            baseDelay: Duration? = nil,
-            maxDelay: Duration? = nil,
-            jitter: RetryPolicy.Jitter? = nil
-        ) {
-            self.maxAttempts = maxAttempts
-            self.baseDelay = baseDelay
-            self.maxDelay = maxDelay
-            self.jitter = jitter
-        }
-
-        /// The override that sets every field to `policy`'s.
-        init(_ policy: RetryPolicy) {
-            self.init(
-                maxAttempts: Int(policy.maxAttempts),
-                baseDelay: policy.baseDelay,
-                maxDelay: policy.maxDelay,
-                jitter: policy.jitter
-            )
-        }
-
-        /// Whether the override changes nothing.
-        public var isEmpty: Bool { self == RetryOverride() }
-
-        /// `policy` with the fields this override sets replaced (a `maxAttempts` below 1 counts as 1).
-        public func applied(to policy: RetryPolicy) -> RetryPolicy {
-            var result = policy
-            if let maxAttempts = self.maxAttempts { result.maxAttempts = UInt32(clamping: max(1, maxAttempts)) }
-            if let baseDelay = self.baseDelay { result.baseDelay = baseDelay }
-            if let maxDelay = self.maxDelay { result.maxDelay = maxDelay }
-            if let jitter = self.jitter { result.jitter = jitter }
-            return result
-        }
-
-        /// The keys, shared by `[coordinator]` and `[[group]]`.
-        static let keys = ["retry-attempts", "retry-base-delay", "retry-max-delay", "retry-jitter"]
-        /// The spellings of `retry-jitter`, in the order errors list them.
-        static let jitterNames = ["full", "equal", "none"]
-
-        /// Reads the retry keys of a table.
-        init(reader: ConfigTableReader) throws(ConfigError) {
-            self.init()
-            self.maxAttempts = try reader.integer("retry-attempts", in: CoordinatorSettings.retryAttemptsRange)
-            self.baseDelay = try reader.duration("retry-base-delay", in: CoordinatorSettings.zeroableDurationRange)
-            self.maxDelay = try reader.duration("retry-max-delay", in: CoordinatorSettings.zeroableDurationRange)
-            if let jitter = try reader.choice("retry-jitter", among: Self.jitterNames) {
-                self.jitter = RetryPolicy.Jitter(rawValue: jitter)
-            }
-        }
-
-        /// Fails if `policy`, the result of applying this override, has a base delay longer than its
-        /// maximum delay, on the line of whichever of the two this table sets.
-        ///
-        /// - Parameter unsetNote: How the message describes a delay this table does not set
-        ///   (`the default`, `inherited`).
-        func checkDelays(of policy: RetryPolicy, reader: ConfigTableReader, unsetNote: String) throws(ConfigError) {
-            guard policy.baseDelay > policy.maxDelay, self.baseDelay != nil || self.maxDelay != nil else { return }
-            let base = formatDuration(policy.baseDelay) + (self.baseDelay == nil ? ", \(unsetNote)" : "")
-            let cap = formatDuration(policy.maxDelay) + (self.maxDelay == nil ? ", \(unsetNote)" : "")
-            throw reader.error(
-                self.baseDelay != nil ? "retry-base-delay" : "retry-max-delay",
-                "retry-base-delay (\(base)) must not be longer than retry-max-delay (\(cap))"
-            )
-        }
-
-        /// The fields this override sets, as `key = value` lines.
-        func tomlLines() -> [String] {
-            var lines: [String] = []
-            if let maxAttempts = self.maxAttempts { lines.append("retry-attempts = \(maxAttempts)") }
-            if let baseDelay = self.baseDelay {
-                lines.append("retry-base-delay = \(TOMLValue.quoted(formatDuration(baseDelay)))")
-            }
-            if let maxDelay = self.maxDelay {
-                lines.append("retry-max-delay = \(TOMLValue.quoted(formatDuration(maxDelay)))")
-            }
-            if let jitter = self.jitter { lines.append("retry-jitter = \(TOMLValue.quoted(jitter.rawValue))") }
-            return lines
-        }
     }
 }

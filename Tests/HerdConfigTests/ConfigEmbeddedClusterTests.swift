@@ -1,14 +1,15 @@
 import Foundation
 import Testing
 
-@testable import HerdCore
+import HerdCore
+@testable import HerdConfig
 
 /// `cluster/local.toml` and ``ClusterSpec/embeddedLocalCluster``: the same bytes, a valid cluster,
 /// and commands a stock Debian machine can run.
 @Suite struct ConfigEmbeddedClusterTests {
     /// `cluster/local.toml`, found from this file's path.
     private static let fileURL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()  // HerdCoreTests
+        .deletingLastPathComponent()  // HerdConfigTests
         .deletingLastPathComponent()  // Tests
         .deletingLastPathComponent()  // package root
         .appendingPathComponent("cluster/local.toml")
