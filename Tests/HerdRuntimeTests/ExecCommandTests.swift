@@ -1,4 +1,5 @@
 import HerdCore
+import HerdSystem
 import Testing
 
 @testable import HerdRuntime
@@ -86,7 +87,7 @@ import Testing
     }
 
     @Test func test_environment_replacesAndRemovesVariables() {
-        let environment = ExecSystem.environment(
+        let environment = Spawn.environment(
             overriding: [("HERD_JOB", "9")],
             removing: ["PATH", "HERD_JOB"]
         )
