@@ -31,7 +31,7 @@ import Testing
     }
 
     @Test func test_spawn_newProcessGroup_childLeadsItsGroup_andTheGroupCanBeSignalled() throws {
-        let pid = try Self.spawn("/bin/sleep", ["30"], newProcessGroup: true).get()
+        let pid = try Self.spawn("/bin/sleep", ["1000"], newProcessGroup: true).get()
         #expect(ProcessGroup.of(pid) == pid)
         #expect(ProcessGroup.members(pid) == [pid])
         #expect(kill(-pid, SIGTERM) == 0)
@@ -40,7 +40,7 @@ import Testing
     }
 
     @Test func test_spawn_withoutNewProcessGroup_childStaysInOurs() throws {
-        let pid = try Self.spawn("/bin/sleep", ["30"]).get()
+        let pid = try Self.spawn("/bin/sleep", ["1000"]).get()
         #expect(ProcessGroup.of(pid) == getpgrp())
         _ = kill(pid, SIGKILL)
         #expect(Spawn.reap(pid) == .signaled(SIGKILL))
@@ -54,7 +54,7 @@ import Testing
             sigemptyset(&set)
             sigaddset(&set, SIGTERM)
             pthread_sigmask(SIG_BLOCK, &set, nil)
-            spawned.resolve(Self.spawn("/bin/sleep", ["30"]))
+            spawned.resolve(Self.spawn("/bin/sleep", ["1000"]))
         }
         let pid = try await spawned.value().get()
         let pidfd = try Pidfd(pid: pid)
@@ -65,7 +65,7 @@ import Testing
 
     @Test func test_pidfd_becomesReadableWhenTheProcessIsKilled() throws {
         try #require(Pidfd.isSupported)
-        let pid = try Self.spawn("/bin/sleep", ["30"]).get()
+        let pid = try Self.spawn("/bin/sleep", ["1000"]).get()
         let pidfd = try Pidfd(pid: pid)
         #expect(!pidfd.hasExited)
         #expect(!pidfd.waitForExit(timeout: .milliseconds(1)))
