@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(name: "HerdCoreTests", dependencies: ["HerdCore"], swiftSettings: strict),
         .testTarget(name: "HerdSimTests", dependencies: ["HerdSim", "HerdCore"], swiftSettings: strict),
         .testTarget(name: "HerdSystemTests", dependencies: ["HerdSystem"], swiftSettings: strict),
-        .testTarget(name: "HerdZMQTests", dependencies: ["HerdZMQ", "CZeroMQ", "HerdSystem"], swiftSettings: strict),
+        .testTarget(name: "HerdZMQTests", dependencies: ["HerdZMQ", "CZeroMQ"], swiftSettings: strict),
         .testTarget(
             name: "HerdRuntimeTests",
             dependencies: ["HerdRuntime", "HerdCore", "HerdSystem", .product(name: "Logging", package: "swift-log")],
