@@ -20,11 +20,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
-        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
     ],
     targets: [
         // libzmq from the system (Debian: libzmq3-dev).
         .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
+        // The C Swift cannot call directly: variadic syscalls, _GNU_SOURCE functions, signal macros.
+        .target(name: "CHerdSystem"),
+        // POSIX in one place: threads, a set-once value, posix_spawn, signals, pidfds.
+        .target(name: "HerdSystem", dependencies: ["CHerdSystem"], swiftSettings: strict),
         // Pure decisions: protocol, codec, state machines. No I/O, no async.
         .target(
             name: "HerdCore",
@@ -40,7 +43,7 @@ let package = Package(
         .target(
             name: "HerdZMQ",
             dependencies: [
-                "CZeroMQ",
+                "CZeroMQ", "HerdSystem",
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HeapModule", package: "swift-collections"),
             ],
@@ -50,10 +53,9 @@ let package = Package(
         .target(
             name: "HerdRuntime",
             dependencies: [
-                "HerdCore", "HerdConfig", "HerdZMQ", "CZeroMQ",
+                "HerdCore", "HerdConfig", "HerdZMQ", "HerdSystem",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: strict
@@ -79,10 +81,11 @@ let package = Package(
         .testTarget(name: "HerdCoreTests", dependencies: ["HerdCore"], swiftSettings: strict),
         .testTarget(name: "HerdConfigTests", dependencies: ["HerdConfig", "HerdCore"], swiftSettings: strict),
         .testTarget(name: "HerdSimTests", dependencies: ["HerdSim", "HerdCore"], swiftSettings: strict),
+        .testTarget(name: "HerdSystemTests", dependencies: ["HerdSystem"], swiftSettings: strict),
         .testTarget(name: "HerdZMQTests", dependencies: ["HerdZMQ", "CZeroMQ"], swiftSettings: strict),
         .testTarget(
             name: "HerdRuntimeTests",
-            dependencies: ["HerdRuntime", "HerdCore", "HerdConfig", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["HerdRuntime", "HerdCore", "HerdConfig", "HerdSystem", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,4 +1,4 @@
-import CZeroMQ
+import HerdSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -15,7 +15,7 @@ public final class Wakeup: Sendable {
 
     /// Creates the eventfd.
     public init() throws(ZMQError) {
-        let fd = herd_zmq_eventfd_new()
+        let fd = Descriptors.makeEventFD()
         guard fd >= 0 else { throw ZMQError(code: errno, operation: "eventfd") }
         fileDescriptor = fd
     }

@@ -68,12 +68,20 @@ extension Herd {
             let workerID = options.workerID
             let groupName = options.group
             let worker = try WorkerService(options: options, logger: logger)
-            // Signals are the worker's own: the first SIGTERM/SIGINT drains, a second forces.
-            let group = ServiceGroup(configuration: .init(services: [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)], logger: logger))
+            // The first SIGTERM/SIGINT is the group's graceful shutdown, which drains the worker
+            // (see WorkerService.run()); every later one forces the stop (ForceStopOnRepeatedSignal,
+            // listed first so that it is shut down last, after the worker has ended).
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: [
+                        .init(service: ForceStopOnRepeatedSignal(worker: worker)),
+                        .init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup),
+                    ],
+                    gracefulShutdownSignals: [.sigterm, .sigint],
+                    logger: logger
+                )
+            )
             try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask {
-                    for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) { worker.stop() }
-                }
                 tasks.addTask {
                     // Started by `herd up` (or a test) that has died: drain and leave.
                     await ProcessSetup.waitForParentExit(environment: ProcessInfo.processInfo.environment)
@@ -90,6 +98,23 @@ extension Herd {
                 }
                 tasks.cancelAll()
             }
+        }
+    }
+}
+
+/// Forces a draining worker to stop at the second SIGTERM/SIGINT (and any after it).
+///
+/// The group's own signal handler answers only the first signal (a graceful shutdown: the drain).
+/// This service starts after the group has installed that handler, so every signal it sees was
+/// seen by the group too: it skips the first and turns each later one into ``WorkerService/stop()``,
+/// which, with the drain already asked for, gives the in-flight subtasks back at once.
+private struct ForceStopOnRepeatedSignal: Service {
+    let worker: WorkerService
+
+    func run() async {
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        await cancelWhenGracefulShutdown {
+            for await _ in signals.dropFirst() { self.worker.stop() }
         }
     }
 }

@@ -1,5 +1,6 @@
 import HerdConfig
 import HerdCore
+import HerdSystem
 import Testing
 
 @testable import HerdRuntime
@@ -87,7 +88,7 @@ import Testing
     }
 
     @Test func test_environment_replacesAndRemovesVariables() {
-        let environment = ExecSystem.environment(
+        let environment = Spawn.environment(
             overriding: [("HERD_JOB", "9")],
             removing: ["PATH", "HERD_JOB"]
         )

@@ -1,5 +1,6 @@
 import Glibc
 import HerdCore
+import HerdSystem
 import Logging
 import Synchronization
 import Testing
@@ -214,7 +215,7 @@ enum ExecHarness {
     ) -> ExecSession.Request {
         ExecSession.Request(
             command: script,
-            environment: ExecSystem.environment(
+            environment: Spawn.environment(
                 overriding: Self.context.environment,
                 removing: ExecContext.variableNames
             ),
@@ -236,8 +237,8 @@ enum ExecHarness {
     /// An orphan's zombie is reaped by init, which on some machines only does so every few seconds.
     static func waitUntilReaped(_ pid: pid_t) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let started = ExecSystem.startThread(name: "test-reap") {
-                let fd = ExecSystem.pidfdOpen(pid)
+            let started = try? SystemThread.start(name: "test-reap") {
+                let fd = Pidfd.openDescriptor(pid)
                 if fd >= 0 {
                     // events 0: wake only for POLLHUP, which a pidfd reports once the process is reaped.
                     var entry = pollfd(fd: fd, events: 0, revents: 0)
@@ -246,7 +247,7 @@ enum ExecHarness {
                 }
                 continuation.resume()
             }
-            if !started { continuation.resume() }
+            if started == nil { continuation.resume() }
         }
     }
 
@@ -262,7 +263,7 @@ enum ExecHarness {
 
     /// Expects process group `pgid` to be empty, after waiting for init to reap its orphans.
     static func expectGroupGone(_ pgid: pid_t, sourceLocation: SourceLocation = #_sourceLocation) async {
-        for member in ExecSystem.members(ofProcessGroup: pgid) {
+        for member in ProcessGroup.members(pgid) {
             await Self.waitUntilReaped(member)
         }
         #expect(

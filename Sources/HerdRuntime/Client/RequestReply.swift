@@ -1,4 +1,5 @@
 import HerdCore
+import HerdSystem
 import HerdZMQ
 
 /// One request and its reply on a short-lived loop thread and socket (STATUS, CANCEL-JOB).
@@ -8,7 +9,7 @@ enum RequestReply {
     static func run<Reply: Sendable>(
         endpoint: String, request: Message, timeout: Duration, match: @escaping @Sendable (Message) -> Reply?
     ) async throws -> Reply {
-        let reply = OneShot<Reply>()
+        let reply = OneShot<Result<Reply, any Error>>()
         let thread = LoopThread.start(name: "herd-request") {
             do {
                 let loop = PollLoop()
@@ -40,7 +41,7 @@ enum RequestReply {
             }
         }
         defer { _ = thread }
-        return try await reply.value()
+        return try await reply.valueUnlessCancelled().get()
     }
 }
 

@@ -1,4 +1,5 @@
 import HerdCore
+import HerdSystem
 import HerdZMQ
 import Logging
 import ServiceLifecycle
@@ -33,7 +34,7 @@ public struct CoordinatorOptions: Sendable {
 public final class CoordinatorServer: Service, Sendable {
     private let options: CoordinatorOptions
     private let logger: Logger
-    private let bound = OneShot<String>()
+    private let bound = OneShot<Result<String, any Error>>()
     private let mailbox: Mailbox<CoordinatorCommand>
     private let wakeup: Wakeup
 
@@ -45,7 +46,7 @@ public final class CoordinatorServer: Service, Sendable {
     }
 
     /// The endpoint actually bound (with the real port when the configured one was `*`).
-    public func boundEndpoint() async throws -> String { try await self.bound.value() }
+    public func boundEndpoint() async throws -> String { try await self.bound.valueUnlessCancelled().get() }
 
     public func run() async throws {
         let failure = Mutex<(any Error)?>(nil)

@@ -1,4 +1,5 @@
 import HerdCore
+import HerdSystem
 import Logging
 
 /// Runs `exec` subtasks: one child process per subtask, `/bin/sh -c -- COMMAND`.
@@ -75,7 +76,7 @@ public enum ExecRunner {
         logger[metadataKey: "kind"] = "\(context.kind)"
         let request = ExecSession.Request(
             command: command.command,
-            environment: ExecSystem.environment(
+            environment: Spawn.environment(
                 overriding: context.environment,
                 removing: ExecContext.variableNames
             ),
@@ -190,7 +191,7 @@ public enum ExecRunner {
         case .cancelledBeforeStart:
             return Failure(.cancelled, "cancelled before the command started")
         case .spawnFailed(let code, let message):
-            return Failure(ExecSystem.isResourceShortage(code) ? .transient : .server, message)
+            return Failure(SystemError(code: code).isResourceShortage ? .transient : .server, message)
         case .exited, .signaled, .statusLost:
             break
         }

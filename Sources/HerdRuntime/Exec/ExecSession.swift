@@ -1,4 +1,5 @@
 import Glibc
+import HerdSystem
 import Logging
 
 /// What an ``ExecSession`` saw, for ``ExecRunner`` to turn into an ``ExecOutcome``.
@@ -41,7 +42,7 @@ struct ExecReport: Sendable, Equatable {
 /// One child process, from spawn to reap, on a thread of its own.
 ///
 /// The thread blocks SIGPIPE for itself, spawns `/bin/sh -c -- COMMAND` (see
-/// ``ExecSystem/spawnShell(command:environment:stdin:stdout:stderr:)``), and then sleeps in one
+/// ``HerdSystem/Spawn/shell(command:environment:stdin:stdout:stderr:)``), and then sleeps in one
 /// `poll(2)` on everything that can happen: the control pipe (cancellation), the child's exit (a
 /// pidfd, or a pipe from a helper thread blocked in `waitid` where there is no pidfd), stdin
 /// writable, stdout and stderr readable. The only timeout is the grace between SIGTERM and
@@ -106,17 +107,18 @@ final class ExecSession {
     ///
     /// - Returns: `false` when no thread could be created (nothing was started).
     static func start(_ request: Request, reportingTo run: ExecRun) -> Bool {
-        ExecSystem.startThread(name: "herd-exec") {
+        let thread = try? SystemThread.start(name: "herd-exec") {
             let session = ExecSession(request: request, run: run)
             let report = session.runToEnd()
             run.didFinish(report)
         }
+        return thread != nil
     }
 
     // MARK: - Start
 
     private func runToEnd() -> ExecReport {
-        ExecSystem.blockSIGPIPE()
+        Signals.blockSIGPIPE()
         guard !self.run.isCancelled else {
             self.run.didStart(pid: nil)
             return self.report
@@ -131,14 +133,14 @@ final class ExecSession {
         self.logger.debug("exec child started", metadata: ["command": "\(self.request.command)"])
 
         if self.watchExit() {
-            if self.request.payload.isEmpty { ExecSystem.close(&self.stdinFD) }
+            if self.request.payload.isEmpty { Descriptors.close(&self.stdinFD) }
             self.loopUntilLeaderExits()
         } else {
-            let reason = "cannot watch the child: \(ExecSystem.describe(errno: errno))"
+            let reason = "cannot watch the child: \(SystemError.describe(errno: errno))"
             self.logger.error("\(reason); killing it")
             self.report.teardown = .unwatchable(reason)
             self.signalGroup(SIGKILL)
-            ExecSystem.waitForExitWithoutReaping(self.pid)
+            Spawn.waitForExitWithoutReaping(self.pid)
         }
         self.finish()
         return self.report
@@ -148,15 +150,15 @@ final class ExecSession {
     private func spawn() -> Bool {
         var childEnds: [CInt] = []
         defer {
-            for var fd in childEnds { ExecSystem.close(&fd) }
+            for var fd in childEnds { Descriptors.close(&fd) }
         }
         for index in 0..<3 {
-            guard let pipe = ExecSystem.makePipe() else {
+            guard let pipe = Descriptors.makePipe() else {
                 let code = errno
                 self.closeAll()
                 self.report.end = .spawnFailed(
                     code: code,
-                    message: "cannot create pipes: \(ExecSystem.describe(errno: code))"
+                    message: "cannot create pipes: \(SystemError.describe(errno: code))"
                 )
                 return false
             }
@@ -168,7 +170,7 @@ final class ExecSession {
                 childEnds.append(pipe.write)
             }
         }
-        let spawned = ExecSystem.spawnShell(
+        let spawned = Spawn.shell(
             command: self.request.command,
             environment: self.request.environment,
             stdin: childEnds[0],
@@ -178,11 +180,11 @@ final class ExecSession {
         switch spawned {
         case .success(let pid):
             self.pid = pid
-            for fd in [self.stdinFD, self.stdoutFD, self.stderrFD] { ExecSystem.setNonBlocking(fd) }
+            for fd in [self.stdinFD, self.stdoutFD, self.stderrFD] { Descriptors.setNonBlocking(fd) }
             return true
         case .failure(let error):
             self.closeAll()
-            let message = "cannot start /bin/sh: \(ExecSystem.describe(errno: error.code))"
+            let message = "cannot start /bin/sh: \(SystemError.describe(errno: error.code))"
             self.report.end = .spawnFailed(code: error.code, message: message)
             return false
         }
@@ -191,28 +193,28 @@ final class ExecSession {
     /// Arranges for ``exitFD`` to become readable when the child exits.
     private func watchExit() -> Bool {
         if !self.request.forceWaiterThread {
-            let fd = ExecSystem.pidfdOpen(self.pid)
+            let fd = Pidfd.openDescriptor(self.pid)
             if fd >= 0 {
                 self.exitFD = fd
                 return true
             }
         }
         // No pidfd: a helper thread blocks in waitid(WNOWAIT) and writes a byte when it returns.
-        guard let pipe = ExecSystem.makePipe() else { return false }
+        guard let pipe = Descriptors.makePipe() else { return false }
         let pid = self.pid
         let notify = pipe.write
-        let started = ExecSystem.startThread(name: "herd-exec-wait") {
-            ExecSystem.blockSIGPIPE()  // in case the session closed the read end on an error path
-            ExecSystem.waitForExitWithoutReaping(pid)
+        let started = try? SystemThread.start(name: "herd-exec-wait") {
+            Signals.blockSIGPIPE()  // in case the session closed the read end on an error path
+            Spawn.waitForExitWithoutReaping(pid)
             var byte: UInt8 = 1
             _ = write(notify, &byte, 1)
             _ = close(notify)
         }
-        guard started else {
+        guard started != nil else {
             var read = pipe.read
             var write = pipe.write
-            ExecSystem.close(&read)
-            ExecSystem.close(&write)
+            Descriptors.close(&read)
+            Descriptors.close(&write)
             return false
         }
         self.exitFD = pipe.read
@@ -234,10 +236,10 @@ final class ExecSession {
             if rc < 0 {
                 if errno == EINTR { continue }
                 // Cannot happen with valid descriptors; do not spin: end the child and stop.
-                self.logger.error("poll failed: \(ExecSystem.describe(errno: errno)); killing the child")
+                self.logger.error("poll failed: \(SystemError.describe(errno: errno)); killing the child")
                 self.signalGroup(SIGKILL)
                 self.phase = .killed
-                ExecSystem.waitForExitWithoutReaping(self.pid)
+                Spawn.waitForExitWithoutReaping(self.pid)
                 self.leaderExited = true
                 break
             }
@@ -314,21 +316,21 @@ final class ExecSession {
         }
         if written > 0 {
             self.payloadOffset += written
-            if self.payloadOffset == payload.count { ExecSystem.close(&self.stdinFD) }
+            if self.payloadOffset == payload.count { Descriptors.close(&self.stdinFD) }
             return
         }
         let code = errno
         if written < 0 && (code == EAGAIN || code == EINTR) { return }
         if code == EPIPE {
-            ExecSystem.discardPendingSIGPIPE()
+            Signals.discardPendingSIGPIPE()
             self.logger.debug(
                 "exec child closed stdin before reading the payload",
                 metadata: ["written": "\(self.payloadOffset)", "payload": "\(payload.count)"]
             )
         } else {
-            self.logger.debug("writing the exec child's stdin failed: \(ExecSystem.describe(errno: code))")
+            self.logger.debug("writing the exec child's stdin failed: \(SystemError.describe(errno: code))")
         }
-        ExecSystem.close(&self.stdinFD)
+        Descriptors.close(&self.stdinFD)
     }
 
     /// Reads one chunk of stdout; returns `false` once nothing more can come now (EAGAIN, EOF).
@@ -344,14 +346,14 @@ final class ExecSession {
             return true
         }
         if count < 0 && (errno == EAGAIN || errno == EINTR) { return false }
-        ExecSystem.close(&self.stdoutFD)
+        Descriptors.close(&self.stdoutFD)
         return false
     }
 
     /// Drops stdout and closes it (a child still writing gets SIGPIPE), then tears the child down.
     private func outputOverLimit() {
         self.report.stdout = []
-        ExecSystem.close(&self.stdoutFD)
+        Descriptors.close(&self.stdoutFD)
         self.logger.debug("exec child's output exceeds \(self.request.maxOutputBytes) bytes")
         if self.report.teardown == nil { self.report.teardown = .outputLimit }
         if !self.leaderExited { self.beginTeardown(.outputLimit) }
@@ -366,7 +368,7 @@ final class ExecSession {
             return true
         }
         if count < 0 && (errno == EAGAIN || errno == EINTR) { return false }
-        ExecSystem.close(&self.stderrFD)
+        Descriptors.close(&self.stderrFD)
         return false
     }
 
@@ -386,16 +388,16 @@ final class ExecSession {
     // MARK: - Ending
 
     private func finish() {
-        ExecSystem.close(&self.stdinFD)
+        Descriptors.close(&self.stdinFD)
         // 2. The child is a zombie, so its pid still names the group: sweep the group.
         _ = kill(-self.pid, SIGKILL)
         // 3. Reap.
-        switch ExecSystem.reap(self.pid) {
+        switch Spawn.reap(self.pid) {
         case .exited(let status): self.report.end = .exited(status)
         case .signaled(let signal): self.report.end = .signaled(signal)
         case .lost: self.report.end = .statusLost
         }
-        ExecSystem.close(&self.exitFD)
+        Descriptors.close(&self.exitFD)
         // 4. Anyone left in the group (kept alive by nothing now, but maybe not dead yet)?
         if kill(-self.pid, 0) == 0 { self.waitForStragglers() }
         // 5. Every writer in the group is gone: take what is buffered, without waiting for an
@@ -412,13 +414,13 @@ final class ExecSession {
 
     /// Waits (on pidfds, bounded) until every remaining member of the group has exited.
     private func waitForStragglers() {
-        guard ExecSystem.hasPidfd else { return }
+        guard Pidfd.isSupported else { return }
         var pidfds: [pollfd] = []
-        for member in ExecSystem.members(ofProcessGroup: self.pid) {
-            let fd = ExecSystem.pidfdOpen(member)
+        for member in ProcessGroup.members(self.pid) {
+            let fd = Pidfd.openDescriptor(member)
             guard fd >= 0 else { continue }
             // The pid may have been reaped and reused between the scan and the open.
-            if ExecSystem.processGroup(of: member) == self.pid {
+            if ProcessGroup.of(member) == self.pid {
                 pidfds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
             } else {
                 _ = close(fd)
@@ -448,9 +450,9 @@ final class ExecSession {
     }
 
     private func closeAll() {
-        ExecSystem.close(&self.stdinFD)
-        ExecSystem.close(&self.stdoutFD)
-        ExecSystem.close(&self.stderrFD)
-        ExecSystem.close(&self.exitFD)
+        Descriptors.close(&self.stdinFD)
+        Descriptors.close(&self.stdoutFD)
+        Descriptors.close(&self.stderrFD)
+        Descriptors.close(&self.exitFD)
     }
 }

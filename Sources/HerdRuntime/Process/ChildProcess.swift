@@ -1,5 +1,5 @@
 import Glibc
-import Synchronization
+import HerdSystem
 
 /// A long-lived child process of ours (a `herd` coordinator or worker), for `herd up` and the
 /// multi-process tests: started with a clean environment of our choosing, its standard output read
@@ -11,8 +11,8 @@ import Synchronization
 /// Started with `posix_spawn`, not Foundation's `Process`: on Linux `Process` opens its pipes
 /// without close-on-exec (so a sibling spawned at the same moment holds our child's stdout open
 /// and its output never ends) and its termination handler can miss exits when many children end
-/// at once. Here every descriptor is close-on-exec, one thread per child blocks in `waitpid` (and
-/// reaps it: no zombie), and one thread reads its output until end of file.
+/// at once. Here every descriptor is close-on-exec (``HerdSystem/Spawn``), one thread per child
+/// blocks in `waitpid` (and reaps it: no zombie), and one thread reads its output until end of file.
 public final class ChildProcess: Sendable {
     /// Where the child's standard error goes.
     public enum ErrorOutput: Sendable {
@@ -34,11 +34,11 @@ public final class ChildProcess: Sendable {
     public init(name: String, executable: String, arguments: [String], environment: [String: String] = [:], stderr: ErrorOutput = .discard, ownProcessGroup: Bool = false) throws {
         var nullInput = open("/dev/null", O_RDONLY | O_CLOEXEC)
         guard nullInput >= 0 else { throw ChildProcessError(name: name, operation: "open /dev/null", code: errno) }
-        defer { ExecSystem.close(&nullInput) }
-        guard let pipe = ExecSystem.makePipe() else { throw ChildProcessError(name: name, operation: "pipe", code: errno) }
+        defer { Descriptors.close(&nullInput) }
+        guard let pipe = Descriptors.makePipe() else { throw ChildProcessError(name: name, operation: "pipe", code: errno) }
         var readEnd = pipe.read
         var writeEnd = pipe.write
-        defer { ExecSystem.close(&writeEnd) }
+        defer { Descriptors.close(&writeEnd) }
         var errorOutput: CInt
         switch stderr {
         case .discard: errorOutput = open("/dev/null", O_WRONLY | O_CLOEXEC)
@@ -47,17 +47,17 @@ public final class ChildProcess: Sendable {
         }
         guard errorOutput >= 0 else {
             let code = errno
-            ExecSystem.close(&readEnd)
+            Descriptors.close(&readEnd)
             throw ChildProcessError(name: name, operation: "open its standard error", code: code)
         }
         _ = fcntl(errorOutput, F_SETFD, FD_CLOEXEC)
-        defer { ExecSystem.close(&errorOutput) }
+        defer { Descriptors.close(&errorOutput) }
 
         let overrides = environment.sorted { $0.key < $1.key }.map { (name: $0.key, value: $0.value) }
-        let spawned = ExecSystem.spawn(
+        let spawned = Spawn.process(
             executable: executable,
             arguments: arguments,
-            environment: ExecSystem.environment(overriding: overrides, removing: Set(environment.keys)),
+            environment: Spawn.environment(overriding: overrides, removing: Set(environment.keys)),
             stdin: nullInput,
             stdout: writeEnd,
             stderr: errorOutput,
@@ -67,7 +67,7 @@ public final class ChildProcess: Sendable {
         switch spawned {
         case .success(let child): pid = child
         case .failure(let error):
-            ExecSystem.close(&readEnd)
+            Descriptors.close(&readEnd)
             throw ChildProcessError(name: name, operation: "start \(executable)", code: error.code)
         }
 
@@ -75,16 +75,16 @@ public final class ChildProcess: Sendable {
         let exited = self.exited
         let output = readEnd
         guard
-            ExecSystem.startThread(name: "herd-child-out", { Self.readLines(from: output, into: continuation) }),
-            ExecSystem.startThread(name: "herd-child-wait", {
+            (try? SystemThread.start(name: "herd-child-out") { Self.readLines(from: output, into: continuation) }) != nil,
+            (try? SystemThread.start(name: "herd-child-wait") {
                 let status: Int32
-                switch ExecSystem.reap(pid) {
+                switch Spawn.reap(pid) {
                 case .exited(let code): status = code
                 case .signaled(let signal): status = 128 + signal
                 case .lost: status = -1
                 }
-                exited.resolve(.success(status))
-            })
+                exited.resolve(status)
+            }) != nil
         else {
             // No thread: the child cannot be watched. Do not leave it running unwatched.
             _ = kill(pid, SIGKILL)
@@ -113,7 +113,7 @@ public final class ChildProcess: Sendable {
             buffer.removeSubrange(..<start)
         }
         if !buffer.isEmpty { continuation.yield(String(decoding: buffer, as: UTF8.self)) }
-        ExecSystem.close(&fd)
+        Descriptors.close(&fd)
         continuation.finish()
     }
 
@@ -134,7 +134,7 @@ public final class ChildProcess: Sendable {
 
     /// Waits for the child to exit; returns its exit status (128 + N when killed by signal N), or
     /// -1 if the waiting task is cancelled first (the child may still run).
-    public func waitForExit() async -> Int32 { (try? await self.exited.value()) ?? -1 }
+    public func waitForExit() async -> Int32 { (try? await self.exited.valueUnlessCancelled()) ?? -1 }
 
     /// SIGTERM, then SIGKILL if the child is still there after `grace`; returns the exit status.
     public func stop(grace: Duration) async -> Int32 {
@@ -166,5 +166,5 @@ public struct ChildProcessError: Error, CustomStringConvertible {
     /// The `errno` value.
     public var code: Int32
 
-    public var description: String { "\(self.name): could not \(self.operation): \(ExecSystem.describe(errno: self.code))" }
+    public var description: String { "\(self.name): could not \(self.operation): \(SystemError.describe(errno: self.code))" }
 }

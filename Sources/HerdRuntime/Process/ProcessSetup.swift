@@ -1,4 +1,4 @@
-import CZeroMQ
+import HerdSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -15,8 +15,8 @@ public enum ProcessSetup {
     /// unset: without it glibc `stat`s /etc/localtime for every local time it formats, i.e. one
     /// extra system call per log line (measured in bench/profile); the zone is the same.
     public static func prepare(environment: [String: String]) {
-        _ = herd_unblock_all_signals()
-        signal(SIGPIPE, SIG_IGN)
+        Signals.unblockAll()
+        Signals.ignore(SIGPIPE)
         if environment["TZ"] == nil { setenv("TZ", ":/etc/localtime", 0) }
     }
 
@@ -34,28 +34,21 @@ public enum ProcessSetup {
             while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
             return
         }
-        // The pidfd is opened only if `parent` is still our parent (else it is gone already, or
+        // The pidfd is kept only if `parent` is still our parent (else it is gone already, or
         // the pid was reused by another process).
-        let pidfd = ExecSystem.pidfdOpen(parent)
-        if pidfd >= 0 && getppid() == parent {
+        if let pidfd = try? Pidfd(pid: parent), getppid() == parent {
             let exited = OneShot<Void>()
-            let started = ExecSystem.startThread(name: "herd-parent") {
-                var probe = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
-                while poll(&probe, 1, -1) < 0 && errno == EINTR {}
-                exited.resolve(.success(()))
+            // The thread keeps the pidfd open while it waits, even after the caller is cancelled
+            // (one fd and one thread for the life of the process).
+            let started = try? SystemThread.start(name: "herd-parent") {
+                _ = pidfd.waitForExit()
+                exited.resolve(())
             }
-            if started {
-                // Not closed: the thread may still poll it when the caller is cancelled (one fd for
-                // the life of the process).
-                await withTaskCancellationHandler {
-                    try? await exited.value()
-                } onCancel: {
-                    exited.resolve(.success(()))
-                }
+            if started != nil {
+                _ = try? await exited.valueUnlessCancelled()
                 return
             }
         }
-        if pidfd >= 0 { _ = Glibc.close(pidfd) }
         while !Task.isCancelled {
             if getppid() != parent { return }
             try? await Task.sleep(for: .seconds(1))

@@ -1,4 +1,5 @@
 import HerdCore
+import HerdSystem
 import HerdZMQ
 import Logging
 import ServiceLifecycle
@@ -15,7 +16,7 @@ public final class WorkerService: Service, Sendable {
     private let logger: Logger
     private let wakeup: Wakeup
     private let mailbox: Mailbox<WorkerEvent>
-    private let registered = OneShot<Void>()
+    private let registered = OneShot<Result<Void, any Error>>()
     private let children = ChildJobs()
 
     public init(options: WorkerOptions, logger: Logger) throws {
@@ -26,7 +27,7 @@ public final class WorkerService: Service, Sendable {
     }
 
     /// Returns once the coordinator has welcomed this worker.
-    public func waitUntilRegistered() async throws { try await self.registered.value() }
+    public func waitUntilRegistered() async throws { try await self.registered.valueUnlessCancelled().get() }
 
     public func run() async throws {
         let failure = Mutex<(any Error)?>(nil)
@@ -136,7 +137,7 @@ private final class WorkerLoop {
     private let socket: MessageSocket
     /// Starts a handler's task (made by ``WorkerService/run()``).
     private let start: @Sendable (Assignment, ContinuousClock.Instant) -> Task<Void, Never>
-    private let registered: OneShot<Void>
+    private let registered: OneShot<Result<Void, any Error>>
     private var machine: WorkerStateMachine
     private var actions: [WorkerAction] = []
     private var events: [WorkerEvent] = []
@@ -146,7 +147,7 @@ private final class WorkerLoop {
 
     private let children: ChildJobs
 
-    init(options: WorkerOptions, logger: Logger, mailbox: Mailbox<WorkerEvent>, wakeup: Wakeup, start: @escaping @Sendable (Assignment, ContinuousClock.Instant) -> Task<Void, Never>, registered: OneShot<Void>, children: ChildJobs) throws {
+    init(options: WorkerOptions, logger: Logger, mailbox: Mailbox<WorkerEvent>, wakeup: Wakeup, start: @escaping @Sendable (Assignment, ContinuousClock.Instant) -> Task<Void, Never>, registered: OneShot<Result<Void, any Error>>, children: ChildJobs) throws {
         self.children = children
         self.options = options
         var logger = logger
