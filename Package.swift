@@ -61,7 +61,11 @@ let package = Package(
             swiftSettings: strict
         ),
         // The deterministic simulator: the same machines on a virtual clock and a simulated network.
-        .target(name: "HerdSim", dependencies: ["HerdCore"], swiftSettings: strict),
+        .target(
+            name: "HerdSim",
+            dependencies: ["HerdCore", .product(name: "HeapModule", package: "swift-collections")],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "herd",
             dependencies: [

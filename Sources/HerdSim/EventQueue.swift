@@ -1,12 +1,14 @@
+import HeapModule
 import HerdCore
 
 /// The simulator's run queue: events ordered by `(instant, insertion sequence)`, so events due
 /// at the same instant run in the order they were scheduled (as swift-nio's embedded loops do).
 ///
-/// A binary min-heap; `push` and `pop` are O(log n).
+/// A `Heap` from swift-collections; `push` and `pop` are O(log n). Sequences are unique, so the
+/// order is total and a run is the same whatever the heap's internal layout.
 public struct EventQueue<Element> {
     /// One scheduled element.
-    public struct Entry {
+    public struct Entry: Comparable {
         /// When it is due.
         public var instant: Instant
         /// Insertion order, breaking ties between equal instants.
@@ -14,12 +16,13 @@ public struct EventQueue<Element> {
         /// What was scheduled.
         public var element: Element
 
-        func precedes(_ other: Entry) -> Bool {
-            self.instant != other.instant ? self.instant < other.instant : self.sequence < other.sequence
-        }
+        public static func < (lhs: Entry, rhs: Entry) -> Bool { (lhs.instant, lhs.sequence) < (rhs.instant, rhs.sequence) }
+
+        /// Entries are equal when they are the same scheduling (sequences are unique).
+        public static func == (lhs: Entry, rhs: Entry) -> Bool { lhs.sequence == rhs.sequence && lhs.instant == rhs.instant }
     }
 
-    private var heap: [Entry] = []
+    private var heap = Heap<Entry>()
     private var nextSequence: UInt64 = 0
 
     /// An empty queue.
@@ -32,39 +35,14 @@ public struct EventQueue<Element> {
     public var isEmpty: Bool { self.heap.isEmpty }
 
     /// The instant of the earliest element, if any.
-    public var nextInstant: Instant? { self.heap.first?.instant }
+    public var nextInstant: Instant? { self.heap.min?.instant }
 
     /// Schedules `element` at `instant`.
     public mutating func push(_ element: Element, at instant: Instant) {
-        self.heap.append(Entry(instant: instant, sequence: self.nextSequence, element: element))
+        self.heap.insert(Entry(instant: instant, sequence: self.nextSequence, element: element))
         self.nextSequence += 1
-        var child = self.heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard self.heap[child].precedes(self.heap[parent]) else { break }
-            self.heap.swapAt(child, parent)
-            child = parent
-        }
     }
 
     /// Removes and returns the earliest element (ties: the first scheduled).
-    public mutating func pop() -> Entry? {
-        guard !self.heap.isEmpty else { return nil }
-        let last = self.heap.count - 1
-        self.heap.swapAt(0, last)
-        let first = self.heap.removeLast()
-        var parent = 0
-        let count = self.heap.count
-        while true {
-            let left = 2 * parent + 1
-            let right = left + 1
-            var smallest = parent
-            if left < count, self.heap[left].precedes(self.heap[smallest]) { smallest = left }
-            if right < count, self.heap[right].precedes(self.heap[smallest]) { smallest = right }
-            if smallest == parent { break }
-            self.heap.swapAt(parent, smallest)
-            parent = smallest
-        }
-        return first
-    }
+    public mutating func pop() -> Entry? { self.heap.popMin() }
 }

@@ -77,8 +77,7 @@ public struct HerdClient: Sendable {
     /// Cancels a job by id (any job, not only this client's) and waits until every one of its
     /// attempts, nested jobs included, has stopped. Returns `nil` if no such job is running.
     public func cancel(job: JobID, reason: String = "cancelled on request", timeout: Duration = .seconds(60)) async throws -> CancelReply? {
-        var rng = SystemRandomNumberGenerator()
-        let token = UInt64.random(in: 1 ... .max, using: &rng)
+        let token = RequestReply.newToken()
         let reply = try await RequestReply.run(
             endpoint: self.endpoint, request: .cancelJob(CancelJob(token: token, job: job, reason: reason)), timeout: timeout
         ) { message -> CancelReply? in
@@ -90,8 +89,7 @@ public struct HerdClient: Sendable {
 
     /// Sends an operator command to a circuit breaker (`/`, `GROUP` or `GROUP/WORKER`).
     public func breaker(_ action: BreakerCommand.Action, path: String) async throws -> BreakerReply {
-        var rng = SystemRandomNumberGenerator()
-        let token = UInt64.random(in: 1 ... .max, using: &rng)
+        let token = RequestReply.newToken()
         return try await RequestReply.run(
             endpoint: self.endpoint, request: .breaker(BreakerCommand(token: token, action: action, path: path)), timeout: self.connectTimeout
         ) { message -> BreakerReply? in
@@ -103,8 +101,7 @@ public struct HerdClient: Sendable {
     /// Drains workers (one, a node's, or a group's) and waits until every one of them has left.
     /// In-flight subtasks may finish within `grace`; the rest are cancelled and re-queued elsewhere.
     public func drain(_ target: DrainTarget, grace: Duration, timeout: Duration? = nil) async throws -> DrainReport {
-        var rng = SystemRandomNumberGenerator()
-        let token = UInt64.random(in: 1 ... .max, using: &rng)
+        let token = RequestReply.newToken()
         return try await RequestReply.run(
             endpoint: self.endpoint, request: .drain(DrainRequest(token: token, target: target, grace: grace)),
             timeout: timeout ?? grace + .seconds(30)

@@ -4,6 +4,13 @@ import HerdZMQ
 
 /// One request and its reply on a short-lived loop thread and socket (STATUS, CANCEL-JOB).
 enum RequestReply {
+    /// A fresh random token for a request: its reply is matched by it, never by a fixed value
+    /// (a late reply to an earlier request must not answer this one).
+    static func newToken() -> UInt64 {
+        var rng = SystemRandomNumberGenerator()
+        return UInt64.random(in: 1 ... .max, using: &rng)
+    }
+
     /// Sends `request` and returns the first reply `match` accepts; fails with a `network`
     /// failure if none arrives within `timeout`.
     static func run<Reply: Sendable>(
@@ -48,9 +55,10 @@ enum RequestReply {
 extension HerdClient {
     /// Asks the coordinator for a snapshot of workers, groups and jobs.
     public func status() async throws -> StatusReport {
+        let token = RequestReply.newToken()
         do {
-            return try await RequestReply.run(endpoint: self.endpoint, request: .statusRequest(token: 1), timeout: self.connectTimeout) { message in
-                if case .statusReply(let report) = message, report.token == 1 { return report }
+            return try await RequestReply.run(endpoint: self.endpoint, request: .statusRequest(token: token), timeout: self.connectTimeout) { message in
+                if case .statusReply(let report) = message, report.token == token { return report }
                 return nil
             }
         } catch let failure as Failure where failure.category == .network {

@@ -1,67 +1,132 @@
 import HerdCore
+import HerdZMQ
 import Synchronization
 
-/// The nested jobs that running handlers submitted through their ``SubtaskContext``, and the
-/// streams their updates go to. The worker's loop thread delivers; handlers' tasks register.
+/// The nested jobs that running handlers submitted through their ``SubtaskContext``, each driven by
+/// a ``ClientStateMachine`` of its own exactly as a top-level client's job is (a subtask's result
+/// is delivered once even if the coordinator repeats it; a cancel asked before the job has an id
+/// is sent once it has one), over the worker's own connection.
+///
+/// The machines' timers are not driven: the worker's liveness check of its coordinator stands in
+/// for them (a lost coordinator fails every nested job through ``failAll(_:)``). Handlers' tasks
+/// submit and cancel; the worker's loop thread delivers. Actions are performed outside the lock.
 final class ChildJobs: Sendable {
     private struct Entry {
+        var machine: ClientStateMachine
         var continuation: AsyncThrowingStream<JobUpdate, any Error>.Continuation
+        /// The job's id, once the coordinator accepted it.
         var job: JobID?
     }
 
-    private let entries = Mutex<[UInt64: Entry]>([:])
-
-    /// Tracks a submission until its job finishes.
-    func register(token: UInt64, continuation: AsyncThrowingStream<JobUpdate, any Error>.Continuation) {
-        self.entries.withLock { $0[token] = Entry(continuation: continuation) }
+    private struct Table {
+        var entries: [UInt64: Entry] = [:]
+        /// Accepted nested jobs' submission tokens, to route the messages that name the job.
+        var tokens: [JobID: UInt64] = [:]
     }
 
-    func remove(token: UInt64) { _ = self.entries.withLock { $0.removeValue(forKey: token) } }
+    private let table = Mutex(Table())
+    private let clock = LoopClock()
+    private let configuration: ClientStateMachine.Configuration
+    private let mailbox: Mailbox<WorkerEvent>
 
-    /// The job id of a submission, once accepted.
-    func job(for token: UInt64) -> JobID? { self.entries.withLock { $0[token]?.job } }
+    init(endpoint: String, mailbox: Mailbox<WorkerEvent>) {
+        self.configuration = ClientStateMachine.Configuration(endpoint: endpoint)
+        self.mailbox = mailbox
+    }
 
-    /// Routes a message about a nested job to the handler waiting on it.
-    func deliver(_ message: Message) {
-        switch message {
-        case .accepted(let accepted):
-            let continuation: AsyncThrowingStream<JobUpdate, any Error>.Continuation? = self.entries.withLock { entries in
-                entries[accepted.token]?.job = accepted.job
-                return entries[accepted.token]?.continuation
-            }
-            continuation?.yield(.accepted(accepted))
-        case .rejected(let rejection):
-            let entry = self.entries.withLock { $0.removeValue(forKey: rejection.token) }
-            entry?.continuation.finish(throwing: rejection.failure)
-        case .jobResults(let results):
-            guard let job = results.first?.subtask.job else { return }
-            self.continuation(for: job)?.yield(.results(results))
-        case .partial(let partial):
-            self.continuation(for: partial.attempt.subtask.job)?.yield(.partial(partial))
-        case .jobNotice(let notice):
-            self.continuation(for: notice.job)?.yield(.notice(notice.message))
-        case .jobFinished(let summary):
-            let entry = self.entries.withLock { entries -> Entry? in
-                guard let token = entries.first(where: { $0.value.job == summary.job })?.key else { return nil }
-                return entries.removeValue(forKey: token)
-            }
-            entry?.continuation.yield(.finished(summary))
-            entry?.continuation.finish()
-        default:
-            break
+    /// Submits `submission` (a nested job); its updates go to `continuation` until it finishes.
+    func submit(_ submission: Submission, continuation: AsyncThrowingStream<JobUpdate, any Error>.Continuation) {
+        let token = submission.token
+        self.table.withLock { table in
+            table.entries[token] = Entry(machine: ClientStateMachine(configuration: self.configuration), continuation: continuation)
         }
+        self.handle(.submit(submission), token: token)
+    }
+
+    /// Cancels a nested job: at once if the coordinator accepted it, else as soon as it does.
+    func cancel(token: UInt64, reason: String) { self.handle(.cancel(reason: reason), token: token) }
+
+    /// Forgets a nested job whose consumer stopped listening without cancelling it.
+    func remove(token: UInt64) {
+        self.table.withLock { table in
+            guard let job = table.entries.removeValue(forKey: token)?.job else { return }
+            table.tokens[job] = nil
+        }
+    }
+
+    /// Routes a message about a nested job to its machine (worker's loop thread).
+    func deliver(_ message: Message) {
+        let token: UInt64?
+        switch message {
+        case .accepted(let accepted): token = accepted.token
+        case .rejected(let rejection): token = rejection.token
+        case .jobResults(let results): token = results.first.flatMap { self.token(of: $0.subtask.job) }
+        case .partial(let partial): token = self.token(of: partial.attempt.subtask.job)
+        case .jobNotice(let notice): token = self.token(of: notice.job)
+        case .jobFinished(let summary): token = self.token(of: summary.job)
+        default: token = nil
+        }
+        if let token { self.handle(.message(message), token: token) }
     }
 
     /// Fails every nested job (the worker lost its coordinator, or is stopping).
     func failAll(_ failure: Failure) {
-        let all = self.entries.withLock { entries -> [Entry] in
-            defer { entries.removeAll() }
-            return Array(entries.values)
+        let all = self.table.withLock { table -> [Entry] in
+            defer { table = Table() }
+            return Array(table.entries.values)
         }
         for entry in all { entry.continuation.finish(throwing: failure) }
     }
 
-    private func continuation(for job: JobID) -> AsyncThrowingStream<JobUpdate, any Error>.Continuation? {
-        self.entries.withLock { $0.values.first { $0.job == job }?.continuation }
+    private func token(of job: JobID) -> UInt64? { self.table.withLock { $0.tokens[job] } }
+
+    /// Runs `event` through the nested job's machine under the lock, then performs its actions.
+    private func handle(_ event: ClientStateMachine.Event, token: UInt64) {
+        let now = self.clock.now()
+        let step = self.table.withLock { table -> (Entry, [ClientStateMachine.Action])? in
+            guard var entry = table.entries.removeValue(forKey: token) else { return nil }
+            let actions = entry.machine.handle(event, now: now)
+            for action in actions {
+                if case .accepted(let accepted) = action {
+                    entry.job = accepted.job
+                    table.tokens[accepted.job] = token
+                }
+            }
+            if entry.machine.isDone {
+                if let job = entry.job { table.tokens[job] = nil }
+            } else {
+                table.entries[token] = entry
+            }
+            return (entry, actions)
+        }
+        guard let (entry, actions) = step else { return }
+        for action in actions { self.perform(action, continuation: entry.continuation) }
+    }
+
+    private func perform(_ action: ClientStateMachine.Action, continuation: AsyncThrowingStream<JobUpdate, any Error>.Continuation) {
+        switch action {
+        case .send(.submit(let submission)):
+            if !self.mailbox.post(.submitChild(submission)) {
+                self.remove(token: submission.token)
+                continuation.finish(throwing: Failure(.rateLimited, "the worker's queue to the coordinator is full"))
+            }
+        case .send(.cancelJob(let request)):
+            self.mailbox.post(.cancelChild(request))
+        case .send, .schedule, .log:
+            break  // heartbeats and liveness are the worker connection's (see the type's comment)
+        case .accepted(let accepted):
+            continuation.yield(.accepted(accepted))
+        case .deliver(let results):
+            continuation.yield(.results(results))
+        case .partial(let partial):
+            continuation.yield(.partial(partial))
+        case .notice(let notice):
+            continuation.yield(.notice(notice.message))
+        case .finished(let summary):
+            continuation.yield(.finished(summary))
+            continuation.finish()
+        case .failed(let failure):
+            continuation.finish(throwing: failure)
+        }
     }
 }

@@ -17,13 +17,14 @@ public final class WorkerService: Service, Sendable {
     private let wakeup: Wakeup
     private let mailbox: Mailbox<WorkerEvent>
     private let registered = OneShot<Result<Void, any Error>>()
-    private let children = ChildJobs()
+    private let children: ChildJobs
 
     public init(options: WorkerOptions, logger: Logger) throws {
         self.options = options
         self.logger = logger
         self.wakeup = try Wakeup()
         self.mailbox = Mailbox(capacity: Int(max(options.capacity, 16)) * 4 + 64, wakeup: self.wakeup)
+        self.children = ChildJobs(endpoint: options.endpoint, mailbox: self.mailbox)
     }
 
     /// Returns once the coordinator has welcomed this worker.
@@ -93,7 +94,7 @@ public final class WorkerService: Service, Sendable {
                 attempt: assignment.attempt.attempt, kind: assignment.kind, payload: assignment.payload,
                 deadline: deadline, worker: self.options.workerID, group: self.options.group, meter: meter,
                 partialSink: { [mailbox] data, usage in await mailbox.send(.partialOutput(assignment.attempt, data, usage: usage)) },
-                submitter: { [mailbox, children] spec in Self.submitChild(spec, parent: assignment.attempt, mailbox: mailbox, children: children) }
+                submitter: { [children] spec in Self.submitChild(spec, parent: assignment.attempt, children: children) }
             )
             let outcome: Outcome
             do { outcome = .success(try await handler(context)) } catch { outcome = .failure(classify(error)) }
@@ -104,25 +105,20 @@ public final class WorkerService: Service, Sendable {
     }
 
     /// Sends a handler's nested job through the worker's own connection.
-    private static func submitChild(_ spec: JobSpec, parent: AttemptRef, mailbox: Mailbox<WorkerEvent>, children: ChildJobs) -> JobRun {
-        var rng = SystemRandomNumberGenerator()
-        let token = UInt64.random(in: 1 ... .max, using: &rng)
+    private static func submitChild(_ spec: JobSpec, parent: AttemptRef, children: ChildJobs) -> JobRun {
+        let token = RequestReply.newToken()
         let (stream, continuation) = AsyncThrowingStream<JobUpdate, any Error>.makeStream()
-        children.register(token: token, continuation: continuation)
-        let cancel: @Sendable (String) -> Void = { reason in
-            if let job = children.job(for: token) { mailbox.post(.cancelChild(CancelJob(token: token, job: job, reason: reason))) }
-        }
+        let cancel: @Sendable (String) -> Void = { reason in children.cancel(token: token, reason: reason) }
         continuation.onTermination = { termination in
-            if case .cancelled = termination { cancel("the parent handler stopped waiting") }
-            children.remove(token: token)
+            // A handler that stops waiting cancels the job (its machine forgets it once the
+            // coordinator confirms); one that read it to the end has nothing left to forget.
+            if case .cancelled = termination { cancel("the parent handler stopped waiting") } else { children.remove(token: token) }
         }
         let submission = Submission(
             token: token, group: spec.group, kind: spec.kind, payloads: spec.payloads, timeout: spec.timeout,
             policy: spec.policy, budget: spec.budget, parent: parent
         )
-        if !mailbox.post(.submitChild(submission)) {
-            continuation.finish(throwing: Failure(.rateLimited, "the worker's queue to the coordinator is full"))
-        }
+        children.submit(submission, continuation: continuation)
         return JobRun(stream: stream, cancel: cancel)
     }
 }
