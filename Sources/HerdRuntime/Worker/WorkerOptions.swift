@@ -40,9 +40,10 @@ public struct WorkerOptions: Sendable {
     }
 
     /// Every kind this worker runs, sorted.
-    public var kinds: [String] {
-        Set(BuiltinHandlers.all.keys).union(self.handlers.keys).union(self.execCommands.map(\.kind)).sorted()
-    }
+    public var kinds: [String] { self.routes.kinds }
+
+    /// Which code runs each kind (exec, then Swift handlers, then built-ins).
+    var routes: KindRoutes { KindRoutes(handlers: self.handlers, execCommands: self.execCommands) }
 
     /// `<host>-<pid>-<4 hex>`: unique per process, stable across its reconnects.
     public static func defaultWorkerID() -> String {

@@ -33,13 +33,12 @@ public final class WorkerService: Service, Sendable {
     public func run() async throws {
         let failure = Mutex<(any Error)?>(nil)
         let leftovers = Mutex<[Task<Void, Never>]>([])
-        let handlers = BuiltinHandlers.all.merging(self.options.handlers) { _, custom in custom }
-        let execs = Dictionary(self.options.execCommands.map { ($0.kind, $0) }) { _, last in last }
+        let routes = self.options.routes
         // The loop thread starts each handler as a task of its own, right where the DISPATCH is
         // decoded: no hop through another task, and a CANCEL cancels exactly that task.
         let start: @Sendable (Assignment, ContinuousClock.Instant) -> Task<Void, Never> = { [self] assignment, receivedAt in
             Task {
-                let (outcome, usage) = await self.execute(assignment, receivedAt: receivedAt, handlers: handlers, execs: execs)
+                let (outcome, usage) = await self.execute(assignment, receivedAt: receivedAt, routes: routes)
                 await self.mailbox.send(.handlerFinished(assignment.attempt, outcome, usage: usage))
             }
         }
@@ -77,10 +76,11 @@ public final class WorkerService: Service, Sendable {
     public func stop() { self.mailbox.post(.stopRequested) }
 
     /// Runs one handler in the calling task (cancelling that task cancels the handler).
-    private func execute(_ assignment: Assignment, receivedAt: ContinuousClock.Instant, handlers: [String: SubtaskHandler], execs: [String: ExecCommand]) async -> (Outcome, UInt64) {
+    private func execute(_ assignment: Assignment, receivedAt: ContinuousClock.Instant, routes: KindRoutes) async -> (Outcome, UInt64) {
         let meter = UsageMeter()
         let deadline = assignment.deadline.map { receivedAt.advanced(by: $0) }
-        if let exec = execs[assignment.kind] {
+        switch routes.route(for: assignment.kind) {
+        case .exec(let exec):
             let context = ExecContext(
                 job: assignment.attempt.subtask.job.rawValue, subtask: assignment.attempt.subtask.index,
                 attempt: assignment.attempt.attempt, kind: assignment.kind, worker: self.options.workerID,
@@ -88,7 +88,7 @@ public final class WorkerService: Service, Sendable {
             )
             let result = await ExecRunner.run(exec, payload: assignment.payload, context: context, killGrace: self.options.killGrace, logger: self.logger)
             return (result.outcome, result.usage)
-        } else if let handler = handlers[assignment.kind] {
+        case .handler(let handler):
             let context = SubtaskContext(
                 job: assignment.attempt.subtask.job, index: assignment.attempt.subtask.index,
                 attempt: assignment.attempt.attempt, kind: assignment.kind, payload: assignment.payload,
@@ -99,7 +99,7 @@ public final class WorkerService: Service, Sendable {
             let outcome: Outcome
             do { outcome = .success(try await handler(context)) } catch { outcome = .failure(classify(error)) }
             return (outcome, meter.take())
-        } else {
+        case nil:
             return (.failure(Failure(.validation, "no handler for kind '\(assignment.kind)'")), 0)
         }
     }
