@@ -57,10 +57,18 @@ let package = Package(
         ),
         // The deterministic simulator: the same machines on a virtual clock and a simulated network.
         .target(name: "HerdSim", dependencies: ["HerdCore"], swiftSettings: strict),
+        // One launcher of local clusters (real `herd` processes): for `herd up`, the tests and bench.
+        .target(
+            name: "HerdLauncher",
+            dependencies: ["HerdRuntime", "HerdCore"],
+            swiftSettings: strict
+        ),
+        // Test support: the multi-process tests' cluster, over HerdLauncher.
+        .target(name: "HerdTestKit", dependencies: ["HerdLauncher", "HerdRuntime"], swiftSettings: strict),
         .executableTarget(
             name: "herd",
             dependencies: [
-                "HerdRuntime", "HerdCore", "HerdSim",
+                "HerdRuntime", "HerdCore", "HerdSim", "HerdLauncher",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -83,7 +91,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HerdIntegrationTests",
-            dependencies: ["herd", "HerdCore", "HerdRuntime", "HerdZMQ"],
+            dependencies: ["herd", "HerdCore", "HerdRuntime", "HerdZMQ", "HerdTestKit"],
             swiftSettings: strict
         ),
     ]
