@@ -89,6 +89,12 @@ let package = Package(
             dependencies: ["HerdRuntime", "HerdCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        // Parse-only tests of every `herd` subcommand (`@testable import herd`).
+        .testTarget(
+            name: "HerdCLITests",
+            dependencies: ["herd", "HerdCore", "HerdSim", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "HerdIntegrationTests",
             dependencies: ["herd", "HerdCore", "HerdRuntime", "HerdZMQ", "HerdTestKit"],

@@ -1,19 +1,5 @@
 import ArgumentParser
-import Foundation
-import HerdCore
 import Logging
-
-/// Where the coordinator is, for every command.
-enum Endpoints {
-    static let defaultEndpoint = "tcp://127.0.0.1:5555"
-
-    /// `explicit`, else `$HERD_ENDPOINT`, else the default.
-    static func resolve(_ explicit: String?) -> String {
-        if let explicit { return explicit }
-        if let env = ProcessInfo.processInfo.environment["HERD_ENDPOINT"], !env.isEmpty { return env }
-        return self.defaultEndpoint
-    }
-}
 
 /// `--log-level`, shared by every command.
 struct LoggingOptions: ParsableArguments {
@@ -38,21 +24,4 @@ struct LoggingOptions: ParsableArguments {
         logger.logLevel = level
         return logger
     }
-}
-
-/// Parses a `--timeout`/`--grace` style duration for ArgumentParser.
-struct DurationArgument: ExpressibleByArgument {
-    var duration: Duration
-
-    init?(argument: String) {
-        guard let duration = try? parseDuration(argument) else { return nil }
-        self.duration = duration
-    }
-
-    static var defaultCompletionKind: CompletionKind { .default }
-}
-
-/// Writes a line to standard output and flushes it (readiness lines are read by other programs).
-func printLine(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
