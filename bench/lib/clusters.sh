@@ -21,27 +21,50 @@ baseline_cluster() {
     drain "$fd" "zmq-broker-w$n"
 }
 
-# herd_cluster NAME N CAPACITY GROUP: a coordinator and N echo workers of CAPACITY each.
+# herd_cluster NAME N CAPACITY GROUP: a coordinator and N echo workers of CAPACITY each, started by
+# `herd up` from a cluster file (LOGS/NAME.toml): the same launcher as `herd up`'s and the tests'
+# (HerdLauncher's LocalCluster), which waits until the coordinator listens and every worker has
+# registered, then prints "herd cluster up: coordinator at ENDPOINT; ...". Their standard error goes
+# to LOGS/NAME-up.err. Sets UP_PID, ENDPOINT, COORD_PID and WORKER_PIDS (herd up's children, by
+# their subcommand). HERD_BENCH_TAG marks them for cleanup's sweep, should bench/run be killed.
+UP_PID=""
 herd_cluster() {
-    local name="$1" n="$2" capacity="$3" group="$4" i
-    CLUSTER=(); WORKER_PIDS=()
-    start "$name-coordinator" "$HERD" coordinator --bind 'tcp://127.0.0.1:*'
-    COORD_PID="$LAST_PID"
-    ENDPOINT="$(wait_line "$LAST_FD" "listening on" "$name-coordinator" | awk '{ print $NF }')"
-    drain "$LAST_FD" "$name-coordinator"
-    CLUSTER+=("$COORD_PID")
-    local -a fds=()
-    for ((i = 1; i <= n; i++)); do
-        start "$name-worker-$i" "$HERD" worker --connect "$ENDPOINT" --group "$group" --capacity "$capacity" --id "$name-w$i"
-        WORKER_PIDS+=("$LAST_PID"); CLUSTER+=("$LAST_PID"); fds+=("$LAST_FD")
+    local name="$1" n="$2" capacity="$3" group="$4" child
+    CLUSTER=(); WORKER_PIDS=(); COORD_PID=""
+    printf '[[group]]\nname = "%s"\nworkers = %s\ncapacity = %s\n' "$group" "$n" "$capacity" >"$LOGS/$name.toml"
+    # --grace 0s: stopping a cluster whose work is done (or abandoned) need not wait for anything.
+    start "$name-up" env HERD_BENCH_TAG="$LOGS" "$HERD" up "$LOGS/$name.toml" --bind 'tcp://127.0.0.1:*' --grace 0s
+    UP_PID="$LAST_PID"
+    ENDPOINT="$(wait_line "$LAST_FD" "herd cluster up: coordinator at " "$name-up" | sed 's/^herd cluster up: coordinator at \([^;]*\);.*$/\1/')"
+    drain "$LAST_FD" "$name-up"
+    CLUSTER+=("$UP_PID")
+    for child in $(children_of "$UP_PID"); do
+        case "$(tr '\0' '\n' <"/proc/$child/cmdline" 2>/dev/null | sed -n 2p)" in
+            coordinator) COORD_PID="$child" ;;
+            worker) WORKER_PIDS+=("$child") ;;
+        esac
     done
-    for ((i = 1; i <= n; i++)); do
-        wait_line "${fds[$((i - 1))]}" "registered" "$name-worker-$i" >/dev/null
-        drain "${fds[$((i - 1))]}" "$name-worker-$i"
-    done
+    if [ -z "$COORD_PID" ] || [ "${#WORKER_PIDS[@]}" != "$n" ]; then
+        say "bench/run: herd up ($name) started no coordinator or not $n workers; see $LOGS/$name-up.err"
+        exit 1
+    fi
 }
 
-stop_cluster() { stop "${CLUSTER[@]}"; CLUSTER=(); WORKER_PIDS=(); COORD_PID=""; }
+# children_of PID: the pids whose parent is PID, in pid order (from /proc/*/stat).
+children_of() {
+    { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v parent="$1" '{ pid = $1; sub(/^.*\) /, ""); if ($2 == parent) print pid }' | sort -n
+}
+
+# stop_herd: SIGTERM to herd up, which stops its workers, then its coordinator (SIGTERM, and SIGKILL
+# after 5 s), reaps them and exits; waits for it.
+stop_herd() {
+    [ -n "$UP_PID" ] || return 0
+    kill -TERM "$UP_PID" 2>/dev/null || true
+    wait "$UP_PID" 2>/dev/null || true
+    UP_PID=""
+}
+
+stop_cluster() { stop_herd; CLUSTER=(); WORKER_PIDS=(); COORD_PID=""; }
 
 # herd_throughput NAME GROUP COUNT SIZE: one job of COUNT echo subtasks through `herd submit`.
 # Sets HT_RATE (subtasks/s, from the summary's elapsed_ms) and HT_CPU (coordinator CPU us/subtask).
@@ -70,11 +93,11 @@ scale_count() { case "$1" in 64) echo "$SCALE_COUNT_64" ;; 4096) echo "$SCALE_CO
 
 # Baseline and Herd clusters of the same shape run side by side (an idle cluster costs no CPU) and
 # their measurements alternate, so that both see the same machine (others may be compiling).
-# Both sets of pids are kept in BOTH_CLUSTERS.
+# The baseline's pids are kept in BOTH_CLUSTERS; the Herd cluster is herd up's (UP_PID).
 declare -a BOTH_CLUSTERS=()
 clusters_pair() { # N CAPACITY GROUP NAME: sets ZMQ_ENDPOINT, HERD_ENDPOINT (and COORD_PID, WORKER_PIDS)
     baseline_cluster "$1"; ZMQ_ENDPOINT="$ENDPOINT"; ZMQ_PIDS=("${CLUSTER[@]}")
     herd_cluster "$4" "$1" "$2" "$3"; HERD_ENDPOINT="$ENDPOINT"
-    BOTH_CLUSTERS=("${ZMQ_PIDS[@]}" "${CLUSTER[@]}")
+    BOTH_CLUSTERS=("${ZMQ_PIDS[@]}")
 }
-stop_pair() { stop "${BOTH_CLUSTERS[@]}"; BOTH_CLUSTERS=(); CLUSTER=(); WORKER_PIDS=(); COORD_PID=""; }
+stop_pair() { stop "${BOTH_CLUSTERS[@]}"; stop_herd; BOTH_CLUSTERS=(); CLUSTER=(); WORKER_PIDS=(); COORD_PID=""; }

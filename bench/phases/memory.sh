@@ -14,4 +14,5 @@ R[mem_queued]="$(grep -o '"queued":[0-9]*' <<<"$status" | head -1 | sed 's/.*://
 R[mem_rss_before_kib]="$rss0"; R[mem_rss_after_kib]="$rss1"; R[mem_hwm_kib]="$hwm1"
 R[mem_bytes_per_subtask]="$(calc "($rss1 - $rss0) * 1024 / $MEMORY_SUBTASKS" 1)"
 stop "$submit_pid"
+kill -CONT "${WORKER_PIDS[0]}"   # so that it can stop when herd up tells it to
 stop_cluster
