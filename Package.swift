@@ -97,7 +97,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HerdIntegrationTests",
-            dependencies: ["herd", "HerdCore", "HerdRuntime", "HerdZMQ", "HerdTestKit"],
+            dependencies: ["herd", "HerdCore", "HerdRuntime", "HerdZMQ", "HerdLauncher", "HerdTestKit"],
             swiftSettings: strict
         ),
     ]

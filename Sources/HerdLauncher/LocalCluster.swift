@@ -56,6 +56,7 @@ public final class LocalCluster: Sendable {
         var temporaryConfig = false
     }
 
+    /// How this cluster starts its processes.
     public let options: Options
     private let state = Mutex(State())
 
@@ -227,6 +228,7 @@ public final class LocalCluster: Sendable {
 
 /// A cluster did not start.
 public struct LocalClusterError: Error, CustomStringConvertible, Sendable {
+    /// What did not start, and where its log is.
     public var description: String
     public init(_ description: String) { self.description = description }
 }

@@ -4,7 +4,9 @@ public struct WorkerLaunch: Sendable {
     public var id: String
     /// The process's name (its log file's, and in messages); the id by default.
     public var name: String
+    /// The worker group it joins (`--group`).
     public var group: String
+    /// Subtasks it runs at once (`--capacity`).
     public var capacity: Int
     /// `--node`; `nil` reports the host name.
     public var node: String?
