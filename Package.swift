@@ -66,10 +66,18 @@ let package = Package(
             dependencies: ["HerdCore", .product(name: "HeapModule", package: "swift-collections")],
             swiftSettings: strict
         ),
+        // One launcher of local clusters (real `herd` processes): for `herd up`, the tests and bench.
+        .target(
+            name: "HerdLauncher",
+            dependencies: ["HerdRuntime", "HerdCore", "HerdConfig"],
+            swiftSettings: strict
+        ),
+        // Test support: the multi-process tests' cluster, over HerdLauncher.
+        .target(name: "HerdTestKit", dependencies: ["HerdLauncher", "HerdRuntime"], swiftSettings: strict),
         .executableTarget(
             name: "herd",
             dependencies: [
-                "HerdRuntime", "HerdCore", "HerdConfig", "HerdSim",
+                "HerdRuntime", "HerdCore", "HerdConfig", "HerdSim", "HerdLauncher",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -92,9 +100,15 @@ let package = Package(
             dependencies: ["HerdRuntime", "HerdCore", "HerdConfig", "HerdSystem", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        // Parse-only tests of every `herd` subcommand (`@testable import herd`).
+        .testTarget(
+            name: "HerdCLITests",
+            dependencies: ["herd", "HerdCore", "HerdConfig", "HerdSim", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "HerdIntegrationTests",
-            dependencies: ["herd", "HerdCore", "HerdRuntime", "HerdZMQ"],
+            dependencies: ["herd", "HerdCore", "HerdConfig", "HerdRuntime", "HerdZMQ", "HerdLauncher", "HerdTestKit"],
             swiftSettings: strict
         ),
     ]

@@ -16,8 +16,7 @@ extension Herd {
                 """
         )
 
-        @Option(name: .long, help: "The coordinator's endpoint (default: $HERD_ENDPOINT or \(Endpoints.defaultEndpoint)).")
-        var connect: String?
+        @OptionGroup var coordinator: ConnectOptions
 
         @Option(name: .long, help: "The worker group to run the job on.")
         var group: String
@@ -80,7 +79,7 @@ extension Herd {
             } else {
                 source = .template(Array((self.payload ?? "").utf8), count: UInt32(self.fanout ?? 1))
             }
-            let endpoint = Endpoints.resolve(self.connect)
+            let endpoint = self.coordinator.endpoint
             let client = HerdClient(endpoint: endpoint, logger: logger, connectTimeout: self.connectTimeout?.duration ?? .seconds(5))
             let spec = JobSpec(
                 group: self.group, kind: self.kind, payloads: source, timeout: self.timeout?.duration,
