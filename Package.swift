@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "Herd", targets: ["HerdRuntime"]),
         .library(name: "HerdCore", targets: ["HerdCore"]),
         .library(name: "HerdConfig", targets: ["HerdConfig"]),
+        .library(name: "HerdJournal", targets: ["HerdJournal"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -24,6 +25,8 @@ let package = Package(
     targets: [
         // libzmq from the system (Debian: libzmq3-dev).
         .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
+        // libsqlite3 from the system (Debian: libsqlite3-dev), for the coordinator's journal.
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // The C Swift cannot call directly: variadic syscalls, _GNU_SOURCE functions, signal macros.
         .target(name: "CHerdSystem"),
         // POSIX in one place: threads, a set-once value, posix_spawn, signals, pidfds.
@@ -60,6 +63,10 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The coordinator's journal: opaque records stored durably in SQLite (WAL mode).
+        .target(name: "HerdJournal", dependencies: ["CSQLite"], swiftSettings: strict),
+        // Writes numbered batches to a journal until killed (the crash test), or measures it (`--bench`).
+        .executableTarget(name: "HerdJournalCrashWriter", dependencies: ["HerdJournal"], swiftSettings: strict),
         // The deterministic simulator: the same machines on a virtual clock and a simulated network.
         .target(
             name: "HerdSim",
@@ -94,6 +101,11 @@ let package = Package(
         .testTarget(name: "HerdConfigTests", dependencies: ["HerdConfig", "HerdCore"], swiftSettings: strict),
         .testTarget(name: "HerdSimTests", dependencies: ["HerdSim", "HerdCore"], swiftSettings: strict),
         .testTarget(name: "HerdSystemTests", dependencies: ["HerdSystem"], swiftSettings: strict),
+        .testTarget(
+            name: "HerdJournalTests",
+            dependencies: ["HerdJournal", "CSQLite", "HerdJournalCrashWriter"],
+            swiftSettings: strict
+        ),
         .testTarget(name: "HerdZMQTests", dependencies: ["HerdZMQ", "CZeroMQ"], swiftSettings: strict),
         .testTarget(
             name: "HerdRuntimeTests",
