@@ -56,7 +56,7 @@ let package = Package(
         .target(
             name: "HerdRuntime",
             dependencies: [
-                "HerdCore", "HerdConfig", "HerdZMQ", "HerdSystem",
+                "HerdCore", "HerdConfig", "HerdJournal", "HerdZMQ", "HerdSystem",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "DequeModule", package: "swift-collections"),

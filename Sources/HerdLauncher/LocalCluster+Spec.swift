@@ -8,7 +8,7 @@ import Glibc
 
 extension LocalCluster {
     /// Starts the cluster a cluster file describes, as `herd up` does: the coordinator (with
-    /// `--grace drainGrace`), waits until it listens, then every worker of every group (ids
+    /// `--grace drainGrace`, and `--journal journal` when given), waits until it listens, then every worker of every group (ids
     /// `GROUP-N-PID`, `--drain-grace drainGrace`), and waits until each has registered.
     ///
     /// For `herd up`, each child runs in a process group of its own (``Options/ownProcessGroups``):
@@ -18,9 +18,9 @@ extension LocalCluster {
     /// its parent go (``ProcessSetup/waitForParentExit(environment:)``) and stops by itself.
     /// - Returns: The coordinator's endpoint.
     @discardableResult
-    public func start(spec: ClusterSpec, configText: String, bind: String?, drainGrace: Duration) async throws -> String {
+    public func start(spec: ClusterSpec, configText: String, bind: String?, drainGrace: Duration, journal: String? = nil) async throws -> String {
         let grace = formatDuration(drainGrace)
-        let endpoint = try await self.startCoordinator(config: configText, bind: bind, arguments: ["--grace", grace])
+        let endpoint = try await self.startCoordinator(config: configText, bind: bind, arguments: ["--grace", grace] + (journal.map { ["--journal", $0] } ?? []))
         try await self.startWorkers(Self.workers(of: spec, drainGrace: drainGrace))
         return endpoint
     }

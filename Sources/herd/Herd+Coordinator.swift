@@ -18,6 +18,9 @@ extension Herd {
         @Option(name: .long, help: "A cluster/coordinator TOML file; its [coordinator] table is used.")
         var config: String?
 
+        @Option(name: .long, help: "Keep a journal here (SQLite, created if absent): accepted jobs survive a crash, and a coordinator restarted on the same journal resumes them. Without it, jobs live in memory only.")
+        var journal: String?
+
         @OptionGroup var grace: GraceOptions
 
         @OptionGroup var logging: LoggingOptions
@@ -45,7 +48,7 @@ extension Herd {
             let server = try CoordinatorServer(
                 options: CoordinatorOptions(
                     endpoint: endpoint, configuration: configuration, maxMessageBytes: settings.maxMessageBytes,
-                    shutdownGrace: self.grace.duration
+                    shutdownGrace: self.grace.duration, journalPath: self.journal.flatMap { $0.isEmpty ? nil : $0 }
                 ),
                 logger: logger
             )

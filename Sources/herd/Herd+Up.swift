@@ -31,7 +31,17 @@ extension Herd {
         @Option(name: .long, help: "How long in-flight subtasks may finish when the cluster stops (each worker's drain grace; default 10s). What is still running then is cancelled, exec children included; a process still there after grace + its kill grace + 3 s gets SIGKILL.")
         var grace: DurationArgument?
 
+        @Option(name: .long, help: "The coordinator's journal: its jobs survive a crash and a restart on the same journal (default: .herd/journal.sqlite next to FILE, or in the current directory without FILE). \"\" keeps jobs in memory only.")
+        var journal: String?
+
         @OptionGroup var logging: LoggingOptions
+
+        /// The journal `herd up` keeps by default: `.herd/journal.sqlite` next to the cluster file.
+        var journalPath: String? {
+            if let journal { return journal.isEmpty ? nil : journal }
+            let directory = self.file.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path } ?? FileManager.default.currentDirectoryPath
+            return directory + "/.herd/journal.sqlite"
+        }
 
         func run() async throws {
             let logger = self.logging.bootstrap(label: "herd.up", defaultLevel: .info)
@@ -53,7 +63,7 @@ extension Herd {
             let limit = LocalCluster.stopLimit(drainGrace: grace)
             let endpoint: String
             do {
-                endpoint = try await launcher.start(spec: spec, configText: text, bind: self.bind, drainGrace: grace)
+                endpoint = try await launcher.start(spec: spec, configText: text, bind: self.bind, drainGrace: grace, journal: self.journalPath)
             } catch {
                 await launcher.stop(within: limit)
                 throw usageFailure("cluster did not start: \(error)")

@@ -25,4 +25,7 @@ public enum CoordinatorAction: Hashable, Sendable {
     case log(LogLine)
     /// The coordinator has shut down: the shell stops its loop and exits.
     case stop
+    /// Make `batch` durable (journaling coordinators): write-ahead, the shell commits it in one
+    /// transaction before it performs any send of the same batch of actions.
+    case journal(JournalBatch)
 }

@@ -533,7 +533,7 @@ extension ByteReader {
         }
     }
 
-    private mutating func failure() throws(ProtocolError) -> Failure {
+    mutating func failure() throws(ProtocolError) -> Failure {
         let category = try self.category()
         let message = try self.text("message")
         let retryAfter = try self.optionalDuration("retryAfter")

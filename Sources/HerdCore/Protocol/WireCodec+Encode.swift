@@ -296,7 +296,7 @@ extension ByteWriter {
         }
     }
 
-    private mutating func failure(_ failure: Failure) {
+    mutating func failure(_ failure: Failure) {
         self.u8(failure.category.rawValue)
         self.text(failure.message)
         self.optionalDuration(failure.retryAfter)
