@@ -45,6 +45,14 @@ import Glibc
             #expect(Set(run.indexes).count == total, "each exactly once")
             #expect(run.ok == total)
             #expect(run.succeeded == total)
+
+            // A client that was killed can still collect the job's results.
+            let results = try cluster.command(["results", "1", "--connect", cluster.endpoint, "--json"])
+            var lines: [String] = []
+            for await line in results.lines { lines.append(line) }
+            #expect(await results.waitForExit() == 0)
+            #expect(lines.filter { $0.contains("\"index\"") }.count == total, "herd results prints every result once: \(lines.count) lines")
+            #expect(lines.last?.contains("\"summary\"") == true)
         }
     }
 }

@@ -71,6 +71,14 @@ extension CoordinatorStateMachine {
         }
     }
 
+    /// `herd results JOB`: the job's kept results (a journaling coordinator keeps them until the
+    /// retention after the job finished; one without a journal keeps none).
+    func resultsReply(_ request: ResultsRequest) -> ResultsReply {
+        guard let kept = self.archive[request.job] else { return ResultsReply(token: request.token, job: request.job, state: .unknown) }
+        let finished = kept.summary != nil && self.jobs[request.job] == nil
+        return ResultsReply(token: request.token, job: request.job, state: finished ? .finished : .running, results: kept.results, summary: finished ? kept.summary : nil)
+    }
+
     /// A restored client was heard from: it is sent its restored jobs' kept results again, and
     /// the summary of those that finished (maybe while it was away, or just before the crash).
     mutating func reattach(_ peer: PeerID, jobs: [JobID], now: Instant, into actions: inout [CoordinatorAction]) {

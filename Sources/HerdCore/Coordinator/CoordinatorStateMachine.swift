@@ -176,6 +176,9 @@ public struct CoordinatorStateMachine: Sendable {
             self.drainRequested(request, from: peer, now: now, into: &actions)
         case .breaker(let command):
             self.breakerCommand(command, from: peer, now: now, into: &actions)
+        case .resultsRequest(let request):
+            self.clients.touch(peer, now: now)
+            self.send(.resultsReply(self.resultsReply(request)), to: peer, now: now, into: &actions)
         case .drainWorker:
             guard self.touchLiveWorker(peer, now: now, into: &actions) else { return }
             actions.append(.log(LogLine(.info, "worker draining itself", self.membership[peer]!.metadata)))
@@ -200,7 +203,7 @@ public struct CoordinatorStateMachine: Sendable {
             // Never answer an ERROR with an ERROR (no ping-pong); just record it.
             actions.append(.log(LogLine(.warning, "peer reported a protocol error", ["peer": peer.description, "error": error.description])))
         case .welcome, .dispatch, .cancel, .accepted, .rejected, .jobResults, .jobFinished, .statusReply, .cancelReply,
-            .drainReply, .jobNotice, .breakerReply:
+            .drainReply, .jobNotice, .breakerReply, .resultsReply:
             self.send(.error(ProtocolError(.unexpected, "\(message.commandName) is sent by the coordinator, not to it")), to: peer, now: now, into: &actions)
         }
     }

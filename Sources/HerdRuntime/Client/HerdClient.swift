@@ -106,6 +106,18 @@ public struct HerdClient: Sendable {
         }
     }
 
+    /// A job's committed results as the coordinator keeps them (a journaling coordinator keeps
+    /// every job's, a finished one's for its retention): for a client that was killed, or any other.
+    public func results(job: JobID) async throws -> ResultsReply {
+        let token = RequestReply.newToken()
+        return try await RequestReply.run(
+            endpoint: self.endpoint, request: .resultsRequest(ResultsRequest(token: token, job: job)), timeout: self.connectTimeout
+        ) { message -> ResultsReply? in
+            if case .resultsReply(let reply) = message, reply.token == token { return reply }
+            return nil
+        }
+    }
+
     /// Drains workers (one, a node's, or a group's) and waits until every one of them has left.
     /// In-flight subtasks may finish within `grace`; the rest are cancelled and re-queued elsewhere.
     public func drain(_ target: DrainTarget, grace: Duration, timeout: Duration? = nil) async throws -> DrainReport {
