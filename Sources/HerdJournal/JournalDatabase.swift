@@ -7,9 +7,13 @@ final class JournalDatabase {
     static let applicationID: Int32 = 0x4865_7264
     /// `PRAGMA user_version`: the format this Herd writes and reads.
     static let formatVersion: Int32 = 1
-    /// Writes between two runs of ``maintain()``.
-    static let maintenanceInterval = 1_000
-    /// Free pages below which ``maintain()`` does not vacuum (1 MiB of 4 KiB pages).
+    /// Writes between two looks at the free pages (see ``write(_:forgetting:)``).
+    static let vacuumCheckInterval = 1_000
+    /// The WAL's size after a checkpoint, at most (`journal_size_limit`).
+    static let walSizeLimit = 4 << 20
+    /// SQLite's page cache, in KiB (`cache_size`).
+    static let cacheKiB = 8 << 10
+    /// Free pages below which a write does not vacuum (1 MiB of 4 KiB pages).
     static let minimumFreePagesToVacuum: Int64 = 256
 
     let path: String
@@ -22,7 +26,7 @@ final class JournalDatabase {
     private let selectAll: SQLiteStatement
     /// Rows in `entries`, kept up to date by ``write(_:forgetting:)``.
     private(set) var entryCount: Int
-    private var writesSinceMaintenance = 0
+    private var writesSinceVacuumCheck = 0
 
     // MARK: - Opening
 
@@ -54,8 +58,12 @@ final class JournalDatabase {
                 throw JournalError(.io, path: path, message: "cannot switch to WAL mode (journal_mode is \(mode))")
             }
             try connection.execute("PRAGMA synchronous=\(durability.pragma)")
-            // After a checkpoint, a WAL that grew past this is truncated back to it.
-            try connection.execute("PRAGMA journal_size_limit=\(4 << 20)")
+            // After a checkpoint, a WAL that grew past this is truncated back to it (SQLite
+            // checkpoints by itself every 1,000 pages of WAL, so this bounds the WAL between two).
+            try connection.execute("PRAGMA journal_size_limit=\(Self.walSizeLimit)")
+            // Room for the hot pages (the tail of the table, the leaves of the job index) between
+            // commits; SQLite's default is 2 MiB.
+            try connection.execute("PRAGMA cache_size=-\(Self.cacheKiB)")
             self.begin = try connection.prepare("BEGIN IMMEDIATE")
             self.commit = try connection.prepare("COMMIT")
             self.rollback = try connection.prepare("ROLLBACK")
@@ -139,10 +147,11 @@ final class JournalDatabase {
             throw Self.journalError(error, path: self.path, while: "writing")
         }
         self.entryCount += entries.count - removed
-        self.writesSinceMaintenance += 1
-        if self.writesSinceMaintenance >= Self.maintenanceInterval {
-            // Best effort: the commit above stands whether or not compaction succeeds.
-            try? self.maintain()
+        self.writesSinceVacuumCheck += 1
+        if self.writesSinceVacuumCheck >= Self.vacuumCheckInterval {
+            self.writesSinceVacuumCheck = 0
+            // Best effort: the commit above stands whether or not this succeeds.
+            try? self.vacuumIfWorthIt()
         }
     }
 
@@ -166,26 +175,32 @@ final class JournalDatabase {
 
     // MARK: - Compaction
 
-    /// Returns free pages to the file system when they are at least a quarter of the file (and
-    /// 1 MiB), then checkpoints the WAL into the database and truncates it to zero bytes.
-    func maintain() throws(JournalError) {
-        self.writesSinceMaintenance = 0
+    /// Returns the free pages to the file system (`incremental_vacuum`) when they are at least a
+    /// quarter of the file and 1 MiB: forgotten jobs leave free pages, which new entries reuse
+    /// first, so a journal whose jobs come and go stays near its working size without this; it
+    /// matters after a burst (many jobs, then few).
+    private func vacuumIfWorthIt() throws(SQLiteError) {
+        let free = try self.connection.integer("PRAGMA freelist_count")
+        let pages = try self.connection.integer("PRAGMA page_count")
+        if free >= Self.minimumFreePagesToVacuum && free * 4 >= pages {
+            try self.connection.execute("PRAGMA incremental_vacuum")
+        }
+    }
+
+    /// Returns every free page to the file system, then checkpoints the WAL into the database and
+    /// truncates it to zero bytes.
+    func compact() throws(JournalError) {
         do {
-            let free = try self.connection.integer("PRAGMA freelist_count")
-            let pages = try self.connection.integer("PRAGMA page_count")
-            if free >= Self.minimumFreePagesToVacuum && free * 4 >= pages {
-                try self.connection.execute("PRAGMA incremental_vacuum")
-            }
+            try self.connection.execute("PRAGMA incremental_vacuum")
             try self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         } catch {
             throw Self.journalError(error, path: self.path, while: "compacting")
         }
     }
 
-    /// Vacuums every free page, checkpoints, and closes (SQLite then removes the WAL file).
+    /// Compacts (best effort), and closes; SQLite then removes the WAL file.
     func close() {
-        try? self.connection.execute("PRAGMA incremental_vacuum")
-        try? self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        try? self.compact()
         // The statements are finalized when this object goes; sqlite3_close_v2 waits for them.
         self.connection.close()
     }

@@ -18,11 +18,12 @@ import Synchronization
 ///   survive `kill -9` of the process without an `fsync` per commit.
 /// - Locking: `locking_mode=EXCLUSIVE`, so the file stays locked while the store is open: a second
 ///   store on the same file (another coordinator) fails with ``JournalError/Code/inUse``.
-/// - Compaction: forgetting a job deletes its rows. Every 1,000 writes (and on ``close()``), free
-///   pages are handed back (`auto_vacuum=INCREMENTAL`, `PRAGMA incremental_vacuum`) when they are
-///   at least a quarter of the file and 1 MiB, and the WAL is checkpointed and truncated
-///   (`wal_checkpoint(TRUNCATE)`). SQLite's own auto-checkpoint (every 1,000 pages) and
-///   `journal_size_limit` (4 MiB) bound the WAL in between.
+/// - Compaction: forgetting a job deletes its rows; new rows reuse the freed pages. Every 1,000
+///   writes, free pages are handed back to the file system (`auto_vacuum=INCREMENTAL`, `PRAGMA
+///   incremental_vacuum`) if they are at least a quarter of the file and 1 MiB. SQLite
+///   checkpoints the WAL into the database every 1,000 pages (4 MiB) by itself, and
+///   `journal_size_limit` truncates it back to 4 MiB after a larger transaction. ``compact()``
+///   and ``close()`` vacuum everything and checkpoint with `TRUNCATE` (WAL to zero bytes).
 ///
 /// ## Threads
 ///
@@ -79,10 +80,11 @@ public final class JournalStore: Sendable {
         }
     }
 
-    /// Hands free pages back and checkpoints the WAL now, instead of at the next 1,000th write.
+    /// Hands every free page back and checkpoints the WAL into the database, truncating it to zero
+    /// bytes (``close()`` does this too; ``write(_:forgetting:)`` vacuums only past a threshold).
     /// - Throws: ``JournalError`` if it fails; what was committed stays committed.
     public func compact() throws(JournalError) {
-        try self.withDatabase { (database) throws(JournalError) in try database.maintain() }
+        try self.withDatabase { (database) throws(JournalError) in try database.compact() }
     }
 
     /// Checkpoints and closes; every later call but ``size()`` throws ``JournalError/Code/closed``.

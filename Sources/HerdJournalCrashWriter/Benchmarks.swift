@@ -10,8 +10,8 @@ import Darwin
 /// reopening and reading back 100,000 entries; every journal is a fresh file under `directory`.
 func runBenchmarks(directory: String) {
     let body = [UInt8]((0..<100).map { UInt8(truncatingIfNeeded: $0 &* 37) })  // ~100-byte records
-    emit("| durability | entries per batch | commits/s | entries/s | journal size after |\n")
-    emit("| --- | ---: | ---: | ---: | ---: |\n")
+    emit("| durability | entries per batch | commits/s | entries/s | CPU µs per commit | CPU µs per entry | journal size after |\n")
+    emit("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n")
     var run = 0
     for durability in [JournalStore.Durability.processCrash, .powerLoss] {
         for batchSize in [1, 100, 1_000] {
@@ -22,6 +22,7 @@ func runBenchmarks(directory: String) {
                 let store = try JournalStore(path: path, durability: durability)
                 let batch = (0..<batchSize).map { JournalEntry(job: UInt64($0 % 50 + 1), body: body) }
                 let start = ContinuousClock.now
+                let cpuStart = processCPUSeconds()
                 var commits = 0
                 // Up to 200,000 entries, or 2 s, whichever comes first.
                 while commits * batchSize < 200_000 && ContinuousClock.now - start < .seconds(2) {
@@ -29,11 +30,14 @@ func runBenchmarks(directory: String) {
                     commits += 1
                 }
                 let seconds = seconds(ContinuousClock.now - start)
+                let cpu = processCPUSeconds() - cpuStart
                 let size = store.size()
                 store.close()
                 emit(
                     "| \(durability) | \(batchSize) | \(format(Double(commits) / seconds)) "
-                        + "| \(format(Double(commits * batchSize) / seconds)) | \(size.bytes / 1024) KiB |\n"
+                        + "| \(format(Double(commits * batchSize) / seconds)) "
+                        + "| \(format(cpu * 1e6 / Double(commits))) | \(format(cpu * 1e6 / Double(commits * batchSize))) "
+                        + "| \(size.bytes / 1024) KiB |\n"
                 )
             } catch {
                 fail("\(error)")
@@ -53,8 +57,10 @@ func runBenchmarks(directory: String) {
         let reopened = try JournalStore(path: path)
         let openTime = ContinuousClock.now - openStart
         let readStart = ContinuousClock.now
+        let readCPUStart = processCPUSeconds()
         let entries = try reopened.readAll()
         let readTime = ContinuousClock.now - readStart
+        let readCPU = processCPUSeconds() - readCPUStart
         let forgetStart = ContinuousClock.now
         try reopened.write([], forgetting: Array(1...25))
         let forgetTime = ContinuousClock.now - forgetStart
@@ -66,7 +72,7 @@ func runBenchmarks(directory: String) {
         emit("\n")
         emit("| 100,000 entries of 100 bytes | time |\n| --- | ---: |\n")
         emit("| open (reopen a closed journal of \(FileSystemSize.kib(path)) KiB) | \(milliseconds(openTime)) |\n")
-        emit("| readAll (\(entries.count) entries) | \(milliseconds(readTime)) |\n")
+        emit("| readAll (\(entries.count) entries) | \(milliseconds(readTime)) (CPU \(format(readCPU * 1e3)) ms) |\n")
         emit("| forget 25 of 50 jobs (50,000 rows) in one write | \(milliseconds(forgetTime)) |\n")
         emit("| compact (incremental vacuum + checkpoint) afterwards | \(milliseconds(compactTime)) → \(size.bytes / 1024) KiB, \(size.entries) entries |\n")
     } catch {
@@ -87,6 +93,14 @@ private func remove(journal path: String) {
     unlink(path)
     unlink(path + "-wal")
     unlink(path + "-shm")
+}
+
+/// CPU time this process has used (user + system), in seconds: steadier than wall time on a
+/// shared machine.
+private func processCPUSeconds() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
 }
 
 private func seconds(_ duration: Duration) -> Double {
