@@ -33,7 +33,11 @@ herd_cluster() {
     CLUSTER=(); WORKER_PIDS=(); COORD_PID=""
     printf '[[group]]\nname = "%s"\nworkers = %s\ncapacity = %s\n' "$group" "$n" "$capacity" >"$LOGS/$name.toml"
     # --grace 0s: stopping a cluster whose work is done (or abandoned) need not wait for anything.
-    start "$name-up" env HERD_BENCH_TAG="$LOGS" "$HERD" up "$LOGS/$name.toml" --bind 'tcp://127.0.0.1:*' --grace 0s
+    # The coordinator keeps a journal only when HERD_JOURNAL names one (a revision without
+    # journals is run as it is; one that journals by default is told not to).
+    local journal=()
+    if "$HERD" up --help 2>/dev/null | grep -q -- '--journal'; then journal=(--journal "${HERD_JOURNAL:-}"); fi
+    start "$name-up" env HERD_BENCH_TAG="$LOGS" "$HERD" up "$LOGS/$name.toml" --bind 'tcp://127.0.0.1:*' --grace 0s "${journal[@]}"
     UP_PID="$LAST_PID"
     ENDPOINT="$(wait_line "$LAST_FD" "herd cluster up: coordinator at " "$name-up" | sed 's/^herd cluster up: coordinator at \([^;]*\);.*$/\1/')"
     drain "$LAST_FD" "$name-up"

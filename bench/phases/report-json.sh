@@ -4,6 +4,10 @@ declare -a SECTIONS=()
 if has throughput; then
     SECTIONS+=("$(printf '  "throughput": {"herd_per_s": %s, "baseline_per_s": %s, "ratio": %s, "target": 0.40, "verdict": "%s", "herd_runs": [%s], "baseline_runs": [%s], "coordinator_cpu_us_per_subtask": %s, "workers_cpu_us_per_subtask": %s}' \
         "${R[herd_rate]}" "${R[baseline_rate]}" "${R[ratio_rate]}" "$V_RATE" "$(tr ' ' ',' <<<"${R[herd_rates]}")" "$(tr ' ' ',' <<<"${R[baseline_rates]}")" "${R[herd_coord_cpu_us]}" "${R[herd_worker_cpu_us]}")")
+    if [ -n "${R[herd_journal_rate]:-}" ]; then
+        SECTIONS+=("$(printf '  "throughput_journal": {"herd_per_s": %s, "baseline_per_s": %s, "ratio": %s, "target": 0.30, "verdict": "%s", "herd_runs": [%s], "coordinator_cpu_us_per_subtask": %s, "journal_bytes": %s}' \
+            "${R[herd_journal_rate]}" "${R[baseline_rate]}" "${R[ratio_journal_rate]}" "$V_JOURNAL_RATE" "$(tr ' ' ',' <<<"${R[herd_journal_rates]}")" "${R[herd_journal_coord_cpu_us]}" "${R[journal_bytes]:-0}")")
+    fi
     SECTIONS+=("$(
         printf '  "round_trip": {\n'
         printf '    "samples_each": %s,\n' "$rtt_jobs"

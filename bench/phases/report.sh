@@ -11,6 +11,10 @@ if has throughput; then
     R[ratio_client_p50]="$(calc "${R[client_p50]} / ${R[baseline_p50]}" 2)"
     R[ratio_client_p99]="$(calc "${R[client_p99]} / ${R[baseline_p99]}" 2)"
     V_RATE="$(verdict "${R[ratio_rate]} >= 0.40")"
+    if [ -n "${R[herd_journal_rate]:-}" ]; then
+        R[ratio_journal_rate]="$(calc "${R[herd_journal_rate]} / ${R[baseline_rate]}" 3)"
+        V_JOURNAL_RATE="$(verdict "${R[ratio_journal_rate]} >= 0.30")"
+    fi
     V_WIRE_P50="$(verdict "${R[ratio_wire_p50]} <= 1.5")"; V_WIRE_P99="$(verdict "${R[ratio_wire_p99]} <= 2.0")"
     V_CLIENT_P50="$(verdict "${R[ratio_client_p50]} <= 1.5")"; V_CLIENT_P99="$(verdict "${R[ratio_client_p99]} <= 2.0")"
     V_IDLE_C="$(verdict "${R[idle_coord_pct]} < 1")"; V_IDLE_W="$(verdict "${R[idle_worker_pct]} < 1")"
@@ -57,6 +61,9 @@ TABLE="$OUT/results-$STAMP.txt"
     row "measure" "herd" "baseline" "ratio" "target" "verdict"
     if has throughput; then
         row "dispatch throughput, $THROUGHPUT_SUBTASKS x ${PAYLOAD_SIZE} B, 2 workers (/s)" "${R[herd_rate]}" "${R[baseline_rate]}" "${R[ratio_rate]}" ">= 0.40" "$V_RATE"
+        if [ -n "${R[herd_journal_rate]:-}" ]; then
+            row "same, with the coordinator's journal on (/s)" "${R[herd_journal_rate]}" "${R[baseline_rate]}" "${R[ratio_journal_rate]}" ">= 0.30" "$V_JOURNAL_RATE"
+        fi
         row "round trip p50, 1 subtask, wire client (us)" "${R[wire_p50]}" "${R[baseline_p50]}" "${R[ratio_wire_p50]}" "<= 1.5x" "$V_WIRE_P50"
         row "round trip p99, 1 subtask, wire client (us)" "${R[wire_p99]}" "${R[baseline_p99]}" "${R[ratio_wire_p99]}" "<= 2x" "$V_WIRE_P99"
         row "round trip p50, 1 subtask, HerdClient (us)" "${R[client_p50]}" "${R[baseline_p50]}" "${R[ratio_client_p50]}" "<= 1.5x" "$V_CLIENT_P50"

@@ -53,3 +53,20 @@ R[idle_coord_ticks]=$((c1 - c0)); R[idle_worker_ticks]=$((w1 - w0))
 R[idle_coord_pct_ns]="$(calc "$(thread_ns_delta "$LOGS/idle-coord-0" "$LOGS/idle-coord-1") / 1e7 / $IDLE_SECONDS" 3)"
 R[idle_worker_pct_ns]="$(calc "$(thread_ns_delta "$LOGS/idle-worker-0" "$LOGS/idle-worker-1") / 1e7 / $IDLE_SECONDS" 3)"
 stop_pair
+
+# The same job with the coordinator's journal on (SQLite WAL, one transaction per flush), against
+# this phase's baseline rate.
+if "$HERD" up --help 2>/dev/null | grep -q -- '--journal'; then
+    HERD_JOURNAL="$LOGS/journal-w2/journal.sqlite" herd_cluster herd-w2-journal 2 $((WINDOW / 2)) bench
+    journal_rates=(); journal_cpus=()
+    for ((r = 1; r <= REPEATS; r++)); do
+        herd_throughput "herd-journal-throughput-run$r" bench "$THROUGHPUT_SUBTASKS" "$PAYLOAD_SIZE"
+        journal_rates+=("$HT_RATE"); journal_cpus+=("$HT_CPU")
+        say "      run $r: herd with its journal $HT_RATE/s"
+    done
+    R[herd_journal_rate]="$(median "${journal_rates[@]}")"; R[herd_journal_rates]="${journal_rates[*]}"
+    R[herd_journal_coord_cpu_us]="$(median "${journal_cpus[@]}")"
+    R[journal_bytes]="$(du -cb "$LOGS/journal-w2/" 2>/dev/null | tail -1 | cut -f1)"
+    stop_herd
+    CLUSTER=(); WORKER_PIDS=(); COORD_PID=""
+fi
