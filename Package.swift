@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "herd", targets: ["herd"]),
+        .executable(name: "herd-exec-guard", targets: ["herd-exec-guard"]),
         .library(name: "Herd", targets: ["HerdRuntime"]),
         .library(name: "HerdCore", targets: ["HerdCore"]),
         .library(name: "HerdConfig", targets: ["HerdConfig"]),
@@ -77,6 +78,9 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Kills an exec child's process group when its worker dies (docs/EXEC.md); C, so it costs
+        // about a millisecond and well under a megabyte per child.
+        .executableTarget(name: "herd-exec-guard", path: "Sources/HerdExecGuard"),
         .executableTarget(
             name: "HerdExample",
             dependencies: ["HerdRuntime", "HerdCore", .product(name: "Logging", package: "swift-log")],
@@ -94,7 +98,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HerdIntegrationTests",
-            dependencies: ["herd", "HerdCore", "HerdRuntime", "HerdZMQ"],
+            dependencies: ["herd", "HerdCore", "HerdRuntime", "HerdZMQ", "HerdSystem"],
             swiftSettings: strict
         ),
     ]

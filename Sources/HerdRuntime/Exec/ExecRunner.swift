@@ -74,6 +74,7 @@ public enum ExecRunner {
         logger[metadataKey: "subtask"] = "\(context.subtask)"
         logger[metadataKey: "attempt"] = "\(context.attempt)"
         logger[metadataKey: "kind"] = "\(context.kind)"
+        if ExecGuard.executable == nil { ExecGuard.warnMissingOnce(logger) }
         let request = ExecSession.Request(
             command: command.command,
             environment: Spawn.environment(
