@@ -19,6 +19,7 @@ struct WorkerKillTests {
             _ = try cluster.command(["submit", "--connect", cluster.endpoint, "--group", "g", "--kind", "tree", "--fanout", "2", "--json"])
 
             let groups = try await ProcessTree.waitForGroups(in: groupFile, count: 2, membersEach: 5)
+            defer { for group in groups { _ = kill(-group, SIGKILL) } }  // nothing left, even on failure
             let members = groups.flatMap { ProcessGroup.members($0) }
             let guards = ProcessTree.guards(of: worker.pid)
             #expect(guards.count == 2, "one herd-exec-guard per child: \(guards)")
