@@ -75,6 +75,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: herd-exec-guard WORKER_PID  (started by the worker; the group arrives on stdin)\n");
         return exit_usage;
     }
+    // In a background group of the worker's session: a terminal with `tostop` must not stop us
+    // for the one line we write, and a hangup is no reason to leave the group unguarded.
+    signal(SIGTTOU, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
     int worker_gone = 0;
     int pidfd = open_worker(worker, &worker_gone);
 

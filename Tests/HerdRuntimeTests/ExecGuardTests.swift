@@ -102,14 +102,15 @@ struct ExecGuardTests {
     }
 
     /// The normal end: the worker stops the guard and the group is left alone.
-    @Test func test_stop_reapsTheGuard_andLeavesTheGroupAlone() async throws {
+    @Test func test_stopAndReap_endTheGuard_andLeaveTheGroupAlone() async throws {
         let guardPath = try #require(ExecGuard.executable)
         let tree = try GuardedTree.start()
         defer { tree.cleanUp() }
         var execGuard = try ExecGuard.start(executable: guardPath).get()
         #expect(execGuard.arm(group: tree.group))
         let watched = try #require(Pidfds(tree.members()))
-        execGuard.stop()  // SIGKILL and reap: returns at once
+        execGuard.stop()
+        execGuard.reap()  // SIGKILLed: returns at once
         #expect(ExecHarness.isGone(execGuard.pid), "stopped and reaped")
         #expect(!watched.anyExited, "the group was not touched")
     }
@@ -131,28 +132,45 @@ struct ExecGuardTests {
         #expect(capture.records.contains { $0.level == .warning && $0.message.contains("unguarded") })
     }
 
-    /// The price of the guard per subtask: spawn + reap of `true`, with and without it.
+    /// The price of the guard per subtask: spawn to reap of `true`, with and without it (runs
+    /// alternate, so a change in the machine's load hits both alike), and the guard on its own.
     @Test func test_spawnCost_withAndWithoutTheGuard() async throws {
         let guardPath = try #require(ExecGuard.executable)
-        func measure(_ executable: String?, runs: Int) async -> [Duration] {
-            var times: [Duration] = []
-            for _ in 0..<runs {
-                var request = ExecHarness.request("true")
-                request.guardExecutable = executable
-                let clock = ContinuousClock()
-                let start = clock.now
-                _ = await ExecRunner.run(request)
-                times.append(start.duration(to: clock.now))
-            }
-            return times.sorted()
+        let clock = ContinuousClock()
+        func timed(_ executable: String?) async -> Duration {
+            var request = ExecHarness.request("true")
+            request.guardExecutable = executable
+            let start = clock.now
+            _ = await ExecRunner.run(request)
+            return start.duration(to: clock.now)
         }
-        _ = await measure(guardPath, runs: 3)  // warm the page cache
-        let runs = 40
-        let without = await measure(nil, runs: runs)
-        let with = await measure(guardPath, runs: runs)
-        func median(_ times: [Duration]) -> Duration { times[times.count / 2] }
+        _ = await timed(guardPath)  // warm the page cache
+        let runs = 60
+        var without: [Duration] = []
+        var with: [Duration] = []
+        for _ in 0..<runs {
+            without.append(await timed(nil))
+            with.append(await timed(guardPath))
+        }
+        let alone = await Blocking.run {
+            var times: (start: [Duration], end: [Duration]) = ([], [])
+            for _ in 0..<runs {
+                let start = clock.now
+                guard var execGuard = try? ExecGuard.start(executable: guardPath).get() else { break }
+                _ = execGuard.arm(group: 999_999)
+                let started = clock.now
+                execGuard.reap()
+                times.start.append(start.duration(to: started))
+                times.end.append(started.duration(to: clock.now))
+            }
+            return times
+        }
+        func median(_ times: [Duration]) -> Duration { times.isEmpty ? .zero : times.sorted()[times.count / 2] }
         print(
-            "exec spawn cost (true, \(runs) runs each, median): unguarded \(median(without)), guarded \(median(with)), difference \(median(with) - median(without))"
+            """
+            exec spawn cost (`true`, \(runs) runs each, medians): unguarded \(median(without)), guarded \(median(with)), \
+            difference \(median(with) - median(without)); the guard alone: start \(median(alone.start)), kill + reap \(median(alone.end))
+            """
         )
         #expect(median(with) < median(without) + .milliseconds(50), "the guard costs far more than it should")
     }

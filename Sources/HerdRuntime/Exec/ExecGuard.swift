@@ -11,9 +11,10 @@ import Synchronization
 /// 1. ``start(executable:)`` before the child: the guard gets our pid on its command line and the
 ///    read end of a pipe as its stdin; it opens a pidfd on us and checks that we are its parent.
 /// 2. ``arm(group:)`` right after the child was spawned: writes the child's group on the pipe.
-/// 3. ``stop()`` once the group has been swept, *before* the child is reaped (so the group id the
-///    guard holds is still pinned): SIGKILL, reap, then close the pipe. Closing the pipe first
-///    would look to the guard like our death.
+/// 3. ``stop()`` (SIGKILL) once the group has been swept, *before* the child is reaped, so the group
+///    id the guard holds is still pinned while it can act.
+/// 4. ``reap()`` at the very end: reap it, then close the pipe (closing it while the guard lived
+///    would look to it like our death).
 ///
 /// `PR_SET_PDEATHSIG` cannot do this: it fires when the spawning *thread* exits, and runtimes
 /// retire idle threads (see ``ProcessSetup``).
@@ -21,6 +22,7 @@ struct ExecGuard {
     /// The guard's pid (our child).
     let pid: pid_t
     private var pipeWrite: CInt
+    private var stopped = false
 
     /// The binary's file name, looked for beside the running executable.
     static let executableName = "herd-exec-guard"
@@ -87,10 +89,21 @@ struct ExecGuard {
         return written == line.count
     }
 
-    /// Kills and reaps the guard, then closes the pipe; idempotent.
+    /// Kills the guard (SIGKILL), without waiting; idempotent.
+    ///
+    /// From here on it can do nothing more: it acts only on our death or on the pipe's end, and
+    /// neither can come before it dies (we live, and the pipe stays open until ``reap()``).
     mutating func stop() {
-        guard self.pipeWrite >= 0 else { return }
+        guard !self.stopped else { return }
+        self.stopped = true
         _ = kill(self.pid, SIGKILL)  // unreaped child of ours: the pid is still the guard's
+    }
+
+    /// Stops the guard if need be, reaps it, then closes the pipe; idempotent. Called late, so the
+    /// guard has usually died already and the reap does not wait.
+    mutating func reap() {
+        guard self.pipeWrite >= 0 else { return }
+        self.stop()
         _ = Spawn.reap(self.pid)
         Descriptors.close(&self.pipeWrite)
     }

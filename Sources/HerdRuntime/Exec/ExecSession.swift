@@ -52,7 +52,8 @@ struct ExecReport: Sendable, Equatable {
 /// 1. The child (the group leader) exits on its own or after a signal; the session notices it
 ///    *without reaping it*, so its pid — the group id — cannot be reused yet.
 /// 2. SIGKILL to the whole group: nothing the command left behind survives it. Then the
-///    ``ExecGuard`` (started before the child; it kills the group if the worker dies) is stopped.
+///    ``ExecGuard`` (started before the child; it kills the group if the worker dies) is killed
+///    while the zombie still pins the group id; it is reaped at the end.
 /// 3. Reap the child; its status is the result.
 /// 4. If the group still has members (dying, or dead and waiting for init to reap them), find
 ///    them in `/proc` and wait on their pidfds until each has exited (bounded: 5 s).
@@ -190,7 +191,7 @@ final class ExecSession {
             return true
         case .failure(let error):
             self.closeAll()
-            self.stopGuard()
+            self.reapGuard()
             let message = "cannot start /bin/sh: \(SystemError.describe(errno: error.code))"
             self.report.end = .spawnFailed(code: error.code, message: message)
             return false
@@ -217,8 +218,13 @@ final class ExecSession {
         self.logger.warning("\(ExecGuard.executableName) \(execGuard.pid) cannot be told the child's group; the exec child runs unguarded")
     }
 
+    /// SIGKILL to the guard; it is reaped later by ``reapGuard()``.
     private func stopGuard() {
         self.execGuard?.stop()
+    }
+
+    private func reapGuard() {
+        self.execGuard?.reap()
         self.execGuard = nil
     }
 
@@ -440,6 +446,7 @@ final class ExecSession {
         while self.stderrFD >= 0, self.readStderr() {}
         self.handle(self.stderr.finish())
         self.closeAll()
+        self.reapGuard()
         self.report.lastStderrLine = self.stderr.lastLine
         self.report.retryAfter = self.stderr.retryAfter
         self.report.usage = self.stderr.usage
