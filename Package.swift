@@ -70,7 +70,7 @@ let package = Package(
         .executableTarget(
             name: "herd",
             dependencies: [
-                "HerdRuntime", "HerdCore", "HerdConfig", "HerdSim",
+                "HerdRuntime", "HerdCore", "HerdConfig", "HerdSim", "herd-exec-guard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
