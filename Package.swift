@@ -78,8 +78,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Kills an exec child's process group when its worker dies (docs/EXEC.md); C, so it costs
-        // about a millisecond and well under a megabyte per child.
+        // Kills an exec child's process group when its worker dies (docs/EXEC.md). C, one per exec
+        // child: a single poll loop, ~400 KB of private memory.
         .executableTarget(name: "herd-exec-guard", path: "Sources/HerdExecGuard"),
         .executableTarget(
             name: "HerdExample",
