@@ -10,8 +10,10 @@
 //     also works where there are no pidfds.
 // Either one, once the group is known, means the worker is gone: SIGKILL to the whole group,
 // one line on standard error, exit 1. End of file before any group arrived means the worker
-// started no child: exit 0. When the child ends normally the worker kills the guard (SIGKILL)
-// and reaps it *before* it reaps the child, so a guard never outlives the group id it was given.
+// started no child: exit 0. When the child ends normally the worker SIGKILLs the guard *before*
+// it reaps the child (and reaps the guard last): a killed guard does nothing more, so it never
+// acts on a group id that could have been reused. Exit 2: bad arguments or a bad group line;
+// exit 3: poll(2) failed while the worker lived (the child is then unguarded, never killed).
 //
 // Pid reuse: the pidfd is opened and then getppid() is checked against WORKER_PID. We are the
 // worker's child, so while getppid() is WORKER_PID the worker has not exited and the pidfd names
@@ -35,7 +37,7 @@
 #define SYS_pidfd_open 434
 #endif
 
-enum { exit_nothing_to_guard = 0, exit_killed_group = 1, exit_usage = 2 };
+enum { exit_nothing_to_guard = 0, exit_killed_group = 1, exit_usage = 2, exit_poll_failed = 3 };
 
 static int parse_pid(const char *text, pid_t *out) {
     char *end = NULL;
@@ -99,11 +101,14 @@ int main(int argc, char **argv) {
         };
         if (poll(fds, 2, -1) < 0) {
             if (errno == EINTR) continue;
-            // Cannot happen with valid descriptors; do not spin, do not guess: act as if the
-            // worker were gone only if it is.
-            if (getppid() != worker) worker_gone = 1;
-            input_open = 0;
-            continue;
+            // Cannot happen with valid descriptors. Do not spin: kill the group if the worker is
+            // gone, else give up guarding (never kill the child of a living worker).
+            if (group > 0 && getppid() != worker) {
+                kill_group(worker, group);
+                return exit_killed_group;
+            }
+            fprintf(stderr, "herd-exec-guard: poll failed (%s); no longer guarding\n", strerror(errno));
+            return exit_poll_failed;
         }
         if (fds[1].revents != 0) worker_gone = 1;
         if (fds[0].revents != 0) {
