@@ -1,4 +1,5 @@
 import Foundation
+import HerdRuntime
 import HerdSystem
 import Testing
 
@@ -26,11 +27,7 @@ struct WorkerKillTests {
             let watched = (members + guards).compactMap { try? Pidfd(pid: $0) }
             #expect(watched.count == 2 * 5 + 2)
 
-            let clock = ContinuousClock()
-            let killed = clock.now
-            worker.signal(SIGKILL)
-            let allExited = await ProcessTree.waitUntilExited(watched, timeout: .seconds(5))
-            let elapsed = killed.duration(to: clock.now)
+            let (allExited, elapsed) = await ProcessTree.killAndWait(worker, watching: watched, timeout: .seconds(5))
             print("kill -9 of a worker: its \(members.count) exec processes and \(guards.count) guards gone \(elapsed) later")
             #expect(allExited, "left behind: \(members.filter { kill($0, 0) == 0 && !ProcessTree.isZombie($0) })")
             #expect(elapsed < .seconds(1), "took \(elapsed)")
@@ -74,17 +71,23 @@ private enum ProcessTree {
         return text[text.index(after: close)...].split(separator: " ").first == "Z"
     }
 
-    /// Waits, on a thread of its own, until every process has exited (zombies count) or `timeout` passed.
-    static func waitUntilExited(_ pidfds: [Pidfd], timeout: Duration) async -> Bool {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-            let deadline = ContinuousClock.now.advanced(by: timeout)
-            let wait: @Sendable () -> Bool = {
-                pidfds.allSatisfy { $0.waitForExit(timeout: max(.zero, ContinuousClock.now.duration(to: deadline))) }
+    /// Sends SIGKILL to `worker` and waits until every watched process has exited (zombies count)
+    /// or `timeout` passed; returns whether they all did and how long it took. Both on a thread of
+    /// its own, so the figure is not the cooperative pool's latency on a busy machine.
+    static func killAndWait(_ worker: ChildProcess, watching pidfds: [Pidfd], timeout: Duration) async -> (Bool, Duration) {
+        await withCheckedContinuation { (continuation: CheckedContinuation<(Bool, Duration), Never>) in
+            let measure: @Sendable () -> (Bool, Duration) = {
+                let clock = ContinuousClock()
+                let killed = clock.now
+                worker.signal(SIGKILL)
+                let deadline = killed.advanced(by: timeout)
+                let allExited = pidfds.allSatisfy { $0.waitForExit(timeout: max(.zero, clock.now.duration(to: deadline))) }
+                return (allExited, killed.duration(to: clock.now))
             }
             do {
-                try SystemThread.start(name: "test-exits") { continuation.resume(returning: wait()) }
+                try SystemThread.start(name: "test-kill") { continuation.resume(returning: measure()) }
             } catch {
-                continuation.resume(returning: wait())
+                continuation.resume(returning: measure())
             }
         }
     }
