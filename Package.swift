@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "Herd", targets: ["HerdRuntime"]),
         .library(name: "HerdCore", targets: ["HerdCore"]),
         .library(name: "HerdConfig", targets: ["HerdConfig"]),
+        .library(name: "HerdJournal", targets: ["HerdJournal"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -25,6 +26,8 @@ let package = Package(
     targets: [
         // libzmq from the system (Debian: libzmq3-dev).
         .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
+        // libsqlite3 from the system (Debian: libsqlite3-dev), for the coordinator's journal.
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // The C Swift cannot call directly: variadic syscalls, _GNU_SOURCE functions, signal macros.
         .target(name: "CHerdSystem"),
         // POSIX in one place: threads, a set-once value, posix_spawn, signals, pidfds.
@@ -54,23 +57,35 @@ let package = Package(
         .target(
             name: "HerdRuntime",
             dependencies: [
-                "HerdCore", "HerdConfig", "HerdZMQ", "HerdSystem",
+                "HerdCore", "HerdConfig", "HerdJournal", "HerdZMQ", "HerdSystem",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: strict
         ),
+        // The coordinator's journal: opaque records stored durably in SQLite (WAL mode).
+        .target(name: "HerdJournal", dependencies: ["CSQLite"], swiftSettings: strict),
+        // Writes numbered batches to a journal until killed (the crash test), or measures it (`--bench`).
+        .executableTarget(name: "HerdJournalCrashWriter", dependencies: ["HerdJournal"], swiftSettings: strict),
         // The deterministic simulator: the same machines on a virtual clock and a simulated network.
         .target(
             name: "HerdSim",
             dependencies: ["HerdCore", .product(name: "HeapModule", package: "swift-collections")],
             swiftSettings: strict
         ),
+        // One launcher of local clusters (real `herd` processes): for `herd up`, the tests and bench.
+        .target(
+            name: "HerdLauncher",
+            dependencies: ["HerdRuntime", "HerdCore", "HerdConfig"],
+            swiftSettings: strict
+        ),
+        // Test support: the multi-process tests' cluster, over HerdLauncher.
+        .target(name: "HerdTestKit", dependencies: ["HerdLauncher", "HerdRuntime"], swiftSettings: strict),
         .executableTarget(
             name: "herd",
             dependencies: [
-                "HerdRuntime", "HerdCore", "HerdConfig", "HerdSim", "herd-exec-guard",
+                "HerdRuntime", "HerdCore", "HerdConfig", "HerdSim", "HerdLauncher", "herd-exec-guard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -90,15 +105,26 @@ let package = Package(
         .testTarget(name: "HerdConfigTests", dependencies: ["HerdConfig", "HerdCore"], swiftSettings: strict),
         .testTarget(name: "HerdSimTests", dependencies: ["HerdSim", "HerdCore"], swiftSettings: strict),
         .testTarget(name: "HerdSystemTests", dependencies: ["HerdSystem"], swiftSettings: strict),
+        .testTarget(
+            name: "HerdJournalTests",
+            dependencies: ["HerdJournal", "CSQLite", "HerdJournalCrashWriter"],
+            swiftSettings: strict
+        ),
         .testTarget(name: "HerdZMQTests", dependencies: ["HerdZMQ", "CZeroMQ"], swiftSettings: strict),
         .testTarget(
             name: "HerdRuntimeTests",
             dependencies: ["HerdRuntime", "HerdCore", "HerdConfig", "HerdSystem", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        // Parse-only tests of every `herd` subcommand (`@testable import herd`).
+        .testTarget(
+            name: "HerdCLITests",
+            dependencies: ["herd", "HerdCore", "HerdConfig", "HerdSim", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "HerdIntegrationTests",
-            dependencies: ["herd", "HerdCore", "HerdRuntime", "HerdZMQ", "HerdSystem"],
+            dependencies: ["herd", "HerdCore", "HerdConfig", "HerdRuntime", "HerdZMQ", "HerdLauncher", "HerdTestKit", "HerdSystem"],
             swiftSettings: strict
         ),
     ]

@@ -70,6 +70,11 @@ extension Simulation {
                     if line.message.hasPrefix("breaker ") { self.breakerLogged = true }
                 case .stop:
                     self.trace.add("\(self.prefix)   coord stops")
+                case .journal(let batch):
+                    // Durable at once: a crash in the simulator falls between batches.
+                    let forgotten = Set(batch.forgetting)
+                    if !forgotten.isEmpty { self.journal.removeAll { $0.job.map(forgotten.contains) == true } }
+                    self.journal.append(contentsOf: batch.records)
                 }
             }
             pending.removeAll()

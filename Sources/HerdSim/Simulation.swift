@@ -39,6 +39,8 @@ public final class Simulation {
     /// The coordinator's deadline slack (read on every check).
     let deadlineSlack: Duration
     var coordinator: CoordinatorStateMachine
+    /// What a journaling coordinator made durable (the journal a restart would read).
+    var journal: [JournalRecord] = []
     /// Coordinator events deferred while it is stalled (timers, in order).
     var deferred: [SimNode: [SimEvent]] = [:]
     /// When the coordinator last resumed from a stall (its deferred timers fired then).

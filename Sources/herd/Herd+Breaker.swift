@@ -19,8 +19,7 @@ extension Herd {
         @Argument(help: "/, GROUP or GROUP/WORKER.")
         var path: String
 
-        @Option(name: .long, help: "The coordinator's endpoint (default: $HERD_ENDPOINT or \(Endpoints.defaultEndpoint)).")
-        var connect: String?
+        @OptionGroup var coordinator: ConnectOptions
 
         @OptionGroup var logging: LoggingOptions
 
@@ -33,7 +32,7 @@ extension Herd {
 
         func run() async throws {
             let logger = self.logging.bootstrap(label: "herd.breaker", defaultLevel: .warning)
-            let client = HerdClient(endpoint: Endpoints.resolve(self.connect), logger: logger)
+            let client = HerdClient(endpoint: self.coordinator.endpoint, logger: logger)
             let reply: BreakerReply
             do {
                 reply = try await client.breaker(Self.actions[self.action]!, path: self.path)

@@ -13,8 +13,7 @@ extension Herd {
         @Argument(help: "The job id, as printed by submit (j12 or 12).")
         var job: String
 
-        @Option(name: .long, help: "The coordinator's endpoint (default: $HERD_ENDPOINT or \(Endpoints.defaultEndpoint)).")
-        var connect: String?
+        @OptionGroup var coordinator: ConnectOptions
 
         @Option(name: .long, help: "Why (shown to the job's client).")
         var reason: String = "cancelled with herd cancel"
@@ -35,7 +34,7 @@ extension Herd {
 
         func run() async throws {
             let logger = self.logging.bootstrap(label: "herd.cancel", defaultLevel: .warning)
-            let client = HerdClient(endpoint: Endpoints.resolve(self.connect), logger: logger)
+            let client = HerdClient(endpoint: self.coordinator.endpoint, logger: logger)
             let started = ContinuousClock.now
             let reply: CancelReply?
             do {

@@ -18,8 +18,10 @@ extension Herd {
         @Option(name: .long, help: "A cluster/coordinator TOML file; its [coordinator] table is used.")
         var config: String?
 
-        @Option(name: .long, help: "On SIGTERM, how long in-flight work may finish before the rest is cancelled (default 10s).")
-        var grace: DurationArgument?
+        @Option(name: .long, help: "Keep a journal here (SQLite, created if absent): accepted jobs survive a crash, and a coordinator restarted on the same journal resumes them. Without it, jobs live in memory only.")
+        var journal: String?
+
+        @OptionGroup var grace: GraceOptions
 
         @OptionGroup var logging: LoggingOptions
 
@@ -46,14 +48,14 @@ extension Herd {
             let server = try CoordinatorServer(
                 options: CoordinatorOptions(
                     endpoint: endpoint, configuration: configuration, maxMessageBytes: settings.maxMessageBytes,
-                    shutdownGrace: self.grace?.duration ?? .seconds(10)
+                    shutdownGrace: self.grace.duration, journalPath: self.journal.flatMap { $0.isEmpty ? nil : $0 }
                 ),
                 logger: logger
             )
             let group = ServiceGroup(
                 configuration: .init(services: [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             )
-            let grace = self.grace?.duration ?? .seconds(10)
+            let grace = self.grace.duration
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask {
                     let bound = try await server.boundEndpoint()

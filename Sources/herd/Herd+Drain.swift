@@ -22,11 +22,9 @@ extension Herd {
         @Option(name: .customLong("group"), help: "Drain every worker of a group.")
         var groupName: String?
 
-        @Option(name: .long, help: "How long in-flight subtasks may finish (default 10s).")
-        var grace: DurationArgument?
+        @OptionGroup var grace: GraceOptions
 
-        @Option(name: .long, help: "The coordinator's endpoint (default: $HERD_ENDPOINT or \(Endpoints.defaultEndpoint)).")
-        var connect: String?
+        @OptionGroup var coordinator: ConnectOptions
 
         @Flag(name: .long, help: "Print the report as JSON.")
         var json = false
@@ -47,11 +45,11 @@ extension Herd {
 
         func run() async throws {
             let logger = self.logging.bootstrap(label: "herd.drain", defaultLevel: .warning)
-            let client = HerdClient(endpoint: Endpoints.resolve(self.connect), logger: logger)
+            let client = HerdClient(endpoint: self.coordinator.endpoint, logger: logger)
             let started = ContinuousClock.now
             let report: DrainReport
             do {
-                report = try await client.drain(self.target!, grace: self.grace?.duration ?? .seconds(10))
+                report = try await client.drain(self.target!, grace: self.grace.duration)
             } catch let failure as Failure {
                 throw usageFailure(failure.message)
             }

@@ -7,8 +7,7 @@ extension Herd {
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show workers, groups and jobs in progress.")
 
-        @Option(name: .long, help: "The coordinator's endpoint (default: $HERD_ENDPOINT or \(Endpoints.defaultEndpoint)).")
-        var connect: String?
+        @OptionGroup var coordinator: ConnectOptions
 
         @Flag(name: .long, help: "Print JSON with the keys workers, groups and jobs.")
         var json = false
@@ -17,7 +16,7 @@ extension Herd {
 
         func run() async throws {
             let logger = self.logging.bootstrap(label: "herd.status", defaultLevel: .warning)
-            let client = HerdClient(endpoint: Endpoints.resolve(self.connect), logger: logger)
+            let client = HerdClient(endpoint: self.coordinator.endpoint, logger: logger)
             let report: StatusReport
             do { report = try await client.status() } catch let failure as Failure {
                 throw usageFailure(failure.message)

@@ -16,8 +16,7 @@ extension Herd {
                 """
         )
 
-        @Option(name: .long, help: "The coordinator's endpoint (default: $HERD_ENDPOINT or \(Endpoints.defaultEndpoint)).")
-        var connect: String?
+        @OptionGroup var coordinator: ConnectOptions
 
         @Option(name: .long, help: "The worker group to run the job on.")
         var group: String
@@ -45,6 +44,9 @@ extension Herd {
 
         @Option(name: .long, help: "How long to wait for the coordinator to accept the job.")
         var connectTimeout: DurationArgument?
+
+        @Option(name: .long, help: "How long the coordinator may be silent (restarting on its journal) before the job fails; within it the client re-attaches to its job (default 30s).")
+        var reconnect: DurationArgument?
 
         @Flag(name: .long, help: "One JSON object per result, then one with the summary.")
         var json = false
@@ -80,8 +82,11 @@ extension Herd {
             } else {
                 source = .template(Array((self.payload ?? "").utf8), count: UInt32(self.fanout ?? 1))
             }
-            let endpoint = Endpoints.resolve(self.connect)
-            let client = HerdClient(endpoint: endpoint, logger: logger, connectTimeout: self.connectTimeout?.duration ?? .seconds(5))
+            let endpoint = self.coordinator.endpoint
+            let client = HerdClient(
+                endpoint: endpoint, logger: logger, connectTimeout: self.connectTimeout?.duration ?? .seconds(5),
+                reconnectWindow: self.reconnect?.duration ?? .seconds(30)
+            )
             let spec = JobSpec(
                 group: self.group, kind: self.kind, payloads: source, timeout: self.timeout?.duration,
                 policy: FanoutPolicy(parsing: self.policy)!, budget: self.budget

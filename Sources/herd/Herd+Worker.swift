@@ -17,8 +17,7 @@ extension Herd {
                 """
         )
 
-        @Option(name: .long, help: "The coordinator's endpoint (default: $HERD_ENDPOINT or \(Endpoints.defaultEndpoint)).")
-        var connect: String?
+        @OptionGroup var coordinator: ConnectOptions
 
         @Option(name: .long, help: "The worker group to join.")
         var group: String
@@ -56,7 +55,7 @@ extension Herd {
         func run() async throws {
             let logger = self.logging.bootstrap(label: "herd.worker", defaultLevel: .info)
             var options = WorkerOptions(
-                endpoint: Endpoints.resolve(self.connect),
+                endpoint: self.coordinator.endpoint,
                 group: self.group,
                 capacity: UInt32(self.capacity),
                 execCommands: try self.execs.map { try ExecCommand(parsing: $0) }

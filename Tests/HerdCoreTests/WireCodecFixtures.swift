@@ -405,6 +405,17 @@ enum WireCodecFixtures {
         )
     )
 
+    /// `herd results 9`, and the answers: unknown, running with results, finished with its summary.
+    static let resultsRequest = Message.resultsRequest(ResultsRequest(token: 11, job: JobID(9)))
+    static let resultsReplyUnknown = Message.resultsReply(ResultsReply(token: 11, job: JobID(9), state: .unknown))
+    static let resultsReplyFinished = Message.resultsReply(
+        ResultsReply(
+            token: .max, job: JobID(.max), state: .finished,
+            results: [JobResult(subtask: SubtaskRef(job: JobID(.max), index: 0), attempts: 1, worker: "w-ü", outcome: .success(Array("ok".utf8)), fallback: .staticValue)],
+            summary: JobSummary(job: JobID(.max), succeeded: 1, failed: 0, cancelled: 0, usage: 7, reason: Failure(.cancelled, "first: done"))
+        )
+    )
+
     /// One or more valid messages of every ``Message`` case.
     static let all: [Message] = [
         register, registerEmpty, results, .results([]), .deregister, cancelled, .cancelled([]), partial,
@@ -415,7 +426,7 @@ enum WireCodecFixtures {
         error, drainWorker, drainWorkerNoGrace, drainOneWorker, drainNode, drainGroup, drainEmptyNode, drainReply,
         drainReplyEmpty, jobNotice, jobNoticeEmpty, breakerOpenWorker, breakerCloseGroup, breakerResetCluster,
         breakerDisableBadPath, breakerReply, breakerReplyRefused, breakerReplyEmpty, jobResultsFallback,
-        statusReplyResilience, statusReplyBudgetMax,
+        statusReplyResilience, statusReplyBudgetMax, resultsRequest, resultsReplyUnknown, resultsReplyFinished,
     ]
 
     /// Breaker paths of every level, at the limits, and ones only the coordinator refuses.

@@ -84,7 +84,9 @@ func wireBody(_ message: Message) -> [UInt8] {
             .malformed,
             "breakerReply: truncated at byte 0 reading u64 token"
         )
-        for code: UInt8 in [0x35, 0x49] {
+        // Revision 6 assigned 0x35 and 0x49 to RESULTS-REQUEST and RESULTS-REPLY.
+        expectWireRejected([[0x48, 0x44, herdProtocolVersion, 0x35], []], .malformed, "resultsRequest: truncated at byte 0 reading u64 token")
+        for code: UInt8 in [0x36, 0x4A] {
             do {
                 _ = try WireCodec.decode([[0x48, 0x44, herdProtocolVersion, code], []])
                 Issue.record("decoded command \(code)")

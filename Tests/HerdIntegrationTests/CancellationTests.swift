@@ -1,6 +1,7 @@
 import Foundation
 import HerdCore
 import HerdRuntime
+import HerdTestKit
 import Testing
 
 #if canImport(Glibc)

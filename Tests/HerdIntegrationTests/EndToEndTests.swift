@@ -1,5 +1,6 @@
 import Foundation
 import HerdCore
+import HerdTestKit
 import HerdZMQ
 import Testing
 

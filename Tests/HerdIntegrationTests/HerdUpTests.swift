@@ -1,5 +1,6 @@
 import Foundation
 import HerdRuntime
+import HerdTestKit
 import Testing
 
 #if canImport(Glibc)

@@ -1,6 +1,7 @@
 import Foundation
 import HerdRuntime
 import HerdSystem
+import HerdTestKit
 import Testing
 
 #if canImport(Glibc)

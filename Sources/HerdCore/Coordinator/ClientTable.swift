@@ -8,6 +8,22 @@ struct ClientTable {
     }
 
     private var records: [PeerID: Record] = [:]
+    /// Clients of jobs restored from the journal, not heard from since, with those jobs: the first
+    /// message of one re-attaches it (it is sent its jobs' kept results again).
+    private var reattaching: [PeerID: [JobID]] = [:]
+
+    /// Whether some restored client has not re-attached yet (a cheap check per message).
+    var awaitsReattach: Bool { !self.reattaching.isEmpty }
+
+    /// Records a client of a restored job, to be re-attached when it is next heard from.
+    mutating func restore(_ peer: PeerID, job: JobID, now: Instant) {
+        self.touch(peer, now: now)
+        self.add(job, to: peer)
+        self.reattaching[peer, default: []].append(job)
+    }
+
+    /// The restored jobs of `peer` (once), when it is a restored client heard from for the first time.
+    mutating func reattached(_ peer: PeerID) -> [JobID]? { self.reattaching.removeValue(forKey: peer) }
 
     /// Whether `peer` is a known client.
     func contains(_ peer: PeerID) -> Bool { self.records[peer] != nil }

@@ -1,5 +1,5 @@
 /// A timer the coordinator machine asks its shell for. Timers are one-shot values: the shell fires
-/// ``CoordinatorStateMachine/timerFired(_:now:)`` with the same value at (or after) the instant.
+/// ``CoordinatorEvent/timer(_:)`` with the same value to ``CoordinatorStateMachine/handle(_:now:into:)`` at (or after) the instant.
 public enum CoordinatorTimer: Hashable, Sendable {
     /// The periodic housekeeping pass: heartbeats out, liveness checks, purging of dead records.
     /// Re-armed by the machine each time it fires (never a repeating timer).
@@ -19,10 +19,13 @@ public enum CoordinatorTimer: Hashable, Sendable {
 public enum CoordinatorAction: Hashable, Sendable {
     /// Send `message` to the peer with this routing id.
     case send(PeerID, Message)
-    /// Call ``CoordinatorStateMachine/timerFired(_:now:)`` with `timer` at `instant`.
+    /// Hand ``CoordinatorEvent/timer(_:)`` with `timer` to the machine at `instant`.
     case schedule(CoordinatorTimer, at: Instant)
     /// Write a log line.
     case log(LogLine)
     /// The coordinator has shut down: the shell stops its loop and exits.
     case stop
+    /// Make `batch` durable (journaling coordinators): write-ahead, the shell commits it in one
+    /// transaction before it performs any send of the same batch of actions.
+    case journal(JournalBatch)
 }

@@ -37,6 +37,12 @@ public struct CoordinatorConfiguration: Hashable, Sendable {
     public var kindRetries: [String: RetryOverride]
     /// Seeds the jitter of retry delays (the simulator passes its own; production a random one).
     public var seed: UInt64
+    /// Whether the shell keeps a journal: the machine then emits ``CoordinatorAction/journal(_:)``
+    /// batches and keeps every job's committed results (for re-attaching clients and `herd results`).
+    public var journaled: Bool
+    /// How long a finished job's results stay available (`herd results`) before a journaling
+    /// coordinator forgets them, in memory and in the journal.
+    public var finishedJobRetention: Duration
 
     /// Settings of one worker group.
     public struct GroupPolicy: Hashable, Sendable {
@@ -81,7 +87,9 @@ public struct CoordinatorConfiguration: Hashable, Sendable {
         recoveryRamp: RecoveryRamp.Configuration = .init(),
         groupPolicies: [String: GroupPolicy] = [:],
         kindRetries: [String: RetryOverride] = [:],
-        seed: UInt64 = 0x4845_5244
+        seed: UInt64 = 0x4845_5244,
+        journaled: Bool = false,
+        finishedJobRetention: Duration = .seconds(3600)
     ) {
         self.coordinatorID = coordinatorID
         self.heartbeatInterval = heartbeatInterval
@@ -98,5 +106,7 @@ public struct CoordinatorConfiguration: Hashable, Sendable {
         self.groupPolicies = groupPolicies
         self.kindRetries = kindRetries
         self.seed = seed
+        self.journaled = journaled
+        self.finishedJobRetention = finishedJobRetention
     }
 }

@@ -26,6 +26,7 @@ extension CoordinatorStateMachine {
         self.jobs.markDirty(id)
         var job = self.jobs.take(id)!  // out while it changes: no copy-on-write
         job.endReason = reason
+        self.journal.append(.jobEnded(id, reason: reason))
         let (dropped, stopping) = self.commitUnfinished(&job, outcome: .failure(Failure(.cancelled, reason.message)), now: now)
         self.jobs.put(job)
         actions.append(.log(LogLine(.info, "job ending: \(reason.message)", ["job": "\(id)", "dropped": "\(dropped)", "stopping": "\(stopping.count)"])))

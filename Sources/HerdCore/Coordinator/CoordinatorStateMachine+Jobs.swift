@@ -18,6 +18,8 @@ extension CoordinatorStateMachine {
         }
         let job = self.jobs.accept(submission, from: peer, deadline: deadline)  // validate() checked a parent is running
         let id = job.id
+        self.journal.append(.jobAccepted(id, client: peer, deadline: deadline, submission))
+        if self.journal.enabled { self.archive.open(id) }
         self.clients.add(id, to: peer)
         self.queues.enqueue(id, count: job.total, in: submission.group)
         var metadata = ["job": "\(id)", "group": submission.group, "kind": submission.kind, "subtasks": "\(job.total)", "client": peer.description, "policy": "\(submission.policy)"]
@@ -135,6 +137,10 @@ extension CoordinatorStateMachine {
             let batch = job.outbox
             job.outbox.removeAll(keepingCapacity: false)
             self.jobs[id] = job
+            if self.journal.enabled {
+                self.journal.append(.resultsCommitted(id, batch, usage: job.usage))
+                self.archive.append(batch, of: id)
+            }
             if !job.abandoned { self.send(.jobResults(batch), to: job.client, now: now, into: &actions) }
         }
         guard job.isComplete else { return }
@@ -143,6 +149,10 @@ extension CoordinatorStateMachine {
         self.clients.remove(id, of: job.client)
         if !job.abandoned {
             self.send(.jobFinished(job.summary), to: job.client, now: now, into: &actions)
+        }
+        if self.journal.enabled {
+            self.journal.append(.jobFinished(job.summary, at: now))
+            self.archive.finished(job.summary, at: now)
         }
         for requester in job.cancelRequests {
             self.send(.cancelReply(CancelReply(token: requester.token, job: id, found: true, cancelled: job.cancelled)), to: requester.peer, now: now, into: &actions)

@@ -93,6 +93,7 @@ extension CoordinatorStateMachine {
         case .disable: transitions = self.resilience.breakers.disable(path, now: now)
         }
         self.logTransitions(transitions, into: &actions)
+        self.journal.append(.breakerCommand(command.action, path: command.path))
         actions.append(.log(LogLine(.notice, "breaker \(command.action) by operator", ["breaker": "\(path)", "by": peer.description])))
         self.queues.markAllDirty()
         self.send(.breakerReply(BreakerReply(token: command.token, ok: true, message: "\(path): \(self.resilience.breakerState(path, now: now))")), to: peer, now: now, into: &actions)

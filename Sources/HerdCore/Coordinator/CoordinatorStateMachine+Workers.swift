@@ -78,9 +78,12 @@ extension CoordinatorStateMachine {
         var refused = 0
         for held in holding where self.membership[peer]?.running.contains(held.subtask) != true {
             let subtask = held.subtask
+            // A restored job does not know which attempt of an in-flight subtask was out: a higher one
+            // than any it committed is adopted.
             if let job = self.jobs[subtask.job], !job.isEnding, job.phases[Int(subtask.index)] == .queued,
-                job.attempts[Int(subtask.index)] == held.attempt
+                job.attempts[Int(subtask.index)] == held.attempt || (job.restored && held.attempt > job.attempts[Int(subtask.index)])
             {
+                self.jobs[subtask.job]!.attempts[Int(subtask.index)] = held.attempt
                 self.jobs[subtask.job]!.phases[Int(subtask.index)] = .running
                 self.jobs[subtask.job]!.running[subtask.index] = JobRecord.RunningAttempt(attempt: held.attempt, worker: peer, dispatchedAt: now)
                 self.queues.dropped(1, from: job.group)

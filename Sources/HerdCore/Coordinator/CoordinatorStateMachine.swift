@@ -35,12 +35,20 @@ public struct CoordinatorStateMachine: Sendable {
     var resilience: ResilienceState
     /// CANCEL batches waiting for the flush, and when each peer was last sent anything.
     var outbound = Outbound()
+    /// Journal records waiting for the flush (journaling coordinators only).
+    var journal: JournalBuffer
+    /// Every job's committed results (journaling coordinators only).
+    var archive = ResultArchive()
+    /// After a restart from a journal: no dispatch before this instant, so the workers that still
+    /// hold restored attempts re-register (and keep them) before the work is handed out again.
+    var resumeDispatchAt: Instant?
 
     public init(configuration: CoordinatorConfiguration) {
         self.configuration = configuration
         self.queues = GroupQueues(fallbacks: configuration.groupPolicies.compactMapValues(\.fallback))
         self.retries = RetryScheduler(seed: configuration.seed, budget: configuration.retryBudget)
         self.resilience = ResilienceState(breakers: configuration.breakers, recoveryRamp: configuration.recoveryRamp)
+        self.journal = JournalBuffer(enabled: configuration.journaled)
     }
 
     // MARK: - Entry points
@@ -49,7 +57,12 @@ public struct CoordinatorStateMachine: Sendable {
     public mutating func start(now: Instant) -> [CoordinatorAction] {
         precondition(self.lifeCycle == .created, "coordinator machine started twice (or after a shutdown request)")
         self.lifeCycle = .running
-        return [.schedule(.tick, at: now + self.configuration.heartbeatInterval)]
+        var actions: [CoordinatorAction] = [.schedule(.tick, at: now + self.configuration.heartbeatInterval)]
+        // Restored jobs' deadlines (one that passed while the coordinator was down fires at once).
+        for job in self.jobs.sorted where !job.isEnding {
+            if let deadline = job.deadline { actions.append(.schedule(.deadline(job.id), at: max(now, deadline + self.configuration.deadlineSlack))) }
+        }
+        return actions
     }
 
     /// Handles one event. Call ``flush(now:into:)`` after the last event of a batch.
@@ -101,6 +114,11 @@ public struct CoordinatorStateMachine: Sendable {
     public mutating func flush(now: Instant, into actions: inout [CoordinatorAction]) {
         // Dispatch first: it may commit results too (a deadline that passed in the queue).
         // (Credit freed in a fallback group may serve the groups that fall back to it.)
+        if let resume = self.resumeDispatchAt {
+            if now < resume { return self.flushWithoutDispatch(now: now, into: &actions) }
+            self.resumeDispatchAt = nil
+            self.queues.markQueuedDirty()
+        }
         let due = self.queues.dueDispatch()
         if !due.isEmpty {
             for name in due {
@@ -119,11 +137,27 @@ public struct CoordinatorStateMachine: Sendable {
             for id in self.jobs.takeDirty() { self.flushJob(id, now: now, into: &actions) }
         }
         if self.outbound.hasCancels { self.flushCancels(now: now, into: &actions) }
+        if let batch = self.journal.take() { actions.append(.journal(batch)) }
+    }
+
+    /// The flush of a coordinator restarted from a journal while it waits for its workers to
+    /// re-register: everything but dispatch.
+    private mutating func flushWithoutDispatch(now: Instant, into actions: inout [CoordinatorAction]) {
+        self.answerCompletedDrains(now: now, into: &actions)
+        if self.outbound.hasCancels { self.flushCancels(now: now, into: &actions) }
+        while self.jobs.hasDirty {
+            for id in self.jobs.takeDirty() { self.flushJob(id, now: now, into: &actions) }
+        }
+        if self.outbound.hasCancels { self.flushCancels(now: now, into: &actions) }
+        if let batch = self.journal.take() { actions.append(.journal(batch)) }
     }
 
     // MARK: - Messages
 
     mutating func received(_ message: Message, from peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) {
+        if self.clients.awaitsReattach, let restored = self.clients.reattached(peer) {
+            self.reattach(peer, jobs: restored, now: now, into: &actions)
+        }
         switch message {
         case .register(let registration):
             self.register(registration, from: peer, now: now, into: &actions)
@@ -142,6 +176,9 @@ public struct CoordinatorStateMachine: Sendable {
             self.drainRequested(request, from: peer, now: now, into: &actions)
         case .breaker(let command):
             self.breakerCommand(command, from: peer, now: now, into: &actions)
+        case .resultsRequest(let request):
+            self.clients.touch(peer, now: now)
+            self.send(.resultsReply(self.resultsReply(request)), to: peer, now: now, into: &actions)
         case .drainWorker:
             guard self.touchLiveWorker(peer, now: now, into: &actions) else { return }
             actions.append(.log(LogLine(.info, "worker draining itself", self.membership[peer]!.metadata)))
@@ -166,7 +203,7 @@ public struct CoordinatorStateMachine: Sendable {
             // Never answer an ERROR with an ERROR (no ping-pong); just record it.
             actions.append(.log(LogLine(.warning, "peer reported a protocol error", ["peer": peer.description, "error": error.description])))
         case .welcome, .dispatch, .cancel, .accepted, .rejected, .jobResults, .jobFinished, .statusReply, .cancelReply,
-            .drainReply, .jobNotice, .breakerReply:
+            .drainReply, .jobNotice, .breakerReply, .resultsReply:
             self.send(.error(ProtocolError(.unexpected, "\(message.commandName) is sent by the coordinator, not to it")), to: peer, now: now, into: &actions)
         }
     }
@@ -213,6 +250,9 @@ public struct CoordinatorStateMachine: Sendable {
         // recovering worker may use (its ramp's steps). While either is in play, queued work gets
         // a dispatch pass every tick instead of waiting for some message to come by.
         if !self.resilience.breakers.admitsAll || self.resilience.hasRamps { self.queues.markQueuedDirty() }
+        if self.journal.enabled {
+            self.journal.forget(self.archive.purge(finishedBefore: now - config.finishedJobRetention))
+        }
         actions.append(.schedule(.tick, at: now + config.heartbeatInterval))
     }
 

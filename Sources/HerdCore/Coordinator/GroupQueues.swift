@@ -51,6 +51,15 @@ struct GroupQueues {
         self.dirty.insert(group)
     }
 
+    /// Queues the subtasks `range` of a job at the back of `group`'s queue (a job restored from
+    /// the journal is queued as the runs of its unfinished subtasks).
+    mutating func enqueue(_ job: JobID, range: Range<UInt32>, in group: String) {
+        guard !range.isEmpty else { return }
+        self.groups[group, default: GroupRecord(name: group)].queue.append(GroupRecord.QueueEntry(job: job, next: range.lowerBound, end: range.upperBound))
+        self.groups[group]!.queued += range.count
+        self.dirty.insert(group)
+    }
+
     /// Queues one subtask at the front of `group`'s queue, so it runs next: a subtask whose
     /// worker was lost, that a worker gave back, or whose retry is due. The only way back into a
     /// queue (callers set the subtask's phase to queued).

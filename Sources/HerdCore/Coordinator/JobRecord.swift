@@ -62,6 +62,9 @@ struct JobRecord {
     var outbox: [JobResult] = []
     /// Subtasks whose current attempt runs in the group's fallback group (marked in the result).
     var servedByFallback: Set<UInt32> = []
+    /// Rebuilt from the journal after a restart: the attempt numbers of subtasks that were in
+    /// flight are unknown, so a returning worker's higher attempt of a queued subtask is adopted.
+    var restored = false
     /// Nested jobs submitted by this job's attempts that are not complete yet. The job is not
     /// complete before them: a cancel is confirmed only once the whole subtree has stopped.
     var openChildJobs = 0
@@ -128,6 +131,21 @@ struct JobRecord {
                     fallback: self.servedByFallback.remove(index) != nil ? fallback : nil
                 )
             )
+        }
+    }
+
+    /// Re-applies a result committed before a restart (read from the journal): the subtask is
+    /// finished and counted, and nothing is put in the outbox (a re-attaching client is sent the
+    /// kept results instead).
+    mutating func restoreCommitted(_ result: JobResult) {
+        let index = Int(result.subtask.index)
+        guard index < self.phases.count, self.phases[index] != .finished else { return }
+        self.phases[index] = .finished
+        self.attempts[index] = result.attempts
+        switch result.outcome {
+        case .success: self.succeeded += 1
+        case .failure(let failure) where failure.category == .cancelled: self.cancelled += 1
+        case .failure: self.failed += 1
         }
     }
 

@@ -56,6 +56,17 @@ struct JobTable {
         return job
     }
 
+    /// Puts back a job rebuilt from the journal under its own id (ids stay unique: the next
+    /// accepted job gets a higher one). Nested jobs are linked under their parent attempt.
+    mutating func restore(_ job: JobRecord) {
+        self.records[job.id] = job
+        self.nextID = max(self.nextID, job.id.rawValue + 1)
+        if let parent = job.parent, self.records[parent.subtask.job] != nil {
+            self.children[parent, default: []].insert(job.id)
+            self.records[parent.subtask.job]!.openChildJobs += 1
+        }
+    }
+
     /// Forgets a complete job; its parent job (if still tracked) counts one nested job fewer and
     /// is flushed again (it may complete now).
     mutating func forget(_ id: JobID) -> JobRecord? {

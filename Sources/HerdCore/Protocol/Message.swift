@@ -52,6 +52,8 @@ public enum Message: Hashable, Sendable {
     case drain(DrainRequest)
     /// An operator command for a circuit breaker (`herd breaker open|close|reset|disable PATH`).
     case breaker(BreakerCommand)
+    /// Ask for a job's committed results (`herd results JOB`).
+    case resultsRequest(ResultsRequest)
 
     // MARK: - Coordinator → client
 
@@ -73,6 +75,8 @@ public enum Message: Hashable, Sendable {
     case jobNotice(JobNotice)
     /// The answer to ``breaker(_:)``.
     case breakerReply(BreakerReply)
+    /// The answer to ``resultsRequest(_:)``.
+    case resultsReply(ResultsReply)
 
     // MARK: - Either direction
 

@@ -66,6 +66,8 @@ extension ByteReader {
         case .drainReply: return .drainReply(try self.drainReport())
         case .jobNotice: return .jobNotice(try self.jobNotice())
         case .breakerReply: return .breakerReply(try self.breakerReply())
+        case .resultsRequest: return .resultsRequest(ResultsRequest(token: try self.u64("token"), job: JobID(try self.u64("job"))))
+        case .resultsReply: return .resultsReply(try self.resultsReply())
         case .error: return .error(try self.protocolError())
         }
     }
@@ -294,6 +296,16 @@ extension ByteReader {
         }
         self.leave()
         return results
+    }
+
+    private mutating func resultsReply() throws(ProtocolError) -> ResultsReply {
+        let token = try self.u64("token")
+        let job = JobID(try self.u64("job"))
+        let code = try self.u8("state")
+        guard let state = ResultsReply.State(rawValue: code) else { throw self.malformed("unknown results state \(code)") }
+        let results = try self.jobResults()
+        let summary = try self.flag("summary") ? try self.jobSummary() : nil
+        return ResultsReply(token: token, job: job, state: state, results: results, summary: summary)
     }
 
     private mutating func jobSummary() throws(ProtocolError) -> JobSummary {
@@ -533,7 +545,7 @@ extension ByteReader {
         }
     }
 
-    private mutating func failure() throws(ProtocolError) -> Failure {
+    mutating func failure() throws(ProtocolError) -> Failure {
         let category = try self.category()
         let message = try self.text("message")
         let retryAfter = try self.optionalDuration("retryAfter")

@@ -97,6 +97,10 @@ extension WireCodec {
             return 8 + 1 + Self.nameSize(command.path)
         case .breakerReply(let reply):
             return 8 + 1 + Self.textSize(reply.message)
+        case .resultsRequest:
+            return 8 + 8
+        case .resultsReply(let reply):
+            return 8 + 8 + 1 + Self.bodySize(of: .jobResults(reply.results)) + 1 + (reply.summary.map { Self.bodySize(of: .jobFinished($0)) } ?? 0)
         case .error(let error):
             return 1 + Self.textSize(error.message)
         }
@@ -264,6 +268,16 @@ extension ByteWriter {
             self.u64(reply.token)
             self.bool(reply.ok)
             self.text(reply.message)
+        case .resultsRequest(let request):
+            self.u64(request.token)
+            self.u64(request.job.rawValue)
+        case .resultsReply(let reply):
+            self.u64(reply.token)
+            self.u64(reply.job.rawValue)
+            self.u8(reply.state.rawValue)
+            self.body(.jobResults(reply.results))
+            self.flag(reply.summary != nil)
+            if let summary = reply.summary { self.body(.jobFinished(summary)) }
         case .error(let error):
             self.u8(error.code.rawValue)
             self.text(error.message)
@@ -296,7 +310,7 @@ extension ByteWriter {
         }
     }
 
-    private mutating func failure(_ failure: Failure) {
+    mutating func failure(_ failure: Failure) {
         self.u8(failure.category.rawValue)
         self.text(failure.message)
         self.optionalDuration(failure.retryAfter)

@@ -192,6 +192,8 @@ extension WireCodec {
         case drain = 0x33
         /// ``Message/breaker(_:)`` (BREAKER), client → coordinator.
         case breaker = 0x34
+        /// ``Message/resultsRequest(_:)`` (RESULTS-REQUEST), client → coordinator.
+        case resultsRequest = 0x35
         /// ``Message/accepted(_:)``, coordinator → client.
         case accepted = 0x40
         /// ``Message/rejected(_:)``, coordinator → client.
@@ -210,6 +212,8 @@ extension WireCodec {
         case jobNotice = 0x47
         /// ``Message/breakerReply(_:)`` (BREAKER-REPLY), coordinator → client.
         case breakerReply = 0x48
+        /// ``Message/resultsReply(_:)`` (RESULTS-REPLY), coordinator → client.
+        case resultsReply = 0x49
         /// ``Message/error(_:)``, any peer → any peer.
         case error = 0x7F
 
@@ -231,6 +235,7 @@ extension WireCodec {
             case .cancelJob: self = .cancelJob
             case .drain: self = .drain
             case .breaker: self = .breaker
+            case .resultsRequest: self = .resultsRequest
             case .accepted: self = .accepted
             case .rejected: self = .rejected
             case .jobResults: self = .jobResults
@@ -240,6 +245,7 @@ extension WireCodec {
             case .drainReply: self = .drainReply
             case .jobNotice: self = .jobNotice
             case .breakerReply: self = .breakerReply
+            case .resultsReply: self = .resultsReply
             case .error: self = .error
             }
         }
@@ -270,6 +276,7 @@ extension WireCodec {
             case .cancelJob: "CANCEL-JOB"
             case .drain: "DRAIN-REQUEST"
             case .breaker: "BREAKER"
+            case .resultsRequest: "RESULTS-REQUEST"
             case .accepted: "ACCEPTED"
             case .rejected: "REJECTED"
             case .jobResults: "JOB-RESULTS"
@@ -279,6 +286,7 @@ extension WireCodec {
             case .drainReply: "DRAIN-REPLY"
             case .jobNotice: "JOB-NOTICE"
             case .breakerReply: "BREAKER-REPLY"
+            case .resultsReply: "RESULTS-REPLY"
             case .error: "ERROR"
             }
         }
@@ -301,6 +309,7 @@ extension WireCodec {
             case .cancelJob: "cancelJob"
             case .drain: "drain"
             case .breaker: "breaker"
+            case .resultsRequest: "resultsRequest"
             case .accepted: "accepted"
             case .rejected: "rejected"
             case .jobResults: "jobResults"
@@ -310,6 +319,7 @@ extension WireCodec {
             case .drainReply: "drainReply"
             case .jobNotice: "jobNotice"
             case .breakerReply: "breakerReply"
+            case .resultsReply: "resultsReply"
             case .error: "error"
             }
         }

@@ -161,7 +161,7 @@ public struct WorkerStateMachine: Sendable {
         case .error(let error):
             actions.append(.log(LogLine(.warning, "coordinator reported an error", ["error": error.description])))
         case .register, .results, .deregister, .cancelled, .submit, .statusRequest, .cancelJob, .statusReply, .drain,
-            .drainReply, .breaker, .breakerReply:
+            .drainReply, .breaker, .breakerReply, .resultsRequest, .resultsReply:
             actions.append(.log(LogLine(.warning, "unexpected \(message.commandName) from coordinator")))
         }
     }

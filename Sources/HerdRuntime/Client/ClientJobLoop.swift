@@ -48,7 +48,9 @@ final class ClientJobLoop {
         self.mailbox = mailbox
         self.continuation = continuation
         self.logger = client.logger
-        self.machine = ClientStateMachine(configuration: .init(endpoint: client.endpoint, connectTimeout: client.connectTimeout))
+        self.machine = ClientStateMachine(
+            configuration: .init(endpoint: client.endpoint, connectTimeout: client.connectTimeout, coordinatorLiveness: client.reconnectWindow)
+        )
         var rng = SystemRandomNumberGenerator()
         self.submission = Submission(token: UInt64.random(in: 1 ... .max, using: &rng), group: spec.group, kind: spec.kind, payloads: spec.payloads, timeout: spec.timeout, policy: spec.policy, budget: spec.budget)
         let context = try ZMQContext()

@@ -60,10 +60,18 @@ public struct HerdClient: Sendable {
     /// How long to wait for the coordinator to answer before failing with a `network` error.
     public var connectTimeout: Duration
 
-    public init(endpoint: String, logger: Logger = Logger(label: "herd.client"), connectTimeout: Duration = .seconds(5)) {
+    /// How long a running job's coordinator may stay silent (a restart on its journal, a network
+    /// cut) before the job fails with a `network` error; within it the client re-attaches.
+    public var reconnectWindow: Duration
+
+    public init(
+        endpoint: String, logger: Logger = Logger(label: "herd.client"), connectTimeout: Duration = .seconds(5),
+        reconnectWindow: Duration = .seconds(30)
+    ) {
         self.endpoint = endpoint
         self.logger = logger
         self.connectTimeout = connectTimeout
+        self.reconnectWindow = reconnectWindow
     }
 
     /// Submits a job. Iterate the returned run to drive it. If the iterating task is cancelled
@@ -94,6 +102,18 @@ public struct HerdClient: Sendable {
             endpoint: self.endpoint, request: .breaker(BreakerCommand(token: token, action: action, path: path)), timeout: self.connectTimeout
         ) { message -> BreakerReply? in
             if case .breakerReply(let reply) = message, reply.token == token { return reply }
+            return nil
+        }
+    }
+
+    /// A job's committed results as the coordinator keeps them (a journaling coordinator keeps
+    /// every job's, a finished one's for its retention): for a client that was killed, or any other.
+    public func results(job: JobID) async throws -> ResultsReply {
+        let token = RequestReply.newToken()
+        return try await RequestReply.run(
+            endpoint: self.endpoint, request: .resultsRequest(ResultsRequest(token: token, job: job)), timeout: self.connectTimeout
+        ) { message -> ResultsReply? in
+            if case .resultsReply(let reply) = message, reply.token == token { return reply }
             return nil
         }
     }

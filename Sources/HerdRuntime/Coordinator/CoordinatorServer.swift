@@ -1,4 +1,5 @@
 import HerdCore
+import HerdJournal
 import HerdSystem
 import HerdZMQ
 import Logging
@@ -14,15 +15,19 @@ public struct CoordinatorOptions: Sendable {
     public var maxMessageBytes: Int
     /// On SIGTERM, how long in-flight work may run before what remains is cancelled.
     public var shutdownGrace: Duration
+    /// Where the coordinator keeps its journal (`nil`: in memory only; a crash loses every job).
+    /// An existing journal is read at start: its jobs resume.
+    public var journalPath: String?
 
     public init(
         endpoint: String, configuration: CoordinatorConfiguration, maxMessageBytes: Int = WireCodec.defaultMaxMessageBytes,
-        shutdownGrace: Duration = .seconds(10)
+        shutdownGrace: Duration = .seconds(10), journalPath: String? = nil
     ) {
         self.endpoint = endpoint
         self.configuration = configuration
         self.maxMessageBytes = maxMessageBytes
         self.shutdownGrace = shutdownGrace
+        self.journalPath = journalPath
     }
 }
 
@@ -89,11 +94,13 @@ enum CoordinatorCommand: Sendable {
 /// Everything on the coordinator's loop thread: socket, poll loop, machine.
 private final class CoordinatorLoop {
     private let loop = PollLoop()
-    private let clock = LoopClock()
+    private let clock = LoopClock.anchoredToWallClock()
     private let logger: Logger
     private let mailbox: Mailbox<CoordinatorCommand>
     private let socket: MessageSocket
     private var machine: CoordinatorStateMachine
+    /// The journal, when the coordinator keeps one (written on this thread only).
+    private let journal: JournalStore?
     private var actions: [CoordinatorAction] = []
     private var unreachable: [PeerID] = []
     private var commands: [CoordinatorCommand] = []
@@ -102,7 +109,14 @@ private final class CoordinatorLoop {
     init(options: CoordinatorOptions, logger: Logger, mailbox: Mailbox<CoordinatorCommand>, wakeup: Wakeup) throws {
         self.logger = logger
         self.mailbox = mailbox
-        self.machine = CoordinatorStateMachine(configuration: options.configuration)
+        if let path = options.journalPath {
+            let (journal, machine) = try Self.restore(path: path, options: options, now: self.clock.now(), logger: logger)
+            self.journal = journal
+            self.machine = machine
+        } else {
+            self.journal = nil
+            self.machine = CoordinatorStateMachine(configuration: options.configuration)
+        }
         let context = try ZMQContext()
         let router = try ZMQSocket(context: context, type: .router)
         try router.set(.routerMandatory(true))
@@ -126,11 +140,32 @@ private final class CoordinatorLoop {
         self.loop.watchReadable(wakeup) { [unowned self] in self.drainCommands() }
     }
 
+    /// Opens the journal at `path` and rebuilds the machine from it (a fresh journal: a fresh machine).
+    private static func restore(path: String, options: CoordinatorOptions, now: Instant, logger: Logger) throws -> (JournalStore, CoordinatorStateMachine) {
+        let journal = try JournalStore(path: path)
+        var configuration = options.configuration
+        configuration.journaled = true
+        var records: [JournalRecord] = []
+        for (position, entry) in try journal.readAll().enumerated() {
+            do { records.append(try JournalCodec.decode(entry.body)) } catch {
+                throw HerdRuntimeError("journal \(path): record \(position + 1) (job \(entry.job)) is unreadable: \(error.message)")
+            }
+        }
+        let machine = CoordinatorStateMachine(configuration: configuration, restoring: records, now: now)
+        let size = journal.size()
+        logger.notice(
+            records.isEmpty ? "journal opened" : "restored from the journal",
+            metadata: ["journal": "\(path)", "records": "\(records.count)", "jobs": "\(machine.activeJobs)", "bytes": "\(size.bytes)"]
+        )
+        return (journal, machine)
+    }
+
     func run() {
         self.logger.info("coordinator listening", metadata: ["endpoint": "\(self.endpoint)", "coordinator": "\(self.machine.configuration.coordinatorID)"])
         self.perform(self.machine.start(now: self.clock.now()))
         self.loop.run()
         self.socket.socket.close()
+        self.journal?.close()
         self.logger.info("coordinator stopped")
     }
 
@@ -165,6 +200,8 @@ private final class CoordinatorLoop {
         while !self.actions.isEmpty {
             let batch = self.actions
             self.actions.removeAll(keepingCapacity: true)
+            // Write-ahead: the batch's journal records are durable before any of its sends leaves.
+            guard self.commitJournal(of: batch) else { return }
             for action in batch {
                 switch action {
                 case .send(let peer, let message):
@@ -175,6 +212,8 @@ private final class CoordinatorLoop {
                     self.logger.write(event)
                 case .stop:
                     self.loop.stop()
+                case .journal:
+                    break  // committed above
                 }
             }
             if !self.unreachable.isEmpty {
@@ -184,6 +223,30 @@ private final class CoordinatorLoop {
                 for peer in peers { self.machine.handle(.unreachable(peer), now: now, into: &self.actions) }
                 self.machine.flush(now: now, into: &self.actions)
             }
+        }
+    }
+
+    /// Commits the journal records of `batch` in one transaction. A coordinator that cannot write
+    /// its journal cannot keep its promises: it logs why and stops (false), sending nothing more.
+    private func commitJournal(of batch: [CoordinatorAction]) -> Bool {
+        guard let journal = self.journal else { return true }
+        var records: [JournalEntry] = []
+        var forgetting: [UInt64] = []
+        for case .journal(let journaled) in batch {
+            for record in journaled.records {
+                records.append(JournalEntry(job: record.job?.rawValue ?? 0, body: JournalCodec.encode(record)))
+            }
+            forgetting.append(contentsOf: journaled.forgetting.map(\.rawValue))
+        }
+        guard !records.isEmpty || !forgetting.isEmpty else { return true }
+        do {
+            try journal.write(records, forgetting: forgetting)
+            return true
+        } catch {
+            self.logger.critical("cannot write the journal: stopping", metadata: ["journal": "\(journal.path)", "error": "\(error)"])
+            self.actions.removeAll()
+            self.loop.stop()
+            return false
         }
     }
 

@@ -1,0 +1,58 @@
+import Foundation
+import HerdCore
+import HerdRuntime
+import HerdTestKit
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A journaling coordinator killed with SIGKILL and restarted on its journal: the job resumes and
+/// its client, still running, prints every result exactly once and exits 0.
+@Suite(.serialized) struct JournalRestartTests {
+    @Test func test_coordinatorKilledMidJob_restartedOnItsJournal_clientReattaches_everyResultOnce() async throws {
+        let journal = FileManager.default.temporaryDirectory.appendingPathComponent("herd-journal-\(UUID().uuidString)/journal.sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: journal).deletingLastPathComponent().path) }
+        let arguments = ["--journal", journal]
+        try await withCluster(coordinatorArguments: arguments) { cluster in
+            for id in ["j1", "j2"] { try await cluster.addWorker(id, group: "g", capacity: 4) }
+            let total = 40
+            let seen = Mutex(0)
+            let enough = AsyncStream<Void>.makeStream()
+            let submit = Task { () -> (status: Int32, indexes: [Int], ok: Int, succeeded: Int?) in
+                let run = try await cluster.submit(["--group", "g", "--kind", "sleep", "--payload", "250", "--fanout", "\(total)", "--reconnect", "60s"]) { _ in
+                    let count = seen.withLock { count in
+                        count += 1
+                        return count
+                    }
+                    if count == 8 { enough.continuation.yield() }
+                }
+                let ok = run.results.filter { $0["status"] as? String == "ok" }.count
+                return (run.status, run.results.indexes, ok, run.summary?["succeeded"] as? Int)
+            }
+            // Some results are committed (and journaled), others are queued or in flight.
+            var iterator = enough.stream.makeAsyncIterator()
+            _ = await iterator.next()
+            cluster.coordinator.signal(SIGKILL)
+            _ = await cluster.coordinator.waitForExit()
+            try await cluster.restartCoordinator(arguments: arguments)
+
+            let run = try await submit.value
+            #expect(run.status == 0, "the client kept its job across the restart")
+            #expect(run.indexes.count == total, "every result delivered")
+            #expect(Set(run.indexes).count == total, "each exactly once")
+            #expect(run.ok == total)
+            #expect(run.succeeded == total)
+
+            // A client that was killed can still collect the job's results.
+            let results = try cluster.command(["results", "1", "--connect", cluster.endpoint, "--json"])
+            var lines: [String] = []
+            for await line in results.lines { lines.append(line) }
+            #expect(await results.waitForExit() == 0)
+            #expect(lines.filter { $0.contains("\"index\"") }.count == total, "herd results prints every result once: \(lines.count) lines")
+            #expect(lines.last?.contains("\"summary\"") == true)
+        }
+    }
+}
