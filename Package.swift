@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "herd", targets: ["herd"]),
+        .executable(name: "herd-exec-guard", targets: ["herd-exec-guard"]),
         .library(name: "Herd", targets: ["HerdRuntime"]),
         .library(name: "HerdCore", targets: ["HerdCore"]),
         .library(name: "HerdConfig", targets: ["HerdConfig"]),
@@ -84,7 +85,7 @@ let package = Package(
         .executableTarget(
             name: "herd",
             dependencies: [
-                "HerdRuntime", "HerdCore", "HerdConfig", "HerdSim", "HerdLauncher",
+                "HerdRuntime", "HerdCore", "HerdConfig", "HerdSim", "HerdLauncher", "herd-exec-guard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -92,6 +93,9 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Kills an exec child's process group when its worker dies (docs/EXEC.md). C, one per exec
+        // child: a single poll loop, ~400 KB of private memory.
+        .executableTarget(name: "herd-exec-guard", path: "Sources/HerdExecGuard"),
         .executableTarget(
             name: "HerdExample",
             dependencies: ["HerdRuntime", "HerdCore", .product(name: "Logging", package: "swift-log")],
@@ -120,7 +124,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HerdIntegrationTests",
-            dependencies: ["herd", "HerdCore", "HerdConfig", "HerdRuntime", "HerdZMQ", "HerdLauncher", "HerdTestKit"],
+            dependencies: ["herd", "HerdCore", "HerdConfig", "HerdRuntime", "HerdZMQ", "HerdLauncher", "HerdTestKit", "HerdSystem"],
             swiftSettings: strict
         ),
     ]

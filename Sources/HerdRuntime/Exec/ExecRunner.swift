@@ -30,6 +30,12 @@ import Logging
 /// to exit *without being reaped*, the whole group gets SIGKILL while the zombie still pins the
 /// group id, then the leader is reaped and any member still dying is waited for on its pidfd.
 ///
+/// ## A worker that dies
+///
+/// Beside each child runs an ``ExecGuard`` (`herd-exec-guard`, C): it watches the worker through a
+/// pidfd and a pipe and SIGKILLs the child's group when the worker dies, even by `kill -9`. Without
+/// the binary the children run unguarded, with one warning per process.
+///
 /// ## SIGPIPE
 ///
 /// The session thread blocks SIGPIPE for itself only. A write to the stdin of a child that closed
@@ -74,6 +80,7 @@ public enum ExecRunner {
         logger[metadataKey: "subtask"] = "\(context.subtask)"
         logger[metadataKey: "attempt"] = "\(context.attempt)"
         logger[metadataKey: "kind"] = "\(context.kind)"
+        if ExecGuard.executable == nil { ExecGuard.warnMissingOnce(logger) }
         let request = ExecSession.Request(
             command: command.command,
             environment: Spawn.environment(

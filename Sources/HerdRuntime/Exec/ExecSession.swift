@@ -51,7 +51,9 @@ struct ExecReport: Sendable, Equatable {
 /// Ending, in this order (see docs/EXEC.md):
 /// 1. The child (the group leader) exits on its own or after a signal; the session notices it
 ///    *without reaping it*, so its pid — the group id — cannot be reused yet.
-/// 2. SIGKILL to the whole group: nothing the command left behind survives it.
+/// 2. SIGKILL to the whole group: nothing the command left behind survives it. Then the
+///    ``ExecGuard`` (started before the child; it kills the group if the worker dies) is killed
+///    while the zombie still pins the group id; it is reaped at the end.
 /// 3. Reap the child; its status is the result.
 /// 4. If the group still has members (dying, or dead and waiting for init to reap them), find
 ///    them in `/proc` and wait on their pidfds until each has exited (bounded: 5 s).
@@ -67,6 +69,8 @@ final class ExecSession {
         var logger: Logger
         /// Waits for the child with a helper thread blocked in `waitid` even where pidfds exist.
         var forceWaiterThread = false
+        /// The `herd-exec-guard` binary started beside the child (``ExecGuard``); `nil`: unguarded.
+        var guardExecutable: String? = ExecGuard.executable
     }
 
     private enum Phase {
@@ -88,6 +92,7 @@ final class ExecSession {
     private var stdoutFD: CInt = -1
     private var stderrFD: CInt = -1
     private var exitFD: CInt = -1
+    private var execGuard: ExecGuard?
     private var controlSeen = false
     private var leaderExited = false
     private var phase = Phase.running
@@ -170,6 +175,7 @@ final class ExecSession {
                 childEnds.append(pipe.write)
             }
         }
+        self.startGuard()
         let spawned = Spawn.shell(
             command: self.request.command,
             environment: self.request.environment,
@@ -180,14 +186,46 @@ final class ExecSession {
         switch spawned {
         case .success(let pid):
             self.pid = pid
+            self.armGuard()
             for fd in [self.stdinFD, self.stdoutFD, self.stderrFD] { Descriptors.setNonBlocking(fd) }
             return true
         case .failure(let error):
             self.closeAll()
+            self.reapGuard()
             let message = "cannot start /bin/sh: \(SystemError.describe(errno: error.code))"
             self.report.end = .spawnFailed(code: error.code, message: message)
             return false
         }
+    }
+
+    // MARK: - Guard
+
+    /// Starts the guard that kills the child's group if the worker dies (``ExecGuard``); a guard
+    /// that cannot start is logged and the child runs unguarded.
+    private func startGuard() {
+        guard let executable = self.request.guardExecutable else { return }
+        switch ExecGuard.start(executable: executable) {
+        case .success(let started):
+            self.execGuard = started
+        case .failure(let error):
+            self.logger.warning("cannot start \(ExecGuard.executableName): \(error); the exec child runs unguarded")
+        }
+    }
+
+    /// Gives the guard the child's group (the child's pid).
+    private func armGuard() {
+        guard let execGuard = self.execGuard, !execGuard.arm(group: self.pid) else { return }
+        self.logger.warning("\(ExecGuard.executableName) \(execGuard.pid) cannot be told the child's group; the exec child runs unguarded")
+    }
+
+    /// SIGKILL to the guard; it is reaped later by ``reapGuard()``.
+    private func stopGuard() {
+        self.execGuard?.stop()
+    }
+
+    private func reapGuard() {
+        self.execGuard?.reap()
+        self.execGuard = nil
     }
 
     /// Arranges for ``exitFD`` to become readable when the child exits.
@@ -391,6 +429,8 @@ final class ExecSession {
         Descriptors.close(&self.stdinFD)
         // 2. The child is a zombie, so its pid still names the group: sweep the group.
         _ = kill(-self.pid, SIGKILL)
+        //    The guard goes now, while the zombie still pins the group id it was given.
+        self.stopGuard()
         // 3. Reap.
         switch Spawn.reap(self.pid) {
         case .exited(let status): self.report.end = .exited(status)
@@ -406,6 +446,7 @@ final class ExecSession {
         while self.stderrFD >= 0, self.readStderr() {}
         self.handle(self.stderr.finish())
         self.closeAll()
+        self.reapGuard()
         self.report.lastStderrLine = self.stderr.lastLine
         self.report.retryAfter = self.stderr.retryAfter
         self.report.usage = self.stderr.usage
