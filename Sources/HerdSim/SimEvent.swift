@@ -5,7 +5,7 @@ enum SimEvent {
     /// Deliver what a connection's pipe has ready.
     case pump(SimNetwork.Pump)
     /// A timer the coordinator machine asked for.
-    case coordinatorTimer(CoordinatorTimer)
+    case coordinatorTimer(CoordinatorTimer, incarnation: Int)
     /// A worker process came up (its shell feeds `.started`).
     case workerStarted(slot: Int, incarnation: Int)
     /// A timer a worker machine asked for; `generation` tells a replaced timer from the current one.
@@ -102,7 +102,8 @@ struct SimScenario: CustomStringConvertible {
             deadWorkerRetention: .seconds(30),
             deadlineSlack: .milliseconds(500),
             cancelOverdueAfter: .seconds(5),
-            seed: random.next()
+            seed: random.next(),
+            journaled: true
         )
         // Four seeds in five get breakers that open after a handful of calls and reopen within
         // seconds, retries that come fast, a retry budget of a few retries per window, and

@@ -22,8 +22,17 @@ struct SimLedger {
     var depth: [JobID: Int] = [:]
     /// Success outputs handlers produced (each names its attempt and worker, so each is unique).
     var producedOutputs: Set<[UInt8]> = []
-    /// When the coordinator last dispatched each attempt.
-    var dispatchedAt: [AttemptRef: Instant] = [:]
+    /// One dispatch: an attempt, to a worker. A coordinator restarted on its journal does not
+    /// know which attempt numbers the crashed one used, so the same number can go to two workers.
+    struct Dispatch: Hashable {
+        var attempt: AttemptRef
+        var peer: PeerID
+    }
+
+    /// When the coordinator last dispatched each attempt to each worker.
+    var dispatchedAt: [Dispatch: Instant] = [:]
+    /// First attempts already counted as deposits in the retry budget (by this coordinator process).
+    var firstAttemptsDeposited: Set<AttemptRef> = []
     /// When the coordinator last declared each worker dead (or saw it leave).
     var lastDeath: [PeerID: Instant] = [:]
     /// Whether each worker was live at the coordinator after the previous coordinator step.

@@ -195,6 +195,20 @@ public final class SimNetwork {
         if !self.partitioned.contains(self.links[id].owner.node) { self.forget(id) }
     }
 
+    /// The coordinator process dies (kill -9) and a new one binds the same endpoint: whatever was
+    /// on its way, in either direction, is lost with its sockets (and with the kernel's buffers);
+    /// the nodes' connections reconnect by themselves, keeping their routing ids.
+    func coordinatorCrashed() {
+        for id in self.links.indices {
+            self.counters.lostOnDisconnect += self.links[id].up.queue.count + self.links[id].down.queue.count
+            for direction in [Direction.up, .down] {
+                self.links[id][direction].queue.removeAll()
+                self.links[id][direction].scheduledAt = nil
+                self.links[id][direction].generation &+= 1
+            }
+        }
+    }
+
     /// The ROUTER notices a closed connection: the routing id is gone unless a newer one took it.
     private func forget(_ id: Int) {
         let peer = self.links[id].peer

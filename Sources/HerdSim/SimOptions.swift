@@ -19,11 +19,16 @@ public struct SimOptions: Hashable, Sendable {
     /// given a budget that never runs dry, while the checker holds it to the budget the scenario
     /// configured. The retry-budget invariant must catch it.
     public var ignoreRetryBudget: Bool
+    /// **Test-only fault injection.** Simulates a journal that loses committed results: a
+    /// coordinator restarted after a crash reads its journal without them, so it runs those
+    /// subtasks again. The "result sent twice" invariant must catch it.
+    public var forgetJournaledResults: Bool
 
     /// The default run: ``defaultSteps`` active steps, never-dropping queues, no corruption.
     public init(
         steps: Int = SimOptions.defaultSteps, settleLimit: Duration = .seconds(120), trace: Bool = false,
-        highWaterMarks: [Int] = [100_000], corruptSupersededResults: Bool = false, ignoreRetryBudget: Bool = false
+        highWaterMarks: [Int] = [100_000], corruptSupersededResults: Bool = false, ignoreRetryBudget: Bool = false,
+        forgetJournaledResults: Bool = false
     ) {
         self.steps = steps
         self.settleLimit = settleLimit
@@ -31,6 +36,7 @@ public struct SimOptions: Hashable, Sendable {
         self.highWaterMarks = highWaterMarks
         self.corruptSupersededResults = corruptSupersededResults
         self.ignoreRetryBudget = ignoreRetryBudget
+        self.forgetJournaledResults = forgetJournaledResults
     }
 
     /// Active steps of a default run.

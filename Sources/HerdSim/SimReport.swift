@@ -98,6 +98,8 @@ public struct SimStats: Hashable, Sendable {
     public var handlersCancelled = 0
     /// Worker and client processes killed.
     public var crashes = 0
+    /// Coordinator crashes (kill -9, then a restart on the journal).
+    public var coordinatorCrashes = 0
     /// Stalls (SIGSTOP) of any node.
     public var stalls = 0
     /// Partitions of any node.
@@ -161,6 +163,7 @@ public struct SimReport: Sendable {
         }
         if self.options.corruptSupersededResults { command += " --corrupt-superseded-results" }
         if self.options.ignoreRetryBudget { command += " --ignore-retry-budget" }
+        if self.options.forgetJournaledResults { command += " --forget-journaled-results" }
         return command + " --trace"
     }
 

@@ -42,8 +42,10 @@ struct Requester {
     let request: Message
     var answered = false
     var timedOut = false
+    /// The coordinator it asked crashed before answering: `herd cancel` would fail; not a fault.
+    var lostWithCoordinator = false
 
-    var isDone: Bool { self.answered || self.timedOut }
+    var isDone: Bool { self.answered || self.timedOut || self.lostWithCoordinator }
 }
 
 // MARK: - Clients and requests

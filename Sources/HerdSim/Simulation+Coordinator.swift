@@ -31,7 +31,10 @@ extension Simulation {
         case .drainWorker:
             if self.coordinator.simWorker(peer)?.isLive == true, self.ledger.drainedSince[peer] == nil { self.ledger.drainedSince[peer] = self.now }
         case .register:
-            if self.coordinator.simWorker(peer)?.isLive != true { self.ledger.drainedSince[peer] = nil }
+            if self.coordinator.simWorker(peer)?.isLive != true {
+                self.ledger.drainedSince[peer] = nil
+                if self.coordinatorCrashedAt != nil, self.lateAfterCrash[peer] == nil { self.lateAfterCrash[peer] = self.now > self.coordinatorResumesDispatchAt }
+            }
         case .breaker(let command):
             if let path = BreakerPath(parsing: command.path) { self.operatorPaths.insert(path) }
         default:
@@ -64,7 +67,7 @@ extension Simulation {
                     if outcome == .unreachable, !unreachable.contains(peer) { unreachable.append(peer) }
                     self.schedule(outcome, "coord -> \(peer): \(SimTrace.describe(message))")
                 case .schedule(let timer, let instant):
-                    self.queue.push(.coordinatorTimer(timer), at: max(instant, self.now))
+                    self.queue.push(.coordinatorTimer(timer, incarnation: self.coordinatorIncarnation), at: max(instant, self.now))
                 case .log(let line):
                     self.trace.add("\(self.prefix)   coord log: \(line)")
                     if line.message.hasPrefix("breaker ") { self.breakerLogged = true }

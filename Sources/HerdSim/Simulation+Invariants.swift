@@ -35,6 +35,15 @@ extension Simulation {
         case .jobResults(let results):
             for result in results {
                 let job = result.subtask.job
+                // A restarted coordinator sends a re-attaching client what it had committed: the
+                // very same result is no second report; any other one is (the subtask ran again).
+                if let sent = self.sentResults[result.subtask] {
+                    if sent != result {
+                        self.fail(.resultTwice, "\(result.subtask) sent to \(peer) again, different: \(SimTrace.describe(result.outcome)) after \(SimTrace.describe(sent.outcome)) (attempt \(result.attempts) after \(sent.attempts))")
+                    }
+                    continue
+                }
+                self.sentResults[result.subtask] = result
                 if self.ledger.finished.contains(job) {
                     self.fail(.resultAfterFinish, "\(result.subtask) sent to \(peer) after JOB-FINISHED \(job)")
                 }
@@ -52,6 +61,12 @@ extension Simulation {
                 }
                 self.ledger.tallies[job] = tally
                 self.checkProvenance(result)
+            }
+        case .jobFinished(let summary) where self.ledger.finished.contains(summary.job):
+            // Sent again to a client re-attaching after a restart: it must say the same.
+            let tally = self.ledger.tallies[summary.job, default: SimLedger.Tally()]
+            if (tally.succeeded, tally.failed, tally.cancelled) != (summary.succeeded, summary.failed, summary.cancelled) {
+                self.fail(.finishMismatch, "JOB-FINISHED \(summary.job) sent again to \(peer) with other counts")
             }
         case .jobFinished(let summary):
             let tally = self.ledger.tallies[summary.job, default: SimLedger.Tally()]
@@ -77,7 +92,7 @@ extension Simulation {
     /// through breakers that admit it; an attempt 1 is a deposit in the retry budget, the retry of
     /// a failed attempt is counted.
     func dispatching(_ attempt: AttemptRef, to peer: PeerID) {
-        let earlier = self.ledger.dispatchedAt.updateValue(self.now, forKey: attempt)
+        let earlier = self.ledger.dispatchedAt.updateValue(self.now, forKey: SimLedger.Dispatch(attempt: attempt, peer: peer))
         if let since = self.ledger.drainedSince[peer], earlier.map({ $0 >= since }) ?? true {
             self.fail(.drainedWorkerGotWork, "DISPATCH of \(attempt) to \(peer), which the coordinator has had draining since \(SimTrace.time(since))")
         }
@@ -86,7 +101,7 @@ extension Simulation {
         }
         self.checkAdmission(attempt, to: peer)
         if attempt.attempt == 1 {
-            if earlier == nil { self.budget.deposit(at: self.now) }
+            if self.ledger.firstAttemptsDeposited.insert(attempt).inserted { self.budget.deposit(at: self.now) }
         } else if self.ledger.retryScheduled.remove(AttemptRef(subtask: attempt.subtask, attempt: attempt.attempt - 1)) != nil {
             self.stats.retryDispatches += 1
         }
@@ -141,7 +156,11 @@ extension Simulation {
         self.refreshDeaths()  // a death decided in this same step counts
         for id in self.liveRuns where inTree(self.runs[id].attempt.subtask.job) {
             let run = self.runs[id]
-            if let death = self.ledger.lastDeath[run.peer], death >= self.ledger.dispatchedAt[run.attempt] ?? run.startedAt { continue }
+            let dispatched = self.ledger.dispatchedAt[SimLedger.Dispatch(attempt: run.attempt, peer: run.peer)] ?? run.startedAt
+            if let death = self.ledger.lastDeath[run.peer], death >= dispatched { continue }
+            // Dispatched by a coordinator that crashed, on a worker that has not come back to the
+            // new one: lost with the old process, as with a death.
+            if let crash = self.coordinatorCrashedAt, dispatched <= crash, !self.livePeers.contains(run.peer) || self.lateAfterCrash[run.peer] == true { continue }
             if run.givenBackAt != nil { continue }
             let state = "\(run.behaviour)\(run.cancelledAt == nil ? "" : ", cancelled at \(SimTrace.time(run.cancelledAt!))")"
             if run.attempt.subtask.job == job {

@@ -6,7 +6,7 @@ extension Simulation {
     /// What the world may do next, with its weight.
     enum WorldMove: CaseIterable {
         case submit, interrupt, cancelAnyJob, crashWorker, stallWorker, partitionWorker, terminateWorker, drain
-        case stallCoordinator, stallClient, partitionClient, crashClient
+        case stallCoordinator, stallClient, partitionClient, crashClient, crashCoordinator
         case degradeWorker, degradeGroup, operateBreaker
 
         var weight: Int {
@@ -23,6 +23,7 @@ extension Simulation {
             case .stallClient: 2
             case .partitionClient: 2
             case .crashClient: 1
+            case .crashCoordinator: 1
             case .degradeWorker: 6
             case .degradeGroup: 4
             case .operateBreaker: 1
@@ -93,6 +94,8 @@ extension Simulation {
             let alive = self.clients.indices.filter { !self.clients[$0].crashed }
             guard alive.count > 1 else { return }
             self.crashClient(self.random.pick(alive))
+        case .crashCoordinator:
+            self.crashCoordinator()
         case .degradeWorker:
             self.degradeWorker(self.random.int(0...self.workers.count - 1), for: self.random.milliseconds(200, 2500))
         case .degradeGroup:

@@ -41,6 +41,18 @@ public final class Simulation {
     var coordinator: CoordinatorStateMachine
     /// What a journaling coordinator made durable (the journal a restart would read).
     var journal: [JournalRecord] = []
+    /// When the coordinator last crashed.
+    var coordinatorCrashedAt: Instant?
+    /// When the restarted coordinator resumes dispatch (its workers' re-registration window ends).
+    var coordinatorResumesDispatchAt: Instant = .zero
+    /// Per worker, since the last crash: whether it first registered again after that window (too
+    /// late to keep what it ran: that was lost with the old coordinator, as with a death).
+    var lateAfterCrash: [PeerID: Bool] = [:]
+    /// Coordinator processes started so far, less one (a crash starts the next on the journal).
+    var coordinatorIncarnation = 0
+    /// Every result the coordinator sent, by subtask: a later one must be the same result (a
+    /// restarted coordinator sends a re-attaching client what it had).
+    var sentResults: [SubtaskRef: JobResult] = [:]
     /// Coordinator events deferred while it is stalled (timers, in order).
     var deferred: [SimNode: [SimEvent]] = [:]
     /// When the coordinator last resumed from a stall (its deferred timers fired then).
@@ -95,13 +107,18 @@ public final class Simulation {
         self.scenario = SimScenario(random: &self.random)
         self.deadlineSlack = self.scenario.coordinator.deadlineSlack
         self.budget = SimRetryBudget(self.scenario.coordinator.retryBudget)
-        var configuration = self.scenario.coordinator
+        self.coordinator = CoordinatorStateMachine(configuration: Self.coordinatorConfiguration(self.scenario, options))
+    }
+
+    /// The coordinator's configuration: the scenario's, or a broken one under a can-fail switch.
+    static func coordinatorConfiguration(_ scenario: SimScenario, _ options: SimOptions) -> CoordinatorConfiguration {
+        var configuration = scenario.coordinator
         if options.ignoreRetryBudget {
             // The broken coordinator: a budget that never runs dry (the checker keeps the real one).
             let real = configuration.retryBudget
             configuration.retryBudget = RetryBudget.Configuration(ratio: 1000, minRetriesPerSecond: 1_000_000, window: real.window, slices: real.slices)
         }
-        self.coordinator = CoordinatorStateMachine(configuration: configuration)
+        return configuration
     }
 
     var report: SimReport {
@@ -171,7 +188,8 @@ public final class Simulation {
         switch event {
         case .pump(let pump):
             self.deliver(pump)
-        case .coordinatorTimer(let timer):
+        case .coordinatorTimer(let timer, let incarnation):
+            guard incarnation == self.coordinatorIncarnation else { return }  // set by a crashed coordinator
             self.trace.add("\(self.prefix) coord: timer \(timer)")
             var actions: [CoordinatorAction] = []
             self.coordinator.handle(.timer(timer), now: self.now, into: &actions)

@@ -52,6 +52,9 @@ extension Herd {
         @Flag(help: ArgumentHelp("Test only: simulate a coordinator that ignores its retry budget (the checker must catch it).", visibility: .hidden))
         var ignoreRetryBudget = false
 
+        @Flag(help: ArgumentHelp("Test only: simulate a journal that loses committed results across a coordinator crash (the checker must catch it).", visibility: .hidden))
+        var forgetJournaledResults = false
+
         func validate() throws {
             if (self.seed == nil) == (self.seeds == nil) { throw ValidationError("give exactly one of --seed N (replay) and --seeds N (soak)") }
             if self.steps < 1 { throw ValidationError("--steps must be at least 1") }
@@ -68,7 +71,10 @@ extension Herd {
         }
 
         var options: SimOptions {
-            var options = SimOptions(steps: self.steps, trace: self.trace, corruptSupersededResults: self.corruptSupersededResults, ignoreRetryBudget: self.ignoreRetryBudget)
+            var options = SimOptions(
+                steps: self.steps, trace: self.trace, corruptSupersededResults: self.corruptSupersededResults, ignoreRetryBudget: self.ignoreRetryBudget,
+                forgetJournaledResults: self.forgetJournaledResults
+            )
             if let hwm = self.hwm, let marks = self.highWaterMarks(hwm) { options.highWaterMarks = marks }
             return options
         }

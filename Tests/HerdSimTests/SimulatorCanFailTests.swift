@@ -19,11 +19,18 @@ import Testing
         try await Self.expectCaught(.retryBudgetExceeded, with: SimOptions(ignoreRetryBudget: true), flag: "--ignore-retry-budget")
     }
 
+    /// A journal that loses committed results (``SimOptions/forgetJournaledResults``): the
+    /// coordinator restarted after a crash runs those subtasks again and reports another result;
+    /// the "result sent twice" check must name it within the default seed count.
+    @Test func test_forgetJournaledResults_isCaughtWithinTheDefaultSeeds() async throws {
+        try await Self.expectCaught(.resultTwice, with: SimOptions(forgetJournaledResults: true), flag: "--forget-journaled-results")
+    }
+
     /// The same seeds without the fault injections report neither violation.
     @Test func test_injectionsOff_sameSeeds_noInjectedViolation() {
         for seed: UInt64 in 1...50 {
             let invariant = Simulation.run(seed: seed).violation?.invariant
-            #expect(invariant != .supersededResult && invariant != .retryBudgetExceeded, "seed \(seed)")
+            #expect(invariant != .supersededResult && invariant != .retryBudgetExceeded && invariant != .resultTwice, "seed \(seed)")
         }
     }
 

@@ -22,6 +22,10 @@ struct ClientTable {
         self.reattaching[peer, default: []].append(job)
     }
 
+    /// Whether `peer` is a restored client not heard from yet: what it is owed waits for its
+    /// re-attachment (a message sent now could reach it before it re-attached, or not at all).
+    func isReattaching(_ peer: PeerID) -> Bool { self.reattaching[peer] != nil }
+
     /// The restored jobs of `peer` (once), when it is a restored client heard from for the first time.
     mutating func reattached(_ peer: PeerID) -> [JobID]? { self.reattaching.removeValue(forKey: peer) }
 

@@ -133,6 +133,9 @@ extension CoordinatorStateMachine {
     /// summary to the client and CANCEL-REPLY to whoever asked to cancel it.
     mutating func flushJob(_ id: JobID, now: Instant, into actions: inout [CoordinatorAction]) {
         guard var job = self.jobs[id] else { return }
+        // A restored client is sent its job's results and summary when it re-attaches (all of
+        // them, from the archive), not before.
+        let deliver = !job.abandoned && !(self.clients.awaitsReattach && self.clients.isReattaching(job.client))
         if !job.outbox.isEmpty {
             let batch = job.outbox
             job.outbox.removeAll(keepingCapacity: false)
@@ -141,13 +144,15 @@ extension CoordinatorStateMachine {
                 self.journal.append(.resultsCommitted(id, batch, usage: job.usage))
                 self.archive.append(batch, of: id)
             }
-            if !job.abandoned { self.send(.jobResults(batch), to: job.client, now: now, into: &actions) }
+            if deliver { self.send(.jobResults(batch), to: job.client, now: now, into: &actions) }
         }
-        guard job.isComplete else { return }
+        // A restored job completes only once its workers had their window to re-register and
+        // say what of it they still run.
+        guard job.isComplete, !(job.restored && self.resumeDispatchAt != nil) else { return }
         _ = self.jobs.forget(id)
         self.retries.forgetJob(id)
         self.clients.remove(id, of: job.client)
-        if !job.abandoned {
+        if deliver {
             self.send(.jobFinished(job.summary), to: job.client, now: now, into: &actions)
         }
         if self.journal.enabled {

@@ -47,10 +47,10 @@ extension CoordinatorStateMachine {
                 job.endReason = Failure(.cancelled, "its parent attempt did not survive a coordinator restart")
                 self.journal.append(.jobEnded(id, reason: job.endReason!))
             }
+            // Queued first, so an ending job's subtasks leave the queue's count as they are committed.
+            self.queueUnfinished(of: job)
             if job.isEnding {
                 _ = self.commitUnfinished(&job, outcome: .failure(Failure(.cancelled, job.endReason!.message)), now: now)
-            } else {
-                self.queueUnfinished(of: job)
             }
             self.jobs.put(job)
             self.jobs.markDirty(id)

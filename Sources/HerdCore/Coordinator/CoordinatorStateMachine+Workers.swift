@@ -89,6 +89,17 @@ extension CoordinatorStateMachine {
                 self.queues.dropped(1, from: job.group)
                 self.membership.adopted(subtask, by: peer)
                 adopted += 1
+            } else if let job = self.jobs[subtask.job], job.restored, job.phases[Int(subtask.index)] == .finished,
+                job.running[subtask.index] == nil, held.attempt >= job.attempts[Int(subtask.index)]
+            {
+                // A restored job's subtask committed (cancelled, timed out) while this attempt ran:
+                // it is told to stop, and the job completes only once it confirms (as it would have
+                // without the crash).
+                self.jobs[subtask.job]!.attempts[Int(subtask.index)] = held.attempt
+                self.jobs[subtask.job]!.running[subtask.index] = JobRecord.RunningAttempt(attempt: held.attempt, worker: peer, dispatchedAt: now, cancelledAt: now)
+                self.membership.adopted(subtask, by: peer)
+                self.outbound.cancel(held, at: peer)
+                refused += 1
             } else {
                 self.outbound.cancel(held, at: peer)
                 refused += 1

@@ -118,6 +118,7 @@ public struct CoordinatorStateMachine: Sendable {
             if now < resume { return self.flushWithoutDispatch(now: now, into: &actions) }
             self.resumeDispatchAt = nil
             self.queues.markQueuedDirty()
+            for id in self.jobs.all.filter(\.restored).map(\.id) { self.jobs.markDirty(id) }
         }
         let due = self.queues.dueDispatch()
         if !due.isEmpty {
