@@ -113,18 +113,25 @@ let package = Package(
         .testTarget(name: "HerdZMQTests", dependencies: ["HerdZMQ", "CZeroMQ"], swiftSettings: strict),
         .testTarget(
             name: "HerdRuntimeTests",
-            dependencies: ["HerdRuntime", "HerdCore", "HerdConfig", "HerdSystem", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "HerdRuntime", "HerdCore", "HerdConfig", "HerdSystem", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         // Parse-only tests of every `herd` subcommand (`@testable import herd`).
         .testTarget(
             name: "HerdCLITests",
-            dependencies: ["herd", "HerdCore", "HerdConfig", "HerdSim", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "herd", "HerdCore", "HerdConfig", "HerdSim",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
             name: "HerdIntegrationTests",
-            dependencies: ["herd", "HerdCore", "HerdConfig", "HerdRuntime", "HerdZMQ", "HerdLauncher", "HerdTestKit", "HerdSystem"],
+            dependencies: [
+                "herd", "HerdCore", "HerdConfig", "HerdRuntime", "HerdZMQ", "HerdLauncher", "HerdTestKit", "HerdSystem",
+            ],
             swiftSettings: strict
         ),
     ]

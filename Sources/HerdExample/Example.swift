@@ -34,7 +34,10 @@ struct Example {
     /// `herd worker`, or your own executable hosting a ``WorkerService``).
     static func run(logger: Logger, summarize: @escaping SubtaskHandler) async throws {
         let coordinator = try CoordinatorServer(
-            options: CoordinatorOptions(endpoint: "tcp://127.0.0.1:*", configuration: CoordinatorConfiguration(coordinatorID: "example")),
+            options: CoordinatorOptions(
+                endpoint: "tcp://127.0.0.1:*",
+                configuration: CoordinatorConfiguration(coordinatorID: "example")
+            ),
             logger: logger
         )
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -42,7 +45,12 @@ struct Example {
             let endpoint = try await coordinator.boundEndpoint()
             // A worker whose kinds include our Swift handler (plus the built-ins echo, sleep, fail).
             let worker = try WorkerService(
-                options: WorkerOptions(endpoint: endpoint, group: "writers", capacity: 4, handlers: ["summarize": summarize]),
+                options: WorkerOptions(
+                    endpoint: endpoint,
+                    group: "writers",
+                    capacity: 4,
+                    handlers: ["summarize": summarize]
+                ),
                 logger: logger
             )
             group.addTask { try await worker.run() }
@@ -50,7 +58,12 @@ struct Example {
 
             // A client: submit, then read results as they are committed (each exactly once).
             let client = HerdClient(endpoint: endpoint, logger: logger)
-            let job = JobSpec(group: "writers", kind: "summarize", template: "subtask {index} says hello to the herd", count: 8)
+            let job = JobSpec(
+                group: "writers",
+                kind: "summarize",
+                template: "subtask {index} says hello to the herd",
+                count: 8
+            )
             for try await update in client.submit(job) {
                 switch update {
                 case .accepted(let accepted):
@@ -58,7 +71,10 @@ struct Example {
                 case .results(let results):
                     for result in results {
                         switch result.outcome {
-                        case .success(let output): print("  [\(result.subtask.index)] \(String(decoding: output, as: UTF8.self)) on \(result.worker)")
+                        case .success(let output):
+                            print(
+                                "  [\(result.subtask.index)] \(String(decoding: output, as: UTF8.self)) on \(result.worker)"
+                            )
                         case .failure(let failure): print("  [\(result.subtask.index)] failed: \(failure)")
                         }
                     }

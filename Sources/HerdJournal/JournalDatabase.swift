@@ -116,7 +116,11 @@ final class JournalDatabase {
             throw JournalError.newerVersion(path: path, found: version, supported: Self.formatVersion)
         }
         guard version == Self.formatVersion else {
-            throw JournalError(.corrupt, path: path, message: "damaged: unknown format \(version) (this Herd reads \(Self.formatVersion))")
+            throw JournalError(
+                .corrupt,
+                path: path,
+                message: "damaged: unknown format \(version) (this Herd reads \(Self.formatVersion))"
+            )
         }
     }
 
@@ -162,7 +166,12 @@ final class JournalDatabase {
         defer { self.selectAll.reset() }
         do {
             while try self.selectAll.step() {
-                entries.append(JournalEntry(job: UInt64(bitPattern: self.selectAll.int64(at: 0)), body: self.selectAll.bytes(at: 1)))
+                entries.append(
+                    JournalEntry(
+                        job: UInt64(bitPattern: self.selectAll.int64(at: 0)),
+                        body: self.selectAll.bytes(at: 1)
+                    )
+                )
             }
         } catch {
             throw Self.journalError(error, path: self.path, while: "reading")
@@ -217,11 +226,21 @@ final class JournalDatabase {
         let detail = "\(error.message) (while \(doing); sqlite code \(error.code))"
         switch error.primary {
         case SQLITE_NOTADB:
-            return JournalError(.notAJournal, path: path, message: "not a Herd journal (not a SQLite database: \(detail))", sqliteCode: error.code)
+            return JournalError(
+                .notAJournal,
+                path: path,
+                message: "not a Herd journal (not a SQLite database: \(detail))",
+                sqliteCode: error.code
+            )
         case SQLITE_CORRUPT:
             return JournalError(.corrupt, path: path, message: "damaged: \(detail)", sqliteCode: error.code)
         case SQLITE_BUSY, SQLITE_LOCKED:
-            return JournalError(.inUse, path: path, message: "in use by another process (one coordinator per journal): \(detail)", sqliteCode: error.code)
+            return JournalError(
+                .inUse,
+                path: path,
+                message: "in use by another process (one coordinator per journal): \(detail)",
+                sqliteCode: error.code
+            )
         case SQLITE_CANTOPEN, SQLITE_PERM, SQLITE_READONLY, SQLITE_AUTH:
             return JournalError(.cannotOpen, path: path, message: "cannot open: \(detail)", sqliteCode: error.code)
         default:

@@ -9,8 +9,10 @@ import Darwin
 /// Prints, as Markdown table rows, write throughput by batch size and durability, and the cost of
 /// reopening and reading back 100,000 entries; every journal is a fresh file under `directory`.
 func runBenchmarks(directory: String) {
-    let body = [UInt8]((0..<100).map { UInt8(truncatingIfNeeded: $0 &* 37) })  // ~100-byte records
-    emit("| durability | entries per batch | commits/s | entries/s | CPU µs per commit | CPU µs per entry | journal size after |\n")
+    let body = [UInt8]((0 ..< 100).map { UInt8(truncatingIfNeeded: $0 &* 37) })  // ~100-byte records
+    emit(
+        "| durability | entries per batch | commits/s | entries/s | CPU µs per commit | CPU µs per entry | journal size after |\n"
+    )
     emit("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n")
     var run = 0
     for durability in [JournalStore.Durability.processCrash, .powerLoss] {
@@ -20,7 +22,7 @@ func runBenchmarks(directory: String) {
             remove(journal: path)
             do {
                 let store = try JournalStore(path: path, durability: durability)
-                let batch = (0..<batchSize).map { JournalEntry(job: UInt64($0 % 50 + 1), body: body) }
+                let batch = (0 ..< batchSize).map { JournalEntry(job: UInt64($0 % 50 + 1), body: body) }
                 let start = ContinuousClock.now
                 let cpuStart = processCPUSeconds()
                 var commits = 0
@@ -50,8 +52,8 @@ func runBenchmarks(directory: String) {
     remove(journal: path)
     do {
         let store = try JournalStore(path: path)
-        let batch = (0..<1_000).map { JournalEntry(job: UInt64($0 % 50 + 1), body: body) }
-        for _ in 0..<100 { try store.write(batch) }
+        let batch = (0 ..< 1_000).map { JournalEntry(job: UInt64($0 % 50 + 1), body: body) }
+        for _ in 0 ..< 100 { try store.write(batch) }
         store.close()
         let openStart = ContinuousClock.now
         let reopened = try JournalStore(path: path)
@@ -62,7 +64,7 @@ func runBenchmarks(directory: String) {
         let readTime = ContinuousClock.now - readStart
         let readCPU = processCPUSeconds() - readCPUStart
         let forgetStart = ContinuousClock.now
-        try reopened.write([], forgetting: Array(1...25))
+        try reopened.write([], forgetting: Array(1 ... 25))
         let forgetTime = ContinuousClock.now - forgetStart
         let compactStart = ContinuousClock.now
         try reopened.compact()
@@ -74,7 +76,9 @@ func runBenchmarks(directory: String) {
         emit("| open (reopen a closed journal of \(FileSystemSize.kib(path)) KiB) | \(milliseconds(openTime)) |\n")
         emit("| readAll (\(entries.count) entries) | \(milliseconds(readTime)) (CPU \(format(readCPU * 1e3)) ms) |\n")
         emit("| forget 25 of 50 jobs (50,000 rows) in one write | \(milliseconds(forgetTime)) |\n")
-        emit("| compact (incremental vacuum + checkpoint) afterwards | \(milliseconds(compactTime)) → \(size.bytes / 1024) KiB, \(size.entries) entries |\n")
+        emit(
+            "| compact (incremental vacuum + checkpoint) afterwards | \(milliseconds(compactTime)) → \(size.bytes / 1024) KiB, \(size.entries) entries |\n"
+        )
     } catch {
         fail("\(error)")
     }

@@ -42,7 +42,7 @@ func crashWrite(path: String) -> Never {
     }
     var batch: UInt64 = 1
     while true {
-        let entries = (0..<(batch % 5 + 1)).map { index in
+        let entries = (0 ..< (batch % 5 + 1)).map { index in
             JournalEntry(job: batch, body: Array("batch \(batch) entry \(index)".utf8))
         }
         let forgetting: [UInt64] = batch > 10 && batch % 3 == 0 ? [batch - 10] : []

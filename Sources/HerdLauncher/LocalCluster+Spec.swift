@@ -18,9 +18,19 @@ extension LocalCluster {
     /// its parent go (``ProcessSetup/waitForParentExit(environment:)``) and stops by itself.
     /// - Returns: The coordinator's endpoint.
     @discardableResult
-    public func start(spec: ClusterSpec, configText: String, bind: String?, drainGrace: Duration, journal: String? = nil) async throws -> String {
+    public func start(
+        spec: ClusterSpec,
+        configText: String,
+        bind: String?,
+        drainGrace: Duration,
+        journal: String? = nil
+    ) async throws -> String {
         let grace = formatDuration(drainGrace)
-        let endpoint = try await self.startCoordinator(config: configText, bind: bind, arguments: ["--grace", grace] + (journal.map { ["--journal", $0] } ?? []))
+        let endpoint = try await self.startCoordinator(
+            config: configText,
+            bind: bind,
+            arguments: ["--grace", grace] + (journal.map { ["--journal", $0] } ?? [])
+        )
         try await self.startWorkers(Self.workers(of: spec, drainGrace: drainGrace))
         return endpoint
     }
@@ -28,10 +38,15 @@ extension LocalCluster {
     /// The workers `herd up` starts for `spec`: `workers` of each group, in file order.
     public static func workers(of spec: ClusterSpec, drainGrace: Duration) -> [WorkerLaunch] {
         spec.groups.flatMap { group in
-            (0..<group.workers).map { index in
+            (0 ..< group.workers).map { index in
                 WorkerLaunch(
-                    id: "\(group.name)-\(index + 1)-\(getpid())", name: "\(group.name)-\(index + 1)", group: group.name,
-                    capacity: group.capacity, node: group.node, exec: group.exec, extra: ["--drain-grace", formatDuration(drainGrace)]
+                    id: "\(group.name)-\(index + 1)-\(getpid())",
+                    name: "\(group.name)-\(index + 1)",
+                    group: group.name,
+                    capacity: group.capacity,
+                    node: group.node,
+                    exec: group.exec,
+                    extra: ["--drain-grace", formatDuration(drainGrace)]
                 )
             }
         }

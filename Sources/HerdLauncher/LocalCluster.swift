@@ -32,8 +32,12 @@ public final class LocalCluster: Sendable {
         public var environment: [String: String]
 
         public init(
-            executable: String, logDirectory: String? = nil, logLevel: String? = nil, ownProcessGroups: Bool = false,
-            readyTimeout: Duration? = .seconds(30), environment: [String: String] = [:]
+            executable: String,
+            logDirectory: String? = nil,
+            logLevel: String? = nil,
+            ownProcessGroups: Bool = false,
+            readyTimeout: Duration? = .seconds(30),
+            environment: [String: String] = [:]
         ) {
             self.executable = executable
             self.logDirectory = logDirectory
@@ -91,7 +95,10 @@ public final class LocalCluster: Sendable {
         if let directory = self.options.logDirectory {
             path = directory + "/coordinator.toml"
         } else {
-            path = FileManager.default.temporaryDirectory.appendingPathComponent("herd-cluster-\(getpid())-\(UUID().uuidString).toml").path
+            path =
+                FileManager.default.temporaryDirectory.appendingPathComponent(
+                    "herd-cluster-\(getpid())-\(UUID().uuidString).toml"
+                ).path
         }
         try config.write(toFile: path, atomically: true, encoding: .utf8)
         self.state.withLock {
@@ -113,12 +120,16 @@ public final class LocalCluster: Sendable {
         let (number, endpoint) = self.state.withLock { ($0.coordinators.count + 1, $0.endpoint) }
         let coordinator = try self.spawnCoordinator(name: "coordinator-\(number)", bind: endpoint, arguments: arguments)
         guard await self.ready(coordinator, { $0.hasPrefix(Self.listeningPrefix) }) != nil else {
-            throw LocalClusterError("coordinator \(number) did not start on \(endpoint)" + self.logHint(for: coordinator.name))
+            throw LocalClusterError(
+                "coordinator \(number) did not start on \(endpoint)" + self.logHint(for: coordinator.name)
+            )
         }
     }
 
     private func spawnCoordinator(name: String, bind: String?, arguments: [String]) throws -> ChildProcess {
-        guard let path = self.configPath else { throw LocalClusterError("no coordinator config: start the coordinator first") }
+        guard let path = self.configPath else {
+            throw LocalClusterError("no coordinator config: start the coordinator first")
+        }
         var args = ["coordinator", "--config", path]
         if let bind { args += ["--bind", bind] }
         let coordinator = try self.spawn(name: name, arguments: args + self.logArguments + arguments)
@@ -138,15 +149,20 @@ public final class LocalCluster: Sendable {
         let endpoint = self.endpoint
         var started: [ChildProcess] = []
         for launch in launches {
-            let process = try self.spawn(name: launch.name, arguments: launch.arguments(endpoint: endpoint) + self.logArguments + launch.extra)
+            let process = try self.spawn(
+                name: launch.name,
+                arguments: launch.arguments(endpoint: endpoint) + self.logArguments + launch.extra
+            )
             self.state.withLock { $0.workers.append(process) }
             started.append(process)
         }
         for (launch, process) in zip(launches, started) {
             guard await self.ready(process, { $0.contains("registered") }) != nil else {
-                throw LocalClusterError(self.options.logDirectory == nil
-                    ? "worker \(launch.name) exited before registering (see its log above)"
-                    : "worker \(launch.name) did not register; log in \(self.options.logDirectory!)")
+                throw LocalClusterError(
+                    self.options.logDirectory == nil
+                        ? "worker \(launch.name) exited before registering (see its log above)"
+                        : "worker \(launch.name) did not register; log in \(self.options.logDirectory!)"
+                )
             }
         }
         return started
@@ -163,11 +179,18 @@ public final class LocalCluster: Sendable {
     private var logArguments: [String] { self.options.logLevel.map { ["--log-level", $0] } ?? [] }
 
     private func spawn(name: String, arguments: [String], logName: String? = nil) throws -> ChildProcess {
-        let stderr: ChildProcess.ErrorOutput = self.options.logDirectory.map { .file("\($0)/\(logName ?? name).log") } ?? .inherit
-        let environment = self.options.environment.merging([ProcessSetup.parentPIDVariable: "\(getpid())"]) { mine, _ in mine }
+        let stderr: ChildProcess.ErrorOutput =
+            self.options.logDirectory.map { .file("\($0)/\(logName ?? name).log") } ?? .inherit
+        let environment = self.options.environment.merging([ProcessSetup.parentPIDVariable: "\(getpid())"]) { mine, _ in
+            mine
+        }
         return try ChildProcess(
-            name: name, executable: self.options.executable, arguments: arguments, environment: environment,
-            stderr: stderr, ownProcessGroup: self.options.ownProcessGroups
+            name: name,
+            executable: self.options.executable,
+            arguments: arguments,
+            environment: environment,
+            stderr: stderr,
+            ownProcessGroup: self.options.ownProcessGroups
         )
     }
 

@@ -15,7 +15,15 @@ public struct WorkerLaunch: Sendable {
     /// More arguments for `herd worker`, after the rest.
     public var extra: [String]
 
-    public init(id: String, name: String? = nil, group: String, capacity: Int = 4, node: String? = nil, exec: [String] = [], extra: [String] = []) {
+    public init(
+        id: String,
+        name: String? = nil,
+        group: String,
+        capacity: Int = 4,
+        node: String? = nil,
+        exec: [String] = [],
+        extra: [String] = []
+    ) {
         self.id = id
         self.name = name ?? id
         self.group = group
@@ -27,7 +35,9 @@ public struct WorkerLaunch: Sendable {
 
     /// `herd worker` and its arguments (without the log level and ``extra``).
     func arguments(endpoint: String) -> [String] {
-        var arguments = ["worker", "--connect", endpoint, "--group", self.group, "--id", self.id, "--capacity", "\(self.capacity)"]
+        var arguments = [
+            "worker", "--connect", endpoint, "--group", self.group, "--id", self.id, "--capacity", "\(self.capacity)",
+        ]
         if let node { arguments += ["--node", node] }
         for exec in self.exec { arguments += ["--exec", exec] }
         return arguments

@@ -16,10 +16,14 @@ public struct EventQueue<Element> {
         /// What was scheduled.
         public var element: Element
 
-        public static func < (lhs: Entry, rhs: Entry) -> Bool { (lhs.instant, lhs.sequence) < (rhs.instant, rhs.sequence) }
+        public static func < (lhs: Entry, rhs: Entry) -> Bool {
+            (lhs.instant, lhs.sequence) < (rhs.instant, rhs.sequence)
+        }
 
         /// Entries are equal when they are the same scheduling (sequences are unique).
-        public static func == (lhs: Entry, rhs: Entry) -> Bool { lhs.sequence == rhs.sequence && lhs.instant == rhs.instant }
+        public static func == (lhs: Entry, rhs: Entry) -> Bool {
+            lhs.sequence == rhs.sequence && lhs.instant == rhs.instant
+        }
     }
 
     private var heap = Heap<Entry>()

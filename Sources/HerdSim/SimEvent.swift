@@ -83,22 +83,28 @@ struct SimScenario: CustomStringConvertible {
     var tightResilience: Bool
 
     init(random: inout SimRandom) {
-        self.groups = (0..<random.int(2...3)).map { "g\($0)" }
+        self.groups = (0 ..< random.int(2 ... 3)).map { "g\($0)" }
         var workers: [WorkerSpec] = []
         for group in self.groups {
-            for _ in 0..<random.int(1...3) {
-                workers.append(WorkerSpec(group: group, capacity: UInt32(random.int(1...3)), drainGrace: random.milliseconds(50, 1500)))
+            for _ in 0 ..< random.int(1 ... 3) {
+                workers.append(
+                    WorkerSpec(
+                        group: group,
+                        capacity: UInt32(random.int(1 ... 3)),
+                        drainGrace: random.milliseconds(50, 1500)
+                    )
+                )
             }
         }
         self.workers = workers
-        self.clientCount = random.int(2...3)
+        self.clientCount = random.int(2 ... 3)
         let heartbeat = random.milliseconds(100, 250)
         self.coordinator = CoordinatorConfiguration(
             coordinatorID: "coord",
             heartbeatInterval: heartbeat,
             livenessWindow: heartbeat * 4,
             clientLiveness: .seconds(5),
-            maxDeliveries: UInt32(random.int(2...5)),
+            maxDeliveries: UInt32(random.int(2 ... 5)),
             deadWorkerRetention: .seconds(30),
             deadlineSlack: .milliseconds(500),
             cancelOverdueAfter: .seconds(5),
@@ -111,21 +117,25 @@ struct SimScenario: CustomStringConvertible {
         self.tightResilience = random.chance(0.8)
         if self.tightResilience {
             self.coordinator.breakers = BreakerHierarchy.Configuration(
-                cluster: Self.drawBreaker(&random, window: 10...30, minimumCalls: 6...20),
-                group: Self.drawBreaker(&random, window: 4...12, minimumCalls: 3...8),
-                worker: Self.drawBreaker(&random, window: 4...12, minimumCalls: 3...8)
+                cluster: Self.drawBreaker(&random, window: 10 ... 30, minimumCalls: 6 ... 20),
+                group: Self.drawBreaker(&random, window: 4 ... 12, minimumCalls: 3 ... 8),
+                worker: Self.drawBreaker(&random, window: 4 ... 12, minimumCalls: 3 ... 8)
             )
             self.coordinator.retry = RetryPolicy(
-                maxAttempts: UInt32(random.int(2...5)), baseDelay: random.milliseconds(5, 250), maxDelay: random.milliseconds(300, 3000)
+                maxAttempts: UInt32(random.int(2 ... 5)),
+                baseDelay: random.milliseconds(5, 250),
+                maxDelay: random.milliseconds(300, 3000)
             )
             self.coordinator.retryBudget = RetryBudget.Configuration(
                 ratio: random.pick([0, 0.05, 0.1, 0.2, 0.5]),
-                minRetriesPerSecond: random.int(0...3),
+                minRetriesPerSecond: random.int(0 ... 3),
                 window: .seconds(random.pick([1, 2, 5, 10])),
                 slices: random.pick([1, 2, 4, 5, 10])
             )
             if self.groups.count >= 2, random.chance(0.35) {
-                self.coordinator.groupPolicies[self.groups[0]] = CoordinatorConfiguration.GroupPolicy(fallback: self.groups[1])
+                self.coordinator.groupPolicies[self.groups[0]] = CoordinatorConfiguration.GroupPolicy(
+                    fallback: self.groups[1]
+                )
             }
             // The end of the fallback chain and per-kind retries, drawn from a stream of their own
             // so that adding them left every other draw (and every seed's run) as it was.
@@ -133,12 +143,12 @@ struct SimScenario: CustomStringConvertible {
             let last = self.groups[self.groups.count - 1]
             if extra.chance(0.4) {
                 var policy = self.coordinator.groupPolicies[last] ?? CoordinatorConfiguration.GroupPolicy()
-                policy.fallbackCache = extra.int(1...20)
+                policy.fallbackCache = extra.int(1 ... 20)
                 if extra.chance(0.5) { policy.fallbackValue = Array(Self.staticFallback.utf8) }
                 self.coordinator.groupPolicies[last] = policy
             }
             if extra.chance(0.3) {
-                self.coordinator.kindRetries[SimScenario.kind] = RetryOverride(maxAttempts: extra.int(1...4))
+                self.coordinator.kindRetries[SimScenario.kind] = RetryOverride(maxAttempts: extra.int(1 ... 4))
             }
         }
     }
@@ -149,29 +159,39 @@ struct SimScenario: CustomStringConvertible {
     /// A breaker that judges a few calls: a count or (sometimes) a time window, thresholds from
     /// 25 % to 75 %, calls slower than 0.2–1.5 s counted slow, open for 50 ms–1 s, 1–3 probes
     /// (a run's active phase lasts only a few virtual seconds).
-    static func drawBreaker(_ random: inout SimRandom, window: ClosedRange<Int>, minimumCalls: ClosedRange<Int>) -> CircuitBreaker.Configuration {
+    static func drawBreaker(
+        _ random: inout SimRandom,
+        window: ClosedRange<Int>,
+        minimumCalls: ClosedRange<Int>
+    ) -> CircuitBreaker.Configuration {
         CircuitBreaker.Configuration(
-            window: random.chance(0.25) ? .time(.seconds(random.pick([1, 2])), buckets: random.pick([1, 2, 4])) : .count(random.int(window)),
+            window: random.chance(0.25)
+                ? .time(.seconds(random.pick([1, 2])), buckets: random.pick([1, 2, 4])) : .count(random.int(window)),
             failureRateThreshold: random.pick([25, 40, 50, 75]),
             slowCallRateThreshold: random.pick([50, 80, 100]),
             slowCallDuration: random.milliseconds(200, 1500),
             minimumCalls: random.int(minimumCalls),
             openDuration: random.milliseconds(50, 1000),
-            permittedCallsInHalfOpen: random.int(1...3),
+            permittedCallsInHalfOpen: random.int(1 ... 3),
             maxHalfOpenDuration: random.chance(0.3) ? random.milliseconds(200, 1500) : nil
         )
     }
 
     var description: String {
         let layout = self.groups.map { group in
-            "\(group): " + self.workers.enumerated().filter { $0.element.group == group }.map { "w\($0.offset)(cap \($0.element.capacity))" }.joined(separator: " ")
+            "\(group): "
+                + self.workers.enumerated().filter { $0.element.group == group }.map {
+                    "w\($0.offset)(cap \($0.element.capacity))"
+                }.joined(separator: " ")
         }.joined(separator: "; ")
-        var text = "\(layout); \(self.clientCount) clients; heartbeat \(SimTrace.duration(self.coordinator.heartbeatInterval)), "
+        var text =
+            "\(layout); \(self.clientCount) clients; heartbeat \(SimTrace.duration(self.coordinator.heartbeatInterval)), "
             + "liveness \(SimTrace.duration(self.coordinator.livenessWindow)), maxDeliveries \(self.coordinator.maxDeliveries)"
         guard self.tightResilience else { return text + "; default breakers and retry budget" }
         let config = self.coordinator
         let budget = config.retryBudget
-        text += "; retries \(config.retry.maxAttempts) attempts from \(SimTrace.duration(config.retry.baseDelay)); "
+        text +=
+            "; retries \(config.retry.maxAttempts) attempts from \(SimTrace.duration(config.retry.baseDelay)); "
             + "budget ratio \(budget.ratio) + \(budget.reserve) per \(SimTrace.duration(budget.window)) (\(budget.slices) slices); "
             + "breakers: cluster \(Self.describe(config.breakers.cluster)), group \(Self.describe(config.breakers.group)), worker \(Self.describe(config.breakers.worker))"
         for (group, policy) in config.groupPolicies.sorted(by: { $0.key < $1.key }) {

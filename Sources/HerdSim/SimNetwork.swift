@@ -162,7 +162,7 @@ public final class SimNetwork {
     /// A node connects with routing id `peer`. The coordinator learns of it at once, or when the
     /// node's partition heals; a newer connection takes the routing id over (ROUTER_HANDOVER).
     func open(_ peer: PeerID, owner: LinkOwner, random: inout SimRandom) -> Int {
-        let latency: Duration = random.chance(0.2) ? random.milliseconds(2, 20) : .microseconds(random.int(50...3000))
+        let latency: Duration = random.chance(0.2) ? random.milliseconds(2, 20) : .microseconds(random.int(50 ... 3000))
         let hwm = random.pick(self.highWaterMarks)
         let id = self.links.count
         self.links.append(Link(id: id, peer: peer, owner: owner, latency: latency, hwm: hwm))
@@ -184,7 +184,7 @@ public final class SimNetwork {
         self.links[id].down.generation &+= 1
         let inFlight = self.links[id].up.queue.count
         if inFlight > 0 {
-            let kept = random.int(0...inFlight)
+            let kept = random.int(0 ... inFlight)
             self.counters.lostOnDisconnect += inFlight - kept
             self.links[id].up.queue.removeLast(inFlight - kept)
             if kept == 0 {
@@ -243,7 +243,13 @@ public final class SimNetwork {
         return self.enqueue(message, link: id, direction: .up, now: now, random: &random)
     }
 
-    private func enqueue(_ message: Message, link id: Int, direction: Direction, now: Instant, random: inout SimRandom) -> SendOutcome {
+    private func enqueue(
+        _ message: Message,
+        link id: Int,
+        direction: Direction,
+        now: Instant,
+        random: inout SimRandom
+    ) -> SendOutcome {
         self.counters.sent += 1
         let link = self.links[id]
         guard link[direction].queue.count < link.hwm else {
@@ -251,7 +257,7 @@ public final class SimNetwork {
             self.highWaterDrops[link.peer, default: 0] += 1
             return .droppedAtHighWaterMark
         }
-        var delay = link.latency + .nanoseconds(Int64(random.int(0...Int(link.latency.nanosecondsClamped))))
+        var delay = link.latency + .nanoseconds(Int64(random.int(0 ... Int(link.latency.nanosecondsClamped))))
         if random.chance(0.03) { delay += random.milliseconds(5, 150) }
         let readyAt = max(now + delay, link[direction].lastReadyAt)
         self.links[id][direction].lastReadyAt = readyAt
@@ -281,7 +287,9 @@ public final class SimNetwork {
     /// the next delivery to schedule.
     func pump(_ pump: Pump, now: Instant) -> (messages: [Message], next: Pump?) {
         let id = pump.link
-        guard self.links[id][pump.direction].generation == pump.generation, self.links[id][pump.direction].scheduledAt == pump.at else {
+        guard self.links[id][pump.direction].generation == pump.generation,
+            self.links[id][pump.direction].scheduledAt == pump.at
+        else {
             return ([], nil)
         }
         self.links[id][pump.direction].scheduledAt = nil

@@ -26,8 +26,12 @@ public struct SimOptions: Hashable, Sendable {
 
     /// The default run: ``defaultSteps`` active steps, never-dropping queues, no corruption.
     public init(
-        steps: Int = SimOptions.defaultSteps, settleLimit: Duration = .seconds(120), trace: Bool = false,
-        highWaterMarks: [Int] = [100_000], corruptSupersededResults: Bool = false, ignoreRetryBudget: Bool = false,
+        steps: Int = SimOptions.defaultSteps,
+        settleLimit: Duration = .seconds(120),
+        trace: Bool = false,
+        highWaterMarks: [Int] = [100_000],
+        corruptSupersededResults: Bool = false,
+        ignoreRetryBudget: Bool = false,
         forgetJournaledResults: Bool = false
     ) {
         self.steps = steps

@@ -23,20 +23,20 @@ public struct SimRandom: Sendable {
 
     /// A uniform duration between `low` and `high` milliseconds, with microsecond resolution.
     public mutating func milliseconds(_ low: Int, _ high: Int) -> Duration {
-        .microseconds(self.int(low * 1000...high * 1000))
+        .microseconds(self.int(low * 1000 ... high * 1000))
     }
 
     /// A uniformly chosen element of a non-empty array.
     public mutating func pick<Element>(_ elements: [Element]) -> Element {
         precondition(!elements.isEmpty, "pick from an empty array")
-        return elements[self.int(0...elements.count - 1)]
+        return elements[self.int(0 ... elements.count - 1)]
     }
 
     /// An index chosen with probability proportional to `weights` (which must not all be zero).
     public mutating func weighted(_ weights: [Int]) -> Int {
         let total = weights.reduce(0, +)
         precondition(total > 0, "weights must not all be zero")
-        var draw = self.int(0...total - 1)
+        var draw = self.int(0 ... total - 1)
         for (index, weight) in weights.enumerated() {
             if draw < weight { return index }
             draw -= weight

@@ -69,7 +69,9 @@ public struct SimViolation: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     /// `<invariant> at step N (t=…): <detail>`.
-    public var description: String { "\(self.invariant.rawValue) at step \(self.step) (\(SimTrace.time(self.at))): \(self.detail)" }
+    public var description: String {
+        "\(self.invariant.rawValue) at step \(self.step) (\(SimTrace.time(self.at))): \(self.detail)"
+    }
 }
 
 /// What happened in a run, for reports and for tuning the world's draws.
@@ -170,7 +172,8 @@ public struct SimReport: Sendable {
     /// One line: seed, steps, virtual time, and the verdict.
     public var summary: String {
         let verdict = self.violation.map { "VIOLATION \($0)" } ?? "ok"
-        return "seed \(self.seed): \(self.steps) steps (\(self.activeSteps) active), \(SimTrace.time(self.virtualTime)) virtual, "
+        return
+            "seed \(self.seed): \(self.steps) steps (\(self.activeSteps) active), \(SimTrace.time(self.virtualTime)) virtual, "
             + "\(self.stats.jobsSubmitted) jobs (+\(self.stats.nestedJobs) nested), \(self.stats.crashes) crashes, "
             + "\(self.stats.stalls) stalls, \(self.stats.partitions) partitions, \(self.stats.drains) drains: \(verdict)"
     }

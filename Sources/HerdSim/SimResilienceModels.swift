@@ -25,7 +25,8 @@ struct SimRetryBudget {
 
     init(_ configuration: RetryBudget.Configuration) {
         self.ratioMicros = Int64((configuration.ratio * 1_000_000).rounded())
-        self.reserve = Int64(configuration.minRetriesPerSecond) * configuration.window.nanosecondsClamped / 1_000_000_000
+        self.reserve =
+            Int64(configuration.minRetriesPerSecond) * configuration.window.nanosecondsClamped / 1_000_000_000
         self.slices = Int64(configuration.slices)
         self.width = configuration.window.nanosecondsClamped / Int64(configuration.slices)
     }
@@ -50,8 +51,16 @@ struct SimRetryBudget {
     }
 
     private mutating func prune(at epoch: Int64) {
-        if let keep = self.firsts.firstIndex(where: { $0.epoch > epoch - self.slices }) { self.firsts.removeFirst(keep) } else { self.firsts.removeAll() }
-        if let keep = self.retries.firstIndex(where: { $0.epoch > epoch - self.slices }) { self.retries.removeFirst(keep) } else { self.retries.removeAll() }
+        if let keep = self.firsts.firstIndex(where: { $0.epoch > epoch - self.slices }) {
+            self.firsts.removeFirst(keep)
+        } else {
+            self.firsts.removeAll()
+        }
+        if let keep = self.retries.firstIndex(where: { $0.epoch > epoch - self.slices }) {
+            self.retries.removeFirst(keep)
+        } else {
+            self.retries.removeAll()
+        }
     }
 
     /// A first attempt was dispatched at `now`.
@@ -87,12 +96,18 @@ struct SimBreakerSeen {
 
     /// The table of docs/RESILIENCE.md ("Circuit breakers"), written out again here rather than
     /// asked of `CircuitBreaker.isLegal`, so a wrong table in HerdCore does not go unnoticed.
-    static func isLegal(_ from: CircuitBreaker.StateName, _ to: CircuitBreaker.StateName, _ trigger: CircuitBreaker.Trigger) -> Bool {
+    static func isLegal(
+        _ from: CircuitBreaker.StateName,
+        _ to: CircuitBreaker.StateName,
+        _ trigger: CircuitBreaker.Trigger
+    ) -> Bool {
         switch (from, to, trigger) {
         case (.closed, .open, .failureRateExceeded), (.closed, .open, .slowCallRateExceeded): true
         case (.open, .halfOpen, .openDurationElapsed): true
         case (.halfOpen, .closed, .probesSucceeded): true
-        case (.halfOpen, .open, .failureRateExceeded), (.halfOpen, .open, .slowCallRateExceeded), (.halfOpen, .open, .halfOpenExpired): true
+        case (.halfOpen, .open, .failureRateExceeded), (.halfOpen, .open, .slowCallRateExceeded),
+            (.halfOpen, .open, .halfOpenExpired):
+            true
         case (_, .forcedOpen, .operatorForceOpen): from != .forcedOpen
         case (_, .disabled, .operatorDisable): from != .disabled
         case (_, .closed, .operatorClose): from != .closed
@@ -105,7 +120,11 @@ struct SimBreakerSeen {
     /// decide: everything while closed or disabled, nothing while forced open or open, a fresh
     /// trial's probes once the open duration has passed, the probes left in a half-open trial
     /// (none once it has outlived `maxHalfOpenDuration`: it reopens).
-    static func allowance(_ state: CircuitBreaker.State, configuration: CircuitBreaker.Configuration, now: Instant) -> Int {
+    static func allowance(
+        _ state: CircuitBreaker.State,
+        configuration: CircuitBreaker.Configuration,
+        now: Instant
+    ) -> Int {
         switch state {
         case .closed, .disabled:
             return .max

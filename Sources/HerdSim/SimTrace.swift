@@ -32,10 +32,14 @@ public struct SimTrace: Sendable {
     public static func describe(_ message: Message) -> String {
         switch message {
         case .register(let registration):
-            let holding = registration.holding.isEmpty ? "" : " holding \(registration.holding.map(\.description).joined(separator: ","))"
+            let holding =
+                registration.holding.isEmpty
+                ? "" : " holding \(registration.holding.map(\.description).joined(separator: ","))"
             return "REGISTER \(registration.workerID) \(registration.group) cap \(registration.capacity)\(holding)"
         case .results(let results):
-            return "RESULTS [" + results.map { "\($0.attempt) \(Self.describe($0.outcome))\($0.usage > 0 ? " u\($0.usage)" : "")" }.joined(separator: ", ") + "]"
+            return "RESULTS ["
+                + results.map { "\($0.attempt) \(Self.describe($0.outcome))\($0.usage > 0 ? " u\($0.usage)" : "")" }
+                .joined(separator: ", ") + "]"
         case .cancelled(let attempts):
             return "CANCELLED [" + attempts.map(\.description).joined(separator: ", ") + "]"
         case .partial(let partial):
@@ -43,11 +47,15 @@ public struct SimTrace: Sendable {
         case .welcome(let welcome):
             return "WELCOME \(welcome.coordinatorID)"
         case .dispatch(let assignments):
-            return "DISPATCH [" + assignments.map { "\($0.attempt)\($0.deadline.map { " dl " + Self.duration($0) } ?? "")" }.joined(separator: ", ") + "]"
+            return "DISPATCH ["
+                + assignments.map { "\($0.attempt)\($0.deadline.map { " dl " + Self.duration($0) } ?? "")" }.joined(
+                    separator: ", "
+                ) + "]"
         case .cancel(let attempts):
             return "CANCEL [" + attempts.map(\.description).joined(separator: ", ") + "]"
         case .submit(let submission):
-            var text = "SUBMIT tok \(submission.token) \(submission.group) x\(submission.payloads.count) \(submission.policy)"
+            var text =
+                "SUBMIT tok \(submission.token) \(submission.group) x\(submission.payloads.count) \(submission.policy)"
             if let timeout = submission.timeout { text += " timeout \(Self.duration(timeout))" }
             if let budget = submission.budget { text += " budget \(budget)" }
             if let parent = submission.parent { text += " parent \(parent)" }
@@ -59,9 +67,13 @@ public struct SimTrace: Sendable {
         case .rejected(let rejection):
             return "REJECTED tok \(rejection.token): \(rejection.failure)"
         case .jobResults(let results):
-            return "JOB-RESULTS [" + results.map { "\($0.subtask) \(Self.describe($0.outcome)) (\($0.attempts) att\($0.worker.isEmpty ? "" : " @\($0.worker)"))" }.joined(separator: ", ") + "]"
+            return "JOB-RESULTS ["
+                + results.map {
+                    "\($0.subtask) \(Self.describe($0.outcome)) (\($0.attempts) att\($0.worker.isEmpty ? "" : " @\($0.worker)"))"
+                }.joined(separator: ", ") + "]"
         case .jobFinished(let summary):
-            var text = "JOB-FINISHED \(summary.job) \(summary.succeeded)ok/\(summary.failed)failed/\(summary.cancelled)cancelled u\(summary.usage)"
+            var text =
+                "JOB-FINISHED \(summary.job) \(summary.succeeded)ok/\(summary.failed)failed/\(summary.cancelled)cancelled u\(summary.usage)"
             if let reason = summary.reason { text += " (\(reason))" }
             return text
         case .cancelReply(let reply):

@@ -59,7 +59,7 @@ extension Simulation {
         let index = self.clients[client].jobs.count
         let peer = PeerID("c\(client).\(index)")
         let link = self.network.open(peer, owner: .clientJob(client: client, job: index), random: &self.random)
-        let count = UInt32(self.random.int(1...6))
+        let count = UInt32(self.random.int(1 ... 6))
         let submission = Submission(
             token: self.token(),
             group: self.random.pick(self.scenario.groups),
@@ -67,14 +67,19 @@ extension Simulation {
             payloads: .template(Array("p{index}".utf8), count: count),
             timeout: self.random.chance(0.35) ? self.random.milliseconds(300, 4000) : nil,
             policy: self.drawPolicy(count: count),
-            budget: self.random.chance(0.2) ? UInt64(self.random.int(1...8)) : nil
+            budget: self.random.chance(0.2) ? UInt64(self.random.int(1 ... 8)) : nil
         )
         let machine = ClientStateMachine(configuration: .init(endpoint: "sim://coordinator"))
-        self.clients[client].jobs.append(ClientProcess.Job(index: index, peer: peer, link: link, machine: machine, submission: submission))
+        self.clients[client].jobs.append(
+            ClientProcess.Job(index: index, peer: peer, link: link, machine: machine, submission: submission)
+        )
         self.stats.jobsSubmitted += 1
         self.trace.add("\(self.prefix) \(peer) submits: \(SimTrace.describe(.submit(submission)))")
         self.clientEvent(client, job: index, .submit(submission))
-        self.queue.push(.clientPatience(client: client, job: index), at: self.now + self.random.milliseconds(1500, 10_000))
+        self.queue.push(
+            .clientPatience(client: client, job: index),
+            at: self.now + self.random.milliseconds(1500, 10_000)
+        )
     }
 
     func clientEvent(_ client: Int, job: Int, _ event: ClientStateMachine.Event) {
@@ -92,7 +97,12 @@ extension Simulation {
             switch action {
             case .send(let message):
                 self.trace.add("\(self.prefix)   \(peer) => coord: \(SimTrace.describe(message))")
-                let outcome = self.network.nodeSend(message, link: self.clients[client].jobs[index].link, now: self.now, random: &self.random)
+                let outcome = self.network.nodeSend(
+                    message,
+                    link: self.clients[client].jobs[index].link,
+                    now: self.now,
+                    random: &self.random
+                )
                 self.schedule(outcome, "\(peer) -> coord: \(SimTrace.describe(message))")
             case .schedule(.tick, let instant):
                 self.queue.push(.clientTimer(client: client, job: index), at: max(instant, self.now))
@@ -100,7 +110,8 @@ extension Simulation {
                 self.clients[client].jobs[index].job = accepted.job
                 self.ledger.rootAccepted(accepted.job)
             case .deliver(let results):
-                for result in results where !self.clients[client].jobs[index].delivered.insert(result.subtask.index).inserted {
+                for result in results
+                where !self.clients[client].jobs[index].delivered.insert(result.subtask.index).inserted {
                     self.fail(.resultTwice, "client \(peer) was handed \(result.subtask) twice")
                 }
             case .partial:
@@ -117,7 +128,12 @@ extension Simulation {
                 self.trace.add("\(self.prefix) \(peer) failed: \(failure)")
                 self.clients[client].jobs[index].state = .failed(failure)
                 self.stats.jobsFailed += 1
-                if failure.message.isEmpty { self.fail(.failedWithoutReason, "client \(peer)'s job failed with an empty reason (\(failure.category))") }
+                if failure.message.isEmpty {
+                    self.fail(
+                        .failedWithoutReason,
+                        "client \(peer)'s job failed with an empty reason (\(failure.category))"
+                    )
+                }
                 self.closeClientJob(client, job: index)
             case .log(let line):
                 self.trace.add("\(self.prefix)   \(peer) log: \(line)")

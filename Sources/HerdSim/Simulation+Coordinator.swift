@@ -29,11 +29,15 @@ extension Simulation {
     func coordinatorAboutToHandle(_ message: Message, from peer: PeerID) {
         switch message {
         case .drainWorker:
-            if self.coordinator.simWorker(peer)?.isLive == true, self.ledger.drainedSince[peer] == nil { self.ledger.drainedSince[peer] = self.now }
+            if self.coordinator.simWorker(peer)?.isLive == true, self.ledger.drainedSince[peer] == nil {
+                self.ledger.drainedSince[peer] = self.now
+            }
         case .register:
             if self.coordinator.simWorker(peer)?.isLive != true {
                 self.ledger.drainedSince[peer] = nil
-                if self.coordinatorCrashedAt != nil, self.lateAfterCrash[peer] == nil { self.lateAfterCrash[peer] = self.now > self.coordinatorResumesDispatchAt }
+                if self.coordinatorCrashedAt != nil, self.lateAfterCrash[peer] == nil {
+                    self.lateAfterCrash[peer] = self.now > self.coordinatorResumesDispatchAt
+                }
             }
         case .breaker(let command):
             if let path = BreakerPath(parsing: command.path) { self.operatorPaths.insert(path) }
@@ -67,7 +71,10 @@ extension Simulation {
                     if outcome == .unreachable, !unreachable.contains(peer) { unreachable.append(peer) }
                     self.schedule(outcome, "coord -> \(peer): \(SimTrace.describe(message))")
                 case .schedule(let timer, let instant):
-                    self.queue.push(.coordinatorTimer(timer, incarnation: self.coordinatorIncarnation), at: max(instant, self.now))
+                    self.queue.push(
+                        .coordinatorTimer(timer, incarnation: self.coordinatorIncarnation),
+                        at: max(instant, self.now)
+                    )
                 case .log(let line):
                     self.trace.add("\(self.prefix)   coord log: \(line)")
                     if line.message.hasPrefix("breaker ") { self.breakerLogged = true }
@@ -100,12 +107,15 @@ extension Simulation {
         for result in results {
             var sender = peer
             var entry = result
-            if let current = self.coordinator.introspectOutstanding([result.attempt.subtask])[0], current.cancelledAt == nil,
+            if let current = self.coordinator.introspectOutstanding([result.attempt.subtask])[0],
+                current.cancelledAt == nil,
                 current.attempt != result.attempt.attempt || current.worker != peer
             {
                 entry.attempt.attempt = current.attempt
                 sender = current.worker
-                self.trace.add("\(self.prefix)   CORRUPTION: \(result.attempt) from \(peer) rewritten to \(entry.attempt) from \(sender)")
+                self.trace.add(
+                    "\(self.prefix)   CORRUPTION: \(result.attempt) from \(peer) rewritten to \(entry.attempt) from \(sender)"
+                )
             }
             if let last = batches.indices.last, batches[last].0 == sender {
                 batches[last].1.append(entry)

@@ -79,7 +79,15 @@ final class HandlerRun {
     /// The nested job's end, once it came (success text or failure).
     var childOutcome: Outcome?
 
-    init(id: Int, slot: Int, incarnation: Int, peer: PeerID, attempt: AttemptRef, behaviour: SimBehaviour, startedAt: Instant) {
+    init(
+        id: Int,
+        slot: Int,
+        incarnation: Int,
+        peer: PeerID,
+        attempt: AttemptRef,
+        behaviour: SimBehaviour,
+        startedAt: Instant
+    ) {
         self.id = id
         self.slot = slot
         self.incarnation = incarnation
@@ -102,14 +110,22 @@ extension Simulation {
     func startRun(_ slot: Int, _ assignment: Assignment) {
         self.stats.handlersStarted += 1
         if let since = self.workers[slot].drainingSince {
-            self.fail(.drainedWorkerGotWork, "\(self.workers[slot].peer) started \(assignment.attempt), though it has been draining since \(SimTrace.time(since))")
+            self.fail(
+                .drainedWorkerGotWork,
+                "\(self.workers[slot].peer) started \(assignment.attempt), though it has been draining since \(SimTrace.time(since))"
+            )
         }
         let depth = self.ledger.depth[assignment.attempt.subtask.job] ?? Self.maxNestingDepth
         let behaviour = self.degradedBehaviour(slot: slot) ?? self.drawBehaviour(nesting: depth < Self.maxNestingDepth)
         let id = self.runs.count
         let run = HandlerRun(
-            id: id, slot: slot, incarnation: self.workers[slot].incarnation, peer: self.workers[slot].peer,
-            attempt: assignment.attempt, behaviour: behaviour, startedAt: self.now
+            id: id,
+            slot: slot,
+            incarnation: self.workers[slot].incarnation,
+            peer: self.workers[slot].peer,
+            attempt: assignment.attempt,
+            behaviour: behaviour,
+            startedAt: self.now
         )
         self.trace.add("\(self.prefix) \(run.peer) starts \(assignment.attempt): \(behaviour)")
         switch behaviour {
@@ -122,7 +138,9 @@ extension Simulation {
             break
         case .nested(let plan):
             self.queue.push(.handler(run: id, slot: slot, .submitChild), at: self.now + self.random.milliseconds(0, 5))
-            if let after = plan.cancelAfter { self.queue.push(.handler(run: id, slot: slot, .cancelChild), at: self.now + after) }
+            if let after = plan.cancelAfter {
+                self.queue.push(.handler(run: id, slot: slot, .cancelChild), at: self.now + after)
+            }
         }
         self.runs.append(run)
         self.liveRuns.append(id)
@@ -132,25 +150,27 @@ extension Simulation {
     func drawBehaviour(nesting: Bool) -> SimBehaviour {
         switch self.random.weighted([34, 14, 12, 7, 7, nesting ? 18 : 0]) {
         case 0:
-            return .succeed(after: self.random.milliseconds(1, 600), usage: UInt64(self.random.int(0...3)))
+            return .succeed(after: self.random.milliseconds(1, 600), usage: UInt64(self.random.int(0 ... 3)))
         case 1:
-            let categories: [ErrorCategory] = [.transient, .rateLimited, .auth, .validation, .notFound, .server, .timeout, .network, .unknown]
+            let categories: [ErrorCategory] = [
+                .transient, .rateLimited, .auth, .validation, .notFound, .server, .timeout, .network, .unknown,
+            ]
             return .fail(self.random.pick(categories), after: self.random.milliseconds(1, 400))
         case 2:
-            return .stream(parts: self.random.int(1...4), every: self.random.milliseconds(10, 200))
+            return .stream(parts: self.random.int(1 ... 4), every: self.random.milliseconds(10, 200))
         case 3:
             return .hang
         case 4:
             return .ignoresCancellation(after: self.random.milliseconds(100, 3000))
         default:
-            let count = UInt32(self.random.int(1...3))
+            let count = UInt32(self.random.int(1 ... 3))
             return .nested(
                 SimBehaviour.NestedPlan(
                     group: self.random.pick(self.scenario.groups),
                     count: count,
                     policy: self.drawPolicy(count: count),
                     timeout: self.random.chance(0.3) ? self.random.milliseconds(200, 3000) : nil,
-                    budget: self.random.chance(0.15) ? UInt64(self.random.int(1...4)) : nil,
+                    budget: self.random.chance(0.15) ? UInt64(self.random.int(1 ... 4)) : nil,
                     cancelAfter: self.random.chance(0.2) ? self.random.milliseconds(5, 800) : nil
                 )
             )
@@ -158,17 +178,18 @@ extension Simulation {
     }
 
     func drawPolicy(count: UInt32) -> FanoutPolicy {
-        switch self.random.int(0...3) {
+        switch self.random.int(0 ... 3) {
         case 0: .all
         case 1: .failFast
         case 2: .first
-        default: .quorum(UInt32(self.random.int(1...Int(count))))
+        default: .quorum(UInt32(self.random.int(1 ... Int(count))))
         }
     }
 
     /// The worker cancelled a handler: a cooperative one stops within the kill grace.
     func cancelRun(_ slot: Int, _ attempt: AttemptRef) {
-        guard let id = self.liveRuns.first(where: { self.runs[$0].slot == slot && self.runs[$0].attempt == attempt }) else { return }
+        guard let id = self.liveRuns.first(where: { self.runs[$0].slot == slot && self.runs[$0].attempt == attempt })
+        else { return }
         guard self.runs[id].cancelledAt == nil else { return }
         self.runs[id].cancelledAt = self.now
         self.stats.handlersCancelled += 1
@@ -179,7 +200,9 @@ extension Simulation {
 
     func handlerStep(_ id: Int, _ step: HandlerStep) {
         let run = self.runs[id]
-        guard run.endedAt == nil, self.workers[run.slot].incarnation == run.incarnation, self.workers[run.slot].machine != nil else { return }
+        guard run.endedAt == nil, self.workers[run.slot].incarnation == run.incarnation,
+            self.workers[run.slot].machine != nil
+        else { return }
         let stopping = run.cancelledAt != nil && run.behaviour.isCooperative
         switch step {
         case .finish:
@@ -188,7 +211,10 @@ extension Simulation {
             guard !stopping, case .stream(_, let every) = run.behaviour else { return }
             self.runs[id].partsLeft -= 1
             let data = Array("part \(self.runs[id].partsLeft) of \(run.tag)".utf8)
-            self.queue.push(.handler(run: id, slot: run.slot, self.runs[id].partsLeft > 0 ? .partial : .finish), at: self.now + every)
+            self.queue.push(
+                .handler(run: id, slot: run.slot, self.runs[id].partsLeft > 0 ? .partial : .finish),
+                at: self.now + every
+            )
             self.workerEvents(run.slot, incarnation: run.incarnation, [.partialOutput(run.attempt, data, usage: 1)])
         case .submitChild:
             guard !stopping, case .nested(let plan) = run.behaviour else { return }
@@ -197,14 +223,26 @@ extension Simulation {
             self.ledger.childTokens[token] = run.attempt
             self.workers[run.slot].children.append(WorkerSlot.Child(token: token, run: id, job: nil))
             let submission = Submission(
-                token: token, group: plan.group, kind: SimScenario.kind, payloads: .template(Array("n{index}".utf8), count: plan.count),
-                timeout: plan.timeout, policy: plan.policy, budget: plan.budget, parent: run.attempt
+                token: token,
+                group: plan.group,
+                kind: SimScenario.kind,
+                payloads: .template(Array("n{index}".utf8), count: plan.count),
+                timeout: plan.timeout,
+                policy: plan.policy,
+                budget: plan.budget,
+                parent: run.attempt
             )
             self.workerEvents(run.slot, incarnation: run.incarnation, [.submitChild(submission)])
         case .cancelChild:
-            guard let token = run.childToken, let child = self.workers[run.slot].children.first(where: { $0.token == token }), let job = child.job else { return }
+            guard let token = run.childToken,
+                let child = self.workers[run.slot].children.first(where: { $0.token == token }), let job = child.job
+            else { return }
             self.trace.add("\(self.prefix) \(run.peer): handler of \(run.attempt) cancels its nested job \(job)")
-            self.workerEvents(run.slot, incarnation: run.incarnation, [.cancelChild(CancelJob(token: token, job: job, reason: "the handler cancelled it"))])
+            self.workerEvents(
+                run.slot,
+                incarnation: run.incarnation,
+                [.cancelChild(CancelJob(token: token, job: job, reason: "the handler cancelled it"))]
+            )
         }
     }
 
@@ -212,7 +250,10 @@ extension Simulation {
     func childSettled(_ id: Int, _ outcome: Outcome) {
         guard self.runs[id].endedAt == nil, self.runs[id].childOutcome == nil else { return }
         self.runs[id].childOutcome = outcome
-        self.queue.push(.handler(run: id, slot: self.runs[id].slot, .finish), at: self.now + self.random.milliseconds(0, 10))
+        self.queue.push(
+            .handler(run: id, slot: self.runs[id].slot, .finish),
+            at: self.now + self.random.milliseconds(0, 10)
+        )
     }
 
     /// The handler returns: its outcome goes to the worker machine. A nested job it still waits on
@@ -226,9 +267,15 @@ extension Simulation {
         if case .success(let bytes) = outcome { self.ledger.producedOutputs.insert(bytes) }
         self.trace.add("\(self.prefix) \(run.peer): handler of \(run.attempt) returns \(SimTrace.describe(outcome))")
         var events: [WorkerEvent] = []
-        if let token = run.childToken, let index = self.workers[run.slot].children.firstIndex(where: { $0.token == token }) {
+        if let token = run.childToken,
+            let index = self.workers[run.slot].children.firstIndex(where: { $0.token == token })
+        {
             let child = self.workers[run.slot].children.remove(at: index)
-            if let job = child.job { events.append(.cancelChild(CancelJob(token: token, job: job, reason: "the parent handler stopped waiting"))) }
+            if let job = child.job {
+                events.append(
+                    .cancelChild(CancelJob(token: token, job: job, reason: "the parent handler stopped waiting"))
+                )
+            }
         }
         events.append(.handlerFinished(run.attempt, outcome, usage: usage))
         self.workerEvents(run.slot, incarnation: run.incarnation, events)
@@ -250,8 +297,10 @@ extension Simulation {
             return (.failure(Failure(.cancelled, "sim \(run.tag): cancelled")), 0)
         case .nested:
             switch run.childOutcome {
-            case .success(let text)?: return (.success(Array("ok \(run.tag) \(String(decoding: text, as: UTF8.self))".utf8)), 0)
-            case .failure(let failure)?: return (.failure(Failure(failure.category, "sim \(run.tag): nested job: \(failure.message)")), 0)
+            case .success(let text)?:
+                return (.success(Array("ok \(run.tag) \(String(decoding: text, as: UTF8.self))".utf8)), 0)
+            case .failure(let failure)?:
+                return (.failure(Failure(failure.category, "sim \(run.tag): nested job: \(failure.message)")), 0)
             case nil: return (.failure(Failure(.cancelled, "sim \(run.tag): cancelled")), 0)
             }
         }

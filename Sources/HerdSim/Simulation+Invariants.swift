@@ -31,7 +31,9 @@ extension Simulation {
         case .accepted(let accepted):
             self.ledger.totals[accepted.job] = accepted.subtasks
             self.ledger.knownJobs.append(accepted.job)
-            if let parent = self.ledger.childTokens.removeValue(forKey: accepted.token) { self.ledger.parentJob[accepted.job] = parent.subtask.job }
+            if let parent = self.ledger.childTokens.removeValue(forKey: accepted.token) {
+                self.ledger.parentJob[accepted.job] = parent.subtask.job
+            }
         case .jobResults(let results):
             for result in results {
                 let job = result.subtask.job
@@ -39,7 +41,10 @@ extension Simulation {
                 // very same result is no second report; any other one is (the subtask ran again).
                 if let sent = self.sentResults[result.subtask] {
                     if sent != result {
-                        self.fail(.resultTwice, "\(result.subtask) sent to \(peer) again, different: \(SimTrace.describe(result.outcome)) after \(SimTrace.describe(sent.outcome)) (attempt \(result.attempts) after \(sent.attempts))")
+                        self.fail(
+                            .resultTwice,
+                            "\(result.subtask) sent to \(peer) again, different: \(SimTrace.describe(result.outcome)) after \(SimTrace.describe(sent.outcome)) (attempt \(result.attempts) after \(sent.attempts))"
+                        )
                     }
                     continue
                 }
@@ -49,7 +54,10 @@ extension Simulation {
                 }
                 var tally = self.ledger.tallies[job, default: SimLedger.Tally()]
                 if !tally.indices.insert(result.subtask.index).inserted {
-                    self.fail(.resultTwice, "\(result.subtask) sent to \(peer) again: \(SimTrace.describe(result.outcome))")
+                    self.fail(
+                        .resultTwice,
+                        "\(result.subtask) sent to \(peer) again: \(SimTrace.describe(result.outcome))"
+                    )
                 }
                 switch result.outcome {
                 case .success: tally.succeeded += 1
@@ -65,15 +73,22 @@ extension Simulation {
         case .jobFinished(let summary) where self.ledger.finished.contains(summary.job):
             // Sent again to a client re-attaching after a restart: it must say the same.
             let tally = self.ledger.tallies[summary.job, default: SimLedger.Tally()]
-            if (tally.succeeded, tally.failed, tally.cancelled) != (summary.succeeded, summary.failed, summary.cancelled) {
+            if (tally.succeeded, tally.failed, tally.cancelled) != (
+                summary.succeeded, summary.failed, summary.cancelled
+            ) {
                 self.fail(.finishMismatch, "JOB-FINISHED \(summary.job) sent again to \(peer) with other counts")
             }
         case .jobFinished(let summary):
             let tally = self.ledger.tallies[summary.job, default: SimLedger.Tally()]
             let total = self.ledger.totals[summary.job] ?? 0
             if tally.indices.count != Int(total) {
-                self.fail(.finishMismatch, "JOB-FINISHED \(summary.job) to \(peer) after \(tally.indices.count) of \(total) results")
-            } else if (tally.succeeded, tally.failed, tally.cancelled) != (summary.succeeded, summary.failed, summary.cancelled) {
+                self.fail(
+                    .finishMismatch,
+                    "JOB-FINISHED \(summary.job) to \(peer) after \(tally.indices.count) of \(total) results"
+                )
+            } else if (tally.succeeded, tally.failed, tally.cancelled) != (
+                summary.succeeded, summary.failed, summary.cancelled
+            ) {
                 self.fail(
                     .finishMismatch,
                     "JOB-FINISHED \(summary.job) says \(summary.succeeded)/\(summary.failed)/\(summary.cancelled), results sent were \(tally.succeeded)/\(tally.failed)/\(tally.cancelled)"
@@ -92,17 +107,27 @@ extension Simulation {
     /// through breakers that admit it; an attempt 1 is a deposit in the retry budget, the retry of
     /// a failed attempt is counted.
     func dispatching(_ attempt: AttemptRef, to peer: PeerID) {
-        let earlier = self.ledger.dispatchedAt.updateValue(self.now, forKey: SimLedger.Dispatch(attempt: attempt, peer: peer))
+        let earlier = self.ledger.dispatchedAt.updateValue(
+            self.now,
+            forKey: SimLedger.Dispatch(attempt: attempt, peer: peer)
+        )
         if let since = self.ledger.drainedSince[peer], earlier.map({ $0 >= since }) ?? true {
-            self.fail(.drainedWorkerGotWork, "DISPATCH of \(attempt) to \(peer), which the coordinator has had draining since \(SimTrace.time(since))")
+            self.fail(
+                .drainedWorkerGotWork,
+                "DISPATCH of \(attempt) to \(peer), which the coordinator has had draining since \(SimTrace.time(since))"
+            )
         }
-        if self.ledger.drainedSince[peer] == nil, let slot = self.peerSlots[peer], self.workers[slot].peer == peer, self.workers[slot].drainingSince != nil {
+        if self.ledger.drainedSince[peer] == nil, let slot = self.peerSlots[peer], self.workers[slot].peer == peer,
+            self.workers[slot].drainingSince != nil
+        {
             self.stats.dispatchesToDrainingProcess += 1  // legal: docs/SIMULATION.md, "Drains: what is legal"
         }
         self.checkAdmission(attempt, to: peer)
         if attempt.attempt == 1 {
             if self.ledger.firstAttemptsDeposited.insert(attempt).inserted { self.budget.deposit(at: self.now) }
-        } else if self.ledger.retryScheduled.remove(AttemptRef(subtask: attempt.subtask, attempt: attempt.attempt - 1)) != nil {
+        } else if self.ledger.retryScheduled.remove(AttemptRef(subtask: attempt.subtask, attempt: attempt.attempt - 1))
+            != nil
+        {
             self.stats.retryDispatches += 1
         }
     }
@@ -115,20 +140,29 @@ extension Simulation {
         case .success(let bytes) where result.fallback == .staticValue:
             // The coordinator's own answer for an open group: exactly the configured value.
             if bytes != Array(SimScenario.staticFallback.utf8) {
-                self.fail(.supersededResult, "\(result.subtask) was served a static fallback that is not the group's value: \(SimTrace.describe(result.outcome))")
+                self.fail(
+                    .supersededResult,
+                    "\(result.subtask) was served a static fallback that is not the group's value: \(SimTrace.describe(result.outcome))"
+                )
             }
             self.stats.servedByFallbackValue += 1
             return
         case .success(let bytes) where result.fallback == .lastGood:
             // A last good result: some handler must have produced exactly it before.
             if !self.ledger.producedOutputs.contains(bytes) {
-                self.fail(.supersededResult, "\(result.subtask) was served a cached result no handler produced: \(SimTrace.describe(result.outcome))")
+                self.fail(
+                    .supersededResult,
+                    "\(result.subtask) was served a cached result no handler produced: \(SimTrace.describe(result.outcome))"
+                )
             }
             self.stats.servedFromCache += 1
             return
         case .success(let bytes):
             guard self.ledger.producedOutputs.contains(bytes) else {
-                self.fail(.supersededResult, "\(result.subtask) committed an output no handler produced: \(SimTrace.describe(result.outcome))")
+                self.fail(
+                    .supersededResult,
+                    "\(result.subtask) committed an output no handler produced: \(SimTrace.describe(result.outcome))"
+                )
                 return
             }
             text = String(decoding: bytes, as: UTF8.self)
@@ -136,10 +170,14 @@ extension Simulation {
             guard failure.message.hasPrefix("sim ") else { return }  // the worker's or coordinator's own failure
             text = failure.message
         }
-        let stamp = text.split(separator: " ").dropFirst().first.map { String($0.split(separator: ":").first ?? $0) } ?? ""
+        let stamp =
+            text.split(separator: " ").dropFirst().first.map { String($0.split(separator: ":").first ?? $0) } ?? ""
         let expected = "\(result.subtask)#\(result.attempts)@\(result.worker)"
         if stamp != expected {
-            self.fail(.supersededResult, "\(result.subtask) committed \(stamp)'s result, but its current attempt is \(expected)")
+            self.fail(
+                .supersededResult,
+                "\(result.subtask) committed \(stamp)'s result, but its current attempt is \(expected)"
+            )
         }
     }
 
@@ -156,17 +194,29 @@ extension Simulation {
         self.refreshDeaths()  // a death decided in this same step counts
         for id in self.liveRuns where inTree(self.runs[id].attempt.subtask.job) {
             let run = self.runs[id]
-            let dispatched = self.ledger.dispatchedAt[SimLedger.Dispatch(attempt: run.attempt, peer: run.peer)] ?? run.startedAt
+            let dispatched =
+                self.ledger.dispatchedAt[SimLedger.Dispatch(attempt: run.attempt, peer: run.peer)] ?? run.startedAt
             if let death = self.ledger.lastDeath[run.peer], death >= dispatched { continue }
             // Dispatched by a coordinator that crashed, on a worker that has not come back to the
             // new one: lost with the old process, as with a death.
-            if let crash = self.coordinatorCrashedAt, dispatched <= crash, !self.livePeers.contains(run.peer) || self.lateAfterCrash[run.peer] == true { continue }
+            if let crash = self.coordinatorCrashedAt, dispatched <= crash,
+                !self.livePeers.contains(run.peer) || self.lateAfterCrash[run.peer] == true
+            {
+                continue
+            }
             if run.givenBackAt != nil { continue }
-            let state = "\(run.behaviour)\(run.cancelledAt == nil ? "" : ", cancelled at \(SimTrace.time(run.cancelledAt!))")"
+            let state =
+                "\(run.behaviour)\(run.cancelledAt == nil ? "" : ", cancelled at \(SimTrace.time(run.cancelledAt!))")"
             if run.attempt.subtask.job == job {
-                self.fail(.finishedWhileRunning, "\(what) \(job) while \(run.attempt) still runs on \(run.peer) (\(state))")
+                self.fail(
+                    .finishedWhileRunning,
+                    "\(what) \(job) while \(run.attempt) still runs on \(run.peer) (\(state))"
+                )
             } else {
-                self.fail(.subtreeStillRunning, "\(what) \(job) while \(run.attempt) of its nested job \(run.attempt.subtask.job) still runs on \(run.peer) (\(state))")
+                self.fail(
+                    .subtreeStillRunning,
+                    "\(what) \(job) while \(run.attempt) of its nested job \(run.attempt.subtask.job) still runs on \(run.peer) (\(state))"
+                )
             }
             return
         }
@@ -190,14 +240,20 @@ extension Simulation {
         }
         let slack = self.deadlineSlack
         var first: (id: JobID, invariant: SimInvariant, text: String)?
-        for job in self.coordinator.introspectedJobs where job.finished < job.total && job.id < (first?.id ?? JobID(.max)) {
+        for job in self.coordinator.introspectedJobs
+        where job.finished < job.total && job.id < (first?.id ?? JobID(.max)) {
             let problem: (SimInvariant, String)?
             if let reason = job.endReason {
                 problem = (.endedButUnfinished, "ended (\(reason.message)) with subtasks unfinished")
             } else if let verdict = Self.expectedVerdict(job) {
-                problem = (.policyIgnored, "(\(job.policy)\(job.budget.map { ", budget \($0)" } ?? "")) should have ended: \(verdict)")
+                problem = (
+                    .policyIgnored,
+                    "(\(job.policy)\(job.budget.map { ", budget \($0)" } ?? "")) should have ended: \(verdict)"
+                )
             } else if let deadline = job.deadline, self.now > deadline + slack, self.now > self.coordinatorResumedAt {
-                problem = (.deadlineIgnored, "deadline \(SimTrace.time(deadline)) + slack passed with subtasks unfinished")
+                problem = (
+                    .deadlineIgnored, "deadline \(SimTrace.time(deadline)) + slack passed with subtasks unfinished"
+                )
             } else {
                 problem = nil
             }
@@ -224,7 +280,10 @@ extension Simulation {
             if worker.isDraining, self.ledger.drainedSince[worker.peer] == nil {
                 self.ledger.drainedSince[worker.peer] = self.now
             } else if worker.isLive, !worker.isDraining, let since = self.ledger.drainedSince[worker.peer] {
-                self.fail(.drainedWorkerGotWork, "\(worker.peer), draining since \(SimTrace.time(since)), is live and no longer draining: it would get new work")
+                self.fail(
+                    .drainedWorkerGotWork,
+                    "\(worker.peer), draining since \(SimTrace.time(since)), is live and no longer draining: it would get new work"
+                )
             }
         }
         return workers
@@ -242,7 +301,9 @@ extension Simulation {
             return job.succeeded > 0 ? "first with \(job.succeeded) succeeded" : nil
         case .quorum(let k):
             if job.succeeded >= k { return "quorum:\(k) with \(job.succeeded) succeeded" }
-            if job.total - job.failed - job.cancelled < k { return "quorum:\(k) no longer reachable (\(job.failed) failed, \(job.cancelled) cancelled)" }
+            if job.total - job.failed - job.cancelled < k {
+                return "quorum:\(k) no longer reachable (\(job.failed) failed, \(job.cancelled) cancelled)"
+            }
             return nil
         }
     }
@@ -258,8 +319,11 @@ extension Simulation {
         for slot in self.workers.indices {
             let peer = self.workers[slot].peer
             let link = self.workers[slot].link
-            let healthy = !coordinatorStalled && self.workers[slot].registered && link != nil && !self.network.isStalled(.worker(slot))
-                && !self.network.isPartitioned(.worker(slot)) && self.network.route(peer) == link && self.livePeers.contains(peer)
+            let healthy =
+                !coordinatorStalled && self.workers[slot].registered && link != nil
+                && !self.network.isStalled(.worker(slot))
+                && !self.network.isPartitioned(.worker(slot)) && self.network.route(peer) == link
+                && self.livePeers.contains(peer)
             if !healthy {
                 self.workers[slot].healthySince = nil
             } else if self.workers[slot].healthySince == nil {
@@ -272,7 +336,9 @@ extension Simulation {
             let current = self.coordinator.introspectOutstanding(cooperative.map { self.runs[$0].attempt.subtask })
             for (id, attempt) in zip(cooperative, current) {
                 let run = self.runs[id]
-                let wanted = attempt?.attempt == run.attempt.attempt && attempt?.worker == run.peer && attempt?.cancelledAt == nil
+                let wanted =
+                    attempt?.attempt == run.attempt.attempt && attempt?.worker == run.peer
+                    && attempt?.cancelledAt == nil
                     && self.livePeers.contains(run.peer)
                 if wanted {
                     self.runs[id].unwantedSince = nil
@@ -287,7 +353,10 @@ extension Simulation {
             else { continue }
             let run = self.runs[id]
             let current = self.coordinator.introspectOutstanding([run.attempt.subtask])[0]
-            let why = current.map { "the coordinator has \(run.attempt.subtask)#\($0.attempt)@\($0.worker)\($0.cancelledAt == nil ? "" : " (cancelled)")" } ?? "the coordinator has no attempt of \(run.attempt.subtask) outstanding"
+            let why =
+                current.map {
+                    "the coordinator has \(run.attempt.subtask)#\($0.attempt)@\($0.worker)\($0.cancelledAt == nil ? "" : " (cancelled)")"
+                } ?? "the coordinator has no attempt of \(run.attempt.subtask) outstanding"
             self.fail(
                 .zombieHandler,
                 "\(run.attempt) (\(run.behaviour)) still runs on \(run.peer), unwanted since \(SimTrace.time(since)) and connected since \(SimTrace.time(healthy)); \(why)\(run.cancelledAt == nil ? "; the worker never cancelled it" : "")"
@@ -324,6 +393,9 @@ extension Simulation {
         let counted = summary.succeeded + summary.failed + summary.cancelled
         guard counted != total || job.delivered.count != Int(total) else { return }
         if self.network.highWaterDrops[job.peer, default: 0] > 0 { return }
-        self.fail(.clientMissedResults, "\(job.peer) got JOB-FINISHED \(summary.job) (\(counted) of \(total) counted) with \(job.delivered.count) results delivered")
+        self.fail(
+            .clientMissedResults,
+            "\(job.peer) got JOB-FINISHED \(summary.job) (\(counted) of \(total) counted) with \(job.delivered.count) results delivered"
+        )
     }
 }

@@ -15,7 +15,7 @@ extension Simulation {
     func checkAdmission(_ attempt: AttemptRef, to peer: PeerID) {
         guard let baseline = self.admissionBaseline, let group = self.peerGroups[peer] else { return }
         let levels = self.scenario.coordinator.breakers
-        for level in 0..<3 {
+        for level in 0 ..< 3 {
             let path: BreakerPath
             let configuration: CircuitBreaker.Configuration
             switch level {
@@ -41,7 +41,8 @@ extension Simulation {
         switch state {
         case .closed: "closed"
         case .open(let since): "open since \(SimTrace.time(since))"
-        case .halfOpen(let trial): "half-open since \(SimTrace.time(trial.since)) with \(trial.probesAdmitted) probes admitted, \(trial.calls) recorded"
+        case .halfOpen(let trial):
+            "half-open since \(SimTrace.time(trial.since)) with \(trial.probesAdmitted) probes admitted, \(trial.calls) recorded"
         case .forcedOpen: "forced open"
         case .disabled: "disabled"
         }
@@ -98,17 +99,28 @@ extension Simulation {
                     problem = "starts from \(transition.from), but the breaker was \(seen.state)"
                 } else if !SimBreakerSeen.isLegal(transition.from, transition.to, transition.trigger) {
                     problem = "is not in the legal table"
-                } else if transition.trigger == .openDurationElapsed, let opened = seen.openedAt, transition.at < opened + configuration.openDuration {
-                    problem = "comes before the open duration \(SimTrace.duration(configuration.openDuration)) since \(SimTrace.time(opened)) passed"
-                } else if transition.trigger == .halfOpenExpired, configuration.maxHalfOpenDuration == nil || seen.halfOpenAt.map({ transition.at < $0 + configuration.maxHalfOpenDuration! }) == true {
+                } else if transition.trigger == .openDurationElapsed, let opened = seen.openedAt,
+                    transition.at < opened + configuration.openDuration
+                {
+                    problem =
+                        "comes before the open duration \(SimTrace.duration(configuration.openDuration)) since \(SimTrace.time(opened)) passed"
+                } else if transition.trigger == .halfOpenExpired,
+                    configuration.maxHalfOpenDuration == nil
+                        || seen.halfOpenAt.map({ transition.at < $0 + configuration.maxHalfOpenDuration! }) == true
+                {
                     problem = "expires a trial before its limit"
-                } else if [.operatorForceOpen, .operatorClose, .operatorReset, .operatorDisable].contains(transition.trigger), !self.operatorPaths.contains(path) {
+                } else if [.operatorForceOpen, .operatorClose, .operatorReset, .operatorDisable].contains(
+                    transition.trigger
+                ), !self.operatorPaths.contains(path) {
                     problem = "is an operator's, but no operator command addressed \(path)"
                 } else {
                     problem = nil
                 }
                 if let problem {
-                    self.fail(.breakerViolated, "breaker \(path): transition \(transition.from) → \(transition.to) (\(transition.trigger)) at \(SimTrace.time(transition.at)) \(problem)")
+                    self.fail(
+                        .breakerViolated,
+                        "breaker \(path): transition \(transition.from) → \(transition.to) (\(transition.trigger)) at \(SimTrace.time(transition.at)) \(problem)"
+                    )
                     return
                 }
                 seen.state = transition.to
@@ -126,13 +138,19 @@ extension Simulation {
             }
             seen.count = breaker.transitionCount
             if breaker.stateName != seen.state {
-                self.fail(.breakerViolated, "breaker \(path) is \(breaker.stateName) though its transitions left it \(seen.state)")
+                self.fail(
+                    .breakerViolated,
+                    "breaker \(path) is \(breaker.stateName) though its transitions left it \(seen.state)"
+                )
                 return
             }
             self.breakersSeen[path] = seen
         }
         if anyNotClosed == hierarchy.admitsAll {
-            self.fail(.breakerViolated, "the breaker hierarchy says \(hierarchy.admitsAll ? "every breaker is closed" : "some breaker is not closed"), but \(anyNotClosed ? "one is not" : "all are")")
+            self.fail(
+                .breakerViolated,
+                "the breaker hierarchy says \(hierarchy.admitsAll ? "every breaker is closed" : "some breaker is not closed"), but \(anyNotClosed ? "one is not" : "all are")"
+            )
         }
     }
 
@@ -143,7 +161,9 @@ extension Simulation {
     func checkProbesReturned(_ hierarchy: BreakerHierarchy? = nil) {
         let hierarchy = hierarchy ?? self.coordinator.simBreakers
         for path in hierarchy.paths {
-            guard let breaker = hierarchy.breaker(at: path), case .halfOpen(let trial) = breaker.state, trial.probesAdmitted > trial.calls else { continue }
+            guard let breaker = hierarchy.breaker(at: path), case .halfOpen(let trial) = breaker.state,
+                trial.probesAdmitted > trial.calls
+            else { continue }
             self.fail(
                 .breakerViolated,
                 "with no attempt outstanding, breaker \(path) is \(Self.describe(breaker.state)): \(trial.probesAdmitted - trial.calls) probe permits were never returned "
@@ -159,8 +179,10 @@ extension Simulation {
     /// is a withdrawal from the budget, which the budget's rule must allow.
     func noteRetriesScheduled(_ results: [SubtaskResult]) {
         for result in results {
-            guard case .failure(let failure) = result.outcome, failure.category != .cancelled, !self.ledger.retryCounted.contains(result.attempt),
-                let state = self.coordinator.simSubtask(result.attempt.subtask), state.phase == .waitingRetry, state.attempts == result.attempt.attempt
+            guard case .failure(let failure) = result.outcome, failure.category != .cancelled,
+                !self.ledger.retryCounted.contains(result.attempt),
+                let state = self.coordinator.simSubtask(result.attempt.subtask), state.phase == .waitingRetry,
+                state.attempts == result.attempt.attempt
             else { continue }
             self.ledger.retryCounted.insert(result.attempt)
             self.ledger.retryScheduled.insert(result.attempt)
@@ -200,27 +222,38 @@ extension Simulation {
         let groupBad = (self.groupDegradedUntil[self.workers[slot].spec.group] ?? .zero) > self.now
         guard workerBad || groupBad, self.random.chance(0.75) else { return nil }
         if groupBad, !workerBad || self.random.chance(0.5) {
-            return .fail(self.random.pick([.server, .server, .rateLimited, .auth]), after: self.random.milliseconds(1, 300))
+            return .fail(
+                self.random.pick([.server, .server, .rateLimited, .auth]),
+                after: self.random.milliseconds(1, 300)
+            )
         }
         if self.random.chance(0.3) { return .succeed(after: self.random.milliseconds(800, 2500), usage: 0) }
-        return .fail(self.random.pick([.transient, .timeout, .network, .unknown]), after: self.random.milliseconds(1, 300))
+        return .fail(
+            self.random.pick([.transient, .timeout, .network, .unknown]),
+            after: self.random.milliseconds(1, 300)
+        )
     }
 
     /// `herd breaker ACTION PATH` on a random breaker; a force-open or a disable is undone a few
     /// seconds later (close or reset).
     func randomBreakerCommand() {
         let path: BreakerPath
-        switch self.random.int(0...9) {
+        switch self.random.int(0 ... 9) {
         case 0: path = .cluster
-        case 1...4: path = .group(self.random.pick(self.scenario.groups))
+        case 1 ... 4: path = .group(self.random.pick(self.scenario.groups))
         default:
-            let slot = self.random.int(0...self.workers.count - 1)
+            let slot = self.random.int(0 ... self.workers.count - 1)
             path = .worker(group: self.workers[slot].spec.group, worker: self.workers[slot].peer.description)
         }
-        let action: BreakerCommand.Action = [.open, .open, .open, .disable, .close, .close, .reset, .reset][self.random.int(0...7)]
+        let action: BreakerCommand.Action = [.open, .open, .open, .disable, .close, .close, .reset, .reset][
+            self.random.int(0 ... 7)
+        ]
         self.operateBreaker(action, path)
         if action == .open || action == .disable {
-            self.queue.push(.operatorBreaker(self.random.chance(0.5) ? .close : .reset, path), at: self.now + self.random.milliseconds(300, 4000))
+            self.queue.push(
+                .operatorBreaker(self.random.chance(0.5) ? .close : .reset, path),
+                at: self.now + self.random.milliseconds(300, 4000)
+            )
         }
     }
 

@@ -8,7 +8,9 @@ extension Simulation {
     /// themselves (same routing ids) and find a coordinator rebuilt from what it journaled.
     func crashCoordinator() {
         self.stats.coordinatorCrashes += 1
-        self.trace.add("\(self.prefix) FAULT kill -9 coordinator; restarting it on its journal (\(self.journal.count) records)")
+        self.trace.add(
+            "\(self.prefix) FAULT kill -9 coordinator; restarting it on its journal (\(self.journal.count) records)"
+        )
         self.coordinatorIncarnation += 1
         self.coordinatorCrashedAt = self.now
         self.coordinatorResumesDispatchAt = self.now + self.scenario.coordinator.livenessWindow
@@ -17,7 +19,9 @@ extension Simulation {
         if self.network.isStalled(.coordinator) { _ = self.network.resume(.coordinator, now: self.now) }
         self.network.coordinatorCrashed()
         // Requests in flight die with it (`herd cancel` would report the lost connection).
-        for index in self.requesters.indices where !self.requesters[index].isDone { self.requesters[index].lostWithCoordinator = true }
+        for index in self.requesters.indices where !self.requesters[index].isDone {
+            self.requesters[index].lostWithCoordinator = true
+        }
         // What the checks learned from the old process's state, not from what it sent.
         self.ledger.drainedSince.removeAll()
         self.ledger.wasLive.removeAll()
@@ -35,7 +39,11 @@ extension Simulation {
         if self.options.forgetJournaledResults {
             records.removeAll { if case .resultsCommitted = $0 { true } else { false } }
         }
-        self.coordinator = CoordinatorStateMachine(configuration: Self.coordinatorConfiguration(self.scenario, self.options), restoring: records, now: self.now)
+        self.coordinator = CoordinatorStateMachine(
+            configuration: Self.coordinatorConfiguration(self.scenario, self.options),
+            restoring: records,
+            now: self.now
+        )
         self.performCoordinator(self.coordinator.start(now: self.now))
     }
 }

@@ -60,15 +60,25 @@ extension Simulation {
         self.peerSlots[peer] = slot
         self.workers[slot].drainingSince = nil
         let configuration = WorkerConfiguration(
-            workerID: peer.description, group: spec.group, node: "n\(slot)", capacity: spec.capacity, kinds: [SimScenario.kind],
+            workerID: peer.description,
+            group: spec.group,
+            node: "n\(slot)",
+            capacity: spec.capacity,
+            kinds: [SimScenario.kind],
             drainGrace: spec.drainGrace
         )
         self.workers[slot].machine = WorkerStateMachine(configuration: configuration)
-        self.workers[slot].link = self.network.open(peer, owner: .worker(slot: slot, incarnation: incarnation), random: &self.random)
+        self.workers[slot].link = self.network.open(
+            peer,
+            owner: .worker(slot: slot, incarnation: incarnation),
+            random: &self.random
+        )
         self.workers[slot].timers.removeAll()
         self.workers[slot].children.removeAll()
         self.workers[slot].healthySince = nil
-        self.trace.add("\(self.prefix) start \(peer) (slot \(slot), incarnation \(incarnation), \(spec.group), cap \(spec.capacity))")
+        self.trace.add(
+            "\(self.prefix) start \(peer) (slot \(slot), incarnation \(incarnation), \(spec.group), cap \(spec.capacity))"
+        )
         self.workerEvents(slot, incarnation: incarnation, [.started])
     }
 
@@ -84,13 +94,17 @@ extension Simulation {
         self.workers[slot].machine = machine
         self.performWorker(slot, actions)
         // Noted after performing, so a handler this batch started is judged by the state before it.
-        if draining, self.workers[slot].drainingSince == nil, self.workers[slot].incarnation == incarnation, self.workers[slot].machine != nil {
+        if draining, self.workers[slot].drainingSince == nil, self.workers[slot].incarnation == incarnation,
+            self.workers[slot].machine != nil
+        {
             self.workers[slot].drainingSince = self.now
         }
     }
 
     func workerTimerFired(_ slot: Int, incarnation: Int, timer: WorkerTimer, generation: UInt64) {
-        guard self.workers[slot].incarnation == incarnation, self.workers[slot].timers[timer] == generation else { return }
+        guard self.workers[slot].incarnation == incarnation, self.workers[slot].timers[timer] == generation else {
+            return
+        }
         self.workers[slot].timers[timer] = nil
         if case .tick = timer {} else { self.trace.add("\(self.prefix) \(self.workers[slot].peer): timer \(timer)") }
         self.workerEvents(slot, incarnation: incarnation, [.timer(timer)])
@@ -114,13 +128,20 @@ extension Simulation {
                 self.cancelRun(slot, attempt)
             case .reconnect:
                 if let link = self.workers[slot].link { self.network.close(link, random: &self.random) }
-                self.workers[slot].link = self.network.open(peer, owner: .worker(slot: slot, incarnation: incarnation), random: &self.random)
+                self.workers[slot].link = self.network.open(
+                    peer,
+                    owner: .worker(slot: slot, incarnation: incarnation),
+                    random: &self.random
+                )
                 self.trace.add("\(self.prefix) \(peer) reconnects")
             case .schedule(let timer, let instant):
                 self.workers[slot].nextGeneration += 1
                 let generation = self.workers[slot].nextGeneration
                 self.workers[slot].timers[timer] = generation
-                self.queue.push(.workerTimer(slot: slot, incarnation: incarnation, timer: timer, generation: generation), at: max(instant, self.now))
+                self.queue.push(
+                    .workerTimer(slot: slot, incarnation: incarnation, timer: timer, generation: generation),
+                    at: max(instant, self.now)
+                )
             case .deliverToChildren(let message):
                 self.routeToChildren(slot, message)
             case .failChildren(let failure):
@@ -140,13 +161,17 @@ extension Simulation {
     func routeToChildren(_ slot: Int, _ message: Message) {
         switch message {
         case .accepted(let accepted):
-            guard let index = self.workers[slot].children.firstIndex(where: { $0.token == accepted.token }) else { return }
+            guard let index = self.workers[slot].children.firstIndex(where: { $0.token == accepted.token }) else {
+                return
+            }
             self.workers[slot].children[index].job = accepted.job
             let parent = self.runs[self.workers[slot].children[index].run].attempt
             self.ledger.nestedAccepted(accepted.job, parent: parent)
             self.stats.nestedJobs += 1
         case .rejected(let rejection):
-            guard let index = self.workers[slot].children.firstIndex(where: { $0.token == rejection.token }) else { return }
+            guard let index = self.workers[slot].children.firstIndex(where: { $0.token == rejection.token }) else {
+                return
+            }
             let child = self.workers[slot].children.remove(at: index)
             self.childSettled(child.run, .failure(rejection.failure))
         case .jobFinished(let summary):

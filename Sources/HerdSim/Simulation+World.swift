@@ -45,7 +45,9 @@ extension Simulation {
             self.submitRootJob(client: self.random.pick(clients))
         case .interrupt:
             let jobs = self.clients.indices.flatMap { client in
-                self.clients[client].jobs.indices.filter { !self.clients[client].crashed && self.clients[client].jobs[$0].isRunning }.map { (client, $0) }
+                self.clients[client].jobs.indices.filter {
+                    !self.clients[client].crashed && self.clients[client].jobs[$0].isRunning
+                }.map { (client, $0) }
             }
             guard !jobs.isEmpty else { return }
             let (client, job) = self.random.pick(jobs)
@@ -67,7 +69,7 @@ extension Simulation {
             guard !upWorkers.isEmpty else { return }
             self.stall(.worker(self.random.pick(upWorkers)), for: self.faultDuration())
         case .partitionWorker:
-            self.partition(.worker(self.random.int(0...self.workers.count - 1)), for: self.faultDuration())
+            self.partition(.worker(self.random.int(0 ... self.workers.count - 1)), for: self.faultDuration())
         case .terminateWorker:
             guard !upWorkers.isEmpty else { return }
             let slot = self.random.pick(upWorkers)
@@ -75,21 +77,23 @@ extension Simulation {
             self.trace.add("\(self.prefix) FAULT SIGTERM \(self.workers[slot].peer)")
             self.workerEvents(slot, incarnation: self.workers[slot].incarnation, [.stopRequested])
         case .drain:
-            let slot = self.random.int(0...self.workers.count - 1)
+            let slot = self.random.int(0 ... self.workers.count - 1)
             let target: DrainTarget
-            switch self.random.int(0...2) {
+            switch self.random.int(0 ... 2) {
             case 0: target = .worker(self.workers[slot].peer.description)
             case 1: target = .node("n\(slot)")
             default: target = .group(self.workers[slot].spec.group)
             }
             self.stats.drains += 1
-            self.request(.drain(DrainRequest(token: self.token(), target: target, grace: self.random.milliseconds(0, 1000))))
+            self.request(
+                .drain(DrainRequest(token: self.token(), target: target, grace: self.random.milliseconds(0, 1000)))
+            )
         case .stallCoordinator:
             self.stall(.coordinator, for: self.random.milliseconds(20, 1500))
         case .stallClient:
-            self.stall(.client(self.random.int(0...self.clients.count - 1)), for: self.faultDuration())
+            self.stall(.client(self.random.int(0 ... self.clients.count - 1)), for: self.faultDuration())
         case .partitionClient:
-            self.partition(.client(self.random.int(0...self.clients.count - 1)), for: self.faultDuration())
+            self.partition(.client(self.random.int(0 ... self.clients.count - 1)), for: self.faultDuration())
         case .crashClient:
             let alive = self.clients.indices.filter { !self.clients[$0].crashed }
             guard alive.count > 1 else { return }
@@ -97,7 +101,7 @@ extension Simulation {
         case .crashCoordinator:
             self.crashCoordinator()
         case .degradeWorker:
-            self.degradeWorker(self.random.int(0...self.workers.count - 1), for: self.random.milliseconds(200, 2500))
+            self.degradeWorker(self.random.int(0 ... self.workers.count - 1), for: self.random.milliseconds(200, 2500))
         case .degradeGroup:
             self.degradeGroup(self.random.pick(self.scenario.groups), for: self.random.milliseconds(200, 2000))
         case .operateBreaker:
@@ -133,7 +137,9 @@ extension Simulation {
     /// At rest: every job of a living client is done, every request answered, no handler runs,
     /// and the coordinator tracks no job and no attempt.
     var isQuiescent: Bool {
-        guard self.liveRuns.isEmpty, self.coordinator.activeJobs == 0, self.coordinator.outstandingAttempts == 0 else { return false }
+        guard self.liveRuns.isEmpty, self.coordinator.activeJobs == 0, self.coordinator.outstandingAttempts == 0 else {
+            return false
+        }
         for client in self.clients where !client.crashed {
             if client.jobs.contains(where: \.isRunning) { return false }
         }
@@ -145,8 +151,11 @@ extension Simulation {
         let counts = job.counts
         let queued = job.phases.filter { $0 == .queued }.count
         let retrying = job.phases.filter { $0 == .waitingRetry }.count
-        let running = job.running.map { "\(counts.id)/\($0.index)#\($0.attempt)@\($0.worker)\($0.cancelledAt == nil ? "" : " (cancelling)")" }
-        return "\(counts.id) (\(job.group), \(counts.finished)/\(counts.total) done, \(queued) queued, \(retrying) waiting to retry, "
+        let running = job.running.map {
+            "\(counts.id)/\($0.index)#\($0.attempt)@\($0.worker)\($0.cancelledAt == nil ? "" : " (cancelling)")"
+        }
+        return
+            "\(counts.id) (\(job.group), \(counts.finished)/\(counts.total) done, \(queued) queued, \(retrying) waiting to retry, "
             + "running [\(running.joined(separator: ", "))])\(counts.endReason.map { ", ending: \($0.message)" } ?? "")"
     }
 
@@ -159,7 +168,9 @@ extension Simulation {
         }
         for id in self.liveRuns {
             let run = self.runs[id]
-            parts.append("handler \(run.attempt) on \(run.peer) since \(SimTrace.time(run.startedAt)): \(run.behaviour)\(run.cancelledAt == nil ? "" : ", cancelled")")
+            parts.append(
+                "handler \(run.attempt) on \(run.peer) since \(SimTrace.time(run.startedAt)): \(run.behaviour)\(run.cancelledAt == nil ? "" : ", cancelled")"
+            )
         }
         for client in self.clients where !client.crashed {
             for job in client.jobs where job.isRunning {
@@ -169,7 +180,9 @@ extension Simulation {
         for requester in self.requesters where !requester.isDone {
             parts.append("\(requester.peer) still waits for the reply to \(SimTrace.describe(requester.request))")
         }
-        if self.coordinator.outstandingAttempts > 0 { parts.append("\(self.coordinator.outstandingAttempts) attempts outstanding at workers") }
+        if self.coordinator.outstandingAttempts > 0 {
+            parts.append("\(self.coordinator.outstandingAttempts) attempts outstanding at workers")
+        }
         return parts.isEmpty ? "nothing left, yet not at rest" : parts.joined(separator: "; ")
     }
 }

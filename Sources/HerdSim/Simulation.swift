@@ -116,7 +116,12 @@ public final class Simulation {
         if options.ignoreRetryBudget {
             // The broken coordinator: a budget that never runs dry (the checker keeps the real one).
             let real = configuration.retryBudget
-            configuration.retryBudget = RetryBudget.Configuration(ratio: 1000, minRetriesPerSecond: 1_000_000, window: real.window, slices: real.slices)
+            configuration.retryBudget = RetryBudget.Configuration(
+                ratio: 1000,
+                minRetriesPerSecond: 1_000_000,
+                window: real.window,
+                slices: real.slices
+            )
         }
         return configuration
     }
@@ -125,8 +130,15 @@ public final class Simulation {
         var stats = self.stats
         stats.network = self.network.counters
         return SimReport(
-            seed: self.seed, options: self.options, steps: self.step, activeSteps: self.activeSteps, virtualTime: self.now,
-            violation: self.violation, stats: stats, digest: self.digest, trace: self.trace.lines
+            seed: self.seed,
+            options: self.options,
+            steps: self.step,
+            activeSteps: self.activeSteps,
+            virtualTime: self.now,
+            violation: self.violation,
+            stats: stats,
+            digest: self.digest,
+            trace: self.trace.lines
         )
     }
 
@@ -175,7 +187,7 @@ public final class Simulation {
             self.stats.workers += 1
             self.queue.push(.restart(slot: slot), at: self.now + self.random.milliseconds(0, 20))
         }
-        for index in 0..<self.scenario.clientCount { self.clients.append(ClientProcess(index: index)) }
+        for index in 0 ..< self.scenario.clientCount { self.clients.append(ClientProcess(index: index)) }
         self.queue.push(.world, at: self.now + self.random.milliseconds(30, 120))
     }
 
@@ -232,7 +244,9 @@ public final class Simulation {
         case .down:
             switch owner {
             case .worker(let slot, let incarnation):
-                for message in messages { self.trace.add("\(self.prefix) coord -> \(peer): \(SimTrace.describe(message))") }
+                for message in messages {
+                    self.trace.add("\(self.prefix) coord -> \(peer): \(SimTrace.describe(message))")
+                }
                 self.workerEvents(slot, incarnation: incarnation, messages.map { .message($0) })
             case .clientJob(let client, let job):
                 for message in messages {

@@ -11,7 +11,7 @@ public enum Descriptors {
     public static func makePipe() -> (read: CInt, write: CInt)? {
         var fds: [CInt] = [-1, -1]
         guard herd_pipe_cloexec(&fds) == 0 else { return nil }
-        for index in 0..<2 where fds[index] < 3 {
+        for index in 0 ..< 2 where fds[index] < 3 {
             let moved = fcntl(fds[index], F_DUPFD_CLOEXEC, CInt(3))
             let saved = errno
             _ = Glibc.close(fds[index])

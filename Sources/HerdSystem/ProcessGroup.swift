@@ -27,7 +27,7 @@ public enum ProcessGroup {
         guard count > 0 else { return nil }
         // "PID (COMM) STATE PPID PGRP ..." where COMM may hold spaces and parentheses.
         guard let close = buffer[..<count].lastIndex(of: UInt8(ascii: ")")) else { return nil }
-        let fields = buffer[(close + 1)..<count].split(separator: UInt8(ascii: " "))
+        let fields = buffer[(close + 1) ..< count].split(separator: UInt8(ascii: " "))
         guard fields.count > 2 else { return nil }
         return pid_t(String(decoding: fields[2], as: UTF8.self))
     }

@@ -79,7 +79,10 @@ public enum Spawn {
 
     /// This process's environment with `overrides` replacing any variable of the same name and
     /// every name in `removing` dropped.
-    public static func environment(overriding overrides: [(name: String, value: String)], removing: Set<String>) -> [String] {
+    public static func environment(
+        overriding overrides: [(name: String, value: String)],
+        removing: Set<String>
+    ) -> [String] {
         var result: [String] = []
         var pointer = environ
         while let entry = pointer.pointee {

@@ -39,13 +39,18 @@ public final class SystemThread: Sendable {
         defer { pthread_attr_destroy(&attributes) }
         pthread_attr_setdetachstate(&attributes, CInt(PTHREAD_CREATE_DETACHED))
         var tid = pthread_t()
-        let rc = pthread_create(&tid, &attributes, { argument in
-            let launch = Unmanaged<Launch>.fromOpaque(argument!).takeRetainedValue()
-            launch.thread.name.withCString { _ = herd_set_thread_name($0) }
-            launch.body()
-            launch.thread.finished.resolve(())
-            return nil
-        }, launch)
+        let rc = pthread_create(
+            &tid,
+            &attributes,
+            { argument in
+                let launch = Unmanaged<Launch>.fromOpaque(argument!).takeRetainedValue()
+                launch.thread.name.withCString { _ = herd_set_thread_name($0) }
+                launch.body()
+                launch.thread.finished.resolve(())
+                return nil
+            },
+            launch
+        )
         guard rc == 0 else {
             Unmanaged<Launch>.fromOpaque(launch).release()
             throw SystemError(code: rc)

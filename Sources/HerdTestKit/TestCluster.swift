@@ -31,12 +31,22 @@ public final class TestCluster: Sendable {
     }
 
     /// Starts a coordinator listening on a free port.
-    public static func start(config: String = defaultConfig, coordinatorArguments: [String] = []) async throws -> TestCluster {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("herd-test-\(UUID().uuidString)").path
+    public static func start(
+        config: String = defaultConfig,
+        coordinatorArguments: [String] = []
+    ) async throws -> TestCluster {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("herd-test-\(UUID().uuidString)")
+            .path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let launcher = LocalCluster(options: .init(executable: Self.herd, logDirectory: directory, logLevel: "debug", readyTimeout: nil))
+        let launcher = LocalCluster(
+            options: .init(executable: Self.herd, logDirectory: directory, logLevel: "debug", readyTimeout: nil)
+        )
         do {
-            let endpoint = try await launcher.startCoordinator(config: config, bind: "tcp://127.0.0.1:*", arguments: coordinatorArguments)
+            let endpoint = try await launcher.startCoordinator(
+                config: config,
+                bind: "tcp://127.0.0.1:*",
+                arguments: coordinatorArguments
+            )
             return TestCluster(launcher: launcher, endpoint: endpoint)
         } catch {
             await launcher.kill()
@@ -55,7 +65,12 @@ public final class TestCluster: Sendable {
 
     /// Starts a worker and waits until it has registered.
     @discardableResult
-    public func addWorker(_ id: String, group: String, capacity: Int = 4, extra: [String] = []) async throws -> ChildProcess {
+    public func addWorker(
+        _ id: String,
+        group: String,
+        capacity: Int = 4,
+        extra: [String] = []
+    ) async throws -> ChildProcess {
         try await self.launcher.startWorker(WorkerLaunch(id: id, group: group, capacity: capacity, extra: extra))
     }
 
@@ -65,12 +80,17 @@ public final class TestCluster: Sendable {
     }
 
     /// Runs `herd submit --json` and returns its exit status and the decoded JSON lines.
-    public func submit(_ arguments: [String], onLine: (([String: Any]) -> Void)? = nil) async throws -> (status: Int32, results: [[String: Any]], summary: [String: Any]?) {
+    public func submit(
+        _ arguments: [String],
+        onLine: (([String: Any]) -> Void)? = nil
+    ) async throws -> (status: Int32, results: [[String: Any]], summary: [String: Any]?) {
         let process = try self.command(["submit", "--connect", self.endpoint, "--json"] + arguments)
         var results: [[String: Any]] = []
         var summary: [String: Any]?
         for await line in process.lines {
-            guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { continue }
+            guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                continue
+            }
             if let body = object["summary"] as? [String: Any] {
                 summary = body
             } else {

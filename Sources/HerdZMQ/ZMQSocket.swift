@@ -232,10 +232,14 @@ public final class ZMQSocket {
             first = false
             let size = zmq_msg_size(receiveMessage)
             let data = zmq_msg_data(receiveMessage)
-            frames.append([UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
-                if size > 0, let data { buffer.baseAddress!.initialize(from: data.assumingMemoryBound(to: UInt8.self), count: size) }
-                initialized = size
-            })
+            frames.append(
+                [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+                    if size > 0, let data {
+                        buffer.baseAddress!.initialize(from: data.assumingMemoryBound(to: UInt8.self), count: size)
+                    }
+                    initialized = size
+                }
+            )
             if zmq_msg_more(receiveMessage) == 0 { return frames }
         }
     }

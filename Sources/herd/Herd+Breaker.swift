@@ -23,11 +23,17 @@ extension Herd {
 
         @OptionGroup var logging: LoggingOptions
 
-        static let actions: [String: BreakerCommand.Action] = ["open": .open, "close": .close, "reset": .reset, "disable": .disable]
+        static let actions: [String: BreakerCommand.Action] = [
+            "open": .open, "close": .close, "reset": .reset, "disable": .disable,
+        ]
 
         func validate() throws {
-            guard Self.actions[self.action] != nil else { throw ValidationError("ACTION must be open, close, reset or disable, got '\(self.action)'") }
-            guard BreakerPath(parsing: self.path) != nil else { throw ValidationError("PATH must be /, GROUP or GROUP/WORKER, got '\(self.path)'") }
+            guard Self.actions[self.action] != nil else {
+                throw ValidationError("ACTION must be open, close, reset or disable, got '\(self.action)'")
+            }
+            guard BreakerPath(parsing: self.path) != nil else {
+                throw ValidationError("PATH must be /, GROUP or GROUP/WORKER, got '\(self.path)'")
+            }
         }
 
         func run() async throws {

@@ -7,7 +7,8 @@ extension Herd {
     struct Cancel: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Cancel a job everywhere and wait until every one of its subtasks has stopped.",
-            discussion: "Exit status: 0 when cancelled and confirmed, 1 if no such job is running, 2 for usage or connection errors."
+            discussion:
+                "Exit status: 0 when cancelled and confirmed, 1 if no such job is running, 2 for usage or connection errors."
         )
 
         @Argument(help: "The job id, as printed by submit (j12 or 12).")
@@ -38,7 +39,11 @@ extension Herd {
             let started = ContinuousClock.now
             let reply: CancelReply?
             do {
-                reply = try await client.cancel(job: self.jobID!, reason: self.reason, timeout: self.wait?.duration ?? .seconds(60))
+                reply = try await client.cancel(
+                    job: self.jobID!,
+                    reason: self.reason,
+                    timeout: self.wait?.duration ?? .seconds(60)
+                )
             } catch let failure as Failure {
                 throw usageFailure(failure.message)
             }
@@ -47,7 +52,14 @@ extension Herd {
                 throw HerdExit.failures
             }
             let ms = Double(started.duration(to: .now).nanosecondsClamped) / 1e6
-            printLine(String(format: "job %@ cancelled: %u subtasks cancelled, every attempt confirmed stopped (%.1f ms)", reply.job.description, reply.cancelled, ms))
+            printLine(
+                String(
+                    format: "job %@ cancelled: %u subtasks cancelled, every attempt confirmed stopped (%.1f ms)",
+                    reply.job.description,
+                    reply.cancelled,
+                    ms
+                )
+            )
         }
     }
 }

@@ -12,13 +12,21 @@ extension Herd {
             abstract: "Run a coordinator: accept jobs and dispatch their subtasks to workers."
         )
 
-        @Option(name: .long, help: "Endpoint to listen on (default: the config file's, $HERD_ENDPOINT, or \(Endpoints.defaultEndpoint)). tcp://127.0.0.1:* picks a free port.")
+        @Option(
+            name: .long,
+            help:
+                "Endpoint to listen on (default: the config file's, $HERD_ENDPOINT, or \(Endpoints.defaultEndpoint)). tcp://127.0.0.1:* picks a free port."
+        )
         var bind: String?
 
         @Option(name: .long, help: "A cluster/coordinator TOML file; its [coordinator] table is used.")
         var config: String?
 
-        @Option(name: .long, help: "Keep a journal here (SQLite, created if absent): accepted jobs survive a crash, and a coordinator restarted on the same journal resumes them. Without it, jobs live in memory only.")
+        @Option(
+            name: .long,
+            help:
+                "Keep a journal here (SQLite, created if absent): accepted jobs survive a crash, and a coordinator restarted on the same journal resumes them. Without it, jobs live in memory only."
+        )
         var journal: String?
 
         @OptionGroup var grace: GraceOptions
@@ -42,18 +50,26 @@ extension Herd {
             let logger = self.logging.bootstrap(label: "herd.coordinator", defaultLevel: .info)
             var rng = SystemRandomNumberGenerator()
             let configuration = spec.coordinatorConfiguration(
-                coordinatorID: "coord-\(ProcessInfo.processInfo.processIdentifier)-\(String(UInt32.random(in: 0 ... .max, using: &rng), radix: 16))",
+                coordinatorID:
+                    "coord-\(ProcessInfo.processInfo.processIdentifier)-\(String(UInt32.random(in: 0 ... .max, using: &rng), radix: 16))",
                 seed: rng.next()
             )
             let server = try CoordinatorServer(
                 options: CoordinatorOptions(
-                    endpoint: endpoint, configuration: configuration, maxMessageBytes: settings.maxMessageBytes,
-                    shutdownGrace: self.grace.duration, journalPath: self.journal.flatMap { $0.isEmpty ? nil : $0 }
+                    endpoint: endpoint,
+                    configuration: configuration,
+                    maxMessageBytes: settings.maxMessageBytes,
+                    shutdownGrace: self.grace.duration,
+                    journalPath: self.journal.flatMap { $0.isEmpty ? nil : $0 }
                 ),
                 logger: logger
             )
             let group = ServiceGroup(
-                configuration: .init(services: [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+                configuration: .init(
+                    services: [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup)],
+                    gracefulShutdownSignals: [.sigterm, .sigint],
+                    logger: logger
+                )
             )
             let grace = self.grace.duration
             try await withThrowingTaskGroup(of: Void.self) { tasks in

@@ -58,10 +58,15 @@ extension Herd {
                 let workers = report.workers.map { worker -> [String: Any] in
                     [
                         "worker": worker.worker, "finished": worker.finished,
-                        "moved": worker.moved.map { ["job": $0.subtask.job.rawValue, "index": $0.subtask.index, "to": $0.to] as [String: Any] },
+                        "moved": worker.moved.map {
+                            ["job": $0.subtask.job.rawValue, "index": $0.subtask.index, "to": $0.to] as [String: Any]
+                        },
                     ]
                 }
-                let data = try JSONSerialization.data(withJSONObject: ["workers": workers, "elapsed_ms": ms] as [String: Any], options: [.sortedKeys])
+                let data = try JSONSerialization.data(
+                    withJSONObject: ["workers": workers, "elapsed_ms": ms] as [String: Any],
+                    options: [.sortedKeys]
+                )
                 printLine(String(decoding: data, as: UTF8.self))
             } else if report.workers.isEmpty {
                 printLine("no live worker matches \(self.target!)")

@@ -6,7 +6,8 @@ import HerdRuntime
 extension Herd {
     struct Results: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print a job's committed results, finished or still running (a journaling coordinator keeps them).",
+            abstract:
+                "Print a job's committed results, finished or still running (a journaling coordinator keeps them).",
             discussion: """
                 Prints each committed result once, as herd submit does, then the summary of a finished job.
                 Exit status: 0 when the job finished with every subtask succeeded (or is still running: its results so far
@@ -41,14 +42,22 @@ extension Herd {
                 throw usageFailure(failure.message)
             }
             guard reply.state != .unknown else {
-                printLine("job \(reply.job) is unknown: no such job, forgotten after its retention, or a coordinator without --journal (it keeps no results)")
+                printLine(
+                    "job \(reply.job) is unknown: no such job, forgotten after its retention, or a coordinator without --journal (it keeps no results)"
+                )
                 throw HerdExit.failures
             }
-            let output = SubmitOutput(json: self.json, quiet: false, total: reply.summary.map { Int($0.succeeded + $0.failed + $0.cancelled) } ?? reply.results.count)
+            let output = SubmitOutput(
+                json: self.json,
+                quiet: false,
+                total: reply.summary.map { Int($0.succeeded + $0.failed + $0.cancelled) } ?? reply.results.count
+            )
             output.handle(.results(reply.results))
             guard let summary = reply.summary else {
                 output.finishProgress()
-                FileHandle.standardError.write(Data("job \(reply.job) is still running: \(reply.results.count) results committed so far\n".utf8))
+                FileHandle.standardError.write(
+                    Data("job \(reply.job) is still running: \(reply.results.count) results committed so far\n".utf8)
+                )
                 return
             }
             output.handle(.finished(summary))

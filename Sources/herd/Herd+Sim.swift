@@ -40,28 +40,57 @@ extension Herd {
         @Option(help: "Soak: threads to run seeds on (default: every core).")
         var threads: Int?
 
-        @Option(help: ArgumentHelp("High-water marks connections draw from, comma-separated (small values lose messages on full queues).", visibility: .hidden))
+        @Option(
+            help: ArgumentHelp(
+                "High-water marks connections draw from, comma-separated (small values lose messages on full queues).",
+                visibility: .hidden
+            )
+        )
         var hwm: String?
 
-        @Flag(help: ArgumentHelp("Soak: do not stop at a violation; print one line per violating seed.", visibility: .hidden))
+        @Flag(
+            help: ArgumentHelp(
+                "Soak: do not stop at a violation; print one line per violating seed.",
+                visibility: .hidden
+            )
+        )
         var keepGoing = false
 
-        @Flag(help: ArgumentHelp("Test only: simulate a coordinator that accepts superseded results (the checker must catch it).", visibility: .hidden))
+        @Flag(
+            help: ArgumentHelp(
+                "Test only: simulate a coordinator that accepts superseded results (the checker must catch it).",
+                visibility: .hidden
+            )
+        )
         var corruptSupersededResults = false
 
-        @Flag(help: ArgumentHelp("Test only: simulate a coordinator that ignores its retry budget (the checker must catch it).", visibility: .hidden))
+        @Flag(
+            help: ArgumentHelp(
+                "Test only: simulate a coordinator that ignores its retry budget (the checker must catch it).",
+                visibility: .hidden
+            )
+        )
         var ignoreRetryBudget = false
 
-        @Flag(help: ArgumentHelp("Test only: simulate a journal that loses committed results across a coordinator crash (the checker must catch it).", visibility: .hidden))
+        @Flag(
+            help: ArgumentHelp(
+                "Test only: simulate a journal that loses committed results across a coordinator crash (the checker must catch it).",
+                visibility: .hidden
+            )
+        )
         var forgetJournaledResults = false
 
         func validate() throws {
-            if (self.seed == nil) == (self.seeds == nil) { throw ValidationError("give exactly one of --seed N (replay) and --seeds N (soak)") }
+            if (self.seed == nil) == (self.seeds == nil) {
+                throw ValidationError("give exactly one of --seed N (replay) and --seeds N (soak)")
+            }
             if self.steps < 1 { throw ValidationError("--steps must be at least 1") }
             if let seeds = self.seeds, seeds == 0 { throw ValidationError("--seeds must be at least 1") }
             if self.trace, self.seed == nil { throw ValidationError("--trace goes with --seed") }
             if let threads = self.threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-            if let hwm = self.hwm, self.highWaterMarks(hwm) == nil { throw ValidationError("--hwm takes positive integers, comma-separated") }
+            if let hwm = self.hwm, self.highWaterMarks(hwm) == nil {
+                throw ValidationError("--hwm takes positive integers, comma-separated")
+            }
         }
 
         func highWaterMarks(_ text: String) -> [Int]? {
@@ -72,7 +101,10 @@ extension Herd {
 
         var options: SimOptions {
             var options = SimOptions(
-                steps: self.steps, trace: self.trace, corruptSupersededResults: self.corruptSupersededResults, ignoreRetryBudget: self.ignoreRetryBudget,
+                steps: self.steps,
+                trace: self.trace,
+                corruptSupersededResults: self.corruptSupersededResults,
+                ignoreRetryBudget: self.ignoreRetryBudget,
                 forgetJournaledResults: self.forgetJournaledResults
             )
             if let hwm = self.hwm, let marks = self.highWaterMarks(hwm) { options.highWaterMarks = marks }
@@ -136,13 +168,25 @@ extension Herd {
                     }
                     if thread == 0, ContinuousClock.now - lastProgress >= .seconds(1) {
                         lastProgress = ContinuousClock.now
-                        let line = Self.progress(done: done.load(ordering: .relaxed), of: count, steps: steps.load(ordering: .relaxed), since: began)
+                        let line = Self.progress(
+                            done: done.load(ordering: .relaxed),
+                            of: count,
+                            steps: steps.load(ordering: .relaxed),
+                            since: began
+                        )
                         FileHandle.standardOutput.write(Data((interactive ? "\r\(line)" : line + "\n").utf8))
                     }
                 }
             }
             if interactive { FileHandle.standardOutput.write(Data("\n".utf8)) }
-            printLine(Self.progress(done: done.load(ordering: .relaxed), of: count, steps: steps.load(ordering: .relaxed), since: began))
+            printLine(
+                Self.progress(
+                    done: done.load(ordering: .relaxed),
+                    of: count,
+                    steps: steps.load(ordering: .relaxed),
+                    since: began
+                )
+            )
             if keepGoing {
                 printLine("\(violations.load(ordering: .relaxed)) violating seeds")
                 if violations.load(ordering: .relaxed) > 0 { throw HerdExit.failures }
@@ -157,9 +201,17 @@ extension Herd {
             throw HerdExit.failures
         }
 
-        static func progress(done: UInt64, of count: UInt64, steps: Int, since began: ContinuousClock.Instant) -> String {
+        static func progress(done: UInt64, of count: UInt64, steps: Int, since began: ContinuousClock.Instant) -> String
+        {
             let seconds = max(Double((ContinuousClock.now - began).nanosecondsClamped) / 1e9, 1e-9)
-            return String(format: "%llu/%llu seeds, %.0f seeds/s, %.2f M steps/s, %.0f s", done, count, Double(done) / seconds, Double(steps) / seconds / 1e6, seconds)
+            return String(
+                format: "%llu/%llu seeds, %.0f seeds/s, %.2f M steps/s, %.0f s",
+                done,
+                count,
+                Double(done) / seconds,
+                Double(steps) / seconds / 1e6,
+                seconds
+            )
         }
     }
 }

@@ -38,20 +38,36 @@ enum StatusFormatter {
             "recent: \(report.recentCalls) attempts" + (errors.isEmpty ? ", no failures" : "; failures: \(errors)"),
             "", "WORKERS",
         ]
-        let rows = [["ID", "GROUP", "NODE", "STATE", "IN-FLIGHT", "CANCELLING", "BREAKER", "HEARD"]] + report.workers.map { worker in
-            let cancelling = worker.overdue > 0 ? "\(worker.cancelling) (\(worker.overdue) OVERDUE)" : "\(worker.cancelling)"
-            return [worker.id, worker.group, worker.node, worker.state, "\(worker.inFlight)/\(worker.capacity)", cancelling, worker.breaker, "\(ms(worker.lastHeard)) ms ago"]
-        }
+        let rows =
+            [["ID", "GROUP", "NODE", "STATE", "IN-FLIGHT", "CANCELLING", "BREAKER", "HEARD"]]
+            + report.workers.map { worker in
+                let cancelling =
+                    worker.overdue > 0 ? "\(worker.cancelling) (\(worker.overdue) OVERDUE)" : "\(worker.cancelling)"
+                return [
+                    worker.id, worker.group, worker.node, worker.state, "\(worker.inFlight)/\(worker.capacity)",
+                    cancelling, worker.breaker, "\(ms(worker.lastHeard)) ms ago",
+                ]
+            }
         lines += table(rows)
         lines += ["", "GROUPS"]
         lines += table(
             [["GROUP", "WORKERS", "QUEUED", "IN-FLIGHT", "BREAKER", "FALLBACK"]]
-                + report.groups.map { ["\($0.name)", "\($0.workers)", "\($0.queued)", "\($0.inFlight)", $0.breaker, $0.fallback.isEmpty ? "-" : $0.fallback] }
+                + report.groups.map {
+                    [
+                        "\($0.name)", "\($0.workers)", "\($0.queued)", "\($0.inFlight)", $0.breaker,
+                        $0.fallback.isEmpty ? "-" : $0.fallback,
+                    ]
+                }
         )
         lines += ["", "JOBS"]
         lines += table(
             [["JOB", "GROUP", "KIND", "DONE", "RUNNING", "CANCELLING", "PARENT"]]
-                + report.jobs.map { ["\($0.job)", $0.group, $0.kind, "\($0.finished)/\($0.total)", "\($0.running)", "\($0.cancelling)", $0.parent.map { "\($0)" } ?? "-"] }
+                + report.jobs.map {
+                    [
+                        "\($0.job)", $0.group, $0.kind, "\($0.finished)/\($0.total)", "\($0.running)",
+                        "\($0.cancelling)", $0.parent.map { "\($0)" } ?? "-",
+                    ]
+                }
         )
         return lines.joined(separator: "\n")
     }
@@ -61,8 +77,10 @@ enum StatusFormatter {
         var widths = header.map(\.count)
         for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
         return rows.map { row in
-            row.enumerated().map { i, cell in cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }.joined(separator: "  ")
-                .trimmingCharacters(in: .whitespaces)
+            row.enumerated().map { i, cell in cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }.joined(
+                separator: "  "
+            )
+            .trimmingCharacters(in: .whitespaces)
         }
     }
 
@@ -72,20 +90,28 @@ enum StatusFormatter {
             "workers": report.workers.map { worker in
                 [
                     "id": worker.id, "group": worker.group, "node": worker.node, "state": worker.state,
-                    "in_flight": worker.inFlight, "capacity": worker.capacity, "last_heartbeat_ms": ms(worker.lastHeard),
+                    "in_flight": worker.inFlight, "capacity": worker.capacity,
+                    "last_heartbeat_ms": ms(worker.lastHeard),
                     "cancelling": worker.cancelling, "overdue": worker.overdue, "breaker": worker.breaker,
                 ] as [String: Any]
             },
             "groups": report.groups.map {
-                ["name": $0.name, "workers": $0.workers, "queued": $0.queued, "in_flight": $0.inFlight, "breaker": $0.breaker, "fallback": $0.fallback] as [String: Any]
+                [
+                    "name": $0.name, "workers": $0.workers, "queued": $0.queued, "in_flight": $0.inFlight,
+                    "breaker": $0.breaker, "fallback": $0.fallback,
+                ] as [String: Any]
             },
             "cluster_breaker": report.clusterBreaker,
-            "retry_budget": ["first_attempts": report.retryBudget.firstAttempts, "retries": report.retryBudget.retries, "available": report.retryBudget.available],
+            "retry_budget": [
+                "first_attempts": report.retryBudget.firstAttempts, "retries": report.retryBudget.retries,
+                "available": report.retryBudget.available,
+            ],
             "errors": Dictionary(uniqueKeysWithValues: report.errors.map { ($0.category.name, $0.count) }),
             "recent_attempts": report.recentCalls,
             "jobs": report.jobs.map {
                 var job: [String: Any] = [
-                    "job": $0.job.rawValue, "group": $0.group, "kind": $0.kind, "total": $0.total, "finished": $0.finished,
+                    "job": $0.job.rawValue, "group": $0.group, "kind": $0.kind, "total": $0.total,
+                    "finished": $0.finished,
                     "running": $0.running, "cancelling": $0.cancelling,
                 ]
                 if let parent = $0.parent { job["parent"] = "\(parent)" }

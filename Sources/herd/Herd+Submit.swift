@@ -45,7 +45,11 @@ extension Herd {
         @Option(name: .long, help: "How long to wait for the coordinator to accept the job.")
         var connectTimeout: DurationArgument?
 
-        @Option(name: .long, help: "How long the coordinator may be silent (restarting on its journal) before the job fails; within it the client re-attaches to its job (default 30s).")
+        @Option(
+            name: .long,
+            help:
+                "How long the coordinator may be silent (restarting on its journal) before the job fails; within it the client re-attaches to its job (default 30s)."
+        )
         var reconnect: DurationArgument?
 
         @Flag(name: .long, help: "One JSON object per result, then one with the summary.")
@@ -57,13 +61,21 @@ extension Herd {
         @OptionGroup var logging: LoggingOptions
 
         func validate() throws {
-            if self.payload != nil, self.payloads != nil { throw ValidationError("use either --payload or --payloads, not both") }
-            if self.payloads != nil, self.fanout != nil { throw ValidationError("--fanout goes with --payload; --payloads has one subtask per line") }
-            if FanoutPolicy(parsing: self.policy) == nil {
-                throw ValidationError("--policy must be all, fail-fast, first or quorum:K (K ≥ 1), got '\(self.policy)'")
+            if self.payload != nil, self.payloads != nil {
+                throw ValidationError("use either --payload or --payloads, not both")
             }
-            if let fanout = self.fanout, !(1...CoordinatorStateMachine.maxSubtasksPerJob).contains(fanout) {
-                throw ValidationError("--fanout must be 1...\(CoordinatorStateMachine.maxSubtasksPerJob), got \(fanout)")
+            if self.payloads != nil, self.fanout != nil {
+                throw ValidationError("--fanout goes with --payload; --payloads has one subtask per line")
+            }
+            if FanoutPolicy(parsing: self.policy) == nil {
+                throw ValidationError(
+                    "--policy must be all, fail-fast, first or quorum:K (K ≥ 1), got '\(self.policy)'"
+                )
+            }
+            if let fanout = self.fanout, !(1 ... CoordinatorStateMachine.maxSubtasksPerJob).contains(fanout) {
+                throw ValidationError(
+                    "--fanout must be 1...\(CoordinatorStateMachine.maxSubtasksPerJob), got \(fanout)"
+                )
             }
         }
 
@@ -84,12 +96,18 @@ extension Herd {
             }
             let endpoint = self.coordinator.endpoint
             let client = HerdClient(
-                endpoint: endpoint, logger: logger, connectTimeout: self.connectTimeout?.duration ?? .seconds(5),
+                endpoint: endpoint,
+                logger: logger,
+                connectTimeout: self.connectTimeout?.duration ?? .seconds(5),
                 reconnectWindow: self.reconnect?.duration ?? .seconds(30)
             )
             let spec = JobSpec(
-                group: self.group, kind: self.kind, payloads: source, timeout: self.timeout?.duration,
-                policy: FanoutPolicy(parsing: self.policy)!, budget: self.budget
+                group: self.group,
+                kind: self.kind,
+                payloads: source,
+                timeout: self.timeout?.duration,
+                policy: FanoutPolicy(parsing: self.policy)!,
+                budget: self.budget
             )
             let output = SubmitOutput(json: self.json, quiet: self.quiet, total: source.count)
             let run = client.submit(spec)

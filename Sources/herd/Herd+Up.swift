@@ -28,10 +28,18 @@ extension Herd {
         @Flag(name: .long, help: "Submit the cluster file's [job], print its results, then stop the cluster.")
         var run = false
 
-        @Option(name: .long, help: "How long in-flight subtasks may finish when the cluster stops (each worker's drain grace; default 10s). What is still running then is cancelled, exec children included; a process still there after grace + its kill grace + 3 s gets SIGKILL.")
+        @Option(
+            name: .long,
+            help:
+                "How long in-flight subtasks may finish when the cluster stops (each worker's drain grace; default 10s). What is still running then is cancelled, exec children included; a process still there after grace + its kill grace + 3 s gets SIGKILL."
+        )
         var grace: DurationArgument?
 
-        @Option(name: .long, help: "The coordinator's journal: its jobs survive a crash and a restart on the same journal (default: .herd/journal.sqlite next to FILE, or in the current directory without FILE). \"\" keeps jobs in memory only.")
+        @Option(
+            name: .long,
+            help:
+                "The coordinator's journal: its jobs survive a crash and a restart on the same journal (default: .herd/journal.sqlite next to FILE, or in the current directory without FILE). \"\" keeps jobs in memory only."
+        )
         var journal: String?
 
         @OptionGroup var logging: LoggingOptions
@@ -39,7 +47,9 @@ extension Herd {
         /// The journal `herd up` keeps by default: `.herd/journal.sqlite` next to the cluster file.
         var journalPath: String? {
             if let journal { return journal.isEmpty ? nil : journal }
-            let directory = self.file.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path } ?? FileManager.default.currentDirectoryPath
+            let directory =
+                self.file.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
+                ?? FileManager.default.currentDirectoryPath
             return directory + "/.herd/journal.sqlite"
         }
 
@@ -63,17 +73,28 @@ extension Herd {
             let limit = LocalCluster.stopLimit(drainGrace: grace)
             let endpoint: String
             do {
-                endpoint = try await launcher.start(spec: spec, configText: text, bind: self.bind, drainGrace: grace, journal: self.journalPath)
+                endpoint = try await launcher.start(
+                    spec: spec,
+                    configText: text,
+                    bind: self.bind,
+                    drainGrace: grace,
+                    journal: self.journalPath
+                )
             } catch {
                 await launcher.stop(within: limit)
                 throw usageFailure("cluster did not start: \(error)")
             }
-            printLine("herd cluster up: coordinator at \(endpoint); " + spec.groups.map { "\($0.name) (\($0.workers) × capacity \($0.capacity))" }.joined(separator: ", "))
+            printLine(
+                "herd cluster up: coordinator at \(endpoint); "
+                    + spec.groups.map { "\($0.name) (\($0.workers) × capacity \($0.capacity))" }.joined(separator: ", ")
+            )
             var exit = ExitCode.success
             if self.run, let job = spec.job {
                 exit = await self.runDemo(job, endpoint: endpoint, logger: logger)
             } else {
-                printLine("press Ctrl-C to stop; try: herd submit --connect \(endpoint) --group \(spec.groups.first?.name ?? "GROUP") --kind echo --fanout 10 --payload 'hello {index}'")
+                printLine(
+                    "press Ctrl-C to stop; try: herd submit --connect \(endpoint) --group \(spec.groups.first?.name ?? "GROUP") --kind echo --fanout 10 --payload 'hello {index}'"
+                )
                 await launcher.waitForSignalOrExit(logger: logger)
             }
             await launcher.stop(within: limit)

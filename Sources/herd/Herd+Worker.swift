@@ -37,15 +37,23 @@ extension Herd {
         @Option(name: .long, help: "Time an exec child gets between SIGTERM and SIGKILL when cancelled.")
         var killGrace: DurationArgument?
 
-        @Option(name: .long, help: "On SIGTERM, how long in-flight subtasks may finish before they are given back (default 10s). A second SIGTERM gives them back at once.")
+        @Option(
+            name: .long,
+            help:
+                "On SIGTERM, how long in-flight subtasks may finish before they are given back (default 10s). A second SIGTERM gives them back at once."
+        )
         var drainGrace: DurationArgument?
 
         @OptionGroup var logging: LoggingOptions
 
         func validate() throws {
-            guard (1...10_000).contains(self.capacity) else { throw ValidationError("--capacity must be 1...10000, got \(self.capacity)") }
+            guard (1 ... 10_000).contains(self.capacity) else {
+                throw ValidationError("--capacity must be 1...10000, got \(self.capacity)")
+            }
             guard self.group.range(of: "^[A-Za-z0-9._-]{1,64}$", options: .regularExpression) != nil else {
-                throw ValidationError("--group must be 1-64 characters of letters, digits, '.', '_' or '-', got '\(self.group)'")
+                throw ValidationError(
+                    "--group must be 1-64 characters of letters, digits, '.', '_' or '-', got '\(self.group)'"
+                )
             }
             for exec in self.execs {
                 do { _ = try ExecCommand(parsing: exec) } catch { throw ValidationError("--exec \(exec): \(error)") }

@@ -14,7 +14,10 @@ struct Herd: AsyncParsableCommand {
             Exit status: 0 success, 1 a job had failures or cancellations, 2 usage or connection error.
             """,
         version: "0.1.0",
-        subcommands: [Up.self, Coordinator.self, Worker.self, Submit.self, Cancel.self, Drain.self, Breaker.self, Status.self, Results.self, Sim.self]
+        subcommands: [
+            Up.self, Coordinator.self, Worker.self, Submit.self, Cancel.self, Drain.self, Breaker.self, Status.self,
+            Results.self, Sim.self,
+        ]
     )
 
     /// Parses and runs, mapping errors to Herd's exit statuses (2 for usage errors, not 64).

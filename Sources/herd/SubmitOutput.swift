@@ -50,12 +50,17 @@ final class SubmitOutput {
             let line: String
             if self.json {
                 let body = JSONPartial.Body(
-                    job: partial.attempt.subtask.job.rawValue, index: partial.attempt.subtask.index, attempt: partial.attempt.attempt,
-                    worker: partial.worker, output: String(decoding: partial.data, as: UTF8.self), usage: partial.usage
+                    job: partial.attempt.subtask.job.rawValue,
+                    index: partial.attempt.subtask.index,
+                    attempt: partial.attempt.attempt,
+                    worker: partial.worker,
+                    output: String(decoding: partial.data, as: UTF8.self),
+                    usage: partial.usage
                 )
                 line = String(decoding: (try? self.encoder.encode(JSONPartial(partial: body))) ?? Data(), as: UTF8.self)
             } else {
-                line = "[\(partial.attempt.subtask.index)] … \(String(decoding: partial.data, as: UTF8.self).trimmingCharacters(in: .newlines))"
+                line =
+                    "[\(partial.attempt.subtask.index)] … \(String(decoding: partial.data, as: UTF8.self).trimmingCharacters(in: .newlines))"
             }
             FileHandle.standardOutput.write(Data((line + "\n").utf8))
         case .finished(let summary):
@@ -92,12 +97,17 @@ final class SubmitOutput {
     private func showProgress() {
         guard self.progressOnTerminal, !self.json else { return }
         let now = ContinuousClock.now
-        guard self.lastProgress.duration(to: now) > .milliseconds(100) || self.summary.count == self.total else { return }
+        guard self.lastProgress.duration(to: now) > .milliseconds(100) || self.summary.count == self.total else {
+            return
+        }
         self.lastProgress = now
         let width = 30
         let done = self.total == 0 ? width : width * self.summary.count / self.total
         let bar = String(repeating: "#", count: done) + String(repeating: ".", count: width - done)
-        self.err("\r[\(bar)] \(self.summary.count)/\(self.total) ok \(self.summary.succeeded) failed \(self.summary.failed) cancelled \(self.summary.cancelled)", newline: false)
+        self.err(
+            "\r[\(bar)] \(self.summary.count)/\(self.total) ok \(self.summary.succeeded) failed \(self.summary.failed) cancelled \(self.summary.cancelled)",
+            newline: false
+        )
         self.progressShown = true
     }
 
@@ -134,7 +144,8 @@ final class SubmitOutput {
 
             init(_ failure: Failure) {
                 self.init(
-                    category: failure.category.name, message: failure.message,
+                    category: failure.category.name,
+                    message: failure.message,
                     retryAfterMs: failure.retryAfter.map { $0.nanosecondsClamped / 1_000_000 },
                     causes: failure.causes.isEmpty ? nil : failure.causes.map(JSONError.init)
                 )
@@ -184,7 +195,11 @@ final class SubmitOutput {
 
     private func jsonLine(_ result: JobResult) -> String {
         var line = JSONResult(
-            job: result.subtask.job.rawValue, index: result.subtask.index, status: "ok", worker: result.worker, attempts: result.attempts,
+            job: result.subtask.job.rawValue,
+            index: result.subtask.index,
+            status: "ok",
+            worker: result.worker,
+            attempts: result.attempts,
             fallback: result.fallback?.wireName
         )
         switch result.outcome {
@@ -199,9 +214,15 @@ final class SubmitOutput {
 
     private func jsonSummary(_ summary: JobSummary, elapsed: Duration) -> String {
         let body = JSONSummary.Body(
-            job: summary.job.rawValue, total: self.total, succeeded: summary.succeeded, failed: summary.failed,
-            cancelled: summary.cancelled, elapsedMs: elapsed.nanosecondsClamped / 1_000_000,
-            failuresByCategory: self.summary.failures.mapValues(\.count).reduce(into: [:]) { $0[$1.key.name] = $1.value },
+            job: summary.job.rawValue,
+            total: self.total,
+            succeeded: summary.succeeded,
+            failed: summary.failed,
+            cancelled: summary.cancelled,
+            elapsedMs: elapsed.nanosecondsClamped / 1_000_000,
+            failuresByCategory: self.summary.failures.mapValues(\.count).reduce(into: [:]) {
+                $0[$1.key.name] = $1.value
+            },
             usage: summary.usage,
             reason: summary.reason.map { .init(category: $0.category.name, message: $0.message, retryAfterMs: nil) }
         )
@@ -234,7 +255,16 @@ struct JobSummaryReport {
     func text(job: JobID, elapsed: Duration) -> String {
         let seconds = Double(elapsed.nanosecondsClamped) / 1e9
         let rate = seconds > 0 ? Double(self.count) / seconds : 0
-        var text = String(format: "job %@: %d subtasks, %d ok, %d failed, %d cancelled in %.2f s (%.0f/s)\n", job.description, self.count, self.succeeded, self.failed, self.cancelled, seconds, rate)
+        var text = String(
+            format: "job %@: %d subtasks, %d ok, %d failed, %d cancelled in %.2f s (%.0f/s)\n",
+            job.description,
+            self.count,
+            self.succeeded,
+            self.failed,
+            self.cancelled,
+            seconds,
+            rate
+        )
         for (source, count) in self.fallbacks.sorted(by: { $0.key.wireName < $1.key.wireName }) {
             switch source {
             case .lastGood: text += "  \(count) served from the group's last good results (its breaker was open)\n"

@@ -3,7 +3,9 @@ import Testing
 @testable import herd
 
 @Suite struct BreakerParseTests {
-    @Test(arguments: ["open", "close", "reset", "disable"]) func test_breaker_everyAction_isParsed(_ action: String) throws {
+    @Test(arguments: ["open", "close", "reset", "disable"]) func test_breaker_everyAction_isParsed(
+        _ action: String
+    ) throws {
         let breaker = try CLI.parse(["breaker", action, "gpu/w1", "--connect", "tcp://h:5"], as: Herd.Breaker.self)
         #expect(breaker.action == action)
         #expect(Herd.Breaker.actions[action] != nil)

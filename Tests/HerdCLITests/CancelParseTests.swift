@@ -14,7 +14,10 @@ import Testing
     }
 
     @Test func test_cancel_everyOption_isParsed() throws {
-        let cancel = try CLI.parse(["cancel", "j3", "--connect", "tcp://h:3", "--reason", "enough", "--wait", "5s", "--log-level", "error"], as: Herd.Cancel.self)
+        let cancel = try CLI.parse(
+            ["cancel", "j3", "--connect", "tcp://h:3", "--reason", "enough", "--wait", "5s", "--log-level", "error"],
+            as: Herd.Cancel.self
+        )
         #expect(cancel.coordinator.endpoint == "tcp://h:3")
         #expect(cancel.reason == "enough")
         #expect(cancel.wait?.duration == .seconds(5))

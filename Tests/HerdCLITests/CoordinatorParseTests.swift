@@ -11,7 +11,13 @@ import Testing
     }
 
     @Test func test_coordinator_everyOption_isParsed() throws {
-        let coordinator = try CLI.parse(["coordinator", "--bind", "tcp://0.0.0.0:5555", "--config", "c.toml", "--grace", "300ms", "--log-level", "debug"], as: Herd.Coordinator.self)
+        let coordinator = try CLI.parse(
+            [
+                "coordinator", "--bind", "tcp://0.0.0.0:5555", "--config", "c.toml", "--grace", "300ms", "--log-level",
+                "debug",
+            ],
+            as: Herd.Coordinator.self
+        )
         #expect(coordinator.bind == "tcp://0.0.0.0:5555")
         #expect(coordinator.config == "c.toml")
         #expect(coordinator.grace.duration == .milliseconds(300))

@@ -14,7 +14,10 @@ import Testing
     }
 
     @Test func test_drain_everyOption_isParsed() throws {
-        let drain = try CLI.parse(["drain", "--group", "g", "--grace", "1s", "--connect", "tcp://h:4", "--json"], as: Herd.Drain.self)
+        let drain = try CLI.parse(
+            ["drain", "--group", "g", "--grace", "1s", "--connect", "tcp://h:4", "--json"],
+            as: Herd.Drain.self
+        )
         #expect(drain.groupName == "g")
         #expect(drain.grace.duration == .seconds(1))
         #expect(drain.coordinator.endpoint == "tcp://h:4")
@@ -23,7 +26,13 @@ import Testing
 
     @Test func test_drain_badArguments_areRejected() {
         CLI.expectRejected(["drain"], "give exactly one of --worker, --node or --group")
-        CLI.expectRejected(["drain", "--worker", "w", "--node", "n"], "give exactly one of --worker, --node or --group")
-        CLI.expectRejected(["drain", "--worker", "w", "--grace", "later"], "The value 'later' is invalid for '--grace <grace>'")
+        CLI.expectRejected(
+            ["drain", "--worker", "w", "--node", "n"],
+            "give exactly one of --worker, --node or --group"
+        )
+        CLI.expectRejected(
+            ["drain", "--worker", "w", "--grace", "later"],
+            "The value 'later' is invalid for '--grace <grace>'"
+        )
     }
 }

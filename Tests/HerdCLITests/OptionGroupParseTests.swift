@@ -5,11 +5,18 @@ import Testing
 
 /// The shared option groups: `--connect`, `--log-level` and `--grace`, the same in every command.
 @Suite struct OptionGroupParseTests {
-    static let connecting = [["status"], ["cancel", "j1"], ["drain", "--worker", "w"], ["breaker", "open", "g"], ["submit", "--group", "g", "--kind", "echo"], ["worker", "--group", "g"]]
+    static let connecting = [
+        ["status"], ["cancel", "j1"], ["drain", "--worker", "w"], ["breaker", "open", "g"],
+        ["submit", "--group", "g", "--kind", "echo"], ["worker", "--group", "g"],
+    ]
 
-    @Test(arguments: Self.connecting) func test_connect_everyCommandThatTalksToTheCoordinator_takesTheSameOption(_ arguments: [String]) throws {
+    @Test(arguments: Self.connecting) func test_connect_everyCommandThatTalksToTheCoordinator_takesTheSameOption(
+        _ arguments: [String]
+    ) throws {
         let command = try Herd.parseAsRoot(arguments + ["--connect", "tcp://10.0.0.1:7000"])
-        let options = try #require(Mirror(reflecting: command).descendant("_coordinator") as? OptionGroup<ConnectOptions>)
+        let options = try #require(
+            Mirror(reflecting: command).descendant("_coordinator") as? OptionGroup<ConnectOptions>
+        )
         #expect(options.wrappedValue.connect == "tcp://10.0.0.1:7000")
         #expect(options.wrappedValue.endpoint == "tcp://10.0.0.1:7000")
     }
@@ -25,7 +32,10 @@ import Testing
     @Test func test_logLevel_known_isParsed_unknown_isRejected() throws {
         #expect(try LoggingOptions.parse(["--log-level", "debug"]).logLevel == "debug")
         #expect(try LoggingOptions.parse([]).logLevel == nil)
-        CLI.expectRejected(["status", "--log-level", "loud"], "--log-level must be one of trace, debug, info, notice, warning, error, critical; got 'loud'")
+        CLI.expectRejected(
+            ["status", "--log-level", "loud"],
+            "--log-level must be one of trace, debug, info, notice, warning, error, critical; got 'loud'"
+        )
     }
 
     @Test func test_grace_isADuration_defaulting_to10s() throws {

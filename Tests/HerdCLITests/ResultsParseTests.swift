@@ -19,10 +19,19 @@ import Testing
     }
 
     @Test func test_journalOptions_ofCoordinatorUpAndSubmit_areParsed() throws {
-        #expect(try CLI.parse(["coordinator", "--journal", "/tmp/j.sqlite"], as: Herd.Coordinator.self).journal == "/tmp/j.sqlite")
-        #expect(try CLI.parse(["up", "c.toml", "--journal", ""], as: Herd.Up.self).journalPath == nil, "\"\" keeps jobs in memory")
+        #expect(
+            try CLI.parse(["coordinator", "--journal", "/tmp/j.sqlite"], as: Herd.Coordinator.self).journal
+                == "/tmp/j.sqlite"
+        )
+        #expect(
+            try CLI.parse(["up", "c.toml", "--journal", ""], as: Herd.Up.self).journalPath == nil,
+            "\"\" keeps jobs in memory"
+        )
         #expect(try CLI.parse(["up", "/x/c.toml"], as: Herd.Up.self).journalPath == "/x/.herd/journal.sqlite")
-        let submit = try CLI.parse(["submit", "--group", "g", "--kind", "echo", "--fanout", "1", "--payload", "p", "--reconnect", "1m"], as: Herd.Submit.self)
+        let submit = try CLI.parse(
+            ["submit", "--group", "g", "--kind", "echo", "--fanout", "1", "--payload", "p", "--reconnect", "1m"],
+            as: Herd.Submit.self
+        )
         #expect(submit.reconnect?.duration == .seconds(60))
     }
 }

@@ -9,19 +9,28 @@ import Testing
         #expect(replay.seed == 42)
         #expect(replay.trace)
         #expect(replay.steps == SimOptions.defaultSteps)
-        let soak = try CLI.parse(["sim", "--seeds", "1000", "--start", "5", "--steps", "50", "--threads", "2", "--hwm", "1, 4"], as: Herd.Sim.self)
+        let soak = try CLI.parse(
+            ["sim", "--seeds", "1000", "--start", "5", "--steps", "50", "--threads", "2", "--hwm", "1, 4"],
+            as: Herd.Sim.self
+        )
         #expect(soak.seeds == 1000)
         #expect(soak.start == 5)
         #expect(soak.steps == 50)
         #expect(soak.threads == 2)
         #expect(soak.options.highWaterMarks == [1, 4])
-        let hidden = try CLI.parse(["sim", "--seed", "1", "--keep-going", "--corrupt-superseded-results", "--ignore-retry-budget"], as: Herd.Sim.self)
+        let hidden = try CLI.parse(
+            ["sim", "--seed", "1", "--keep-going", "--corrupt-superseded-results", "--ignore-retry-budget"],
+            as: Herd.Sim.self
+        )
         #expect(hidden.keepGoing && hidden.corruptSupersededResults && hidden.ignoreRetryBudget)
     }
 
     @Test func test_sim_badArguments_areRejected() {
         CLI.expectRejected(["sim"], "give exactly one of --seed N (replay) and --seeds N (soak)")
-        CLI.expectRejected(["sim", "--seed", "1", "--seeds", "2"], "give exactly one of --seed N (replay) and --seeds N (soak)")
+        CLI.expectRejected(
+            ["sim", "--seed", "1", "--seeds", "2"],
+            "give exactly one of --seed N (replay) and --seeds N (soak)"
+        )
         CLI.expectRejected(["sim", "--seed", "1", "--steps", "0"], "--steps must be at least 1")
         CLI.expectRejected(["sim", "--seeds", "0"], "--seeds must be at least 1")
         CLI.expectRejected(["sim", "--seeds", "3", "--trace"], "--trace goes with --seed")

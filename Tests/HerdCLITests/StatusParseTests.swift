@@ -7,7 +7,10 @@ import Testing
         let status = try CLI.parse(["status"], as: Herd.Status.self)
         #expect(status.coordinator.connect == nil)
         #expect(!status.json)
-        let full = try CLI.parse(["status", "--connect", "tcp://h:6", "--json", "--log-level", "notice"], as: Herd.Status.self)
+        let full = try CLI.parse(
+            ["status", "--connect", "tcp://h:6", "--json", "--log-level", "notice"],
+            as: Herd.Status.self
+        )
         #expect(full.coordinator.endpoint == "tcp://h:6")
         #expect(full.json)
         #expect(full.logging.logLevel == "notice")

@@ -20,8 +20,12 @@ import Testing
 
     @Test func test_submit_everyOption_isParsed() throws {
         let submit = try CLI.parse(
-            ["submit", "--connect", "tcp://h:2", "--group", "g", "--kind", "sleep", "--fanout", "100", "--payload", "item {index}",
-             "--timeout", "30s", "--policy", "quorum:3", "--budget", "120", "--connect-timeout", "2s", "--json", "--quiet"],
+            [
+                "submit", "--connect", "tcp://h:2", "--group", "g", "--kind", "sleep", "--fanout", "100", "--payload",
+                "item {index}",
+                "--timeout", "30s", "--policy", "quorum:3", "--budget", "120", "--connect-timeout", "2s", "--json",
+                "--quiet",
+            ],
             as: Herd.Submit.self
         )
         #expect(submit.coordinator.endpoint == "tcp://h:2")
@@ -32,16 +36,28 @@ import Testing
         #expect(submit.budget == 120)
         #expect(submit.connectTimeout?.duration == .seconds(2))
         #expect(submit.json && submit.quiet)
-        #expect(try CLI.parse(["submit", "--group", "g", "--kind", "k", "--payloads", "p.txt"], as: Herd.Submit.self).payloads == "p.txt")
+        #expect(
+            try CLI.parse(["submit", "--group", "g", "--kind", "k", "--payloads", "p.txt"], as: Herd.Submit.self)
+                .payloads == "p.txt"
+        )
     }
 
     @Test func test_submit_badArguments_areRejected() {
         CLI.expectRejected(["submit", "--kind", "echo"], "Missing expected argument '--group <group>'")
         CLI.expectRejected(["submit", "--group", "g"], "Missing expected argument '--kind <kind>'")
         let base = ["submit", "--group", "g", "--kind", "echo"]
-        CLI.expectRejected(base + ["--payload", "x", "--payloads", "f"], "use either --payload or --payloads, not both")
-        CLI.expectRejected(base + ["--payloads", "f", "--fanout", "2"], "--fanout goes with --payload; --payloads has one subtask per line")
-        CLI.expectRejected(base + ["--policy", "most"], "--policy must be all, fail-fast, first or quorum:K (K ≥ 1), got 'most'")
+        CLI.expectRejected(
+            base + ["--payload", "x", "--payloads", "f"],
+            "use either --payload or --payloads, not both"
+        )
+        CLI.expectRejected(
+            base + ["--payloads", "f", "--fanout", "2"],
+            "--fanout goes with --payload; --payloads has one subtask per line"
+        )
+        CLI.expectRejected(
+            base + ["--policy", "most"],
+            "--policy must be all, fail-fast, first or quorum:K (K ≥ 1), got 'most'"
+        )
         CLI.expectRejected(base + ["--policy", "quorum:0"], "got 'quorum:0'")
         CLI.expectRejected(base + ["--fanout", "0"], "--fanout must be 1...")
         CLI.expectRejected(base + ["--timeout", "30"], "The value '30' is invalid for '--timeout <timeout>'")

@@ -14,7 +14,10 @@ import Testing
     }
 
     @Test func test_up_everyOption_isParsed() throws {
-        let up = try CLI.parse(["up", "c.toml", "--bind", "tcp://127.0.0.1:*", "--run", "--grace", "2s", "--log-level", "info"], as: Herd.Up.self)
+        let up = try CLI.parse(
+            ["up", "c.toml", "--bind", "tcp://127.0.0.1:*", "--run", "--grace", "2s", "--log-level", "info"],
+            as: Herd.Up.self
+        )
         #expect(up.file == "c.toml")
         #expect(up.bind == "tcp://127.0.0.1:*")
         #expect(up.run)

@@ -17,8 +17,11 @@ import Testing
 
     @Test func test_worker_everyOption_isParsed_execRepeats() throws {
         let worker = try CLI.parse(
-            ["worker", "--connect", "tcp://h:1", "--group", "g", "--node", "gpu-1", "--capacity", "8", "--id", "w1",
-             "--exec", "shout=tr a-z A-Z", "--exec", "count=wc -c", "--kill-grace", "1s", "--drain-grace", "3s", "--log-level", "trace"],
+            [
+                "worker", "--connect", "tcp://h:1", "--group", "g", "--node", "gpu-1", "--capacity", "8", "--id", "w1",
+                "--exec", "shout=tr a-z A-Z", "--exec", "count=wc -c", "--kill-grace", "1s", "--drain-grace", "3s",
+                "--log-level", "trace",
+            ],
             as: Herd.Worker.self
         )
         #expect(worker.coordinator.endpoint == "tcp://h:1")
@@ -34,9 +37,18 @@ import Testing
     @Test func test_worker_badArguments_areRejected() {
         CLI.expectRejected(["worker"], "Missing expected argument '--group <group>'")
         CLI.expectRejected(["worker", "--group", "g", "--capacity", "0"], "--capacity must be 1...10000, got 0")
-        CLI.expectRejected(["worker", "--group", "g", "--capacity", "many"], "The value 'many' is invalid for '--capacity <capacity>'")
-        CLI.expectRejected(["worker", "--group", "a b"], "--group must be 1-64 characters of letters, digits, '.', '_' or '-', got 'a b'")
+        CLI.expectRejected(
+            ["worker", "--group", "g", "--capacity", "many"],
+            "The value 'many' is invalid for '--capacity <capacity>'"
+        )
+        CLI.expectRejected(
+            ["worker", "--group", "a b"],
+            "--group must be 1-64 characters of letters, digits, '.', '_' or '-', got 'a b'"
+        )
         CLI.expectRejected(["worker", "--group", "g", "--exec", "nocommand"], "--exec nocommand:")
-        CLI.expectRejected(["worker", "--group", "g", "--kill-grace", "1"], "The value '1' is invalid for '--kill-grace <kill-grace>'")
+        CLI.expectRejected(
+            ["worker", "--group", "g", "--kill-grace", "1"],
+            "The value '1' is invalid for '--kill-grace <kill-grace>'"
+        )
     }
 }

@@ -1,6 +1,6 @@
+import HerdCore
 import Testing
 
-import HerdCore
 @testable import HerdConfig
 
 /// A file of `lines`, so that cases can count lines at a glance.

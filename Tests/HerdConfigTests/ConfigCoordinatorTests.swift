@@ -1,7 +1,7 @@
 import Foundation
+import HerdCore
 import Testing
 
-import HerdCore
 @testable import HerdConfig
 
 /// A file of `lines`, so that cases can count lines at a glance.
@@ -63,8 +63,11 @@ private func configLines(_ lines: String...) -> String {
     @Test func test_embeddedLocalCluster_commentedExamples_areTheDefaults() throws {
         let keys = CoordinatorSettings.resilienceKeys
         var uncommented = 0
-        let lines = ClusterSpec.embeddedLocalCluster.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-            guard line.hasPrefix("# "), let key = line.dropFirst(2).split(separator: " ").first, keys.contains(String(key)) else {
+        let lines = ClusterSpec.embeddedLocalCluster.split(separator: "\n", omittingEmptySubsequences: false).map {
+            line in
+            guard line.hasPrefix("# "), let key = line.dropFirst(2).split(separator: " ").first,
+                keys.contains(String(key))
+            else {
                 return String(line)
             }
             uncommented += 1
@@ -133,8 +136,13 @@ private func configLines(_ lines: String...) -> String {
                     maxRetryAfter: .seconds(60)
                 )
         )
-        #expect(configuration.retryBudget == RetryBudget.Configuration(ratio: 0.5, minRetriesPerSecond: 3, window: .seconds(30)))
-        #expect(configuration.recoveryRamp == RecoveryRamp.Configuration(steps: [0.2, 0.6, 1.0], stepDuration: .seconds(5)))
+        #expect(
+            configuration.retryBudget
+                == RetryBudget.Configuration(ratio: 0.5, minRetriesPerSecond: 3, window: .seconds(30))
+        )
+        #expect(
+            configuration.recoveryRamp == RecoveryRamp.Configuration(steps: [0.2, 0.6, 1.0], stepDuration: .seconds(5))
+        )
         #expect(configuration.breakers == BreakerHierarchy.Configuration())
         // Keys the file has no say in keep the machine's defaults.
         #expect(configuration.deadWorkerRetention == CoordinatorConfiguration(coordinatorID: "x").deadWorkerRetention)
@@ -226,7 +234,9 @@ private func configLines(_ lines: String...) -> String {
 
     @Test func test_breakerWindow_boundaries() throws {
         #expect(try Self.configuration("[coordinator]\nbreaker-window = 1").breakers.group.window == .count(1))
-        #expect(try Self.configuration("[coordinator]\nbreaker-window = 10_000").breakers.worker.window == .count(10_000))
+        #expect(
+            try Self.configuration("[coordinator]\nbreaker-window = 10_000").breakers.worker.window == .count(10_000)
+        )
         #expect(try Self.configuration("[coordinator]\nbreaker-window = '1s'").breakers.group.window == .seconds(1))
         #expect(try Self.configuration("[coordinator]\nbreaker-window = '10m'").breakers.group.window == .seconds(600))
     }
@@ -269,7 +279,12 @@ private func configLines(_ lines: String...) -> String {
                 "fallback = 'spare'"
             )
         )
-        let base = RetryPolicy(maxAttempts: 5, baseDelay: .milliseconds(200), maxDelay: .seconds(10), maxRetryAfter: .seconds(30))
+        let base = RetryPolicy(
+            maxAttempts: 5,
+            baseDelay: .milliseconds(200),
+            maxDelay: .seconds(10),
+            maxRetryAfter: .seconds(30)
+        )
         #expect(configuration.retry == base)
         var gpu = base
         gpu.maxAttempts = 2
@@ -307,9 +322,15 @@ private func configLines(_ lines: String...) -> String {
     @Test func test_fallbackChainWithoutCycle_isAccepted() throws {
         let spec = try ClusterSpec.parse(
             configLines(
-                "[[group]]", "name = 'a'", "fallback = 'b'",
-                "[[group]]", "name = 'b'", "fallback = 'c'",
-                "[[group]]", "name = 'c'", "workers = 0"
+                "[[group]]",
+                "name = 'a'",
+                "fallback = 'b'",
+                "[[group]]",
+                "name = 'b'",
+                "fallback = 'c'",
+                "[[group]]",
+                "name = 'c'",
+                "workers = 0"
             )
         )
         #expect(spec.groups.map(\.fallback) == ["b", "c", nil])
@@ -587,15 +608,24 @@ private func configLines(_ lines: String...) -> String {
             "group 'a': fallback must name another group, not the group itself"
         ),
         (
-            configLines("[[group]]", "name = 'a'", "fallback = 'b'", "", "[[group]]", "name = 'b'", "fallback = 'a'"), 3,
+            configLines("[[group]]", "name = 'a'", "fallback = 'b'", "", "[[group]]", "name = 'b'", "fallback = 'a'"),
+            3,
             "group 'a': fallbacks form a cycle: a → b → a"
         ),
         (
             configLines(
-                "[[group]]", "name = 'x'", "fallback = 'a'",
-                "[[group]]", "name = 'a'", "fallback = 'b'",
-                "[[group]]", "name = 'b'", "fallback = 'c'",
-                "[[group]]", "name = 'c'", "fallback = 'a'"
+                "[[group]]",
+                "name = 'x'",
+                "fallback = 'a'",
+                "[[group]]",
+                "name = 'a'",
+                "fallback = 'b'",
+                "[[group]]",
+                "name = 'b'",
+                "fallback = 'c'",
+                "[[group]]",
+                "name = 'c'",
+                "fallback = 'a'"
             ), 6,
             "group 'a': fallbacks form a cycle: a → b → c → a"
         ),
@@ -624,7 +654,13 @@ private func configLines(_ lines: String...) -> String {
             "group 'a': retry-base-delay (20s) must not be longer than retry-max-delay (10s, inherited)"
         ),
         (
-            configLines("[coordinator]", "retry-base-delay = '2s'", "[[group]]", "name = 'a'", "retry-max-delay = '1s'"), 5,
+            configLines(
+                "[coordinator]",
+                "retry-base-delay = '2s'",
+                "[[group]]",
+                "name = 'a'",
+                "retry-max-delay = '1s'"
+            ), 5,
             "group 'a': retry-base-delay (2s, inherited) must not be longer than retry-max-delay (1s)"
         ),
         (

@@ -47,7 +47,9 @@ import Testing
             #expect(spec.coordinator == .defaults, "the embedded cluster's \(key) is not the default")
             checked.append(String(key))
         }
-        #expect(checked == ["endpoint", "heartbeat", "liveness", "client-liveness", "max-deliveries", "max-message-bytes"])
+        #expect(
+            checked == ["endpoint", "heartbeat", "liveness", "client-liveness", "max-deliveries", "max-message-bytes"]
+        )
     }
 
     /// The Default columns of `cluster/README.md`'s `[coordinator]`, breaker and `[[group]]` tables,

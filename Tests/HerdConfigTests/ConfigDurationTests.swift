@@ -1,6 +1,6 @@
+import HerdCore
 import Testing
 
-import HerdCore
 @testable import HerdConfig
 
 /// `parseDuration` and `formatDuration`: the spelling of durations in files and on the command line.
@@ -116,13 +116,15 @@ import HerdCore
 
     @Test func test_formatThenParse_randomDurations_roundTrip() throws {
         var generator = SplitMix64(seed: 0x4845_5244)
-        for _ in 0..<5_000 {
+        for _ in 0 ..< 5_000 {
             // Mix magnitudes, so that every unit and every number of decimals occurs.
-            let magnitude = Int64.random(in: 0...18, using: &generator)
+            let magnitude = Int64.random(in: 0 ... 18, using: &generator)
             var bound: Int64 = 1
-            for _ in 0..<magnitude { bound *= 10 }
-            var nanoseconds = Int64.random(in: 0...bound, using: &generator)
-            let roundTo = [1, 1_000, 1_000_000, 1_000_000_000, 60_000_000_000][Int.random(in: 0...4, using: &generator)]
+            for _ in 0 ..< magnitude { bound *= 10 }
+            var nanoseconds = Int64.random(in: 0 ... bound, using: &generator)
+            let roundTo = [1, 1_000, 1_000_000, 1_000_000_000, 60_000_000_000][
+                Int.random(in: 0 ... 4, using: &generator)
+            ]
             nanoseconds -= nanoseconds % Int64(roundTo)
             let duration = Duration.nanoseconds(nanoseconds)
             let text = formatDuration(duration)

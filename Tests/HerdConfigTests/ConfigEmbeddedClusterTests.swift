@@ -1,7 +1,7 @@
 import Foundation
+import HerdCore
 import Testing
 
-import HerdCore
 @testable import HerdConfig
 
 /// `cluster/local.toml` and ``ClusterSpec/embeddedLocalCluster``: the same bytes, a valid cluster,

@@ -1,6 +1,6 @@
+import HerdCore
 import Testing
 
-import HerdCore
 @testable import HerdConfig
 
 /// Every way the TOML-subset reader refuses a text, each with its line and message.

@@ -1,6 +1,6 @@
+import HerdCore
 import Testing
 
-import HerdCore
 @testable import HerdConfig
 
 /// What Herd's TOML-subset reader accepts, and what it makes of it.

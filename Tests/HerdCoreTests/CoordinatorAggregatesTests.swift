@@ -8,11 +8,21 @@ import Testing
     let client = PeerID("client")
 
     func submission(_ count: Int, group: String = "g", parent: AttemptRef? = nil) -> Submission {
-        Submission(token: 1, group: group, kind: "k", payloads: .template(Array("p{index}".utf8), count: UInt32(count)), parent: parent)
+        Submission(
+            token: 1,
+            group: group,
+            kind: "k",
+            payloads: .template(Array("p{index}".utf8), count: UInt32(count)),
+            parent: parent
+        )
     }
 
     func worker(_ id: String, group: String = "g", capacity: UInt32 = 4) -> WorkerRecord {
-        WorkerRecord(peer: PeerID(id), registration: Registration(workerID: id, group: group, node: "n", capacity: capacity, kinds: ["k"]), now: self.t0)
+        WorkerRecord(
+            peer: PeerID(id),
+            registration: Registration(workerID: id, group: group, node: "n", capacity: capacity, kinds: ["k"]),
+            now: self.t0
+        )
     }
 
     // MARK: - GroupQueues
@@ -37,7 +47,10 @@ import Testing
 
     @Test func test_groupQueues_stuckGroup_isReportedOnce_untilUnstuck() {
         var queues = GroupQueues(fallbacks: [:])
-        let answers = [queues.setStuck("g", true), queues.setStuck("g", true), queues.setStuck("g", false), queues.setStuck("g", true)]
+        let answers = [
+            queues.setStuck("g", true), queues.setStuck("g", true), queues.setStuck("g", false),
+            queues.setStuck("g", true),
+        ]
         #expect(answers == [true, false, false, true])
     }
 
@@ -136,13 +149,31 @@ import Testing
         let a = SubtaskRef(job: JobID(1), index: 0)
         let b = SubtaskRef(job: JobID(1), index: 1)
         let failure = Failure(.transient, "flaky")
-        guard case .scheduled = retries.consider(a, failure: failure, attempt: 2, worker: PeerID("w"), policy: policy, deadline: nil, now: self.t0) else {
+        guard
+            case .scheduled = retries.consider(
+                a,
+                failure: failure,
+                attempt: 2,
+                worker: PeerID("w"),
+                policy: policy,
+                deadline: nil,
+                now: self.t0
+            )
+        else {
             Issue.record("a retry was expected")
             return
         }
         let first = retries.timerToArm()
         #expect(first == self.t0 + .milliseconds(200))
-        _ = retries.consider(b, failure: failure, attempt: 1, worker: PeerID("w"), policy: policy, deadline: nil, now: self.t0)
+        _ = retries.consider(
+            b,
+            failure: failure,
+            attempt: 1,
+            worker: PeerID("w"),
+            policy: policy,
+            deadline: nil,
+            now: self.t0
+        )
         let rearmed = retries.timerToArm()
         #expect(rearmed == self.t0 + .milliseconds(100), "an earlier retry re-arms the timer")
         let due = retries.takeDue(now: self.t0 + .milliseconds(150))
@@ -159,12 +190,32 @@ import Testing
         let policy = RetryPolicy(maxAttempts: 5, baseDelay: .seconds(1), jitter: .none)
         let subtask = SubtaskRef(job: JobID(1), index: 0)
         let failure = Failure(.transient, "flaky")
-        guard case .final(let late) = retries.consider(subtask, failure: failure, attempt: 1, worker: PeerID("w"), policy: policy, deadline: self.t0 + .milliseconds(10), now: self.t0) else {
+        guard
+            case .final(let late) = retries.consider(
+                subtask,
+                failure: failure,
+                attempt: 1,
+                worker: PeerID("w"),
+                policy: policy,
+                deadline: self.t0 + .milliseconds(10),
+                now: self.t0
+            )
+        else {
             Issue.record("the deadline should stop the retry")
             return
         }
         #expect(late == failure)
-        guard case .refusedByBudget(let refused) = retries.consider(subtask, failure: failure, attempt: 1, worker: PeerID("w"), policy: policy, deadline: nil, now: self.t0) else {
+        guard
+            case .refusedByBudget(let refused) = retries.consider(
+                subtask,
+                failure: failure,
+                attempt: 1,
+                worker: PeerID("w"),
+                policy: policy,
+                deadline: nil,
+                now: self.t0
+            )
+        else {
             Issue.record("an empty budget should refuse")
             return
         }

@@ -11,12 +11,40 @@ import Testing
 
     func configuration() -> CoordinatorConfiguration { CoordinatorConfiguration(coordinatorID: "c1", journaled: true) }
 
-    func register(_ machine: inout CoordinatorStateMachine, holding: [AttemptRef] = [], now: Instant) -> [CoordinatorAction] {
-        machine.handle([.message(.register(Registration(workerID: "w1", group: "g", node: "n", capacity: 2, kinds: ["echo"], holding: holding)), from: self.w1)], now: now)
+    func register(
+        _ machine: inout CoordinatorStateMachine,
+        holding: [AttemptRef] = [],
+        now: Instant
+    ) -> [CoordinatorAction] {
+        machine.handle(
+            [
+                .message(
+                    .register(
+                        Registration(
+                            workerID: "w1",
+                            group: "g",
+                            node: "n",
+                            capacity: 2,
+                            kinds: ["echo"],
+                            holding: holding
+                        )
+                    ),
+                    from: self.w1
+                )
+            ],
+            now: now
+        )
     }
 
     func submission(count: UInt32, token: UInt64 = 7) -> Message {
-        .submit(Submission(token: token, group: "g", kind: "echo", payloads: .template(Array("p{index}".utf8), count: count)))
+        .submit(
+            Submission(
+                token: token,
+                group: "g",
+                kind: "echo",
+                payloads: .template(Array("p{index}".utf8), count: count)
+            )
+        )
     }
 
     func records(_ actions: [CoordinatorAction]) -> [JournalRecord] {
@@ -42,7 +70,15 @@ import Testing
         let accepted = machine.handle([.message(self.submission(count: 4), from: self.client)], now: self.t0)
         journal += self.records(accepted)
         let first = accepted.assignments(to: self.w1)
-        let done = machine.handle([.message(.results(first.map { SubtaskResult(attempt: $0.attempt, outcome: .success($0.payload)) }), from: self.w1)], now: self.t0)
+        let done = machine.handle(
+            [
+                .message(
+                    .results(first.map { SubtaskResult(attempt: $0.attempt, outcome: .success($0.payload)) }),
+                    from: self.w1
+                )
+            ],
+            now: self.t0
+        )
         journal += self.records(done)
         return (journal, done.assignments(to: self.w1))
     }
@@ -59,9 +95,24 @@ import Testing
         #expect(job == JobID(1) && client == self.client && submission.payloads.count == 2)
         for record in records { #expect(try JournalCodec.decode(JournalCodec.encode(record)) == record) }
         let more: [JournalRecord] = [
-            .resultsCommitted(JobID(3), [JobResult(subtask: SubtaskRef(job: JobID(3), index: 1), attempts: 2, worker: "w", outcome: .failure(Failure(.timeout, "slow")), fallback: .lastGood)], usage: 9),
+            .resultsCommitted(
+                JobID(3),
+                [
+                    JobResult(
+                        subtask: SubtaskRef(job: JobID(3), index: 1),
+                        attempts: 2,
+                        worker: "w",
+                        outcome: .failure(Failure(.timeout, "slow")),
+                        fallback: .lastGood
+                    )
+                ],
+                usage: 9
+            ),
             .jobEnded(JobID(3), reason: Failure(.cancelled, "by the operator")),
-            .jobFinished(JobSummary(job: JobID(3), succeeded: 1, failed: 2, cancelled: 3, usage: 4, reason: nil), at: self.t0),
+            .jobFinished(
+                JobSummary(job: JobID(3), succeeded: 1, failed: 2, cancelled: 3, usage: 4, reason: nil),
+                at: self.t0
+            ),
             .breakerCommand(.open, path: "g/w-1"),
         ]
         for record in more { #expect(try JournalCodec.decode(JournalCodec.encode(record)) == record) }
@@ -70,7 +121,9 @@ import Testing
     @Test func test_journalRecord_thatDoesNotDecode_isAnError_neverATrap() {
         let good = JournalCodec.encode(.breakerCommand(.close, path: "/"))
         #expect(throws: ProtocolError.self) { try JournalCodec.decode([]) }
-        #expect(throws: ProtocolError.self) { try JournalCodec.decode([JournalCodec.formatVersion + 1] + good.dropFirst()) }
+        #expect(throws: ProtocolError.self) {
+            try JournalCodec.decode([JournalCodec.formatVersion + 1] + good.dropFirst())
+        }
         #expect(throws: ProtocolError.self) { try JournalCodec.decode([JournalCodec.formatVersion, 99]) }
         #expect(throws: ProtocolError.self) { try JournalCodec.decode(Array(good.dropLast())) }
         #expect(throws: ProtocolError.self) { try JournalCodec.decode(good + [0]) }
@@ -95,9 +148,24 @@ import Testing
         #expect(self.results(reattached).map(\.subtask.index) == [0, 1])
         let held = inFlight[0].attempt
         let rerun = later.assignments(to: self.w1)[0].attempt
-        let finished = machine.handle([.message(.results([SubtaskResult(attempt: held, outcome: .success([2])), SubtaskResult(attempt: rerun, outcome: .success([3]))]), from: self.w1)], now: t2)
+        let finished = machine.handle(
+            [
+                .message(
+                    .results([
+                        SubtaskResult(attempt: held, outcome: .success([2])),
+                        SubtaskResult(attempt: rerun, outcome: .success([3])),
+                    ]),
+                    from: self.w1
+                )
+            ],
+            now: t2
+        )
         #expect(self.results(finished).map(\.subtask.index) == [2, 3])
-        #expect(finished.sends(to: self.client).contains { if case .jobFinished(let summary) = $0 { summary.succeeded == 4 } else { false } })
+        #expect(
+            finished.sends(to: self.client).contains {
+                if case .jobFinished(let summary) = $0 { summary.succeeded == 4 } else { false }
+            }
+        )
     }
 
     @Test func test_restore_endedJob_staysEnded_andABreakerCommandIsReplayed() {
@@ -105,8 +173,18 @@ import Testing
         var journal: [JournalRecord] = []
         journal += self.records(self.register(&machine, now: self.t0))
         journal += self.records(machine.handle([.message(self.submission(count: 6), from: self.client)], now: self.t0))
-        journal += self.records(machine.handle([.message(.cancelJob(CancelJob(token: 1, job: JobID(1), reason: "stop")), from: self.client)], now: self.t0))
-        journal += self.records(machine.handle([.message(.breaker(BreakerCommand(token: 2, action: .open, path: "g")), from: self.client)], now: self.t0))
+        journal += self.records(
+            machine.handle(
+                [.message(.cancelJob(CancelJob(token: 1, job: JobID(1), reason: "stop")), from: self.client)],
+                now: self.t0
+            )
+        )
+        journal += self.records(
+            machine.handle(
+                [.message(.breaker(BreakerCommand(token: 2, action: .open, path: "g")), from: self.client)],
+                now: self.t0
+            )
+        )
         var restored = CoordinatorStateMachine(configuration: self.configuration(), restoring: journal, now: self.t0)
         _ = restored.start(now: self.t0)
         #expect(restored.queuedSubtasks == 0, "a cancelled job's subtasks do not come back")

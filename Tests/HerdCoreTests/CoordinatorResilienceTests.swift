@@ -16,15 +16,35 @@ import Testing
     }
 
     func register(_ machine: inout CoordinatorStateMachine, _ id: String, group: String = "g", capacity: UInt32 = 4) {
-        _ = machine.handle([.message(.register(Registration(workerID: id, group: group, node: "n", capacity: capacity, kinds: ["k"])), from: PeerID(id))], now: self.t0)
+        _ = machine.handle(
+            [
+                .message(
+                    .register(Registration(workerID: id, group: group, node: "n", capacity: capacity, kinds: ["k"])),
+                    from: PeerID(id)
+                )
+            ],
+            now: self.t0
+        )
     }
 
     func submit(_ machine: inout CoordinatorStateMachine, count: UInt32, group: String = "g") -> [CoordinatorAction] {
-        machine.handle([.message(.submit(Submission(token: 1, group: group, kind: "k", payloads: .template([], count: count))), from: self.client)], now: self.t0)
+        machine.handle(
+            [
+                .message(
+                    .submit(Submission(token: 1, group: group, kind: "k", payloads: .template([], count: count))),
+                    from: self.client
+                )
+            ],
+            now: self.t0
+        )
     }
 
     func fail(_ assignments: [Assignment], _ category: ErrorCategory, retryAfter: Duration? = nil) -> Message {
-        .results(assignments.map { SubtaskResult(attempt: $0.attempt, outcome: .failure(Failure(category, "x", retryAfter: retryAfter))) })
+        .results(
+            assignments.map {
+                SubtaskResult(attempt: $0.attempt, outcome: .failure(Failure(category, "x", retryAfter: retryAfter)))
+            }
+        )
     }
 
     func committed(_ actions: [CoordinatorAction]) -> [JobResult] {
@@ -59,7 +79,10 @@ import Testing
         var machine = self.machine()
         self.register(&machine, "w1")
         let first = self.submit(&machine, count: 1)
-        let failed = machine.handle([.message(self.fail(first.assignments(to: PeerID("w1")), .validation), from: PeerID("w1"))], now: self.t0)
+        let failed = machine.handle(
+            [.message(self.fail(first.assignments(to: PeerID("w1")), .validation), from: PeerID("w1"))],
+            now: self.t0
+        )
         #expect(self.committed(failed).count == 1)
         #expect(self.retryDueAt(failed) == nil)
     }
@@ -68,17 +91,27 @@ import Testing
         var machine = self.machine()
         self.register(&machine, "w1")
         let first = self.submit(&machine, count: 1)
-        let failed = machine.handle([.message(self.fail(first.assignments(to: PeerID("w1")), .rateLimited, retryAfter: .seconds(3)), from: PeerID("w1"))], now: self.t0)
+        let failed = machine.handle(
+            [
+                .message(
+                    self.fail(first.assignments(to: PeerID("w1")), .rateLimited, retryAfter: .seconds(3)),
+                    from: PeerID("w1")
+                )
+            ],
+            now: self.t0
+        )
         #expect(self.retryDueAt(failed) == self.t0 + .seconds(3))
     }
 
     @Test func test_attemptsExhausted_commitsTheLastFailure() {
-        var machine = self.machine { $0.retry = RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(1), maxDelay: .milliseconds(1)) }
+        var machine = self.machine {
+            $0.retry = RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(1), maxDelay: .milliseconds(1))
+        }
         self.register(&machine, "w1")
         var actions = self.submit(&machine, count: 1)
         var now = self.t0
         var results: [JobResult] = []
-        for _ in 0..<3 {
+        for _ in 0 ..< 3 {
             let sent = actions.assignments(to: PeerID("w1"))
             guard !sent.isEmpty else { break }
             actions = machine.handle([.message(self.fail(sent, .server), from: PeerID("w1"))], now: now)
@@ -100,14 +133,42 @@ import Testing
     /// the cluster's retry budget (found by the simulator's budget account).
     @Test func test_retryPastTheDeadline_isNotMade_andSpendsNoBudget() {
         var machine = self.machine { configuration in
-            configuration.retry = RetryPolicy(maxAttempts: 3, baseDelay: .seconds(5), maxDelay: .seconds(5), jitter: .none)
+            configuration.retry = RetryPolicy(
+                maxAttempts: 3,
+                baseDelay: .seconds(5),
+                maxDelay: .seconds(5),
+                jitter: .none
+            )
         }
         self.register(&machine, "w1", capacity: 4)
         let before = machine.statusReport(token: 0, now: self.t0).retryBudget
-        let sent = machine.handle([.message(.submit(Submission(token: 1, group: "g", kind: "k", payloads: .template([], count: 2), timeout: .seconds(1))), from: self.client)], now: self.t0)
-        let failed = machine.handle([.message(self.fail(sent.assignments(to: PeerID("w1")), .transient), from: PeerID("w1"))], now: self.t0)
+        let sent = machine.handle(
+            [
+                .message(
+                    .submit(
+                        Submission(
+                            token: 1,
+                            group: "g",
+                            kind: "k",
+                            payloads: .template([], count: 2),
+                            timeout: .seconds(1)
+                        )
+                    ),
+                    from: self.client
+                )
+            ],
+            now: self.t0
+        )
+        let failed = machine.handle(
+            [.message(self.fail(sent.assignments(to: PeerID("w1")), .transient), from: PeerID("w1"))],
+            now: self.t0
+        )
         // Both fail with their own failure at once: a retry 5 s later cannot beat a 1 s deadline.
-        #expect(self.committed(failed).allSatisfy { if case .failure(let f) = $0.outcome { f.category == .transient } else { false } })
+        #expect(
+            self.committed(failed).allSatisfy {
+                if case .failure(let f) = $0.outcome { f.category == .transient } else { false }
+            }
+        )
         #expect(self.committed(failed).count == 2)
         let after = machine.statusReport(token: 0, now: self.t0).retryBudget
         #expect(after.retries == before.retries, "no retry was withdrawn from the budget")
@@ -122,11 +183,22 @@ import Testing
         var now = self.t0 + .seconds(2)
         _ = machine.handle([.timer(.tick)], now: now)  // silent past the window: dead
         self.register(&machine, "w1", capacity: 10)  // back: its share ramps up from 10 %
-        let first = machine.handle([.message(.submit(Submission(token: 1, group: "g", kind: "k", payloads: .template([], count: 5))), from: self.client)], now: now)
+        let first = machine.handle(
+            [
+                .message(
+                    .submit(Submission(token: 1, group: "g", kind: "k", payloads: .template([], count: 5))),
+                    from: self.client
+                )
+            ],
+            now: now
+        )
         #expect(first.assignments(to: w1).count == 1, "10 % of 10 credits while the ramp starts")
         // Long after the ramp's last step, with nothing but heartbeats and the tick:
         now = now + .seconds(60)
-        let later = machine.handle([.message(.heartbeat, from: w1), .message(.heartbeat, from: self.client), .timer(.tick)], now: now)
+        let later = machine.handle(
+            [.message(.heartbeat, from: w1), .message(.heartbeat, from: self.client), .timer(.tick)],
+            now: now
+        )
         #expect(later.assignments(to: w1).count == 4, "the rest goes out on the tick")
     }
 
@@ -144,20 +216,35 @@ import Testing
 
     @Test func test_retryBudget_refusesRetriesBeyondRatioAndFloor() {
         var machine = self.machine { configuration in
-            configuration.retryBudget = RetryBudget.Configuration(ratio: 0.1, minRetriesPerSecond: 0, window: .seconds(10))
+            configuration.retryBudget = RetryBudget.Configuration(
+                ratio: 0.1,
+                minRetriesPerSecond: 0,
+                window: .seconds(10)
+            )
             configuration.breakers.worker.minimumCalls = 1_000  // keep breakers out of this test
             configuration.breakers.group.minimumCalls = 1_000
             configuration.breakers.cluster.minimumCalls = 1_000
         }
         self.register(&machine, "w1", capacity: 100)
         let first = self.submit(&machine, count: 100)
-        let failed = machine.handle([.message(self.fail(first.assignments(to: PeerID("w1")), .transient), from: PeerID("w1"))], now: self.t0)
+        let failed = machine.handle(
+            [.message(self.fail(first.assignments(to: PeerID("w1")), .transient), from: PeerID("w1"))],
+            now: self.t0
+        )
         let refused = self.committed(failed)
         // 100 first attempts at ratio 0.1: 10 retries allowed, 90 refused.
         #expect(refused.count == 90)
-        #expect(refused.allSatisfy { if case .failure(let f) = $0.outcome { f.category == .budgetExhausted } else { false } })
+        #expect(
+            refused.allSatisfy {
+                if case .failure(let f) = $0.outcome { f.category == .budgetExhausted } else { false }
+            }
+        )
         // A refusal names the attempt it refused to retry in its cause chain.
-        #expect(refused.allSatisfy { if case .failure(let f) = $0.outcome { f.causes == [Failure(.transient, "x")] } else { false } })
+        #expect(
+            refused.allSatisfy {
+                if case .failure(let f) = $0.outcome { f.causes == [Failure(.transient, "x")] } else { false }
+            }
+        )
     }
 
     /// The end of the fallback chain: an open group with no fallback group answers a subtask whose
@@ -165,16 +252,66 @@ import Testing
     @Test func test_groupBreakerOpen_servesLastGoodResult_thenStaticValue() {
         var machine = self.machine { configuration in
             configuration.retry = RetryPolicy(maxAttempts: 1)
-            configuration.breakers.group = CircuitBreaker.Configuration(window: .count(4), failureRateThreshold: 50, minimumCalls: 4, openDuration: .seconds(30))
+            configuration.breakers.group = CircuitBreaker.Configuration(
+                window: .count(4),
+                failureRateThreshold: 50,
+                minimumCalls: 4,
+                openDuration: .seconds(30)
+            )
             configuration.groupPolicies["g"] = .init(fallbackCache: 10, fallbackValue: Array("static".utf8))
         }
         self.register(&machine, "w1", capacity: 4)
         // Two good results (payloads "a" and "b"), then four server failures open the group.
-        let good = machine.handle([.message(.submit(Submission(token: 1, group: "g", kind: "k", payloads: .list([Array("a".utf8), Array("b".utf8)]))), from: self.client)], now: self.t0)
-        _ = machine.handle([.message(.results(good.assignments(to: PeerID("w1")).map { SubtaskResult(attempt: $0.attempt, outcome: .success($0.payload + Array("!".utf8))) }), from: PeerID("w1"))], now: self.t0)
+        let good = machine.handle(
+            [
+                .message(
+                    .submit(
+                        Submission(
+                            token: 1,
+                            group: "g",
+                            kind: "k",
+                            payloads: .list([Array("a".utf8), Array("b".utf8)])
+                        )
+                    ),
+                    from: self.client
+                )
+            ],
+            now: self.t0
+        )
+        _ = machine.handle(
+            [
+                .message(
+                    .results(
+                        good.assignments(to: PeerID("w1")).map {
+                            SubtaskResult(attempt: $0.attempt, outcome: .success($0.payload + Array("!".utf8)))
+                        }
+                    ),
+                    from: PeerID("w1")
+                )
+            ],
+            now: self.t0
+        )
         let bad = self.submit(&machine, count: 4)
-        _ = machine.handle([.message(self.fail(bad.assignments(to: PeerID("w1")), .server), from: PeerID("w1"))], now: self.t0)
-        let open = machine.handle([.message(.submit(Submission(token: 2, group: "g", kind: "k", payloads: .list([Array("b".utf8), Array("c".utf8)]))), from: self.client)], now: self.t0)
+        _ = machine.handle(
+            [.message(self.fail(bad.assignments(to: PeerID("w1")), .server), from: PeerID("w1"))],
+            now: self.t0
+        )
+        let open = machine.handle(
+            [
+                .message(
+                    .submit(
+                        Submission(
+                            token: 2,
+                            group: "g",
+                            kind: "k",
+                            payloads: .list([Array("b".utf8), Array("c".utf8)])
+                        )
+                    ),
+                    from: self.client
+                )
+            ],
+            now: self.t0
+        )
         #expect(open.assignments(to: PeerID("w1")).isEmpty, "the open group gets no work")
         let served = self.committed(open).sorted { $0.subtask.index < $1.subtask.index }
         #expect(served.map(\.outcome) == [.success(Array("b!".utf8)), .success(Array("static".utf8))])
@@ -187,22 +324,53 @@ import Testing
     @Test func test_cachedSuccessInADispatchPass_decidesAFirstJob_evenIfAFailureFollows() {
         var machine = self.machine { configuration in
             configuration.retry = RetryPolicy(maxAttempts: 1)
-            configuration.breakers.group = CircuitBreaker.Configuration(window: .count(4), failureRateThreshold: 50, minimumCalls: 4, openDuration: .seconds(30))
+            configuration.breakers.group = CircuitBreaker.Configuration(
+                window: .count(4),
+                failureRateThreshold: 50,
+                minimumCalls: 4,
+                openDuration: .seconds(30)
+            )
             configuration.groupPolicies["g"] = .init(fallbackCache: 10)
         }
         let w1 = PeerID("w1")
         self.register(&machine, "w1", capacity: 2)
         func list(_ token: UInt64, _ payloads: [String], policy: FanoutPolicy = .all) -> CoordinatorEvent {
-            .message(.submit(Submission(token: token, group: "g", kind: "k", payloads: .list(payloads.map { Array($0.utf8) }), policy: policy)), from: self.client)
+            .message(
+                .submit(
+                    Submission(
+                        token: token,
+                        group: "g",
+                        kind: "k",
+                        payloads: .list(payloads.map { Array($0.utf8) }),
+                        policy: policy
+                    )
+                ),
+                from: self.client
+            )
         }
         let good = machine.handle([list(1, ["a"])], now: self.t0)
-        _ = machine.handle([.message(.results(good.assignments(to: w1).map { SubtaskResult(attempt: $0.attempt, outcome: .success(Array("A".utf8))) }), from: w1)], now: self.t0)
+        _ = machine.handle(
+            [
+                .message(
+                    .results(
+                        good.assignments(to: w1).map {
+                            SubtaskResult(attempt: $0.attempt, outcome: .success(Array("A".utf8)))
+                        }
+                    ),
+                    from: w1
+                )
+            ],
+            now: self.t0
+        )
         let bad = machine.handle([list(2, ["b0", "b1", "b2"])], now: self.t0)  // b0, b1 dispatched
         _ = machine.handle([list(3, ["z", "a", "x"], policy: .first)], now: self.t0)  // queued
         let next = machine.handle([.message(self.fail(bad.assignments(to: w1), .server), from: w1)], now: self.t0)  // b2 and z go
         let running = next.assignments(to: w1)
         let z = running.first { $0.payload == Array("z".utf8) }!.attempt
-        let last = machine.handle([.message(self.fail(running.filter { $0.attempt != z }, .server), from: w1)], now: self.t0)
+        let last = machine.handle(
+            [.message(self.fail(running.filter { $0.attempt != z }, .server), from: w1)],
+            now: self.t0
+        )
         // The group opened: "a" is served from the cache, "x" fails fast, and the success ends
         // the `first` job, so its running attempt "z" is told to stop.
         #expect(last.sends(to: w1).contains(.cancel([z])))
@@ -213,7 +381,12 @@ import Testing
     @Test func test_groupBreakerOpen_failsFastWithCircuitOpen_orUsesFallback() {
         func configure(_ configuration: inout CoordinatorConfiguration) {
             configuration.retry = RetryPolicy(maxAttempts: 1)
-            configuration.breakers.group = CircuitBreaker.Configuration(window: .count(4), failureRateThreshold: 50, minimumCalls: 4, openDuration: .seconds(30))
+            configuration.breakers.group = CircuitBreaker.Configuration(
+                window: .count(4),
+                failureRateThreshold: 50,
+                minimumCalls: 4,
+                openDuration: .seconds(30)
+            )
         }
         for useFallback in [false, true] {
             var machine = self.machine { configuration in
@@ -223,15 +396,32 @@ import Testing
             self.register(&machine, "w1", capacity: 4)
             self.register(&machine, "s1", group: "spare", capacity: 4)
             let first = self.submit(&machine, count: 4)
-            _ = machine.handle([.message(self.fail(first.assignments(to: PeerID("w1")), .server), from: PeerID("w1"))], now: self.t0)
+            _ = machine.handle(
+                [.message(self.fail(first.assignments(to: PeerID("w1")), .server), from: PeerID("w1"))],
+                now: self.t0
+            )
             // The group breaker is open now (4 server failures of 4 calls).
             let second = self.submit(&machine, count: 2)
             if useFallback {
                 #expect(second.assignments(to: PeerID("s1")).count == 2, "the fallback group serves")
-                let done = machine.handle([.message(.results(second.assignments(to: PeerID("s1")).map { SubtaskResult(attempt: $0.attempt, outcome: .success([])) }), from: PeerID("s1"))], now: self.t0)
+                let done = machine.handle(
+                    [
+                        .message(
+                            .results(
+                                second.assignments(to: PeerID("s1")).map {
+                                    SubtaskResult(attempt: $0.attempt, outcome: .success([]))
+                                }
+                            ),
+                            from: PeerID("s1")
+                        )
+                    ],
+                    now: self.t0
+                )
                 #expect(self.committed(done).allSatisfy { $0.fallback == .group("spare") })
             } else {
-                let categories = self.committed(second).compactMap { if case .failure(let f) = $0.outcome { f.category } else { nil } }
+                let categories = self.committed(second).compactMap {
+                    if case .failure(let f) = $0.outcome { f.category } else { nil }
+                }
                 #expect(categories == [.circuitOpen, .circuitOpen])
             }
         }

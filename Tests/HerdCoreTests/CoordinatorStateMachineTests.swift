@@ -10,17 +10,35 @@ import Testing
     let t0 = Instant(nanoseconds: 1_000_000_000)
 
     func machine(maxDeliveries: UInt32 = 5) -> CoordinatorStateMachine {
-        var machine = CoordinatorStateMachine(configuration: CoordinatorConfiguration(coordinatorID: "c1", maxDeliveries: maxDeliveries))
+        var machine = CoordinatorStateMachine(
+            configuration: CoordinatorConfiguration(coordinatorID: "c1", maxDeliveries: maxDeliveries)
+        )
         _ = machine.start(now: self.t0)
         return machine
     }
 
     func registration(_ id: String, capacity: UInt32 = 2, group: String = "g", holding: [AttemptRef] = []) -> Message {
-        .register(Registration(workerID: id, group: group, node: "n", capacity: capacity, kinds: ["echo"], holding: holding))
+        .register(
+            Registration(workerID: id, group: group, node: "n", capacity: capacity, kinds: ["echo"], holding: holding)
+        )
     }
 
-    func submission(count: UInt32, group: String = "g", kind: String = "echo", token: UInt64 = 7, timeout: Duration? = nil) -> Message {
-        .submit(Submission(token: token, group: group, kind: kind, payloads: .template(Array("p{index}".utf8), count: count), timeout: timeout))
+    func submission(
+        count: UInt32,
+        group: String = "g",
+        kind: String = "echo",
+        token: UInt64 = 7,
+        timeout: Duration? = nil
+    ) -> Message {
+        .submit(
+            Submission(
+                token: token,
+                group: group,
+                kind: kind,
+                payloads: .template(Array("p{index}".utf8), count: count),
+                timeout: timeout
+            )
+        )
     }
 
     // MARK: - Registration
@@ -28,13 +46,21 @@ import Testing
     @Test func test_register_valid_sendsWelcome() {
         var machine = self.machine()
         let actions = machine.handle([.message(self.registration("w1"), from: self.w1)], now: self.t0)
-        #expect(actions.sends(to: self.w1) == [.welcome(Welcome(coordinatorID: "c1", heartbeatInterval: .milliseconds(250), livenessWindow: .seconds(1)))])
+        #expect(
+            actions.sends(to: self.w1) == [
+                .welcome(
+                    Welcome(coordinatorID: "c1", heartbeatInterval: .milliseconds(250), livenessWindow: .seconds(1))
+                )
+            ]
+        )
     }
 
     @Test func test_register_zeroCapacity_isRefusedWithError() {
         var machine = self.machine()
         let actions = machine.handle([.message(self.registration("w1", capacity: 0), from: self.w1)], now: self.t0)
-        guard case .error(let error) = actions.sends(to: self.w1).first else { Issue.record("expected an error"); return }
+        guard case .error(let error) = actions.sends(to: self.w1).first else {
+            Issue.record("expected an error"); return
+        }
         #expect(error.message.contains("capacity"))
         #expect(machine.statusReport(token: 0, now: self.t0).workers.isEmpty)
     }
@@ -43,8 +69,13 @@ import Testing
 
     @Test func test_submit_unknownGroup_isRejectedNotFound() {
         var machine = self.machine()
-        let actions = machine.handle([.message(self.submission(count: 3, group: "nope"), from: self.client)], now: self.t0)
-        guard case .rejected(let rejection) = actions.sends(to: self.client).first else { Issue.record("expected rejection"); return }
+        let actions = machine.handle(
+            [.message(self.submission(count: 3, group: "nope"), from: self.client)],
+            now: self.t0
+        )
+        guard case .rejected(let rejection) = actions.sends(to: self.client).first else {
+            Issue.record("expected rejection"); return
+        }
         #expect(rejection.token == 7)
         #expect(rejection.failure.category == .notFound)
     }
@@ -52,14 +83,25 @@ import Testing
     @Test func test_submit_kindNoWorkerRuns_isRejectedValidation() {
         var machine = self.machine()
         _ = machine.handle([.message(self.registration("w1"), from: self.w1)], now: self.t0)
-        let actions = machine.handle([.message(self.submission(count: 3, kind: "paint"), from: self.client)], now: self.t0)
-        guard case .rejected(let rejection) = actions.sends(to: self.client).first else { Issue.record("expected rejection"); return }
+        let actions = machine.handle(
+            [.message(self.submission(count: 3, kind: "paint"), from: self.client)],
+            now: self.t0
+        )
+        guard case .rejected(let rejection) = actions.sends(to: self.client).first else {
+            Issue.record("expected rejection"); return
+        }
         #expect(rejection.failure.category == .validation)
     }
 
     @Test func test_submit_dispatchesUpToCreditOnly_toWorkerWithMostFreeCredit() {
         var machine = self.machine()
-        _ = machine.handle([.message(self.registration("w1", capacity: 2), from: self.w1), .message(self.registration("w2", capacity: 3), from: self.w2)], now: self.t0)
+        _ = machine.handle(
+            [
+                .message(self.registration("w1", capacity: 2), from: self.w1),
+                .message(self.registration("w2", capacity: 3), from: self.w2),
+            ],
+            now: self.t0
+        )
         let actions = machine.handle([.message(self.submission(count: 10), from: self.client)], now: self.t0)
         #expect(actions.sends(to: self.client) == [.accepted(Accepted(token: 7, job: JobID(1), subtasks: 10))])
         let toW1 = actions.assignments(to: self.w1)
@@ -81,12 +123,15 @@ import Testing
         var actions = machine.handle([.message(self.submission(count: 3), from: self.client)], now: self.t0)
         var delivered: [UInt32] = []
         var finished: JobSummary?
-        for _ in 0..<5 {
+        for _ in 0 ..< 5 {
             let assignments = actions.assignments(to: self.w1)
             if assignments.isEmpty { break }
             let results = assignments.map { SubtaskResult(attempt: $0.attempt, outcome: .success($0.payload)) }
             // Duplicate delivery of the same batch must not commit twice.
-            actions = machine.handle([.message(.results(results), from: self.w1), .message(.results(results), from: self.w1)], now: self.t0)
+            actions = machine.handle(
+                [.message(.results(results), from: self.w1), .message(.results(results), from: self.w1)],
+                now: self.t0
+            )
             for message in actions.sends(to: self.client) {
                 if case .jobResults(let batch) = message { delivered += batch.map(\.subtask.index) }
                 if case .jobFinished(let summary) = message { finished = summary }
@@ -100,7 +145,13 @@ import Testing
 
     @Test func test_result_wrongAttemptOrWorker_isDiscarded() {
         var machine = self.machine()
-        _ = machine.handle([.message(self.registration("w1", capacity: 1), from: self.w1), .message(self.registration("w2", capacity: 1), from: self.w2)], now: self.t0)
+        _ = machine.handle(
+            [
+                .message(self.registration("w1", capacity: 1), from: self.w1),
+                .message(self.registration("w2", capacity: 1), from: self.w2),
+            ],
+            now: self.t0
+        )
         let actions = machine.handle([.message(self.submission(count: 1), from: self.client)], now: self.t0)
         let sent = (actions.assignments(to: self.w1) + actions.assignments(to: self.w2))[0]
         let superseded = AttemptRef(subtask: sent.attempt.subtask, attempt: sent.attempt.attempt + 1)
@@ -126,7 +177,10 @@ import Testing
         _ = machine.handle([.message(self.registration("w2", capacity: 2), from: self.w2)], now: self.t0)
         // Edge: exactly at the window, still alive (w2 and the client keep talking).
         let atEdge = self.t0 + .seconds(1)
-        let edge = machine.handle([.message(.heartbeat, from: self.w2), .message(.heartbeat, from: self.client), .timer(.tick)], now: atEdge)
+        let edge = machine.handle(
+            [.message(.heartbeat, from: self.w2), .message(.heartbeat, from: self.client), .timer(.tick)],
+            now: atEdge
+        )
         #expect(edge.assignments(to: self.w2).isEmpty)
         // 1 ns past the window: dead, and its two subtasks go to w2 as attempt 2.
         let past = atEdge + .nanoseconds(1)
@@ -134,11 +188,24 @@ import Testing
         let moved = actions.assignments(to: self.w2)
         #expect(moved.map(\.attempt.attempt) == [2, 2])
         #expect(Set(moved.map(\.attempt.subtask.index)) == [0, 1])
-        #expect(machine.statusReport(token: 0, now: past).workers.first { $0.id == "w1" }?.state.hasPrefix("dead") == true)
+        #expect(
+            machine.statusReport(token: 0, now: past).workers.first { $0.id == "w1" }?.state.hasPrefix("dead") == true
+        )
         // The dead worker's late result is discarded and it is told to register again.
-        let late = machine.handle([.message(.results([SubtaskResult(attempt: first.assignments(to: self.w1)[0].attempt, outcome: .success([]))]), from: self.w1)], now: past)
+        let late = machine.handle(
+            [
+                .message(
+                    .results([SubtaskResult(attempt: first.assignments(to: self.w1)[0].attempt, outcome: .success([]))]
+                    ),
+                    from: self.w1
+                )
+            ],
+            now: past
+        )
         #expect(late.sends(to: self.client).isEmpty)
-        guard case .error(let error) = late.sends(to: self.w1).first else { Issue.record("expected unknownPeer"); return }
+        guard case .error(let error) = late.sends(to: self.w1).first else {
+            Issue.record("expected unknownPeer"); return
+        }
         #expect(error.code == .unknownPeer)
     }
 
@@ -148,7 +215,7 @@ import Testing
         _ = machine.handle([.message(self.registration("w1", capacity: 1), from: self.w1)], now: now)
         _ = machine.handle([.message(self.submission(count: 1), from: self.client)], now: now)
         var failure: Failure?
-        for round in 0..<3 {
+        for round in 0 ..< 3 {
             now = now + .seconds(2)
             let actions = machine.handle([.message(.heartbeat, from: self.client), .timer(.tick)], now: now)
             for case .jobResults(let results) in actions.sends(to: self.client) {
@@ -167,7 +234,10 @@ import Testing
         let actions = machine.handle([.message(self.submission(count: 2), from: self.client)], now: self.t0)
         let held = actions.assignments(to: self.w1)[0].attempt
         let unlisted = actions.assignments(to: self.w1)[1].attempt
-        let again = machine.handle([.message(self.registration("w1", capacity: 2, holding: [held]), from: self.w1)], now: self.t0)
+        let again = machine.handle(
+            [.message(self.registration("w1", capacity: 2, holding: [held]), from: self.w1)],
+            now: self.t0
+        )
         // The unlisted attempt may still be on its way to the worker: it is told to stop, not
         // re-dispatched yet (no zombie running twice).
         #expect(again.sends(to: self.w1).contains(.cancel([unlisted])))
@@ -187,7 +257,10 @@ import Testing
         _ = machine.handle([.message(.heartbeat, from: self.w1), .timer(.tick)], now: later)
         #expect(machine.queuedSubtasks == 0)
         #expect(machine.activeJobs == 1)  // waiting out the outstanding attempt
-        let end = machine.handle([.message(.results([SubtaskResult(attempt: running.attempt, outcome: .success([]))]), from: self.w1)], now: later)
+        let end = machine.handle(
+            [.message(.results([SubtaskResult(attempt: running.attempt, outcome: .success([]))]), from: self.w1)],
+            now: later
+        )
         #expect(end.sends(to: self.client).isEmpty)
         #expect(machine.activeJobs == 0)
         #expect(machine.outstandingAttempts == 0)
@@ -197,7 +270,13 @@ import Testing
 
     @Test func test_undecodable_repliesError_andNeverAnswersAnError() {
         var machine = self.machine()
-        let actions = machine.handle([.undecodable(ProtocolError(.unsupportedVersion, "v9"), from: self.w1), .message(.error(ProtocolError(.malformed, "x")), from: self.w2)], now: self.t0)
+        let actions = machine.handle(
+            [
+                .undecodable(ProtocolError(.unsupportedVersion, "v9"), from: self.w1),
+                .message(.error(ProtocolError(.malformed, "x")), from: self.w2),
+            ],
+            now: self.t0
+        )
         #expect(actions.sends(to: self.w1) == [.error(ProtocolError(.unsupportedVersion, "v9"))])
         #expect(actions.sends(to: self.w2).isEmpty)
     }
@@ -212,11 +291,22 @@ import Testing
     @Test func test_deadlinePassedWhileQueued_failsWithTimeout_withoutDispatch() {
         var machine = self.machine()
         _ = machine.handle([.message(self.registration("w1", capacity: 1), from: self.w1)], now: self.t0)
-        let first = machine.handle([.message(self.submission(count: 2, timeout: .milliseconds(100)), from: self.client)], now: self.t0)
+        let first = machine.handle(
+            [.message(self.submission(count: 2, timeout: .milliseconds(100)), from: self.client)],
+            now: self.t0
+        )
         let running = first.assignments(to: self.w1)[0]
         #expect(running.deadline == .milliseconds(100))
         let later = self.t0 + .milliseconds(200)
-        let actions = machine.handle([.message(.results([SubtaskResult(attempt: running.attempt, outcome: .failure(Failure(.timeout, "late")))]), from: self.w1)], now: later)
+        let actions = machine.handle(
+            [
+                .message(
+                    .results([SubtaskResult(attempt: running.attempt, outcome: .failure(Failure(.timeout, "late")))]),
+                    from: self.w1
+                )
+            ],
+            now: later
+        )
         #expect(actions.assignments(to: self.w1).isEmpty)
         let categories = actions.sends(to: self.client).flatMap { message -> [ErrorCategory] in
             guard case .jobResults(let results) = message else { return [] }
@@ -234,15 +324,38 @@ import Testing
         let upper = PeerID("upper-w")
         let lower = PeerID("lower-w")
         let operatorPeer = PeerID("operator")
-        _ = machine.handle([.message(self.registration("upper-w", group: "upper"), from: upper), .message(self.registration("lower-w", group: "lower"), from: lower)], now: self.t0)
-        let rootActions = machine.handle([.message(self.submission(count: 1, group: "upper"), from: self.client)], now: self.t0)
+        _ = machine.handle(
+            [
+                .message(self.registration("upper-w", group: "upper"), from: upper),
+                .message(self.registration("lower-w", group: "lower"), from: lower),
+            ],
+            now: self.t0
+        )
+        let rootActions = machine.handle(
+            [.message(self.submission(count: 1, group: "upper"), from: self.client)],
+            now: self.t0
+        )
         let rootAttempt = rootActions.assignments(to: upper)[0].attempt
         // The root's handler submits a nested job to the lower group.
-        let nested = Submission(token: 9, group: "lower", kind: "echo", payloads: .template(Array("n".utf8), count: 1), parent: rootAttempt)
+        let nested = Submission(
+            token: 9,
+            group: "lower",
+            kind: "echo",
+            payloads: .template(Array("n".utf8), count: 1),
+            parent: rootAttempt
+        )
         let nestedActions = machine.handle([.message(.submit(nested), from: upper)], now: self.t0)
         let leafAttempt = nestedActions.assignments(to: lower)[0].attempt
 
-        var actions = machine.handle([.message(.cancelJob(CancelJob(token: 3, job: rootAttempt.subtask.job, reason: "stop")), from: operatorPeer)], now: self.t0)
+        var actions = machine.handle(
+            [
+                .message(
+                    .cancelJob(CancelJob(token: 3, job: rootAttempt.subtask.job, reason: "stop")),
+                    from: operatorPeer
+                )
+            ],
+            now: self.t0
+        )
         #expect(actions.sends(to: upper).contains(.cancel([rootAttempt])))
         #expect(actions.sends(to: lower).contains(.cancel([leafAttempt])))
         // The root's attempt confirms first: nothing is confirmed yet, the leaf still runs.
@@ -251,8 +364,16 @@ import Testing
         #expect(!actions.sends(to: self.client).contains { if case .jobFinished = $0 { true } else { false } })
         // The leaf confirms: the whole tree has stopped, so the root is confirmed and finished.
         actions = machine.handle([.message(.cancelled([leafAttempt]), from: lower)], now: self.t0)
-        #expect(actions.sends(to: operatorPeer).contains { if case .cancelReply(let reply) = $0 { reply.job == rootAttempt.subtask.job } else { false } })
-        #expect(actions.sends(to: self.client).contains { if case .jobFinished(let summary) = $0 { summary.job == rootAttempt.subtask.job } else { false } })
+        #expect(
+            actions.sends(to: operatorPeer).contains {
+                if case .cancelReply(let reply) = $0 { reply.job == rootAttempt.subtask.job } else { false }
+            }
+        )
+        #expect(
+            actions.sends(to: self.client).contains {
+                if case .jobFinished(let summary) = $0 { summary.job == rootAttempt.subtask.job } else { false }
+            }
+        )
         #expect(machine.activeJobs == 0)
     }
 }

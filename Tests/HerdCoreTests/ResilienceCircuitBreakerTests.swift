@@ -74,7 +74,7 @@ struct BreakerAudit {
     /// Opens `breaker` at `t0` with `minimumCalls` failures.
     func opened(_ breaker: CircuitBreaker) -> CircuitBreaker {
         var breaker = breaker
-        for _ in 0..<breaker.configuration.effectiveMinimumCalls {
+        for _ in 0 ..< breaker.configuration.effectiveMinimumCalls {
             breaker.record(.failure, duration: self.fast, now: self.t0)
         }
         #expect(breaker.state == .open(since: self.t0))
@@ -111,7 +111,7 @@ struct BreakerAudit {
     @Test func test_record_belowMinimumCalls_staysClosed_thenOpensAtTheMinimum() {
         var breaker = self.breaker(minimumCalls: 4)
         var audit = BreakerAudit()
-        for index in 0..<3 {
+        for index in 0 ..< 3 {
             breaker.record(.failure, duration: self.fast, now: self.at(.seconds(index)))
             #expect(breaker.state == .closed)
             audit.check(breaker)
@@ -154,12 +154,12 @@ struct BreakerAudit {
     @Test func test_minimumCalls_isCappedAtACountWindowsSize_butNotAtATimeWindow() {
         var count = self.breaker(window: .count(3), minimumCalls: 10)
         #expect(count.configuration.effectiveMinimumCalls == 3)
-        for _ in 0..<3 { count.record(.failure, duration: self.fast, now: self.t0) }
+        for _ in 0 ..< 3 { count.record(.failure, duration: self.fast, now: self.t0) }
         #expect(count.stateName == .open)
 
         var time = self.breaker(window: .seconds(10), minimumCalls: 10)
         #expect(time.configuration.effectiveMinimumCalls == 10)
-        for _ in 0..<9 { time.record(.failure, duration: self.fast, now: self.t0) }
+        for _ in 0 ..< 9 { time.record(.failure, duration: self.fast, now: self.t0) }
         #expect(time.state == .closed)
         time.record(.failure, duration: self.fast, now: self.t0)
         #expect(time.stateName == .open)
@@ -237,7 +237,7 @@ struct BreakerAudit {
 
     @Test func test_open_lateResultsAreIgnored() {
         var breaker = self.opened(self.breaker())
-        for _ in 0..<10 { breaker.record(.success, duration: self.fast, now: self.at(.seconds(1))) }
+        for _ in 0 ..< 10 { breaker.record(.success, duration: self.fast, now: self.at(.seconds(1))) }
         #expect(breaker.state == .open(since: self.t0))
         #expect(breaker.metrics(now: self.at(.seconds(1))).calls == 0)
     }
@@ -359,7 +359,7 @@ struct BreakerAudit {
         var breaker = self.breaker(minimumCalls: 1)
         var audit = BreakerAudit()
         breaker.disable(now: self.t0)
-        for _ in 0..<100 {
+        for _ in 0 ..< 100 {
             self.expectAcquire(&breaker, self.t0, true)
             breaker.record(.failure, duration: .seconds(100), now: self.t0)
         }
@@ -429,7 +429,7 @@ struct BreakerAudit {
 
     @Test func test_history_isBounded_butTheCountKeepsGoing() {
         var breaker = self.breaker()
-        for index in 0..<40 {
+        for index in 0 ..< 40 {
             if index.isMultiple(of: 2) { breaker.forceOpen(now: self.t0) } else { breaker.close(now: self.t0) }
         }
         #expect(breaker.transitionCount == 40)
@@ -439,7 +439,7 @@ struct BreakerAudit {
     }
 
     @Test func test_randomScript_onlyLegalTransitions_acrossSeeds() {
-        for seed in UInt64(0)..<200 {
+        for seed in UInt64(0) ..< 200 {
             var rng = SplitMix64(seed: seed)
             var breaker = self.breaker(
                 window: seed.isMultiple(of: 2) ? .count(6) : .time(.seconds(6), buckets: 3),
@@ -454,21 +454,21 @@ struct BreakerAudit {
             var audit = BreakerAudit()
             var now = self.t0
             var inFlight = 0
-            for _ in 0..<300 {
-                now = now + .milliseconds(Int64.random(in: 0...400, using: &rng))
-                switch UInt8.random(in: 0..<20, using: &rng) {
-                case 0..<8:
+            for _ in 0 ..< 300 {
+                now = now + .milliseconds(Int64.random(in: 0 ... 400, using: &rng))
+                switch UInt8.random(in: 0 ..< 20, using: &rng) {
+                case 0 ..< 8:
                     if breaker.tryAcquire(now: now) { inFlight += 1 }
-                case 8..<16 where inFlight > 0:
+                case 8 ..< 16 where inFlight > 0:
                     inFlight -= 1
                     let result: CircuitBreaker.CallResult = Bool.random(using: &rng) ? .success : .failure
-                    breaker.record(result, duration: .milliseconds(Int64.random(in: 0...200, using: &rng)), now: now)
+                    breaker.record(result, duration: .milliseconds(Int64.random(in: 0 ... 200, using: &rng)), now: now)
                 case 16 where inFlight > 0:
                     inFlight -= 1
                     breaker.releasePermission()
                 case 17: breaker.forceOpen(now: now)
                 case 18: breaker.close(now: now)
-                case 19 where UInt8.random(in: 0..<4, using: &rng) == 0: breaker.disable(now: now)
+                case 19 where UInt8.random(in: 0 ..< 4, using: &rng) == 0: breaker.disable(now: now)
                 default: break
                 }
                 audit.check(breaker)

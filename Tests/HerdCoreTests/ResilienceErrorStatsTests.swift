@@ -16,8 +16,8 @@ import Testing
 
     @Test func test_countsSharesAndRates_perCategory() {
         var stats = ErrorStats()
-        for _ in 0..<6 { stats.recordSuccess(now: self.t0) }
-        for _ in 0..<3 { stats.recordFailure(.timeout, now: self.at(.seconds(1))) }
+        for _ in 0 ..< 6 { stats.recordSuccess(now: self.t0) }
+        for _ in 0 ..< 3 { stats.recordFailure(.timeout, now: self.at(.seconds(1))) }
         stats.recordFailure(.server, now: self.at(.seconds(2)))
         let snapshot = stats.snapshot(now: self.at(.seconds(2)))
         #expect(snapshot.successes == 6)

@@ -26,7 +26,7 @@ import Testing
         times: Int = 1,
         now: Instant
     ) {
-        for _ in 0..<times {
+        for _ in 0 ..< times {
             let admission = hierarchy.acquire(group: group, worker: worker, now: now)
             #expect(admission.isAdmitted)
             hierarchy.record(report, group: group, worker: worker, duration: self.fast, now: now)
@@ -99,7 +99,7 @@ import Testing
         #expect(hierarchy.breaker(at: .group("g"))?.state == .open(since: self.t0))
         #expect(hierarchy.breaker(at: .group("other"))?.state == .closed)
         #expect(hierarchy.breaker(at: .cluster)?.state == .closed)
-        for index in 0..<4 {
+        for index in 0 ..< 4 {
             #expect(hierarchy.breaker(at: .worker(group: "g", worker: "w\(index)"))?.state == .closed)
             #expect(hierarchy.blockingPath(group: "g", worker: "w\(index)", now: self.t0) == .group("g"))
         }
@@ -126,7 +126,7 @@ import Testing
         #expect(hierarchy.blockingPath(group: "c", worker: "c1", now: self.t0) == .cluster)
         // Worker-local failures never reach the cluster.
         var local = self.hierarchy(smallCluster: true)
-        for index in 0..<8 { self.run(&local, .failure(.timeout), worker: "w\(index)", now: self.t0) }
+        for index in 0 ..< 8 { self.run(&local, .failure(.timeout), worker: "w\(index)", now: self.t0) }
         #expect(local.breaker(at: .cluster)?.state == .closed)
     }
 

@@ -15,7 +15,7 @@ import Testing
     }
 
     func deposit(_ budget: inout RetryBudget, _ count: Int, now: Instant) {
-        for _ in 0..<count { budget.recordFirstAttempt(now: now) }
+        for _ in 0 ..< count { budget.recordFirstAttempt(now: now) }
     }
 
     @Test func test_defaults_matchFinagle() {
@@ -83,7 +83,7 @@ import Testing
         self.deposit(&budget, 2, now: self.t0)
         #expect(self.drain(&budget, now: self.t0) == 1)
         let before = budget.level(now: self.t0)
-        for _ in 0..<5 { _ = budget.tryWithdrawRetry(now: self.t0) }
+        for _ in 0 ..< 5 { _ = budget.tryWithdrawRetry(now: self.t0) }
         #expect(budget.level(now: self.t0) == before)
     }
 

@@ -23,7 +23,7 @@ import Testing
         #expect(policy.jitter == .full)
         #expect(policy.nonRetryable == [.validation, .auth, .notFound, .cancelled, .budgetExhausted])
         #expect(policy.maxRetryAfter == nil)
-        let ceilings = (1...10).map { policy.ceiling(afterAttempt: UInt32($0)) }
+        let ceilings = (1 ... 10).map { policy.ceiling(afterAttempt: UInt32($0)) }
         let expected: [Duration] = [
             .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(4), .seconds(8), .seconds(16),
             .seconds(30), .seconds(30), .seconds(30),
@@ -33,12 +33,12 @@ import Testing
 
     @Test func test_fullJitter_everyAttemptOneToTen_staysWithinBounds_acrossAThousandSeeds() {
         let policy = RetryPolicy(maxAttempts: 11)
-        for attempt in UInt32(1)...10 {
+        for attempt in UInt32(1) ... 10 {
             let ceiling = policy.ceiling(afterAttempt: attempt)
-            #expect(policy.delayBounds(afterAttempt: attempt) == .zero...ceiling)
+            #expect(policy.delayBounds(afterAttempt: attempt) == .zero ... ceiling)
             var smallest = Duration.seconds(3600)
             var largest = Duration.zero
-            for seed in UInt64(0)..<1000 {
+            for seed in UInt64(0) ..< 1000 {
                 var rng = SplitMix64(seed: seed &* 7919 &+ UInt64(attempt))
                 guard let delay = self.delay(policy.decision(for: self.retryable, attempt: attempt, rng: &rng)) else {
                     return
@@ -57,11 +57,11 @@ import Testing
 
     @Test func test_equalJitter_staysInTheUpperHalf_acrossAThousandSeeds() {
         let policy = RetryPolicy(maxAttempts: 11, jitter: .equal)
-        for attempt in UInt32(1)...10 {
+        for attempt in UInt32(1) ... 10 {
             let ceiling = policy.ceiling(afterAttempt: attempt)
             let bounds = policy.delayBounds(afterAttempt: attempt)
-            #expect(bounds == .nanoseconds(ceiling.nanosecondsClamped / 2)...ceiling)
-            for seed in UInt64(0)..<1000 {
+            #expect(bounds == .nanoseconds(ceiling.nanosecondsClamped / 2) ... ceiling)
+            for seed in UInt64(0) ..< 1000 {
                 var rng = SplitMix64(seed: seed)
                 guard let delay = self.delay(policy.decision(for: self.retryable, attempt: attempt, rng: &rng)) else {
                     return
@@ -74,7 +74,7 @@ import Testing
     @Test func test_noJitter_isExactlyTheCeiling_andDrawsNothing() {
         let policy = RetryPolicy(maxAttempts: 11, jitter: .none)
         var rng = SplitMix64(seed: 1)
-        for attempt in UInt32(1)...10 {
+        for attempt in UInt32(1) ... 10 {
             #expect(
                 policy.decision(for: self.retryable, attempt: attempt, rng: &rng)
                     == .retry(after: policy.ceiling(afterAttempt: attempt))
@@ -102,7 +102,7 @@ import Testing
         let policy = RetryPolicy(maxAttempts: 11)
         func run(_ seed: UInt64) -> [RetryDecision] {
             var rng = SplitMix64(seed: seed)
-            return (UInt32(1)...10).map { policy.decision(for: self.retryable, attempt: $0, rng: &rng) }
+            return (UInt32(1) ... 10).map { policy.decision(for: self.retryable, attempt: $0, rng: &rng) }
         }
         #expect(run(42) == run(42))
         #expect(run(42) != run(43))
@@ -110,7 +110,7 @@ import Testing
 
     @Test func test_retryAfter_isAFloor_evenAboveTheCap() {
         let policy = RetryPolicy(maxAttempts: 11)
-        for seed in UInt64(0)..<200 {
+        for seed in UInt64(0) ..< 200 {
             var rng = SplitMix64(seed: seed)
             let limited = Failure(.rateLimited, "slow down", retryAfter: .seconds(5))
             #expect(policy.decision(for: limited, attempt: 1, rng: &rng) == .retry(after: .seconds(5)))

@@ -37,7 +37,7 @@ import Testing
 
     @Test func test_countWindow_wrapsManyTimes() {
         var window = SlidingWindow(.count(4))
-        for index in 0..<1001 { window.record(index.isMultiple(of: 2) ? .failure : .success, now: self.t0) }
+        for index in 0 ..< 1001 { window.record(index.isMultiple(of: 2) ? .failure : .success, now: self.t0) }
         // The last four: indices 997 (S), 998 (F), 999 (S), 1000 (F).
         #expect(window.snapshot(now: self.t0) == SlidingWindow.Snapshot(calls: 4, failures: 2))
     }

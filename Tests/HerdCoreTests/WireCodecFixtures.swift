@@ -321,8 +321,11 @@ enum WireCodecFixtures {
             worker: "w-münchen-01",
             outcome: .failure(
                 Failure(
-                    .budgetExhausted, "retry budget exhausted; last attempt failed with timeout: slow — 遅い",
-                    causes: [Failure(.rateLimited, "429", retryAfter: .milliseconds(1_500)), Failure(.timeout, "slow — 遅い")]
+                    .budgetExhausted,
+                    "retry budget exhausted; last attempt failed with timeout: slow — 遅い",
+                    causes: [
+                        Failure(.rateLimited, "429", retryAfter: .milliseconds(1_500)), Failure(.timeout, "slow — 遅い"),
+                    ]
                 )
             )
         ),
@@ -410,9 +413,26 @@ enum WireCodecFixtures {
     static let resultsReplyUnknown = Message.resultsReply(ResultsReply(token: 11, job: JobID(9), state: .unknown))
     static let resultsReplyFinished = Message.resultsReply(
         ResultsReply(
-            token: .max, job: JobID(.max), state: .finished,
-            results: [JobResult(subtask: SubtaskRef(job: JobID(.max), index: 0), attempts: 1, worker: "w-ü", outcome: .success(Array("ok".utf8)), fallback: .staticValue)],
-            summary: JobSummary(job: JobID(.max), succeeded: 1, failed: 0, cancelled: 0, usage: 7, reason: Failure(.cancelled, "first: done"))
+            token: .max,
+            job: JobID(.max),
+            state: .finished,
+            results: [
+                JobResult(
+                    subtask: SubtaskRef(job: JobID(.max), index: 0),
+                    attempts: 1,
+                    worker: "w-ü",
+                    outcome: .success(Array("ok".utf8)),
+                    fallback: .staticValue
+                )
+            ],
+            summary: JobSummary(
+                job: JobID(.max),
+                succeeded: 1,
+                failed: 0,
+                cancelled: 0,
+                usage: 7,
+                reason: Failure(.cancelled, "first: done")
+            )
         )
     )
 
@@ -440,12 +460,12 @@ enum WireCodecFixtures {
 
     /// A status of `workers` workers spread over `groups` groups, with every error category.
     static func bigStatusReply(workers: Int, groups: Int) -> Message {
-        let groupNames = (0..<max(groups, 1)).map { "group-\($0)" }
+        let groupNames = (0 ..< max(groups, 1)).map { "group-\($0)" }
         return .statusReply(
             StatusReport(
                 token: 5,
                 coordinatorID: "coord-big",
-                workers: (0..<workers).map { index in
+                workers: (0 ..< workers).map { index in
                     WorkerStatus(
                         id: "w-\(index)",
                         group: groupNames[index % groupNames.count],
@@ -459,7 +479,7 @@ enum WireCodecFixtures {
                         breaker: Self.breakerStates[index % Self.breakerStates.count]
                     )
                 },
-                groups: (0..<groups).map { index in
+                groups: (0 ..< groups).map { index in
                     GroupStatus(
                         name: groupNames[index],
                         queued: UInt32(index * 10),
@@ -486,9 +506,9 @@ enum WireCodecFixtures {
     /// A drain report of `workers` workers, worker *i* having moved *i* subtasks.
     static func bigDrainReply(workers: Int) -> Message {
         var drained: [DrainedWorker] = []
-        for index in 0..<workers {
+        for index in 0 ..< workers {
             var moved: [MovedSubtask] = []
-            for subtask in 0..<index {
+            for subtask in 0 ..< index {
                 let ref = SubtaskRef(job: JobID(UInt64(index)), index: UInt32(subtask))
                 moved.append(MovedSubtask(subtask: ref, to: subtask % 3 == 0 ? "" : "w-\(subtask)"))
             }
@@ -503,7 +523,7 @@ enum WireCodecFixtures {
     /// `count` results with varied outcomes, for batch tests.
     static func bigResults(_ count: Int) -> Message {
         .results(
-            (0..<count).map { index in
+            (0 ..< count).map { index in
                 let attempt = AttemptRef(subtask: SubtaskRef(job: JobID(1), index: UInt32(index)), attempt: 1)
                 let category = ErrorCategory.allCases[index % ErrorCategory.allCases.count]
                 let outcome: Outcome =

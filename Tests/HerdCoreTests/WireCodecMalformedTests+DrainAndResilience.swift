@@ -388,8 +388,16 @@ extension WireCodecMalformedTests {
         coordinatorID: "",
         workers: [
             WorkerStatus(
-                id: "w", group: "g", node: "n", state: "live", inFlight: 1, capacity: 2, lastHeard: .zero,
-                cancelling: 1, overdue: 1, breaker: "open"
+                id: "w",
+                group: "g",
+                node: "n",
+                state: "live",
+                inFlight: 1,
+                capacity: 2,
+                lastHeard: .zero,
+                cancelling: 1,
+                overdue: 1,
+                breaker: "open"
             )
         ],
         groups: [GroupStatus(name: "gpu-🚀", queued: 1, workers: 1, inFlight: 1, breaker: "open", fallback: "cpu")],
@@ -453,7 +461,7 @@ extension WireCodecMalformedTests {
 
     @Test func test_decode_hugeStatusErrorsCount_isRejectedBeforeAllocating() {
         var body = wireBody(.statusReply(Self.smallResilienceStatus))
-        body.replaceSubrange(140..<144, with: [0xFF, 0xFF, 0xFF, 0xFF])
+        body.replaceSubrange(140 ..< 144, with: [0xFF, 0xFF, 0xFF, 0xFF])
         expectWireRejected(
             [wireHeader(.statusReply), body],
             .malformed,
@@ -461,7 +469,7 @@ extension WireCodecMalformedTests {
                 + "bytes, only 14 left"
         )
         // One more entry than the body holds (3 × 5 bytes, 14 left): refused by the same check.
-        body.replaceSubrange(140..<144, with: [0x03, 0x00, 0x00, 0x00])
+        body.replaceSubrange(140 ..< 144, with: [0x03, 0x00, 0x00, 0x00])
         expectWireRejected(
             [wireHeader(.statusReply), body],
             .malformed,
@@ -473,7 +481,7 @@ extension WireCodecMalformedTests {
         workers.text("")
         workers.u32(1)
         workers.u8(0)
-        for _ in 0..<42 { workers.u8(0) }  // one byte short of a minimal worker-status (44)
+        for _ in 0 ..< 42 { workers.u8(0) }  // one byte short of a minimal worker-status (44)
         expectWireRejected(
             [wireHeader(.statusReply), workers.bytes],
             .malformed,
@@ -484,7 +492,7 @@ extension WireCodecMalformedTests {
         groups.text("")
         groups.u32(0)
         groups.u32(2)
-        for _ in 0..<47 { groups.u8(0) }  // one byte short of two minimal group-statuses (24 each)
+        for _ in 0 ..< 47 { groups.u8(0) }  // one byte short of two minimal group-statuses (24 each)
         expectWireRejected(
             [wireHeader(.statusReply), groups.bytes],
             .malformed,
@@ -527,9 +535,9 @@ extension WireCodecMalformedTests {
         worker.u32(1)
         for name in ["w", "g", "n"] { worker.name(name) }
         worker.text("live")
-        for _ in 0..<2 { worker.u32(0) }
+        for _ in 0 ..< 2 { worker.u32(0) }
         worker.u64(0)
-        for _ in 0..<2 { worker.u32(0) }
+        for _ in 0 ..< 2 { worker.u32(0) }
         worker.blob([UInt8](repeating: 0x61, count: WireCodec.maxTextBytes + 1))
         expectWireRejected(
             [wireHeader(.statusReply), worker.bytes],
@@ -539,7 +547,7 @@ extension WireCodecMalformedTests {
         var cluster = ByteWriter(capacity: WireCodec.maxTextBytes + 64)
         cluster.u64(0)
         cluster.text("")
-        for _ in 0..<3 { cluster.u32(0) }
+        for _ in 0 ..< 3 { cluster.u32(0) }
         cluster.blob([UInt8](repeating: 0x61, count: WireCodec.maxTextBytes + 1))
         expectWireRejected(
             [wireHeader(.statusReply), cluster.bytes],

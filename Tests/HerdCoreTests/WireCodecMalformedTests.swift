@@ -42,7 +42,11 @@ func wireBody(_ message: Message) -> [UInt8] {
     }
 
     @Test func test_decode_longHeader_isMalformed() {
-        expectWireRejected([[0x48, 0x44, herdProtocolVersion, 0x20, 0x00]], .malformed, "header frame is 5 bytes; expected 4")
+        expectWireRejected(
+            [[0x48, 0x44, herdProtocolVersion, 0x20, 0x00]],
+            .malformed,
+            "header frame is 5 bytes; expected 4"
+        )
     }
 
     @Test func test_decode_badMagic_isMalformed() {
@@ -69,23 +73,39 @@ func wireBody(_ message: Message) -> [UInt8] {
     }
 
     @Test func test_decode_reservedCommand_isMalformedAndSaysReserved() {
-        expectWireRejected([[0x48, 0x44, herdProtocolVersion, 0x13], []], .malformed, "unknown command 0x13 (reserved for a later")
+        expectWireRejected(
+            [[0x48, 0x44, herdProtocolVersion, 0x13], []],
+            .malformed,
+            "unknown command 0x13 (reserved for a later"
+        )
         // The codes revision 3 assigned to the drain commands are no longer reserved.
         expectWireRejected(
             [[0x48, 0x44, herdProtocolVersion, 0x14], []],
             .malformed,
             "drainWorker: truncated at byte 0 reading u64 grace"
         )
-        expectWireRejected([[0x48, 0x44, herdProtocolVersion, 0x33], []], .malformed, "drain: truncated at byte 0 reading u64 token")
+        expectWireRejected(
+            [[0x48, 0x44, herdProtocolVersion, 0x33], []],
+            .malformed,
+            "drain: truncated at byte 0 reading u64 token"
+        )
         // Revision 4 assigned 0x34 and 0x48 to the breaker commands; the next codes stay unknown.
-        expectWireRejected([[0x48, 0x44, herdProtocolVersion, 0x34], []], .malformed, "breaker: truncated at byte 0 reading u64 token")
+        expectWireRejected(
+            [[0x48, 0x44, herdProtocolVersion, 0x34], []],
+            .malformed,
+            "breaker: truncated at byte 0 reading u64 token"
+        )
         expectWireRejected(
             [[0x48, 0x44, herdProtocolVersion, 0x48], []],
             .malformed,
             "breakerReply: truncated at byte 0 reading u64 token"
         )
         // Revision 6 assigned 0x35 and 0x49 to RESULTS-REQUEST and RESULTS-REPLY.
-        expectWireRejected([[0x48, 0x44, herdProtocolVersion, 0x35], []], .malformed, "resultsRequest: truncated at byte 0 reading u64 token")
+        expectWireRejected(
+            [[0x48, 0x44, herdProtocolVersion, 0x35], []],
+            .malformed,
+            "resultsRequest: truncated at byte 0 reading u64 token"
+        )
         for code: UInt8 in [0x36, 0x4A] {
             do {
                 _ = try WireCodec.decode([[0x48, 0x44, herdProtocolVersion, code], []])
@@ -132,7 +152,7 @@ func wireBody(_ message: Message) -> [UInt8] {
     func test_decode_everyTruncatedBody_isMalformed(_ message: Message) {
         let frames = WireCodec.encode(message)
         let body = frames[1]
-        for length in 0..<body.count {
+        for length in 0 ..< body.count {
             expectWireRejected([frames[0], Array(body[..<length])], .malformed, "truncated at byte")
         }
         // The full body decodes: the loop above really covered every proper prefix.
@@ -140,7 +160,9 @@ func wireBody(_ message: Message) -> [UInt8] {
     }
 
     @Test func test_decode_truncatedResults_saysWhereAndWhat() {
-        let body = wireBody(.results([SubtaskResult(attempt: WireCodecFixtures.attempt, outcome: .success([1, 2, 3, 4]))]))
+        let body = wireBody(
+            .results([SubtaskResult(attempt: WireCodecFixtures.attempt, outcome: .success([1, 2, 3, 4]))])
+        )
         #expect(body.count == 4 + 16 + 1 + 4 + 4 + 8)
         expectWireRejected(
             [wireHeader(.results), Array(body[..<2])],
@@ -178,12 +200,20 @@ func wireBody(_ message: Message) -> [UInt8] {
         writer.blob([])
         writer.u32(1)
         writer.flag(false)
-        expectWireRejected([wireHeader(.submit), writer.bytes], .malformed, "submit: bad UTF-8 in name group at byte 8")
+        expectWireRejected(
+            [wireHeader(.submit), writer.bytes],
+            .malformed,
+            "submit: bad UTF-8 in name group at byte 8"
+        )
 
         var text = ByteWriter(capacity: 16)
         text.u8(ProtocolError.Code.malformed.rawValue)
         text.blob([0xED, 0xA0, 0x80])  // an encoded UTF-16 surrogate is not UTF-8
-        expectWireRejected([wireHeader(.error), text.bytes], .malformed, "error: bad UTF-8 in string message at byte 1")
+        expectWireRejected(
+            [wireHeader(.error), text.bytes],
+            .malformed,
+            "error: bad UTF-8 in string message at byte 1"
+        )
 
         var overlong = ByteWriter(capacity: 16)
         overlong.u8(1)
@@ -197,7 +227,11 @@ func wireBody(_ message: Message) -> [UInt8] {
         writer.u8(200)  // category
         writer.text("x")
         writer.flag(false)
-        expectWireRejected([wireHeader(.rejected), writer.bytes], .malformed, "rejected: unknown error category 200 at byte 8")
+        expectWireRejected(
+            [wireHeader(.rejected), writer.bytes],
+            .malformed,
+            "rejected: unknown error category 200 at byte 8"
+        )
         var zero = writer.bytes
         zero[8] = 0
         expectWireRejected([wireHeader(.rejected), zero], .malformed, "unknown error category 0")
@@ -207,7 +241,11 @@ func wireBody(_ message: Message) -> [UInt8] {
         var body = wireBody(WireCodecFixtures.results)
         #expect(body[20] == WireCodec.OutcomeTag.success)  // count u32 + attempt (16 bytes) → first outcome tag
         body[20] = 2
-        expectWireRejected([wireHeader(.results), body], .malformed, "results: bad outcome tag 2 at byte 20; expected 0")
+        expectWireRejected(
+            [wireHeader(.results), body],
+            .malformed,
+            "results: bad outcome tag 2 at byte 20; expected 0"
+        )
         expectWireRejected([wireHeader(.results), body], .malformed, "of results[0]")
     }
 
@@ -294,7 +332,13 @@ func wireBody(_ message: Message) -> [UInt8] {
     @Test(arguments: [4, 5, 0x80, 0xFF] as [UInt8])
     func test_decode_badPolicyTag_isMalformed(_ tag: UInt8) {
         let submission = Submission(
-            token: 1, group: "g", kind: "k", payloads: .list([[1]]), timeout: .seconds(1), policy: .first, budget: 10
+            token: 1,
+            group: "g",
+            kind: "k",
+            payloads: .list([[1]]),
+            timeout: .seconds(1),
+            policy: .first,
+            budget: 10
         )
         var body = wireBody(.submit(submission))
         let offset = Self.policyOffset(submission)
@@ -319,7 +363,7 @@ func wireBody(_ message: Message) -> [UInt8] {
         )
         let offset = Self.policyOffset(submission)
         let frames = WireCodec.encode(.submit(submission))
-        #expect(Array(frames[1][offset..<(offset + 5)]) == [3, 0, 0, 0, 0])
+        #expect(Array(frames[1][offset ..< (offset + 5)]) == [3, 0, 0, 0, 0])
         expectWireRejected(frames, .malformed, "submit: quorum of 0 at byte \(offset + 1); a quorum must be at least 1")
         // And the policy parser never produces one.
         #expect(FanoutPolicy(parsing: "quorum:0") == nil)
@@ -444,7 +488,14 @@ func wireBody(_ message: Message) -> [UInt8] {
         )
 
         let worker = WorkerStatus(
-            id: "w", group: "g", node: "n", state: "live", inFlight: 1, capacity: 2, lastHeard: .zero, cancelling: 1,
+            id: "w",
+            group: "g",
+            node: "n",
+            state: "live",
+            inFlight: 1,
+            capacity: 2,
+            lastHeard: .zero,
+            cancelling: 1,
             overdue: 1
         )
         let status = wireBody(
@@ -461,7 +512,6 @@ func wireBody(_ message: Message) -> [UInt8] {
             "statusReply: truncated at byte \(overdue) reading u32 overdue of workers[0]"
         )
     }
-
 
     // MARK: Limits
 
@@ -554,12 +604,18 @@ func wireBody(_ message: Message) -> [UInt8] {
         var writer = ByteWriter(capacity: WireCodec.maxTextBytes + 16)
         writer.u8(ProtocolError.Code.malformed.rawValue)
         writer.blob([UInt8](repeating: 0x61, count: WireCodec.maxTextBytes + 1))
-        expectWireRejected([wireHeader(.error), writer.bytes], .tooLarge, "string message of 1048577 bytes at byte 1 exceeds")
+        expectWireRejected(
+            [wireHeader(.error), writer.bytes],
+            .tooLarge,
+            "string message of 1048577 bytes at byte 1 exceeds"
+        )
     }
 
     @Test func test_decode_moreThan16Causes_isMalformed() throws {
         let attempt = AttemptRef(subtask: SubtaskRef(job: JobID(7), index: 3), attempt: 1)
-        var frames = WireCodec.encode(.results([SubtaskResult(attempt: attempt, outcome: .failure(Failure(.server, "x")), usage: 0)]))
+        var frames = WireCodec.encode(
+            .results([SubtaskResult(attempt: attempt, outcome: .failure(Failure(.server, "x")), usage: 0)])
+        )
         // The cause count is the byte before the 8-byte usage.
         frames[1][frames[1].count - 9] = 17
         expectWireRejected(frames, .malformed, "17 causes")

@@ -82,7 +82,11 @@ extension WireCodecTests {
 
         // DRAIN: the same body both ways, coordinator → worker and a worker's own after SIGTERM.
         let order = Message.drainWorker(DrainOrder(grace: .seconds(30)))
-        #expect(WireCodec.encode(order) == [[0x48, 0x44, herdProtocolVersion, 0x14], wireBytes(hex: "30 75 00 00 00 00 00 00")])
+        #expect(
+            WireCodec.encode(order) == [
+                [0x48, 0x44, herdProtocolVersion, 0x14], wireBytes(hex: "30 75 00 00 00 00 00 00"),
+            ]
+        )
 
         // DRAIN-REPLY: w-1 finished 2 subtasks; j7/3 moved to w-2, j7/4 still queued.
         let reply = Message.drainReply(
@@ -223,16 +227,23 @@ extension WireCodecTests {
         )
         // A worker-status ends with its breaker; a group-status with its breaker and fallback.
         let worker = WorkerStatus(
-            id: "w", group: "g", node: "", state: "live", inFlight: 0, capacity: 1, lastHeard: .zero, breaker: "open"
+            id: "w",
+            group: "g",
+            node: "",
+            state: "live",
+            inFlight: 0,
+            capacity: 1,
+            lastHeard: .zero,
+            breaker: "open"
         )
         let group = GroupStatus(name: "g", queued: 0, workers: 1, inFlight: 0, breaker: "open", fallback: "h")
         let withBoth = wireBody(
             .statusReply(StatusReport(token: 0, coordinatorID: "", workers: [worker], groups: [group], jobs: []))
         )
         // token 8, "" 4, count 4, "w" 5, "g" 5, "" 4, "live" 8, 2 × u32, ms, 2 × u32: breaker at 62.
-        #expect(Array(withBoth[62..<70]) == [0x04, 0x00, 0x00, 0x00, 0x6F, 0x70, 0x65, 0x6E])
+        #expect(Array(withBoth[62 ..< 70]) == [0x04, 0x00, 0x00, 0x00, 0x6F, 0x70, 0x65, 0x6E])
         // groups count 4, "g" 5, 3 × u32: breaker at 91, fallback at 99.
-        #expect(Array(withBoth[91..<104]) == wireBytes(hex: "04 00 00 00 6f 70 65 6e 01 00 00 00 68"))
+        #expect(Array(withBoth[91 ..< 104]) == wireBytes(hex: "04 00 00 00 6f 70 65 6e 01 00 00 00 68"))
     }
 
     @Test(arguments: [(0, 0), (1, 1), (3, 2), (200, 17)])
@@ -256,8 +267,11 @@ extension WireCodecTests {
         #expect(try wireRoundTrip(results) == results)
         let status = Message.statusReply(
             StatusReport(
-                token: 1, coordinatorID: "", workers: [],
-                groups: [GroupStatus(name: name, queued: 0, workers: 0, inFlight: 0, fallback: name)], jobs: []
+                token: 1,
+                coordinatorID: "",
+                workers: [],
+                groups: [GroupStatus(name: name, queued: 0, workers: 0, inFlight: 0, fallback: name)],
+                jobs: []
             )
         )
         #expect(try wireRoundTrip(status) == status)
@@ -275,7 +289,10 @@ extension WireCodecTests {
         #expect(decoded.errors.isEmpty)
         #expect(decoded.recentCalls == 0)
         let result = JobResult(
-            subtask: SubtaskRef(job: JobID(1), index: 0), attempts: 1, worker: "w", outcome: .success([])
+            subtask: SubtaskRef(job: JobID(1), index: 0),
+            attempts: 1,
+            worker: "w",
+            outcome: .success([])
         )
         #expect(result.fallback == nil)
     }

@@ -33,14 +33,22 @@ import Testing
         #expect(try wireRoundTrip(finished) == finished)
         let status = Message.statusReply(
             StatusReport(
-                token: 1, coordinatorID: "c", workers: [], groups: [], jobs: [],
-                errors: [CategoryCount(category: category, count: UInt32(category.rawValue))], recentCalls: 3
+                token: 1,
+                coordinatorID: "c",
+                workers: [],
+                groups: [],
+                jobs: [],
+                errors: [CategoryCount(category: category, count: UInt32(category.rawValue))],
+                recentCalls: 3
             )
         )
         #expect(try wireRoundTrip(status) == status)
         let result = Message.jobResults([
             JobResult(
-                subtask: SubtaskRef(job: JobID(1), index: 0), attempts: 1, worker: "w", outcome: .failure(failure)
+                subtask: SubtaskRef(job: JobID(1), index: 0),
+                attempts: 1,
+                worker: "w",
+                outcome: .failure(failure)
             )
         ])
         #expect(try wireRoundTrip(result) == result)
@@ -75,7 +83,13 @@ import Testing
     @Test func test_encode_policyBudgetAndParent_areTheDocumentedBytes() {
         func tail(_ policy: FanoutPolicy, budget: UInt64? = nil, parent: AttemptRef? = nil) -> [UInt8] {
             let submission = Submission(
-                token: 0, group: "", kind: "", payloads: .list([]), timeout: nil, policy: policy, budget: budget,
+                token: 0,
+                group: "",
+                kind: "",
+                payloads: .list([]),
+                timeout: nil,
+                policy: policy,
+                budget: budget,
                 parent: parent
             )
             // token 8 + group 4 + kind 4 + list tag 1 + count 4 + absent timeout 1
@@ -106,7 +120,7 @@ import Testing
     }
 
     @Test func test_roundTrip_batchOf1000CancelsAndConfirmations_survives() throws {
-        let attempts = (0..<1000).map { index in
+        let attempts = (0 ..< 1000).map { index in
             AttemptRef(
                 subtask: SubtaskRef(job: JobID(UInt64(index % 3)), index: UInt32(index)),
                 attempt: UInt32(index % 5)
@@ -131,7 +145,7 @@ import Testing
 
     @Test func test_roundTrip_batchOf1000AssignmentsAndJobResults_survives() throws {
         let dispatch = Message.dispatch(
-            (0..<1000).map { index in
+            (0 ..< 1000).map { index in
                 Assignment(
                     attempt: AttemptRef(subtask: SubtaskRef(job: JobID(2), index: UInt32(index)), attempt: 1),
                     kind: "echo",
@@ -142,7 +156,7 @@ import Testing
         )
         #expect(try wireRoundTrip(dispatch) == dispatch)
         let jobResults = Message.jobResults(
-            (0..<1000).map { index in
+            (0 ..< 1000).map { index in
                 JobResult(
                     subtask: SubtaskRef(job: JobID(2), index: UInt32(index)),
                     attempts: 1,
@@ -295,7 +309,8 @@ import Testing
         #expect(
             codes == [
                 "REGISTER": 0x01, "RESULTS": 0x02, "DEREGISTER": 0x03, "CANCELLED": 0x04, "PARTIAL": 0x05,
-                "RESULTS-REQUEST": 0x35, "RESULTS-REPLY": 0x49, "WELCOME": 0x10, "DISPATCH": 0x11, "CANCEL": 0x12, "HEARTBEAT": 0x20, "SUBMIT": 0x30, "STATUS": 0x31,
+                "RESULTS-REQUEST": 0x35, "RESULTS-REPLY": 0x49, "WELCOME": 0x10, "DISPATCH": 0x11, "CANCEL": 0x12,
+                "HEARTBEAT": 0x20, "SUBMIT": 0x30, "STATUS": 0x31,
                 "CANCEL-JOB": 0x32, "ACCEPTED": 0x40, "REJECTED": 0x41, "JOB-RESULTS": 0x42, "JOB-FINISHED": 0x43,
                 "STATUS-REPLY": 0x44, "CANCEL-REPLY": 0x45, "ERROR": 0x7F, "DRAIN": 0x14, "DRAIN-REQUEST": 0x33,
                 "DRAIN-REPLY": 0x46, "JOB-NOTICE": 0x47, "BREAKER": 0x34, "BREAKER-REPLY": 0x48,
@@ -304,7 +319,7 @@ import Testing
         // Only 0x13 stays reserved; revision 3 assigned 0x14 and 0x33 to the drain commands.
         #expect(WireCodec.Command.isReserved(0x13))
         #expect(WireCodec.Command(rawValue: 0x13) == nil)
-        #expect((0...UInt8.max).filter(WireCodec.Command.isReserved) == [0x13])
+        #expect((0 ... UInt8.max).filter(WireCodec.Command.isReserved) == [0x13])
         for command in WireCodec.Command.allCases {
             #expect(!WireCodec.Command.isReserved(command.rawValue))
         }
@@ -340,7 +355,14 @@ import Testing
         let jobResult = JobResult(subtask: attempt.subtask, attempts: 0, worker: "", outcome: .success([]))
         #expect(bodySize(.jobResults([jobResult]), less: 4) == Size.jobResult)
         let worker = WorkerStatus(
-            id: "", group: "", node: "", state: "", inFlight: 0, capacity: 0, lastHeard: .zero, breaker: ""
+            id: "",
+            group: "",
+            node: "",
+            state: "",
+            inFlight: 0,
+            capacity: 0,
+            lastHeard: .zero,
+            breaker: ""
         )
         let group = GroupStatus(name: "", queued: 0, workers: 0, inFlight: 0, breaker: "", fallback: "")
         let job = JobStatus(job: JobID(0), group: "", kind: "", total: 0, finished: 0, running: 0)
@@ -350,7 +372,11 @@ import Testing
             wireBody(.statusReply(report)).count - empty.count == Size.workerStatus + Size.groupStatus + Size.jobStatus
         )
         let oneError = StatusReport(
-            token: 0, coordinatorID: "", workers: [], groups: [], jobs: [],
+            token: 0,
+            coordinatorID: "",
+            workers: [],
+            groups: [],
+            jobs: [],
             errors: [CategoryCount(category: .transient, count: 0)]
         )
         #expect(wireBody(.statusReply(oneError)).count - empty.count == Size.categoryCount)

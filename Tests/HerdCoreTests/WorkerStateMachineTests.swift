@@ -4,20 +4,48 @@ import Testing
 
 @Suite struct WorkerStateMachineTests {
     let t0 = Instant(nanoseconds: 5_000_000_000)
-    let welcome = Message.welcome(Welcome(coordinatorID: "c1", heartbeatInterval: .milliseconds(100), livenessWindow: .milliseconds(400)))
+    let welcome = Message.welcome(
+        Welcome(coordinatorID: "c1", heartbeatInterval: .milliseconds(100), livenessWindow: .milliseconds(400))
+    )
 
     func machine(capacity: UInt32 = 2) -> WorkerStateMachine {
-        WorkerStateMachine(configuration: WorkerConfiguration(workerID: "w1", group: "g", node: "n", capacity: capacity, kinds: ["echo", "sleep"]))
+        WorkerStateMachine(
+            configuration: WorkerConfiguration(
+                workerID: "w1",
+                group: "g",
+                node: "n",
+                capacity: capacity,
+                kinds: ["echo", "sleep"]
+            )
+        )
     }
 
-    func assignment(_ index: UInt32, attempt: UInt32 = 1, kind: String = "echo", deadline: Duration? = nil) -> Assignment {
-        Assignment(attempt: AttemptRef(subtask: SubtaskRef(job: JobID(1), index: index), attempt: attempt), kind: kind, payload: [1], deadline: deadline)
+    func assignment(
+        _ index: UInt32,
+        attempt: UInt32 = 1,
+        kind: String = "echo",
+        deadline: Duration? = nil
+    ) -> Assignment {
+        Assignment(
+            attempt: AttemptRef(subtask: SubtaskRef(job: JobID(1), index: index), attempt: attempt),
+            kind: kind,
+            payload: [1],
+            deadline: deadline
+        )
     }
 
     @Test func test_started_sendsRegister_andArmsTick() {
         var machine = self.machine()
         let actions = machine.handle([.started], now: self.t0)
-        #expect(actions.contains(.send(.register(Registration(workerID: "w1", group: "g", node: "n", capacity: 2, kinds: ["echo", "sleep"])))))
+        #expect(
+            actions.contains(
+                .send(
+                    .register(
+                        Registration(workerID: "w1", group: "g", node: "n", capacity: 2, kinds: ["echo", "sleep"])
+                    )
+                )
+            )
+        )
         #expect(actions.contains(.schedule(.tick, at: self.t0 + .milliseconds(250))))
     }
 
@@ -27,10 +55,22 @@ import Testing
         let started = machine.handle([.message(.dispatch([self.assignment(0), self.assignment(1)]))], now: self.t0)
         #expect(started.filter { if case .startHandler = $0 { true } else { false } }.count == 2)
         let done = machine.handle(
-            [.handlerFinished(self.assignment(0).attempt, .success([9]), usage: 3), .handlerFinished(self.assignment(1).attempt, .success([8]), usage: 0)],
+            [
+                .handlerFinished(self.assignment(0).attempt, .success([9]), usage: 3),
+                .handlerFinished(self.assignment(1).attempt, .success([8]), usage: 0),
+            ],
             now: self.t0
         )
-        #expect(done == [.send(.results([SubtaskResult(attempt: self.assignment(0).attempt, outcome: .success([9]), usage: 3), SubtaskResult(attempt: self.assignment(1).attempt, outcome: .success([8]))]))])
+        #expect(
+            done == [
+                .send(
+                    .results([
+                        SubtaskResult(attempt: self.assignment(0).attempt, outcome: .success([9]), usage: 3),
+                        SubtaskResult(attempt: self.assignment(1).attempt, outcome: .success([8])),
+                    ])
+                )
+            ]
+        )
     }
 
     @Test func test_duplicateDispatch_isIgnored() {
@@ -44,13 +84,23 @@ import Testing
     @Test func test_deadline_cancelsHandler_andReportsTimeout() {
         var machine = self.machine()
         _ = machine.handle([.started, .message(self.welcome)], now: self.t0)
-        let start = machine.handle([.message(.dispatch([self.assignment(0, deadline: .milliseconds(50))]))], now: self.t0)
+        let start = machine.handle(
+            [.message(.dispatch([self.assignment(0, deadline: .milliseconds(50))]))],
+            now: self.t0
+        )
         #expect(start.contains(.schedule(.deadline(self.assignment(0).attempt), at: self.t0 + .milliseconds(50))))
         let fired = machine.handle([.timer(.deadline(self.assignment(0).attempt))], now: self.t0 + .milliseconds(50))
         #expect(fired.first == .cancelHandler(self.assignment(0).attempt))
-        #expect(fired.contains(.schedule(.cancelOverdue(self.assignment(0).attempt), at: self.t0 + .milliseconds(50) + .seconds(5))))
+        #expect(
+            fired.contains(
+                .schedule(.cancelOverdue(self.assignment(0).attempt), at: self.t0 + .milliseconds(50) + .seconds(5))
+            )
+        )
         // The handler returns (as cancelled): the result says timeout, and only then is the credit returned.
-        let done = machine.handle([.handlerFinished(self.assignment(0).attempt, .failure(Failure(.cancelled, "x")), usage: 0)], now: self.t0 + .milliseconds(51))
+        let done = machine.handle(
+            [.handlerFinished(self.assignment(0).attempt, .failure(Failure(.cancelled, "x")), usage: 0)],
+            now: self.t0 + .milliseconds(51)
+        )
         guard case .send(.results(let results)) = done.first, case .failure(let failure) = results[0].outcome else {
             Issue.record("expected a timeout result")
             return
@@ -66,13 +116,33 @@ import Testing
         #expect(quiet.contains(.send(.heartbeat)))
         let lost = machine.handle([.timer(.tick)], now: self.t0 + .milliseconds(401))
         #expect(lost.contains(.reconnect))
-        #expect(lost.contains(.send(.register(Registration(workerID: "w1", group: "g", node: "n", capacity: 2, kinds: ["echo", "sleep"], holding: [self.assignment(0).attempt])))))
+        #expect(
+            lost.contains(
+                .send(
+                    .register(
+                        Registration(
+                            workerID: "w1",
+                            group: "g",
+                            node: "n",
+                            capacity: 2,
+                            kinds: ["echo", "sleep"],
+                            holding: [self.assignment(0).attempt]
+                        )
+                    )
+                )
+            )
+        )
         #expect(!machine.isRegistered)
         // A result finished while disconnected is held, then sent after WELCOME.
-        let held = machine.handle([.handlerFinished(self.assignment(0).attempt, .success([]), usage: 0)], now: self.t0 + .milliseconds(402))
+        let held = machine.handle(
+            [.handlerFinished(self.assignment(0).attempt, .success([]), usage: 0)],
+            now: self.t0 + .milliseconds(402)
+        )
         #expect(held.isEmpty)
         let back = machine.handle([.message(self.welcome)], now: self.t0 + .milliseconds(403))
-        #expect(back.contains(.send(.results([SubtaskResult(attempt: self.assignment(0).attempt, outcome: .success([]))]))))
+        #expect(
+            back.contains(.send(.results([SubtaskResult(attempt: self.assignment(0).attempt, outcome: .success([]))])))
+        )
     }
 
     @Test func test_unknownPeerError_reRegisters() {
@@ -86,17 +156,25 @@ import Testing
         var machine = self.machine()
         _ = machine.handle([.started, .message(self.welcome), .message(.dispatch([self.assignment(0)]))], now: self.t0)
         let stop = machine.handle([.stopRequested], now: self.t0)
-        #expect(stop.contains(.send(.drainWorker(DrainOrder(grace: .seconds(10))))), "tells the coordinator: no new work")
+        #expect(
+            stop.contains(.send(.drainWorker(DrainOrder(grace: .seconds(10))))),
+            "tells the coordinator: no new work"
+        )
         #expect(stop.contains(.schedule(.drainGraceEnded, at: self.t0 + .seconds(10))))
-        #expect(!stop.contains(.cancelHandler(self.assignment(0).attempt)), "in-flight work may finish within the grace")
+        #expect(
+            !stop.contains(.cancelHandler(self.assignment(0).attempt)),
+            "in-flight work may finish within the grace"
+        )
         // Work that crosses the drain is given back unstarted.
         let crossed = machine.handle([.message(.dispatch([self.assignment(1)]))], now: self.t0)
         #expect(crossed.contains(.send(.cancelled([self.assignment(1).attempt]))))
         let done = machine.handle([.handlerFinished(self.assignment(0).attempt, .success([7]), usage: 0)], now: self.t0)
-        #expect(done == [
-            .send(.results([SubtaskResult(attempt: self.assignment(0).attempt, outcome: .success([7]))])),
-            .send(.deregister), .log(LogLine(.info, "drained; leaving")), .exit,
-        ])
+        #expect(
+            done == [
+                .send(.results([SubtaskResult(attempt: self.assignment(0).attempt, outcome: .success([7]))])),
+                .send(.deregister), .log(LogLine(.info, "drained; leaving")), .exit,
+            ]
+        )
     }
 
     @Test func test_drainGraceEnds_givesBackRunningWork_asCancelled() {
@@ -105,8 +183,14 @@ import Testing
         _ = machine.handle([.message(.drainWorker(DrainOrder(grace: .milliseconds(30))))], now: self.t0)
         let ended = machine.handle([.timer(.drainGraceEnded)], now: self.t0 + .milliseconds(30))
         #expect(ended.contains(.cancelHandler(self.assignment(0).attempt)))
-        #expect(ended.contains(.send(.cancelled([self.assignment(0).attempt]))), "given back at once, re-queued elsewhere")
-        let done = machine.handle([.handlerFinished(self.assignment(0).attempt, .failure(Failure(.cancelled, "")), usage: 0)], now: self.t0 + .milliseconds(31))
+        #expect(
+            ended.contains(.send(.cancelled([self.assignment(0).attempt]))),
+            "given back at once, re-queued elsewhere"
+        )
+        let done = machine.handle(
+            [.handlerFinished(self.assignment(0).attempt, .failure(Failure(.cancelled, "")), usage: 0)],
+            now: self.t0 + .milliseconds(31)
+        )
         #expect(done.contains(.send(.deregister)))
         #expect(done.contains(.exit))
         #expect(!done.contains { if case .send(.results) = $0 { true } else { false } }, "its late outcome is dropped")
@@ -132,7 +216,9 @@ import Testing
     }
 
     @Test func test_noAnswer_failsAfterConnectTimeout_withEndpointInMessage() {
-        var machine = ClientStateMachine(configuration: .init(endpoint: "tcp://127.0.0.1:9", connectTimeout: .seconds(5)))
+        var machine = ClientStateMachine(
+            configuration: .init(endpoint: "tcp://127.0.0.1:9", connectTimeout: .seconds(5))
+        )
         _ = machine.handle(.submit(self.submission()), now: self.t0)
         let early = machine.handle(.timer(.tick), now: self.t0 + .seconds(5) - .nanoseconds(1))
         #expect(!early.contains { if case .failed = $0 { true } else { false } })
@@ -144,7 +230,12 @@ import Testing
         var machine = ClientStateMachine(configuration: .init(endpoint: "e"))
         _ = machine.handle(.submit(self.submission()), now: self.t0)
         _ = machine.handle(.message(.accepted(Accepted(token: 42, job: JobID(3), subtasks: 2))), now: self.t0)
-        let result = JobResult(subtask: SubtaskRef(job: JobID(3), index: 0), attempts: 1, worker: "w", outcome: .success([]))
+        let result = JobResult(
+            subtask: SubtaskRef(job: JobID(3), index: 0),
+            attempts: 1,
+            worker: "w",
+            outcome: .success([])
+        )
         #expect(machine.handle(.message(.jobResults([result])), now: self.t0) == [.deliver([result])])
         #expect(machine.handle(.message(.jobResults([result])), now: self.t0).isEmpty)
         let summary = JobSummary(job: JobID(3), succeeded: 2, failed: 0, cancelled: 0)
@@ -156,6 +247,10 @@ import Testing
         var machine = ClientStateMachine(configuration: .init(endpoint: "e"))
         _ = machine.handle(.submit(self.submission()), now: self.t0)
         let failure = Failure(.notFound, "no group")
-        #expect(machine.handle(.message(.rejected(Rejection(token: 42, failure: failure))), now: self.t0) == [.failed(failure)])
+        #expect(
+            machine.handle(.message(.rejected(Rejection(token: 42, failure: failure))), now: self.t0) == [
+                .failed(failure)
+            ]
+        )
     }
 }

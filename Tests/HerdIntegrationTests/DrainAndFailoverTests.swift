@@ -22,9 +22,15 @@ import Glibc
             try await cluster.addWorker("d2", group: "g", capacity: 4)
             try await cluster.addWorker("d3", group: "g", capacity: 4)
             // Subtasks of 10–50 ms; a 30 ms grace is shorter than some of them.
-            let drain = DrainOnce(client: HerdClient(endpoint: cluster.endpoint), target: .worker("d1"), grace: .milliseconds(30))
+            let drain = DrainOnce(
+                client: HerdClient(endpoint: cluster.endpoint),
+                target: .worker("d1"),
+                grace: .milliseconds(30)
+            )
             var seen = 0
-            let run = try await cluster.submit(["--group", "g", "--kind", "sleep", "--payloads", try self.payloadFile(cluster)]) { _ in
+            let run = try await cluster.submit([
+                "--group", "g", "--kind", "sleep", "--payloads", try self.payloadFile(cluster),
+            ]) { _ in
                 seen += 1
                 if seen == 100 { drain.start() }
             }
@@ -67,7 +73,7 @@ import Glibc
 
     func payloadFile(_ cluster: TestCluster) throws -> String {
         let path = cluster.logDirectory + "/payloads"
-        let lines = (0..<1000).map { "\(10 + ($0 * 7) % 41)" }.joined(separator: "\n") + "\n"
+        let lines = (0 ..< 1000).map { "\(10 + ($0 * 7) % 41)" }.joined(separator: "\n") + "\n"
         try lines.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
@@ -76,8 +82,16 @@ import Glibc
         try await withCluster { cluster in
             let a = try await cluster.addWorker("n1", group: "g", capacity: 2, extra: ["--node", "rack-1"])
             let b = try await cluster.addWorker("n2", group: "g", capacity: 2, extra: ["--node", "rack-1"])
-            let c = try await cluster.addWorker("n3", group: "g", capacity: 2, extra: ["--node", "rack-2", "--drain-grace", "5s"])
-            let submit = try cluster.command(["submit", "--connect", cluster.endpoint, "--group", "g", "--kind", "sleep", "--payload", "30", "--fanout", "60", "--json"])
+            let c = try await cluster.addWorker(
+                "n3",
+                group: "g",
+                capacity: 2,
+                extra: ["--node", "rack-2", "--drain-grace", "5s"]
+            )
+            let submit = try cluster.command([
+                "submit", "--connect", cluster.endpoint, "--group", "g", "--kind", "sleep", "--payload", "30",
+                "--fanout", "60", "--json",
+            ])
             let firstResult = await submit.firstLine { $0.contains("\"index\"") }
             #expect(firstResult != nil)
             let report = try await HerdClient(endpoint: cluster.endpoint).drain(.node("rack-1"), grace: .seconds(2))
@@ -89,10 +103,17 @@ import Glibc
             c.signal(SIGTERM)
             #expect(await c.waitForExit() == 0)
             var results: [[String: Any]] = []
-            let waiting = try cluster.command(["submit", "--connect", cluster.endpoint, "--group", "g", "--kind", "echo", "--payload", "late {index}", "--fanout", "5", "--json"])
+            let waiting = try cluster.command([
+                "submit", "--connect", cluster.endpoint, "--group", "g", "--kind", "echo", "--payload", "late {index}",
+                "--fanout", "5", "--json",
+            ])
             try await cluster.addWorker("n4", group: "g", capacity: 2)
             for await line in submit.lines + waiting.lines {
-                if let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], object["index"] != nil { results.append(object) }
+                if let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                    object["index"] != nil
+                {
+                    results.append(object)
+                }
             }
             #expect(await submit.waitForExit() == 0)
             #expect(await waiting.waitForExit() == 0)
@@ -103,9 +124,13 @@ import Glibc
     @Test func test_killMinus9TwoOfFour_andSigstopPastLiveness_lateResultsDiscarded() async throws {
         try await withCluster { cluster in
             var workers: [ChildProcess] = []
-            for id in ["f1", "f2", "f3", "f4"] { workers.append(try await cluster.addWorker(id, group: "g", capacity: 4)) }
+            for id in ["f1", "f2", "f3", "f4"] {
+                workers.append(try await cluster.addWorker(id, group: "g", capacity: 4))
+            }
             var phase = 0
-            let run = try await cluster.submit(["--group", "g", "--kind", "sleep", "--payload", "40", "--fanout", "400"]) { _ in
+            let run = try await cluster.submit([
+                "--group", "g", "--kind", "sleep", "--payload", "40", "--fanout", "400",
+            ]) { _ in
                 phase += 1
                 if phase == 20 {
                     workers[0].signal(SIGKILL)
@@ -122,10 +147,14 @@ import Glibc
     }
 
     @Test func test_poisonSubtask_stopsAfterBoundedAttempts() async throws {
-        try await withCluster(config: "[coordinator]\nheartbeat = \"100ms\"\nliveness = \"500ms\"\nmax-deliveries = 3\n") { cluster in
+        try await withCluster(
+            config: "[coordinator]\nheartbeat = \"100ms\"\nliveness = \"500ms\"\nmax-deliveries = 3\n"
+        ) { cluster in
             // The poison kills the worker running it (its parent process).
             let poison = ["--exec", "poison=kill -9 $PPID; sleep 5"]
-            for id in ["p1", "p2", "p3", "p4"] { try await cluster.addWorker(id, group: "g", capacity: 1, extra: poison) }
+            for id in ["p1", "p2", "p3", "p4"] {
+                try await cluster.addWorker(id, group: "g", capacity: 1, extra: poison)
+            }
             let run = try await cluster.submit(["--group", "g", "--kind", "poison", "--fanout", "1"])
             #expect(run.status == 1)
             let error = run.results.first?["error"] as? [String: Any]
@@ -138,15 +167,24 @@ import Glibc
     @Test func test_coordinatorSigterm_refusesNew_cancelsRestAfterGrace_clientsTold() async throws {
         try await withCluster(coordinatorArguments: ["--grace", "300ms"]) { cluster in
             try await cluster.addWorker("s1", group: "g", capacity: 2)
-            let long = try cluster.command(["submit", "--connect", cluster.endpoint, "--group", "g", "--kind", "sleep", "--payload", "60000", "--fanout", "4", "--json"])
+            let long = try cluster.command([
+                "submit", "--connect", cluster.endpoint, "--group", "g", "--kind", "sleep", "--payload", "60000",
+                "--fanout", "4", "--json",
+            ])
             let client = HerdClient(endpoint: cluster.endpoint)
-            for _ in 0..<100 where try await client.status().jobs.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+            for _ in 0 ..< 100 where try await client.status().jobs.isEmpty {
+                try await Task.sleep(for: .milliseconds(50))
+            }
             cluster.coordinator.signal(SIGTERM)
             let refused = try await cluster.submit(["--group", "g", "--kind", "echo", "--fanout", "1"])
             #expect(refused.status == 2, "new jobs are refused while shutting down")
             var statuses: [String] = []
             for await line in long.lines {
-                if let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let status = object["status"] as? String { statuses.append(status) }
+                if let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                    let status = object["status"] as? String
+                {
+                    statuses.append(status)
+                }
             }
             #expect(await long.waitForExit() == 1)
             #expect(statuses == ["cancelled", "cancelled", "cancelled", "cancelled"])
@@ -163,10 +201,13 @@ import Glibc
             let pidFile = cluster.logDirectory + "/pids"
             let exec = ["--exec", "long=echo $$ >> \(pidFile); exec sleep 60"]
             for id in ["r1", "r2"] { try await cluster.addWorker(id, group: "g", capacity: 2, extra: exec) }
-            let lost = try cluster.command(["submit", "--connect", cluster.endpoint, "--group", "g", "--kind", "long", "--fanout", "4", "--json"])
+            let lost = try cluster.command([
+                "submit", "--connect", cluster.endpoint, "--group", "g", "--kind", "long", "--fanout", "4", "--json",
+            ])
             var children: [Int32] = []
-            for _ in 0..<600 where children.count < 4 {
-                children = ((try? String(contentsOfFile: pidFile, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { Int32($0) }
+            for _ in 0 ..< 600 where children.count < 4 {
+                children = ((try? String(contentsOfFile: pidFile, encoding: .utf8)) ?? "").split(separator: "\n")
+                    .compactMap { Int32($0) }
                 try await Task.sleep(for: .milliseconds(50))
             }
             try #require(children.count == 4, "every long subtask started")
@@ -178,7 +219,7 @@ import Glibc
             // Both workers find the new coordinator by themselves.
             let client = HerdClient(endpoint: cluster.endpoint)
             var workers: [String] = []
-            for _ in 0..<200 {
+            for _ in 0 ..< 200 {
                 workers = try await client.status().workers.map(\.id).sorted()
                 if workers == ["r1", "r2"] { break }
                 try await Task.sleep(for: .milliseconds(50))
@@ -186,7 +227,7 @@ import Glibc
             #expect(workers == ["r1", "r2"], "both workers re-registered with the new coordinator")
             // The new coordinator never dispatched what they still held: it is stopped everywhere.
             var survivors = children
-            for _ in 0..<200 where !survivors.isEmpty {
+            for _ in 0 ..< 200 where !survivors.isEmpty {
                 survivors = survivors.filter { kill($0, 0) == 0 }
                 try await Task.sleep(for: .milliseconds(50))
             }
@@ -195,7 +236,9 @@ import Glibc
             for await _ in lost.lines {}
             #expect(await lost.waitForExit() != 0)
             // The reconnected workers serve new jobs, with their full capacity.
-            let run = try await cluster.submit(["--group", "g", "--kind", "echo", "--payload", "after-{index}", "--fanout", "20"])
+            let run = try await cluster.submit([
+                "--group", "g", "--kind", "echo", "--payload", "after-{index}", "--fanout", "20",
+            ])
             self.exactlyOnce(run.results, count: 20)
             #expect(run.status == 0)
             #expect(Set(run.results.compactMap { $0["worker"] as? String }) == ["r1", "r2"])

@@ -15,13 +15,17 @@ import Glibc
             try await cluster.addWorker("a1", group: "alpha", capacity: 8)
             try await cluster.addWorker("a2", group: "alpha", capacity: 8)
             try await cluster.addWorker("b1", group: "beta", capacity: 4, extra: ["--exec", "upper=tr a-z A-Z"])
-            async let alpha = cluster.submit(["--group", "alpha", "--kind", "echo", "--fanout", "1000", "--payload", "item {index}"])
-            async let beta = cluster.submit(["--group", "beta", "--kind", "upper", "--fanout", "100", "--payload", "shout {index}"])
+            async let alpha = cluster.submit([
+                "--group", "alpha", "--kind", "echo", "--fanout", "1000", "--payload", "item {index}",
+            ])
+            async let beta = cluster.submit([
+                "--group", "beta", "--kind", "upper", "--fanout", "100", "--payload", "shout {index}",
+            ])
             let (a, b) = try await (alpha, beta)
 
             #expect(a.status == 0)
             #expect(a.results.count == 1000)
-            #expect(Set(a.results.indexes) == Set(0..<1000))
+            #expect(Set(a.results.indexes) == Set(0 ..< 1000))
             for result in a.results {
                 let index = result["index"] as! Int
                 #expect(result["status"] as? String == "ok")
@@ -29,12 +33,15 @@ import Glibc
                 #expect(["a1", "a2"].contains(result["worker"] as? String ?? ""))
                 #expect(result["attempts"] as? Int == 1)
             }
-            #expect(Set(a.results.compactMap { $0["worker"] as? String }) == ["a1", "a2"], "both workers of alpha carry the job")
+            #expect(
+                Set(a.results.compactMap { $0["worker"] as? String }) == ["a1", "a2"],
+                "both workers of alpha carry the job"
+            )
             #expect((a.summary?["succeeded"] as? Int) == 1000)
 
             #expect(b.status == 0)
             #expect(b.results.count == 100)
-            #expect(Set(b.results.indexes) == Set(0..<100))
+            #expect(Set(b.results.indexes) == Set(0 ..< 100))
             for result in b.results {
                 #expect(result["output"] as? String == "SHOUT \(result["index"] as! Int)")
             }
@@ -47,7 +54,9 @@ import Glibc
             let victim = try await cluster.addWorker("k2", group: "g", capacity: 4)
             try await cluster.addWorker("k3", group: "g", capacity: 4)
             var killed = false
-            let run = try await cluster.submit(["--group", "g", "--kind", "sleep", "--fanout", "300", "--payload", "20"]) { _ in
+            let run = try await cluster.submit([
+                "--group", "g", "--kind", "sleep", "--fanout", "300", "--payload", "20",
+            ]) { _ in
                 // Kill as soon as work is flowing: the victim certainly holds attempts then.
                 if !killed {
                     killed = true
@@ -68,10 +77,19 @@ import Glibc
 
     @Test func test_failures_areGroupedByCategory_andExitOne() async throws {
         try await withCluster { cluster in
-            try await cluster.addWorker("f1", group: "g", capacity: 2, extra: ["--exec", "flaky=exit 75", "--exec", "picky=echo bad input >&2; exit 65"])
-            let run = try await cluster.submit(["--group", "g", "--kind", "fail", "--fanout", "3", "--payload", "rate-limited"])
+            try await cluster.addWorker(
+                "f1",
+                group: "g",
+                capacity: 2,
+                extra: ["--exec", "flaky=exit 75", "--exec", "picky=echo bad input >&2; exit 65"]
+            )
+            let run = try await cluster.submit([
+                "--group", "g", "--kind", "fail", "--fanout", "3", "--payload", "rate-limited",
+            ])
             #expect(run.status == 1)
-            #expect(run.results.allSatisfy { ($0["error"] as? [String: Any])?["category"] as? String == "rate-limited" })
+            #expect(
+                run.results.allSatisfy { ($0["error"] as? [String: Any])?["category"] as? String == "rate-limited" }
+            )
             #expect((run.summary?["failures_by_category"] as? [String: Int]) == ["rate-limited": 3])
             let exec = try await cluster.submit(["--group", "g", "--kind", "picky", "--fanout", "2"])
             #expect(exec.status == 1)
@@ -108,7 +126,9 @@ import Glibc
             socket.close()
             #expect(errors.map(\.code) == [.unsupportedVersion, .malformed, .unexpected, .malformed])
             // Still serving real work.
-            let run = try await cluster.submit(["--group", "g", "--kind", "echo", "--fanout", "20", "--payload", "ok {index}"])
+            let run = try await cluster.submit([
+                "--group", "g", "--kind", "echo", "--fanout", "20", "--payload", "ok {index}",
+            ])
             #expect(run.status == 0)
             #expect(run.results.count == 20)
         }
@@ -139,7 +159,9 @@ import Glibc
             try probe.bind("tcp://127.0.0.1:*")
             let unused = try probe.lastEndpoint
             probe.close()
-            let submit = try cluster.command(["submit", "--connect", unused, "--group", "g", "--kind", "echo", "--connect-timeout", "1s"])
+            let submit = try cluster.command([
+                "submit", "--connect", unused, "--group", "g", "--kind", "echo", "--connect-timeout", "1s",
+            ])
             for await _ in submit.lines {}
             #expect(await submit.waitForExit() == 2)
             let usage = try cluster.command(["submit", "--group", "g"])

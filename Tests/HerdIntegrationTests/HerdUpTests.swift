@@ -37,7 +37,7 @@ import Glibc
     /// Waits (bounded) until none of `pids` exists; returns those still there.
     static func waitGone(_ pids: [Int32]) async throws -> [Int32] {
         var left = pids
-        for _ in 0..<200 where !left.isEmpty {
+        for _ in 0 ..< 200 where !left.isEmpty {
             left = left.filter { kill($0, 0) == 0 }
             try await Task.sleep(for: .milliseconds(50))
         }
@@ -49,8 +49,11 @@ import Glibc
         let file = directory + "/cluster.toml"
         try Self.clusterFile.write(toFile: file, atomically: true, encoding: .utf8)
         let up = try ChildProcess(
-            name: "up", executable: TestCluster.herd, arguments: ["up", file, "--bind", "tcp://127.0.0.1:*", "--grace", "2s"],
-            environment: TestCluster.dieWithUs, stderr: .file(directory + "/up.log")
+            name: "up",
+            executable: TestCluster.herd,
+            arguments: ["up", file, "--bind", "tcp://127.0.0.1:*", "--grace", "2s"],
+            environment: TestCluster.dieWithUs,
+            stderr: .file(directory + "/up.log")
         )
         let prefix = "herd cluster up: coordinator at "
         guard let line = await up.firstLine(where: { $0.hasPrefix(prefix) }) else {
@@ -62,7 +65,8 @@ import Glibc
     }
 
     static func directory() throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("herd-up-test-\(UUID().uuidString)").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("herd-up-test-\(UUID().uuidString)")
+            .path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }
@@ -74,8 +78,12 @@ import Glibc
         #expect(cluster.count == 3, "a coordinator and two workers: \(cluster)")
         // A job through the cluster it started.
         let submit = try ChildProcess(
-            name: "submit", executable: TestCluster.herd,
-            arguments: ["submit", "--connect", endpoint, "--group", "g", "--kind", "echo", "--fanout", "50", "--payload", "hi {index}", "--json"],
+            name: "submit",
+            executable: TestCluster.herd,
+            arguments: [
+                "submit", "--connect", endpoint, "--group", "g", "--kind", "echo", "--fanout", "50", "--payload",
+                "hi {index}", "--json",
+            ],
             environment: TestCluster.dieWithUs
         )
         var results = 0
@@ -84,14 +92,17 @@ import Glibc
         #expect(results == 50)
         // Long exec subtasks are running when the cluster is stopped: their children go too.
         let long = try ChildProcess(
-            name: "long", executable: TestCluster.herd,
+            name: "long",
+            executable: TestCluster.herd,
             arguments: ["submit", "--connect", endpoint, "--group", "g", "--kind", "nap", "--fanout", "4", "--json"],
             environment: TestCluster.dieWithUs
         )
         var naps: [Int32] = []
-        for _ in 0..<200 where naps.count < 4 {
+        for _ in 0 ..< 200 where naps.count < 4 {
             // Each exec child has a herd-exec-guard sibling (docs/EXEC.md): not a nap.
-            naps = cluster.flatMap { Self.children(of: $0) }.filter { (try? String(contentsOfFile: "/proc/\($0)/comm", encoding: .utf8)) != "herd-exec-guard\n" }
+            naps = cluster.flatMap { Self.children(of: $0) }.filter {
+                (try? String(contentsOfFile: "/proc/\($0)/comm", encoding: .utf8)) != "herd-exec-guard\n"
+            }
             try await Task.sleep(for: .milliseconds(50))
         }
         #expect(naps.count == 4, "four exec children running")

@@ -13,23 +13,34 @@ import Glibc
 /// its client, still running, prints every result exactly once and exits 0.
 @Suite(.serialized) struct JournalRestartTests {
     /// Trials of the kill -9 soak: 3 in CI, more by hand (`HERD_SOAK_TRIALS=10 swift test --filter JournalRestartTests`).
-    static let trials = Array(0..<(ProcessInfo.processInfo.environment["HERD_SOAK_TRIALS"].flatMap(Int.init) ?? 3))
+    static let trials = Array(0 ..< (ProcessInfo.processInfo.environment["HERD_SOAK_TRIALS"].flatMap(Int.init) ?? 3))
 
     /// A 2,000-subtask job; the coordinator is killed with SIGKILL after a random number of
     /// results and restarted on its journal: every result is printed exactly once, status 0.
-    @Test(arguments: Self.trials) func test_soak_coordinatorKilledAtARandomMoment_of2000Subtasks_nothingLostNothingTwice(trial: Int) async throws {
-        let journal = FileManager.default.temporaryDirectory.appendingPathComponent("herd-journal-\(UUID().uuidString)/journal.sqlite").path
-        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: journal).deletingLastPathComponent().path) }
+    @Test(arguments: Self.trials)
+    func test_soak_coordinatorKilledAtARandomMoment_of2000Subtasks_nothingLostNothingTwice(trial: Int) async throws {
+        let journal = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "herd-journal-\(UUID().uuidString)/journal.sqlite"
+        ).path
+        defer {
+            try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: journal).deletingLastPathComponent().path)
+        }
         let arguments = ["--journal", journal]
         let total = 2_000
-        let killAfter = Int.random(in: 20...(total - 100))
+        let killAfter = Int.random(in: 20 ... (total - 100))
         try await withCluster(coordinatorArguments: arguments) { cluster in
             for id in ["s1", "s2"] { try await cluster.addWorker(id, group: "g", capacity: 8) }
             let seen = Mutex(0)
             let moment = AsyncStream<Void>.makeStream()
             let submit = Task { () -> (status: Int32, indexes: [Int]) in
-                let run = try await cluster.submit(["--group", "g", "--kind", "sleep", "--payload", "4", "--fanout", "\(total)", "--reconnect", "60s"]) { _ in
-                    if seen.withLock({ count in count += 1; return count }) == killAfter { moment.continuation.yield() }
+                let run = try await cluster.submit([
+                    "--group", "g", "--kind", "sleep", "--payload", "4", "--fanout", "\(total)", "--reconnect", "60s",
+                ]) { _ in
+                    if seen.withLock({ count in
+                        count += 1; return count
+                    }) == killAfter {
+                        moment.continuation.yield()
+                    }
                 }
                 return (run.status, run.results.indexes)
             }
@@ -40,14 +51,21 @@ import Glibc
             try await cluster.restartCoordinator(arguments: arguments)
             let run = try await submit.value
             #expect(run.status == 0, "trial \(trial), killed after \(killAfter) results")
-            #expect(run.indexes.count == total, "trial \(trial): every result delivered once (killed after \(killAfter))")
+            #expect(
+                run.indexes.count == total,
+                "trial \(trial): every result delivered once (killed after \(killAfter))"
+            )
             #expect(Set(run.indexes).count == total, "trial \(trial): no result twice")
         }
     }
 
     @Test func test_coordinatorKilledMidJob_restartedOnItsJournal_clientReattaches_everyResultOnce() async throws {
-        let journal = FileManager.default.temporaryDirectory.appendingPathComponent("herd-journal-\(UUID().uuidString)/journal.sqlite").path
-        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: journal).deletingLastPathComponent().path) }
+        let journal = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "herd-journal-\(UUID().uuidString)/journal.sqlite"
+        ).path
+        defer {
+            try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: journal).deletingLastPathComponent().path)
+        }
         let arguments = ["--journal", journal]
         try await withCluster(coordinatorArguments: arguments) { cluster in
             for id in ["j1", "j2"] { try await cluster.addWorker(id, group: "g", capacity: 4) }
@@ -55,7 +73,9 @@ import Glibc
             let seen = Mutex(0)
             let enough = AsyncStream<Void>.makeStream()
             let submit = Task { () -> (status: Int32, indexes: [Int], ok: Int, succeeded: Int?) in
-                let run = try await cluster.submit(["--group", "g", "--kind", "sleep", "--payload", "250", "--fanout", "\(total)", "--reconnect", "60s"]) { _ in
+                let run = try await cluster.submit([
+                    "--group", "g", "--kind", "sleep", "--payload", "250", "--fanout", "\(total)", "--reconnect", "60s",
+                ]) { _ in
                     let count = seen.withLock { count in
                         count += 1
                         return count
@@ -84,7 +104,10 @@ import Glibc
             var lines: [String] = []
             for await line in results.lines { lines.append(line) }
             #expect(await results.waitForExit() == 0)
-            #expect(lines.filter { $0.contains("\"index\"") }.count == total, "herd results prints every result once: \(lines.count) lines")
+            #expect(
+                lines.filter { $0.contains("\"index\"") }.count == total,
+                "herd results prints every result once: \(lines.count) lines"
+            )
             #expect(lines.last?.contains("\"summary\"") == true)
         }
     }

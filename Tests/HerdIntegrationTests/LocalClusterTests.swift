@@ -34,7 +34,9 @@ import Glibc
         """
 
     static func launcher() throws -> LocalCluster {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("herd-launcher-test-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "herd-launcher-test-\(UUID().uuidString)"
+        ).path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         return LocalCluster(options: .init(executable: TestCluster.herd, logDirectory: directory))
     }
@@ -49,7 +51,12 @@ import Glibc
 
     @Test func test_startSpec_everyWorkerRegisters_thenStop_leavesNoProcess() async throws {
         let cluster = try Self.launcher()
-        let endpoint = try await cluster.start(spec: try ClusterSpec.parse(Self.spec), configText: Self.spec, bind: "tcp://127.0.0.1:*", drainGrace: .milliseconds(200))
+        let endpoint = try await cluster.start(
+            spec: try ClusterSpec.parse(Self.spec),
+            configText: Self.spec,
+            bind: "tcp://127.0.0.1:*",
+            drainGrace: .milliseconds(200)
+        )
         #expect(endpoint.hasPrefix("tcp://127.0.0.1:"))
         #expect(cluster.workers.count == 3)
         #expect(cluster.pids.count == 4)

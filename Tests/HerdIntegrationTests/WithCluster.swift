@@ -7,7 +7,11 @@ import Glibc
 
 /// Runs `body` with a fresh ``TestCluster`` (HerdTestKit) and always tears it down, then checks no
 /// process is left.
-func withCluster(config: String = TestCluster.defaultConfig, coordinatorArguments: [String] = [], _ body: (TestCluster) async throws -> Void) async throws {
+func withCluster(
+    config: String = TestCluster.defaultConfig,
+    coordinatorArguments: [String] = [],
+    _ body: (TestCluster) async throws -> Void
+) async throws {
     let cluster = try await TestCluster.start(config: config, coordinatorArguments: coordinatorArguments)
     do {
         try await body(cluster)

@@ -18,7 +18,9 @@ struct WorkerKillTests {
             // Leader sh → inner sh → two sleeps, plus a sleep of the leader's own: 5 processes.
             let tree = "echo $$ >> \(groupFile); sh -c 'sleep 1000 & sleep 1000; wait' & sleep 1000; wait"
             let worker = try await cluster.addWorker("k1", group: "g", capacity: 2, extra: ["--exec", "tree=\(tree)"])
-            _ = try cluster.command(["submit", "--connect", cluster.endpoint, "--group", "g", "--kind", "tree", "--fanout", "2", "--json"])
+            _ = try cluster.command([
+                "submit", "--connect", cluster.endpoint, "--group", "g", "--kind", "tree", "--fanout", "2", "--json",
+            ])
 
             let groups = try await ProcessTree.waitForGroups(in: groupFile, count: 2, membersEach: 5)
             defer { for group in groups { _ = kill(-group, SIGKILL) } }  // nothing left, even on failure
@@ -29,7 +31,9 @@ struct WorkerKillTests {
             #expect(watched.count == 2 * 5 + 2)
 
             let (allExited, elapsed) = await ProcessTree.killAndWait(worker, watching: watched, timeout: .seconds(5))
-            print("kill -9 of a worker: its \(members.count) exec processes and \(guards.count) guards gone \(elapsed) later")
+            print(
+                "kill -9 of a worker: its \(members.count) exec processes and \(guards.count) guards gone \(elapsed) later"
+            )
             #expect(allExited, "left behind: \(members.filter { kill($0, 0) == 0 && !ProcessTree.isZombie($0) })")
             #expect(elapsed < .seconds(1), "took \(elapsed)")
             #expect(await worker.waitForExit() == 128 + SIGKILL)
@@ -75,14 +79,20 @@ private enum ProcessTree {
     /// Sends SIGKILL to `worker` and waits until every watched process has exited (zombies count)
     /// or `timeout` passed; returns whether they all did and how long it took. Both on a thread of
     /// its own, so the figure is not the cooperative pool's latency on a busy machine.
-    static func killAndWait(_ worker: ChildProcess, watching pidfds: [Pidfd], timeout: Duration) async -> (Bool, Duration) {
+    static func killAndWait(
+        _ worker: ChildProcess,
+        watching pidfds: [Pidfd],
+        timeout: Duration
+    ) async -> (Bool, Duration) {
         await withCheckedContinuation { (continuation: CheckedContinuation<(Bool, Duration), Never>) in
             let measure: @Sendable () -> (Bool, Duration) = {
                 let clock = ContinuousClock()
                 let killed = clock.now
                 worker.signal(SIGKILL)
                 let deadline = killed.advanced(by: timeout)
-                let allExited = pidfds.allSatisfy { $0.waitForExit(timeout: max(.zero, clock.now.duration(to: deadline))) }
+                let allExited = pidfds.allSatisfy {
+                    $0.waitForExit(timeout: max(.zero, clock.now.duration(to: deadline)))
+                }
                 return (allExited, killed.duration(to: clock.now))
             }
             do {

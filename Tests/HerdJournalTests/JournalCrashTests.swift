@@ -10,18 +10,20 @@ import Glibc
 @Suite struct JournalCrashTests {
     /// The `HerdJournalCrashWriter` executable built beside the test runner.
     static let writer: String = {
-        let runner = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return URL(fileURLWithPath: runner).deletingLastPathComponent().appendingPathComponent("HerdJournalCrashWriter").path
+        let runner =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: runner).deletingLastPathComponent().appendingPathComponent("HerdJournalCrashWriter")
+            .path
     }()
 
     /// What the writer's journal holds after its batch `last` (see its `main.swift`): batch `n`
     /// appends `n % 5 + 1` entries of job `n`; batch `n` (a multiple of 3 above 10) forgets job `n - 10`.
     static func expected(afterBatch last: UInt64) -> [JournalEntry] {
         guard last > 0 else { return [] }
-        return (1...last).flatMap { batch -> [JournalEntry] in
+        return (1 ... last).flatMap { batch -> [JournalEntry] in
             let forgetter = batch + 10
             if forgetter <= last && forgetter % 3 == 0 { return [] }
-            return (0..<(batch % 5 + 1)).map { JournalEntry(job: batch, body: bytes("batch \(batch) entry \($0)")) }
+            return (0 ..< (batch % 5 + 1)).map { JournalEntry(job: batch, body: bytes("batch \(batch) entry \($0)")) }
         }
     }
 
@@ -34,7 +36,7 @@ import Glibc
         try withTemporaryDirectory { directory in
             let path = directory.file("crash.journal")
             var generator = SystemRandomNumberGenerator()
-            for round in 1...3 {
+            for round in 1 ... 3 {
                 // Each run starts again at batch 1: clear what the previous one left.
                 if round > 1 {
                     let store = try JournalStore(path: path)
@@ -49,23 +51,26 @@ import Glibc
                 process.standardError = FileHandle.standardError
                 try process.run()
 
-                let threshold = Int.random(in: 200...2_000, using: &generator)
+                let threshold = Int.random(in: 200 ... 2_000, using: &generator)
                 var text = ""
                 while text.split(separator: "\n").count < threshold {
                     let chunk = output.fileHandleForReading.availableData
                     guard !chunk.isEmpty else { break }  // the writer died on its own
                     text += String(decoding: chunk, as: UTF8.self)
                 }
-                usleep(UInt32.random(in: 0...20_000, using: &generator))
+                usleep(UInt32.random(in: 0 ... 20_000, using: &generator))
                 kill(process.processIdentifier, SIGKILL)
                 text += String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
                 process.waitUntilExit()
-                #expect(process.terminationReason == .uncaughtSignal, "round \(round): the writer exited by itself (\(process.terminationStatus))")
+                #expect(
+                    process.terminationReason == .uncaughtSignal,
+                    "round \(round): the writer exited by itself (\(process.terminationStatus))"
+                )
 
                 // Only whole lines were reported (a line cut by the kill was never finished).
                 let reported = text.split(separator: "\n", omittingEmptySubsequences: true).compactMap { UInt64($0) }
                 let lastReported = reported.last ?? 0
-                #expect(reported == Array((0..<lastReported).map { $0 + 1 }))
+                #expect(reported == Array((0 ..< lastReported).map { $0 + 1 }))
                 #expect(reported.count >= threshold, "round \(round)")
 
                 let store = try JournalStore(path: path)
@@ -76,7 +81,10 @@ import Glibc
                     lastInJournal == lastReported || lastInJournal == lastReported + 1,
                     "round \(round): reported \(lastReported), journal ends at batch \(lastInJournal)"
                 )
-                #expect(entries == Self.expected(afterBatch: lastInJournal), "round \(round): not the state after batch \(lastInJournal)")
+                #expect(
+                    entries == Self.expected(afterBatch: lastInJournal),
+                    "round \(round): not the state after batch \(lastInJournal)"
+                )
                 #expect(store.size().entries == entries.count)
             }
         }
@@ -87,6 +95,6 @@ import Glibc
         #expect(Self.expected(afterBatch: 0) == [])
         #expect(Self.expected(afterBatch: 1).count == 2)
         // Batch 12 forgets job 2; batch 15 forgets job 5.
-        #expect(Set(Self.expected(afterBatch: 15).map(\.job)) == Set(1...15).subtracting([2, 5]))
+        #expect(Set(Self.expected(afterBatch: 15).map(\.job)) == Set(1 ... 15).subtracting([2, 5]))
     }
 }

@@ -24,7 +24,7 @@ import Testing
         try withTemporaryDirectory { directory in
             let path = directory.file("random.journal")
             var generator = SystemRandomNumberGenerator()
-            let noise = (0..<8_192).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let noise = (0 ..< 8_192).map { _ in UInt8.random(in: 0 ... 255, using: &generator) }
             try Data(noise).write(to: URL(fileURLWithPath: path))
 
             let error = journalError { _ = try JournalStore(path: path) }
@@ -50,10 +50,16 @@ import Testing
     @Test func test_init_otherApplicationsDatabase_throwsNotAJournal() throws {
         try withTemporaryDirectory { directory in
             let path = directory.file("other.db")
-            rawSQL(path, "CREATE TABLE notes(id INTEGER PRIMARY KEY, text TEXT); INSERT INTO notes(text) VALUES ('keep me')")
+            rawSQL(
+                path,
+                "CREATE TABLE notes(id INTEGER PRIMARY KEY, text TEXT); INSERT INTO notes(text) VALUES ('keep me')"
+            )
             let error = journalError { _ = try JournalStore(path: path) }
             #expect(error?.code == .notAJournal)
-            #expect(error?.description == "journal \(path): not a Herd journal (a SQLite database with application_id 0x00000000; a Herd journal has 0x48657264)")
+            #expect(
+                error?.description
+                    == "journal \(path): not a Herd journal (a SQLite database with application_id 0x00000000; a Herd journal has 0x48657264)"
+            )
             rawSQL(path, "SELECT text FROM notes")
         }
     }
@@ -75,8 +81,13 @@ import Testing
         try withTemporaryDirectory { directory in
             let path = directory.file("j.journal")
             let store = try JournalStore(path: path)
-            for batch in 0..<50 {
-                try store.write((0..<100).map { JournalEntry(job: UInt64($0), body: bytes("batch \(batch) entry \($0) padding padding")) }, forgetting: [])
+            for batch in 0 ..< 50 {
+                try store.write(
+                    (0 ..< 100).map {
+                        JournalEntry(job: UInt64($0), body: bytes("batch \(batch) entry \($0) padding padding"))
+                    },
+                    forgetting: []
+                )
             }
             store.close()
             try FileSystemProbe.truncate(path, to: FileSystemProbe.size(path) / 2)

@@ -8,8 +8,8 @@ import Testing
             let path = directory.file("j.journal")
             var written: [JournalEntry] = []
             let store = try JournalStore(path: path)
-            for batch in 0..<20 {
-                let entries = (0..<batch).map { JournalEntry(job: UInt64($0 % 4), body: bytes("b\(batch)e\($0)")) }
+            for batch in 0 ..< 20 {
+                let entries = (0 ..< batch).map { JournalEntry(job: UInt64($0 % 4), body: bytes("b\(batch)e\($0)")) }
                 try store.write(entries, forgetting: [])
                 written += entries
             }
@@ -39,8 +39,13 @@ import Testing
                 JournalEntry(job: 3, body: bytes("submit 3")),
             ]
             try store.write(first, forgetting: [])
-            try store.write([JournalEntry(job: 1, body: bytes("result 1.1")), JournalEntry(job: 2, body: bytes("result 2.0"))], forgetting: [1, 77])
-            #expect(try store.readAll() == [first[0], first[2], first[4], JournalEntry(job: 2, body: bytes("result 2.0"))])
+            try store.write(
+                [JournalEntry(job: 1, body: bytes("result 1.1")), JournalEntry(job: 2, body: bytes("result 2.0"))],
+                forgetting: [1, 77]
+            )
+            #expect(
+                try store.readAll() == [first[0], first[2], first[4], JournalEntry(job: 2, body: bytes("result 2.0"))]
+            )
             #expect(store.size().entries == 4)
             try store.write([], forgetting: [2, 3])
             #expect(try store.readAll() == [first[0]])
@@ -117,7 +122,10 @@ import Testing
             let store = try JournalStore(path: path)
             defer { store.close() }
             #expect(store.size().entries == 0)
-            try store.write((0..<100).map { JournalEntry(job: UInt64($0 % 3), body: [UInt8](repeating: 1, count: 100)) }, forgetting: [])
+            try store.write(
+                (0 ..< 100).map { JournalEntry(job: UInt64($0 % 3), body: [UInt8](repeating: 1, count: 100)) },
+                forgetting: []
+            )
             #expect(store.size().entries == 100)
             #expect(store.size().bytes >= 100 * 100)
             #expect(store.size().bytes == FileSystemProbe.size(path) + FileSystemProbe.size(path + "-wal"))
@@ -133,13 +141,13 @@ import Testing
             let store = try JournalStore(path: path)
             defer { store.close() }
             let body = [UInt8](repeating: 42, count: 1_000)
-            for job in 1...50 {
-                try store.write((0..<100).map { _ in JournalEntry(job: UInt64(job), body: body) }, forgetting: [])
+            for job in 1 ... 50 {
+                try store.write((0 ..< 100).map { _ in JournalEntry(job: UInt64(job), body: body) }, forgetting: [])
             }
             try store.compact()
             let full = store.size().bytes
             #expect(full > 5_000_000)
-            try store.write([], forgetting: Array(1...50))
+            try store.write([], forgetting: Array(1 ... 50))
             try store.compact()
             #expect(store.size().bytes < full / 20)
             #expect(FileSystemProbe.size(path + "-wal") == 0)

@@ -8,7 +8,8 @@ struct TemporaryDirectory {
     let path: String
 
     init() throws {
-        self.path = FileManager.default.temporaryDirectory.appendingPathComponent("herd-journal-\(UUID().uuidString)").path
+        self.path =
+            FileManager.default.temporaryDirectory.appendingPathComponent("herd-journal-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: self.path, withIntermediateDirectories: true)
     }
 

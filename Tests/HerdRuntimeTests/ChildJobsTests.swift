@@ -25,7 +25,12 @@ import Testing
     }
 
     func result(_ job: JobID, _ index: UInt32) -> JobResult {
-        JobResult(subtask: SubtaskRef(job: job, index: index), attempts: 1, worker: "w", outcome: .success([UInt8(index)]))
+        JobResult(
+            subtask: SubtaskRef(job: job, index: index),
+            attempts: 1,
+            worker: "w",
+            outcome: .success([UInt8(index)])
+        )
     }
 
     @Test func test_nestedJob_repeatedResult_isDeliveredOnce_andTheRunEndsWithItsSummary() async throws {

@@ -32,8 +32,13 @@ struct ExecGuardTests {
         defer { Descriptors.close(&reportRead) }
         let script = #"exec 3<&0; "$0" "$$" <&3 3<&- >/dev/null & echo "$!"; exec 1>&-; wait"#
         let worker = try Spawn.process(
-            executable: "/bin/sh", arguments: ["-c", script, guardPath], environment: [],
-            stdin: handshakeRead, stdout: reportWrite, stderr: STDERR_FILENO, newProcessGroup: true
+            executable: "/bin/sh",
+            arguments: ["-c", script, guardPath],
+            environment: [],
+            stdin: handshakeRead,
+            stdout: reportWrite,
+            stderr: STDERR_FILENO,
+            newProcessGroup: true
         ).get()
         Descriptors.close(&handshakeRead)
         Descriptors.close(&reportWrite)
@@ -151,13 +156,13 @@ struct ExecGuardTests {
         let runs = 30
         var without: [Duration] = []
         var with: [Duration] = []
-        for _ in 0..<runs {
+        for _ in 0 ..< runs {
             without.append(await timed(nil))
             with.append(await timed(guardPath))
         }
         let alone = await Blocking.run {
             var times: (start: [Duration], end: [Duration]) = ([], [])
-            for _ in 0..<runs {
+            for _ in 0 ..< runs {
                 let start = clock.now
                 guard var execGuard = try? ExecGuard.start(executable: guardPath).get() else { break }
                 _ = execGuard.arm(group: 999_999)
@@ -191,8 +196,13 @@ private struct GuardedTree {
         var null = open("/dev/null", O_RDWR | O_CLOEXEC)
         defer { Descriptors.close(&null) }
         let leader = try Spawn.process(
-            executable: "/bin/sh", arguments: ["-c", "sh -c 'sleep 1000 & wait' & sleep 1000 & wait"], environment: [],
-            stdin: null, stdout: null, stderr: null, newProcessGroup: true
+            executable: "/bin/sh",
+            arguments: ["-c", "sh -c 'sleep 1000 & wait' & sleep 1000 & wait"],
+            environment: [],
+            stdin: null,
+            stdout: null,
+            stderr: null,
+            newProcessGroup: true
         ).get()
         let tree = GuardedTree(group: leader)
         // Wait (bounded) until the shells have started their sleeps.
@@ -244,8 +254,13 @@ private enum RawGuard {
         var null = open("/dev/null", O_WRONLY | O_CLOEXEC)
         defer { Descriptors.close(&null) }
         let pid = try Spawn.process(
-            executable: guardPath, arguments: arguments, environment: [],
-            stdin: read, stdout: null, stderr: null, newProcessGroup: true
+            executable: guardPath,
+            arguments: arguments,
+            environment: [],
+            stdin: read,
+            stdout: null,
+            stderr: null,
+            newProcessGroup: true
         ).get()
         return (pid, pipe.write)
     }

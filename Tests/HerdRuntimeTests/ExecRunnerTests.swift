@@ -39,7 +39,7 @@ struct ExecRunnerTests {
     }
 
     @Test func test_run_largePayload_throughCat_roundTrips() async {
-        let payload = (0..<(2 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let payload = (0 ..< (2 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
         let result = await ExecHarness.run("cat", payload: payload)
         #expect(result.outcome == .success(payload))
         await ExecHarness.expectGone(result)
@@ -149,7 +149,7 @@ struct ExecRunnerTests {
 
     @Test func test_run_concurrentChildren_keepTheirOwnPipes() async {
         let results = await withTaskGroup(of: (Int, ExecOutcome).self) { group in
-            for index in 0..<12 {
+            for index in 0 ..< 12 {
                 group.addTask {
                     let payload = Array(repeating: UInt8(65 + index), count: 200_000)
                     return (index, await ExecHarness.run("cat", payload: payload))
@@ -324,7 +324,10 @@ final class ExecLogCapture: Sendable {
     }
 
     /// Waits for `count` records matching `predicate`; returns the first `count` of them.
-    func matching(_ count: Int = 1, where predicate: @escaping @Sendable (ExecLogRecord) -> Bool) async
+    func matching(
+        _ count: Int = 1,
+        where predicate: @escaping @Sendable (ExecLogRecord) -> Bool
+    ) async
         -> [ExecLogRecord]
     {
         let records = await self.wait { $0.filter(predicate).count >= count }

@@ -11,7 +11,7 @@ import Testing
         var start = 0
         while start < bytes.count {
             let end = min(start + chunk, bytes.count)
-            lines += parser.feed(bytes[start..<end])
+            lines += parser.feed(bytes[start ..< end])
             start = end
         }
         lines += parser.finish()

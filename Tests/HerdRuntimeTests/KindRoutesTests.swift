@@ -9,7 +9,10 @@ import Testing
         let custom: SubtaskHandler = { _ in Array("custom".utf8) }
         let routes = KindRoutes(
             handlers: ["echo": custom, "llm": custom],
-            execCommands: [try ExecCommand(parsing: "llm=/bin/true"), try ExecCommand(parsing: "tool=/bin/false"), try ExecCommand(parsing: "tool=/bin/true")]
+            execCommands: [
+                try ExecCommand(parsing: "llm=/bin/true"), try ExecCommand(parsing: "tool=/bin/false"),
+                try ExecCommand(parsing: "tool=/bin/true"),
+            ]
         )
         guard case .exec(let llm) = routes.route(for: "llm"), case .exec(let tool) = routes.route(for: "tool") else {
             Issue.record("exec kinds must route to their commands")

@@ -25,7 +25,7 @@ import Testing
     }
 
     @Test func test_differentSeeds_differentRuns() {
-        let digests = Set((1...20).map { Simulation.run(seed: UInt64($0)).digest })
+        let digests = Set((1 ... 20).map { Simulation.run(seed: UInt64($0)).digest })
         #expect(digests.count == 20)
     }
 

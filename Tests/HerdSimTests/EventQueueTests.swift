@@ -19,7 +19,7 @@ import Testing
     @Test func test_manyRandomPushes_popInNonDecreasingOrder() {
         var random = SimRandom(seed: 5)
         var queue = EventQueue<Int>()
-        for index in 0..<2000 { queue.push(index, at: Instant(nanoseconds: Int64(random.int(0...100)))) }
+        for index in 0 ..< 2000 { queue.push(index, at: Instant(nanoseconds: Int64(random.int(0 ... 100)))) }
         var last: (Instant, Int) = (.zero, -1)
         while let entry = queue.pop() {
             if entry.instant == last.0 { #expect(entry.element > last.1) } else { #expect(entry.instant > last.0) }

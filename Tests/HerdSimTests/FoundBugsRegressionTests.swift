@@ -14,17 +14,30 @@ import Testing
     func ms(_ milliseconds: Int64) -> Instant { self.t0 + .milliseconds(milliseconds) }
 
     func coordinator(maxDeliveries: UInt32 = 5) -> CoordinatorStateMachine {
-        var machine = CoordinatorStateMachine(configuration: CoordinatorConfiguration(coordinatorID: "c", maxDeliveries: maxDeliveries))
+        var machine = CoordinatorStateMachine(
+            configuration: CoordinatorConfiguration(coordinatorID: "c", maxDeliveries: maxDeliveries)
+        )
         _ = machine.start(now: self.t0)
         return machine
     }
 
     func register(_ id: String, capacity: UInt32 = 1, holding: [AttemptRef] = []) -> Message {
-        .register(Registration(workerID: id, group: "g", node: "n-\(id)", capacity: capacity, kinds: ["k"], holding: holding))
+        .register(
+            Registration(workerID: id, group: "g", node: "n-\(id)", capacity: capacity, kinds: ["k"], holding: holding)
+        )
     }
 
     func submit(_ count: UInt32, policy: FanoutPolicy = .all, timeout: Duration? = nil) -> Message {
-        .submit(Submission(token: 1, group: "g", kind: "k", payloads: .template(Array("p".utf8), count: count), timeout: timeout, policy: policy))
+        .submit(
+            Submission(
+                token: 1,
+                group: "g",
+                kind: "k",
+                payloads: .template(Array("p".utf8), count: count),
+                timeout: timeout,
+                policy: policy
+            )
+        )
     }
 
     func attempt(_ index: UInt32, _ number: UInt32 = 1) -> AttemptRef {
@@ -63,23 +76,36 @@ import Testing
     }
 
     @Test func test_worker_unknownPeerWhileItsRegisterIsOnItsWay_sendsNoSecondRegister() {
-        var worker = WorkerStateMachine(configuration: WorkerConfiguration(workerID: "w1", group: "g", node: "n", capacity: 1, kinds: ["k"]))
+        var worker = WorkerStateMachine(
+            configuration: WorkerConfiguration(workerID: "w1", group: "g", node: "n", capacity: 1, kinds: ["k"])
+        )
         let started = worker.handle([.started], now: self.t0)
         #expect(started.contains { if case .send(.register) = $0 { true } else { false } })
-        let errors = worker.handle(Array(repeating: .message(.error(ProtocolError(.unknownPeer, "register again"))), count: 3), now: self.ms(1))
+        let errors = worker.handle(
+            Array(repeating: .message(.error(ProtocolError(.unknownPeer, "register again"))), count: 3),
+            now: self.ms(1)
+        )
         #expect(!errors.contains { if case .send(.register) = $0 { true } else { false } })
     }
 
     // MARK: - Bug 2: a DISPATCH that crossed the worker's REGISTER ran as a zombie (seeds 142, 113944)
 
     @Test func test_worker_dispatchBeforeTheWelcome_isNotRun_afterTheWelcomeItIs() {
-        var worker = WorkerStateMachine(configuration: WorkerConfiguration(workerID: "w1", group: "g", node: "n", capacity: 1, kinds: ["k"]))
+        var worker = WorkerStateMachine(
+            configuration: WorkerConfiguration(workerID: "w1", group: "g", node: "n", capacity: 1, kinds: ["k"])
+        )
         _ = worker.handle([.started], now: self.t0)
         let assignment = Assignment(attempt: self.attempt(0), kind: "k", payload: [])
         let early = worker.handle([.message(.dispatch([assignment]))], now: self.ms(1))
         #expect(!early.contains { if case .startHandler = $0 { true } else { false } })
         let welcomed = worker.handle(
-            [.message(.welcome(Welcome(coordinatorID: "c", heartbeatInterval: .milliseconds(250), livenessWindow: .seconds(1)))), .message(.dispatch([Assignment(attempt: self.attempt(0, 2), kind: "k", payload: [])]))],
+            [
+                .message(
+                    .welcome(
+                        Welcome(coordinatorID: "c", heartbeatInterval: .milliseconds(250), livenessWindow: .seconds(1))
+                    )
+                ), .message(.dispatch([Assignment(attempt: self.attempt(0, 2), kind: "k", payload: [])])),
+            ],
             now: self.ms(2)
         )
         #expect(welcomed.contains(.startHandler(Assignment(attempt: self.attempt(0, 2), kind: "k", payload: []))))
@@ -106,20 +132,36 @@ import Testing
 
     @Test func test_failFast_timeoutCommittedAtDispatch_endsTheJob() {
         var machine = self.coordinator()
-        _ = machine.handle([.message(self.register("w1"), from: self.w1), .message(self.register("w2"), from: self.w2)], now: self.t0)
-        let first = machine.handle([.message(self.submit(3, policy: .failFast, timeout: .milliseconds(100)), from: self.client)], now: self.ms(1))
-        #expect(self.dispatched(first, to: self.w1) + self.dispatched(first, to: self.w2) == [self.attempt(0), self.attempt(1)])
+        _ = machine.handle(
+            [.message(self.register("w1"), from: self.w1), .message(self.register("w2"), from: self.w2)],
+            now: self.t0
+        )
+        let first = machine.handle(
+            [.message(self.submit(3, policy: .failFast, timeout: .milliseconds(100)), from: self.client)],
+            now: self.ms(1)
+        )
+        #expect(
+            self.dispatched(first, to: self.w1) + self.dispatched(first, to: self.w2) == [
+                self.attempt(0), self.attempt(1),
+            ]
+        )
         // Past the deadline, w1's result frees credit: subtask 2 times out in the queue, which
         // decides fail-fast; subtask 1, still running at w2, must be told to stop.
         let holder = self.dispatched(first, to: self.w1).contains(self.attempt(0)) ? self.w1 : self.w2
         let other = holder == self.w1 ? self.w2 : self.w1
-        let late = machine.handle([.message(.results([SubtaskResult(attempt: self.attempt(0), outcome: .success([]))]), from: holder)], now: self.ms(150))
+        let late = machine.handle(
+            [.message(.results([SubtaskResult(attempt: self.attempt(0), outcome: .success([]))]), from: holder)],
+            now: self.ms(150)
+        )
         #expect(self.cancelled(late, to: other) == [self.attempt(1)])
     }
 
     @Test func test_failFast_subtaskGivenUpAfterWorkerLoss_endsTheJob() {
         var machine = self.coordinator(maxDeliveries: 1)
-        _ = machine.handle([.message(self.register("w1"), from: self.w1), .message(self.register("w2"), from: self.w2)], now: self.t0)
+        _ = machine.handle(
+            [.message(self.register("w1"), from: self.w1), .message(self.register("w2"), from: self.w2)],
+            now: self.t0
+        )
         let first = machine.handle([.message(self.submit(2, policy: .failFast), from: self.client)], now: self.ms(1))
         let lostAt = self.dispatched(first, to: self.w1).isEmpty ? self.w2 : self.w1
         let other = lostAt == self.w1 ? self.w2 : self.w1
@@ -146,8 +188,14 @@ import Testing
 
     @Test func test_drain_workerLeftAndANewProcessTookItsID_drainIsStillAnswered() {
         var machine = self.coordinator()
-        _ = machine.handle([.message(self.register("w1"), from: self.w1), .message(self.register("w2"), from: self.w2)], now: self.t0)
-        _ = machine.handle([.message(.drain(DrainRequest(token: 5, target: .group("g"), grace: .seconds(1))), from: self.requester)], now: self.ms(1))
+        _ = machine.handle(
+            [.message(self.register("w1"), from: self.w1), .message(self.register("w2"), from: self.w2)],
+            now: self.t0
+        )
+        _ = machine.handle(
+            [.message(.drain(DrainRequest(token: 5, target: .group("g"), grace: .seconds(1))), from: self.requester)],
+            now: self.ms(1)
+        )
         _ = machine.handle([.message(.deregister, from: self.w1)], now: self.ms(2))
         // A new process registers under w1's id (a stable `--id`) before w2 has left.
         _ = machine.handle([.message(self.register("w1"), from: self.w1)], now: self.ms(3))
@@ -159,10 +207,23 @@ import Testing
 
     @Test func test_cancelledProbeLostWithItsWorker_returnsItsPermit_andTheTrialGoesOn() throws {
         // A group breaker that opens on one failure, half-opens 100 ms later, and tries one probe.
-        let group = CircuitBreaker.Configuration(window: .count(1), minimumCalls: 1, openDuration: .milliseconds(100), permittedCallsInHalfOpen: 1)
-        var machine = CoordinatorStateMachine(configuration: CoordinatorConfiguration(coordinatorID: "c", breakers: BreakerHierarchy.Configuration(group: group)))
+        let group = CircuitBreaker.Configuration(
+            window: .count(1),
+            minimumCalls: 1,
+            openDuration: .milliseconds(100),
+            permittedCallsInHalfOpen: 1
+        )
+        var machine = CoordinatorStateMachine(
+            configuration: CoordinatorConfiguration(
+                coordinatorID: "c",
+                breakers: BreakerHierarchy.Configuration(group: group)
+            )
+        )
         _ = machine.start(now: self.t0)
-        _ = machine.handle([.message(self.register("w1"), from: self.w1), .message(self.register("w2"), from: self.w2)], now: self.t0)
+        _ = machine.handle(
+            [.message(self.register("w1"), from: self.w1), .message(self.register("w2"), from: self.w2)],
+            now: self.t0
+        )
         func ref(_ job: UInt64) -> AttemptRef { AttemptRef(subtask: SubtaskRef(job: JobID(job), index: 0), attempt: 1) }
         func holder(_ actions: [CoordinatorAction], _ job: UInt64) -> PeerID? {
             [self.w1, self.w2].first { self.dispatched(actions, to: $0) == [ref(job)] }
@@ -170,12 +231,23 @@ import Testing
         // A group-scope failure (not retried) opens the group's breaker.
         let first = machine.handle([.message(self.submit(1), from: self.client)], now: self.ms(1))
         let failedOn = try #require(holder(first, 1))
-        _ = machine.handle([.message(.results([SubtaskResult(attempt: ref(1), outcome: .failure(Failure(.auth, "denied")))]), from: failedOn)], now: self.ms(2))
+        _ = machine.handle(
+            [
+                .message(
+                    .results([SubtaskResult(attempt: ref(1), outcome: .failure(Failure(.auth, "denied")))]),
+                    from: failedOn
+                )
+            ],
+            now: self.ms(2)
+        )
         // Past the open duration, job 2's subtask is the trial's one probe; the job is cancelled,
         // and the worker holding the probe dies before confirming.
         let second = machine.handle([.message(self.submit(1), from: self.client)], now: self.ms(200))
         let probeOn = try #require(holder(second, 2))
-        let cancel = machine.handle([.message(.cancelJob(CancelJob(token: 9, job: JobID(2), reason: "stop")), from: self.requester)], now: self.ms(201))
+        let cancel = machine.handle(
+            [.message(.cancelJob(CancelJob(token: 9, job: JobID(2), reason: "stop")), from: self.requester)],
+            now: self.ms(201)
+        )
         #expect(self.cancelled(cancel, to: probeOn) == [ref(2)])
         let lost = machine.handle([.unreachable(probeOn)], now: self.ms(202))
         #expect(lost.contains { if case .send(self.requester, .cancelReply) = $0 { true } else { false } })

@@ -37,7 +37,7 @@ import Testing
     }
 
     static func numbered(_ count: Int) -> [Message] {
-        (0..<count).map { .statusRequest(token: UInt64($0)) }
+        (0 ..< count).map { .statusRequest(token: UInt64($0)) }
     }
 
     @Test func test_send_manyMessagesWithJitter_arriveInOrderPerDirection() {
@@ -46,7 +46,9 @@ import Testing
         for (index, message) in Self.numbered(300).enumerated() {
             driver.now = Instant(nanoseconds: Int64(index) * 10_000)
             driver.schedule(driver.network.nodeSend(message, link: link, now: driver.now, random: &driver.random))
-            driver.schedule(driver.network.coordinatorSend(message, to: self.worker, now: driver.now, random: &driver.random))
+            driver.schedule(
+                driver.network.coordinatorSend(message, to: self.worker, now: driver.now, random: &driver.random)
+            )
         }
         driver.run()
         #expect(driver.toCoordinator == Self.numbered(300))
@@ -55,20 +57,28 @@ import Testing
 
     @Test func test_coordinatorSend_noConnection_isUnreachable() {
         var driver = Driver()
-        #expect(driver.network.coordinatorSend(.heartbeat, to: self.worker, now: .zero, random: &driver.random) == .unreachable)
+        #expect(
+            driver.network.coordinatorSend(.heartbeat, to: self.worker, now: .zero, random: &driver.random)
+                == .unreachable
+        )
         let link = driver.network.open(self.worker, owner: .worker(slot: 0, incarnation: 1), random: &driver.random)
         driver.network.close(link, random: &driver.random)
-        #expect(driver.network.coordinatorSend(.heartbeat, to: self.worker, now: .zero, random: &driver.random) == .unreachable)
+        #expect(
+            driver.network.coordinatorSend(.heartbeat, to: self.worker, now: .zero, random: &driver.random)
+                == .unreachable
+        )
     }
 
     @Test func test_close_dropsQueuedForTheNode_andDeliversOnlyAPrefixOfWhatItSent() {
-        for seed: UInt64 in 1...20 {
+        for seed: UInt64 in 1 ... 20 {
             var driver = Driver()
             driver.random = SimRandom(seed: seed)
             let link = driver.network.open(self.worker, owner: .worker(slot: 0, incarnation: 1), random: &driver.random)
             for message in Self.numbered(10) {
                 driver.schedule(driver.network.nodeSend(message, link: link, now: .zero, random: &driver.random))
-                driver.schedule(driver.network.coordinatorSend(message, to: self.worker, now: .zero, random: &driver.random))
+                driver.schedule(
+                    driver.network.coordinatorSend(message, to: self.worker, now: .zero, random: &driver.random)
+                )
             }
             driver.network.close(link, random: &driver.random)
             driver.run()

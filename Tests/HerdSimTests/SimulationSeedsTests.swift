@@ -22,10 +22,10 @@ import Testing
         var budgetExhausted = 0
     }
 
-    @Test(arguments: 0..<Self.chunks)
+    @Test(arguments: 0 ..< Self.chunks)
     func test_defaultSweep_chunk_keepsEveryInvariant(chunk: UInt64) async {
         let perChunk = Self.seedCount / Self.chunks
-        let seeds = (chunk * perChunk + 1)...((chunk + 1) * perChunk)
+        let seeds = (chunk * perChunk + 1) ... ((chunk + 1) * perChunk)
         let (failure, coverage): (String?, Coverage) = await offThePool {
             var coverage = Coverage()
             for seed in seeds {
@@ -45,9 +45,15 @@ import Testing
         }
         // The sweep must keep exercising breakers and the retry budget (about 44 %, 80 % and 25 %
         // of seeds do): a change to the world that stops doing so would leave those checks idle.
-        #expect(coverage.breakerOpened * 4 >= coverage.seeds, "only \(coverage.breakerOpened) of \(coverage.seeds) seeds opened a breaker")
+        #expect(
+            coverage.breakerOpened * 4 >= coverage.seeds,
+            "only \(coverage.breakerOpened) of \(coverage.seeds) seeds opened a breaker"
+        )
         #expect(coverage.retried * 2 >= coverage.seeds, "only \(coverage.retried) of \(coverage.seeds) seeds retried")
-        #expect(coverage.budgetExhausted * 10 >= coverage.seeds, "only \(coverage.budgetExhausted) of \(coverage.seeds) seeds ran out of retry budget")
+        #expect(
+            coverage.budgetExhausted * 10 >= coverage.seeds,
+            "only \(coverage.budgetExhausted) of \(coverage.seeds) seeds ran out of retry budget"
+        )
     }
 
     /// The failure message: the violation, the replay command, and the last events before it.

@@ -9,28 +9,43 @@ import Testing
     /// commits a superseded attempt's result; the provenance check must name it within the default
     /// seed count, and the replay command must reproduce it.
     @Test func test_corruptSupersededResults_isCaughtWithinTheDefaultSeeds() async throws {
-        try await Self.expectCaught(.supersededResult, with: SimOptions(corruptSupersededResults: true), flag: "--corrupt-superseded-results")
+        try await Self.expectCaught(
+            .supersededResult,
+            with: SimOptions(corruptSupersededResults: true),
+            flag: "--corrupt-superseded-results"
+        )
     }
 
     /// A coordinator that ignores its retry budget (``SimOptions/ignoreRetryBudget``: it runs with
     /// a budget that never runs dry) schedules more retries than the configured budget allows;
     /// the retry-budget check must name it within the default seed count.
     @Test func test_ignoreRetryBudget_isCaughtWithinTheDefaultSeeds() async throws {
-        try await Self.expectCaught(.retryBudgetExceeded, with: SimOptions(ignoreRetryBudget: true), flag: "--ignore-retry-budget")
+        try await Self.expectCaught(
+            .retryBudgetExceeded,
+            with: SimOptions(ignoreRetryBudget: true),
+            flag: "--ignore-retry-budget"
+        )
     }
 
     /// A journal that loses committed results (``SimOptions/forgetJournaledResults``): the
     /// coordinator restarted after a crash runs those subtasks again and reports another result;
     /// the "result sent twice" check must name it within the default seed count.
     @Test func test_forgetJournaledResults_isCaughtWithinTheDefaultSeeds() async throws {
-        try await Self.expectCaught(.resultTwice, with: SimOptions(forgetJournaledResults: true), flag: "--forget-journaled-results")
+        try await Self.expectCaught(
+            .resultTwice,
+            with: SimOptions(forgetJournaledResults: true),
+            flag: "--forget-journaled-results"
+        )
     }
 
     /// The same seeds without the fault injections report neither violation.
     @Test func test_injectionsOff_sameSeeds_noInjectedViolation() {
-        for seed: UInt64 in 1...50 {
+        for seed: UInt64 in 1 ... 50 {
             let invariant = Simulation.run(seed: seed).violation?.invariant
-            #expect(invariant != .supersededResult && invariant != .retryBudgetExceeded && invariant != .resultTwice, "seed \(seed)")
+            #expect(
+                invariant != .supersededResult && invariant != .retryBudgetExceeded && invariant != .resultTwice,
+                "seed \(seed)"
+            )
         }
     }
 
@@ -38,7 +53,7 @@ import Testing
     /// carries `flag` and replaying gives the same violation at the same step.
     static func expectCaught(_ invariant: SimInvariant, with options: SimOptions, flag: String) async throws {
         let caught: SimReport? = await offThePool {
-            for seed in 1...SimulationSeedsTests.seedCount {
+            for seed in 1 ... SimulationSeedsTests.seedCount {
                 let report = Simulation.run(seed: seed, options: options)
                 if report.violation?.invariant == invariant { return report }
             }

@@ -19,7 +19,7 @@ import Testing
         let waiting = Counter()
         let ready = OneShot<Void>()
         try await withThrowingTaskGroup(of: String.self) { group in
-            for index in 0..<50 {
+            for index in 0 ..< 50 {
                 group.addTask {
                     if waiting.increment() == 50 { ready.resolve(()) }
                     return index.isMultiple(of: 2) ? await value.value() : try await value.valueUnlessCancelled()
@@ -67,5 +67,9 @@ private final class Counter: Sendable {
     private let value = Mutex(0)
 
     /// Adds one; returns the new count.
-    func increment() -> Int { self.value.withLock { $0 += 1; return $0 } }
+    func increment() -> Int {
+        self.value.withLock {
+            $0 += 1; return $0
+        }
+    }
 }

@@ -11,11 +11,20 @@ import Testing
         return try body(fd)
     }
 
-    private static func spawn(_ executable: String, _ arguments: [String], newProcessGroup: Bool = false) -> Result<pid_t, SystemError> {
+    private static func spawn(
+        _ executable: String,
+        _ arguments: [String],
+        newProcessGroup: Bool = false
+    ) -> Result<pid_t, SystemError> {
         Self.withNull { null in
             Spawn.process(
-                executable: executable, arguments: arguments, environment: ["PATH=/usr/bin:/bin"],
-                stdin: null, stdout: null, stderr: null, newProcessGroup: newProcessGroup
+                executable: executable,
+                arguments: arguments,
+                environment: ["PATH=/usr/bin:/bin"],
+                stdin: null,
+                stdout: null,
+                stderr: null,
+                newProcessGroup: newProcessGroup
             )
         }
     }
@@ -90,7 +99,10 @@ import Testing
     @Test func test_environment_overridesAndRemoves() {
         setenv("HERD_SYSTEM_TEST_KEEP", "1", 1)
         setenv("HERD_SYSTEM_TEST_DROP", "1", 1)
-        let environment = Spawn.environment(overriding: [(name: "HERD_SYSTEM_TEST_NEW", value: "x")], removing: ["HERD_SYSTEM_TEST_DROP"])
+        let environment = Spawn.environment(
+            overriding: [(name: "HERD_SYSTEM_TEST_NEW", value: "x")],
+            removing: ["HERD_SYSTEM_TEST_DROP"]
+        )
         #expect(environment.contains("HERD_SYSTEM_TEST_KEEP=1"))
         #expect(!environment.contains { $0.hasPrefix("HERD_SYSTEM_TEST_DROP=") })
         #expect(environment.last == "HERD_SYSTEM_TEST_NEW=x")

@@ -78,7 +78,7 @@ import Testing
         }
         await producer.join()
         await consumer.join()
-        #expect(received.value == Array(0..<total))
+        #expect(received.value == Array(0 ..< total))
         #expect(wakeUps.value >= 1)
         #expect(wakeUps.value <= total)
     }
@@ -102,8 +102,8 @@ import Testing
             loop.run()
             received.value = all
         }
-        for item in 0..<total { await mailbox.send(item) }
+        for item in 0 ..< total { await mailbox.send(item) }
         await consumer.join()
-        #expect(received.value == Array(0..<total))
+        #expect(received.value == Array(0 ..< total))
     }
 }

@@ -63,7 +63,7 @@ import Testing
             timedOut = true
             loop.stop()
         }
-        for index: UInt8 in 0..<3 { #expect(try dealer.send([[index]])) }
+        for index: UInt8 in 0 ..< 3 { #expect(try dealer.send([[index]])) }
         loop.run()
         #expect(!timedOut)
         #expect(timerFired)

@@ -6,7 +6,7 @@ import Testing
     /// never hangs (sockets keep the context alive; linger is bounded).
     @Test func test_teardown_inAnyOrder_neverHangs() throws {
         let start = ContinuousClock.now
-        for round in 0..<20 {
+        for round in 0 ..< 20 {
             var context: ZMQContext? = try ZMQContext()
             let router = try ZMQSocket(context: context!, type: .router)
             try router.set(.linger(milliseconds: 0))

@@ -49,7 +49,7 @@ import Testing
         let dealer = try ZMQSocket(context: context, type: .dealer)
         try dealer.set(.routingID(bytes("d")))
         try dealer.connect("inproc://batch")
-        for index in 0..<100 {
+        for index in 0 ..< 100 {
             #expect(try dealer.send([[UInt8(index)], bytes("payload")]))
         }
         let first = try #require(try receiveWaiting(router))
@@ -60,7 +60,7 @@ import Testing
         #expect(batch.count == 30)
         try router.receiveBatch(limit: 1_000, into: &batch)
         #expect(batch.count == 99)
-        #expect(batch.map { $0[1][0] } == (1..<100).map { UInt8($0) })
+        #expect(batch.map { $0[1][0] } == (1 ..< 100).map { UInt8($0) })
         try router.receiveBatch(limit: 1_000, into: &batch)
         #expect(batch.count == 99)
     }

@@ -37,7 +37,12 @@ public struct ClusterSpec: Sendable, Hashable {
     public var kinds: [KindSpec]
 
     /// Creates a cluster description without validating it.
-    public init(coordinator: CoordinatorSettings = .defaults, groups: [WorkerGroupSpec] = [], job: DemoJobSpec? = nil, kinds: [KindSpec] = []) {
+    public init(
+        coordinator: CoordinatorSettings = .defaults,
+        groups: [WorkerGroupSpec] = [],
+        job: DemoJobSpec? = nil,
+        kinds: [KindSpec] = []
+    ) {
         self.coordinator = coordinator
         self.groups = groups
         self.job = job
@@ -99,7 +104,10 @@ public struct ClusterSpec: Sendable, Hashable {
                     let kind = try KindSpec(table: table, number: index + 1)
                     let line = table.entry("name")?.line ?? table.line
                     if let firstLine = firstLines[kind.name] {
-                        throw ConfigError(line: line, message: "kind '\(kind.name)' is defined twice (first on line \(firstLine))")
+                        throw ConfigError(
+                            line: line,
+                            message: "kind '\(kind.name)' is defined twice (first on line \(firstLine))"
+                        )
                     }
                     firstLines[kind.name] = line ?? 0
                     // Its delays are checked against the coordinator's policy (a group's own
@@ -152,7 +160,9 @@ public struct ClusterSpec: Sendable, Hashable {
     }
 
     /// The tables a cluster file may have, as their headers are written.
-    private static let headers = ["coordinator": "[coordinator]", "group": "[[group]]", "job": "[job]", "kind": "[[kind]]"]
+    private static let headers = [
+        "coordinator": "[coordinator]", "group": "[[group]]", "job": "[job]", "kind": "[[kind]]",
+    ]
 
     /// The error for a top-level entry that is not one of the known tables, or has the wrong shape.
     private static func misplaced(_ entry: TOMLTable.Entry) -> ConfigError {

@@ -5,23 +5,23 @@ import HerdCore
 
 extension CoordinatorSettings {
     /// The range of `retry-attempts` (the first attempt included).
-    public static let retryAttemptsRange: ClosedRange<Int> = 1...100
+    public static let retryAttemptsRange: ClosedRange<Int> = 1 ... 100
     /// The range of `retry-budget-ratio`: retries allowed per first attempt.
-    public static let retryBudgetRatioRange: ClosedRange<Double> = 0...10
+    public static let retryBudgetRatioRange: ClosedRange<Double> = 0 ... 10
     /// The range of `retry-budget-floor`: retries per second allowed regardless of traffic.
-    public static let retryBudgetFloorRange: ClosedRange<Int> = 0...100_000
+    public static let retryBudgetFloorRange: ClosedRange<Int> = 0 ... 100_000
     /// The range of `retry-budget-window`.
     public static let retryBudgetWindowRange: ClosedRange<Duration> = .seconds(1) ... .seconds(3600)
     /// The range of a count-based `breaker-window` (calls).
-    public static let breakerCountWindowRange: ClosedRange<Int> = 1...10_000
+    public static let breakerCountWindowRange: ClosedRange<Int> = 1 ... 10_000
     /// The range of a time-based `breaker-window` (whole seconds, one bucket per second).
     public static let breakerTimeWindowRange: ClosedRange<Duration> = .seconds(1) ... .seconds(600)
     /// The range of the `breaker-failure-rate` and `breaker-slow-call-rate` thresholds (percent).
-    public static let breakerRateRange: ClosedRange<Double> = 1...100
+    public static let breakerRateRange: ClosedRange<Double> = 1 ... 100
     /// The range of `breaker-minimum-calls`.
-    public static let breakerMinimumCallsRange: ClosedRange<Int> = 1...10_000
+    public static let breakerMinimumCallsRange: ClosedRange<Int> = 1 ... 10_000
     /// The range of `breaker-half-open-probes`.
-    public static let breakerHalfOpenProbesRange: ClosedRange<Int> = 1...1_000
+    public static let breakerHalfOpenProbesRange: ClosedRange<Int> = 1 ... 1_000
     /// The most shares `ramp-steps` may list.
     public static let maxRampSteps = 100
 
@@ -82,7 +82,7 @@ extension CoordinatorSettings {
     /// Fails unless `steps` are 1 to ``maxRampSteps`` shares in `(0, 1]`, increasing, ending at 1.
     private static func checkRampSteps(_ steps: [Double], reader: ConfigTableReader) throws(ConfigError) {
         let key = "ramp-steps"
-        guard (1...Self.maxRampSteps).contains(steps.count) else {
+        guard (1 ... Self.maxRampSteps).contains(steps.count) else {
             throw reader.error(key, "\(key) must list 1 to \(Self.maxRampSteps) shares, got \(steps.count)")
         }
         for (index, share) in steps.enumerated() where !(share > 0 && share <= 1) {
@@ -118,14 +118,19 @@ extension CoordinatorSettings {
             lines.append("retry-max-retry-after = \(quotedDuration(limit))")
         }
         add(
-            "retry-budget-ratio", formatNumber(self.retryBudget.ratio), formatNumber(defaults.retryBudget.ratio)
+            "retry-budget-ratio",
+            formatNumber(self.retryBudget.ratio),
+            formatNumber(defaults.retryBudget.ratio)
         )
         add(
-            "retry-budget-floor", "\(self.retryBudget.minRetriesPerSecond)",
+            "retry-budget-floor",
+            "\(self.retryBudget.minRetriesPerSecond)",
             "\(defaults.retryBudget.minRetriesPerSecond)"
         )
         add(
-            "retry-budget-window", quotedDuration(self.retryBudget.window), quotedDuration(defaults.retryBudget.window)
+            "retry-budget-window",
+            quotedDuration(self.retryBudget.window),
+            quotedDuration(defaults.retryBudget.window)
         )
         for level in BreakerLevel.allCases {
             let breaker = self.breakers[keyPath: level.keyPath]
@@ -136,7 +141,11 @@ extension CoordinatorSettings {
         }
         func shares(_ steps: [Double]) -> String { "[" + steps.map { "\($0)" }.joined(separator: ", ") + "]" }
         add("ramp-steps", shares(self.recoveryRamp.steps), shares(defaults.recoveryRamp.steps))
-        add("ramp-step", quotedDuration(self.recoveryRamp.stepDuration), quotedDuration(defaults.recoveryRamp.stepDuration))
+        add(
+            "ramp-step",
+            quotedDuration(self.recoveryRamp.stepDuration),
+            quotedDuration(defaults.recoveryRamp.stepDuration)
+        )
         return lines
     }
 }
@@ -230,7 +239,8 @@ enum BreakerSetting: String, CaseIterable {
     }
 
     /// A window written as a count of calls (`20`) or a duration of whole seconds (`"60s"`).
-    private static func window(_ key: String, with reader: ConfigTableReader) throws(ConfigError) -> SlidingWindow.Kind? {
+    private static func window(_ key: String, with reader: ConfigTableReader) throws(ConfigError) -> SlidingWindow.Kind?
+    {
         guard let value = reader.table[key] else { return nil }
         let counts = CoordinatorSettings.breakerCountWindowRange
         let times = CoordinatorSettings.breakerTimeWindowRange

@@ -102,9 +102,9 @@ public struct CoordinatorSettings: Sendable, Hashable {
     /// 0s to 1h.
     public static let zeroableDurationRange: ClosedRange<Duration> = .zero ... .seconds(3600)
     /// The range of `max-message-bytes`: 1 KiB to 1 GiB.
-    public static let maxMessageBytesRange: ClosedRange<Int> = 1024...(1 << 30)
+    public static let maxMessageBytesRange: ClosedRange<Int> = 1024 ... (1 << 30)
     /// The range of `max-deliveries`.
-    public static let maxDeliveriesRange: ClosedRange<Int> = 1...100
+    public static let maxDeliveriesRange: ClosedRange<Int> = 1 ... 100
 
     /// Reads the coordinator's settings from a cluster file (what `herd coordinator --config`
     /// does).
@@ -138,7 +138,7 @@ public struct CoordinatorSettings: Sendable, Hashable {
             guard let colon = address.lastIndex(of: ":") else { return expected }
             let host = address[..<colon]
             let port = address[address.index(after: colon)...]
-            guard !host.isEmpty, port == "*" || (Int(port).map { (1...65535).contains($0) } ?? false) else {
+            guard !host.isEmpty, port == "*" || (Int(port).map { (1 ... 65535).contains($0) } ?? false) else {
                 return expected
             }
             return nil

@@ -28,7 +28,7 @@ public struct DemoJobSpec: Sendable, Hashable {
     }
 
     /// The range of `fanout`.
-    public static let fanoutRange: ClosedRange<Int> = 1...1_000_000
+    public static let fanoutRange: ClosedRange<Int> = 1 ... 1_000_000
 
     /// The job's payloads, as a submission carries them.
     public var payloadSource: PayloadSource {

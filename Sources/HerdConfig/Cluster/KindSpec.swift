@@ -33,7 +33,10 @@ public struct KindSpec: Sendable, Hashable {
         try reader.rejectUnknownKeys(Self.keys)
         self.init(name: try reader.requiredName(), retry: try RetryOverride(reader: reader))
         guard !self.retry.isEmpty else {
-            throw ConfigError(line: table.line, message: "\(reader.context): sets no retry key (\(RetryOverride.keys.joined(separator: ", ")))")
+            throw ConfigError(
+                line: table.line,
+                message: "\(reader.context): sets no retry key (\(RetryOverride.keys.joined(separator: ", ")))"
+            )
         }
     }
 }

@@ -56,15 +56,17 @@ public struct WorkerGroupSpec: Sendable, Hashable {
 
     /// Whether the coordinator needs a ``HerdCore/CoordinatorConfiguration/GroupPolicy`` for this group:
     /// it has a fallback or overrides a retry setting.
-    public var hasPolicy: Bool { self.fallback != nil || !self.retry.isEmpty || self.fallbackCache > 0 || self.fallbackValue != nil }
+    public var hasPolicy: Bool {
+        self.fallback != nil || !self.retry.isEmpty || self.fallbackCache > 0 || self.fallbackValue != nil
+    }
 
     /// The range of `fallback-cache`.
-    public static let fallbackCacheRange: ClosedRange<Int> = 0...1_000_000
+    public static let fallbackCacheRange: ClosedRange<Int> = 0 ... 1_000_000
 
     /// The range of `workers`.
-    public static let workersRange: ClosedRange<Int> = 0...256
+    public static let workersRange: ClosedRange<Int> = 0 ... 256
     /// The range of `capacity`.
-    public static let capacityRange: ClosedRange<Int> = 1...10_000
+    public static let capacityRange: ClosedRange<Int> = 1 ... 10_000
 
     /// Whether `name` is a valid group name or subtask kind: 1 to 64 characters from
     /// `a-z 0-9 . _ -`.
@@ -77,7 +79,9 @@ public struct WorkerGroupSpec: Sendable, Hashable {
 
 extension WorkerGroupSpec {
     /// The keys of a `[[group]]` table.
-    static let keys = ["name", "workers", "capacity", "exec", "node", "fallback", "fallback-cache", "fallback-value"] + RetryOverride.keys
+    static let keys =
+        ["name", "workers", "capacity", "exec", "node", "fallback", "fallback-cache", "fallback-value"]
+        + RetryOverride.keys
 
     /// Reads and validates one `[[group]]` table.
     ///

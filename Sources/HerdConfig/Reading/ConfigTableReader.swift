@@ -170,13 +170,13 @@ enum ConfigName {
 
     static func isValid(_ name: String, allowingCapitals: Bool = false) -> Bool {
         let utf8 = name.utf8
-        return (1...Self.maximumLength).contains(utf8.count)
+        return (1 ... Self.maximumLength).contains(utf8.count)
             && utf8.allSatisfy { byte in
                 switch byte {
-                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                case UInt8(ascii: "a") ... UInt8(ascii: "z"), UInt8(ascii: "0") ... UInt8(ascii: "9"),
                     UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
                     true
-                case UInt8(ascii: "A")...UInt8(ascii: "Z"):
+                case UInt8(ascii: "A") ... UInt8(ascii: "Z"):
                     allowingCapitals
                 default:
                     false
@@ -203,9 +203,9 @@ enum ConfigName {
         let lhs = Array(lhs)
         let rhs = Array(rhs)
         // distances[i][j]: the distance between the first i characters of lhs and the first j of rhs.
-        var distances = (0...lhs.count).map { i in (0...rhs.count).map { j in i == 0 ? j : (j == 0 ? i : 0) } }
-        for i in 1..<(lhs.count + 1) {
-            for j in 1..<(rhs.count + 1) {
+        var distances = (0 ... lhs.count).map { i in (0 ... rhs.count).map { j in i == 0 ? j : (j == 0 ? i : 0) } }
+        for i in 1 ..< (lhs.count + 1) {
+            for j in 1 ..< (rhs.count + 1) {
                 let cost = lhs[i - 1] == rhs[j - 1] ? 0 : 1
                 var distance = min(distances[i - 1][j] + 1, distances[i][j - 1] + 1, distances[i - 1][j - 1] + cost)
                 if i > 1, j > 1, lhs[i - 1] == rhs[j - 2], lhs[i - 2] == rhs[j - 1] {

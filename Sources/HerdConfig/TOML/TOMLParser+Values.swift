@@ -82,11 +82,11 @@ extension TOMLParser {
         let count = byte == UInt8(ascii: "u") ? 4 : 8
         let start = self.position + 1
         let end = start + count
-        guard end <= self.bytes.count, self.bytes[start..<end].allSatisfy({ $0.tomlHexDigitValue != nil }) else {
+        guard end <= self.bytes.count, self.bytes[start ..< end].allSatisfy({ $0.tomlHexDigitValue != nil }) else {
             throw self.error("invalid escape: \\\(Character(Unicode.Scalar(byte))) needs exactly \(count) hex digits")
         }
-        let value = self.bytes[start..<end].reduce(UInt32(0)) { $0 << 4 | UInt32($1.tomlHexDigitValue!) }
-        let written = String(decoding: self.bytes[(start - 1)..<end], as: UTF8.self)
+        let value = self.bytes[start ..< end].reduce(UInt32(0)) { $0 << 4 | UInt32($1.tomlHexDigitValue!) }
+        let written = String(decoding: self.bytes[(start - 1) ..< end], as: UTF8.self)
         guard let scalar = Unicode.Scalar(value) else {
             throw self.error("invalid escape '\\\(written)': not a Unicode scalar value")
         }
@@ -103,7 +103,7 @@ extension TOMLParser {
                 throw self.error("unterminated string; a literal string must end with \"'\" on the line it starts")
             }
             if byte == UInt8(ascii: "'") {
-                let string = String(decoding: self.bytes[start..<self.position], as: UTF8.self)
+                let string = String(decoding: self.bytes[start ..< self.position], as: UTF8.self)
                 self.position += 1
                 return string
             }
@@ -174,7 +174,7 @@ extension TOMLParser {
         while let byte = self.peek(), byte.isTOMLBareValueByte {
             self.position += 1
         }
-        let token = self.bytes[start..<self.position]
+        let token = self.bytes[start ..< self.position]
         guard !token.isEmpty else {
             throw self.error("expected a value, got \(self.describeNext())")
         }
@@ -223,8 +223,8 @@ extension TOMLParser {
         func digits(_ range: Range<Int>) -> Bool {
             range.upperBound <= bytes.count && bytes[range].allSatisfy(\.isTOMLDigit)
         }
-        return (digits(0..<4) && bytes.count > 4 && bytes[4] == UInt8(ascii: "-"))
-            || (digits(0..<2) && bytes.count > 2 && bytes[2] == UInt8(ascii: ":"))
+        return (digits(0 ..< 4) && bytes.count > 4 && bytes[4] == UInt8(ascii: "-"))
+            || (digits(0 ..< 2) && bytes.count > 2 && bytes[2] == UInt8(ascii: ":"))
     }
 
     private static func hasLeadingZero(_ unsigned: ArraySlice<UInt8>) -> Bool {
@@ -313,9 +313,9 @@ extension UInt8 {
     /// The value of a hex digit `0-9 a-f A-F`, or `nil`.
     var tomlHexDigitValue: Int? {
         switch self {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): Int(self - UInt8(ascii: "0"))
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): Int(self - UInt8(ascii: "a") + 10)
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): Int(self - UInt8(ascii: "A") + 10)
+        case UInt8(ascii: "0") ... UInt8(ascii: "9"): Int(self - UInt8(ascii: "0"))
+        case UInt8(ascii: "a") ... UInt8(ascii: "f"): Int(self - UInt8(ascii: "a") + 10)
+        case UInt8(ascii: "A") ... UInt8(ascii: "F"): Int(self - UInt8(ascii: "A") + 10)
         default: nil
         }
     }

@@ -101,7 +101,7 @@ struct TOMLParser {
             }
             throw self.error("expected a \(noun), got \(self.describeNext())")
         }
-        return String(decoding: self.bytes[start..<self.position], as: UTF8.self)
+        return String(decoding: self.bytes[start ..< self.position], as: UTF8.self)
     }
 
     // MARK: - Headers
@@ -292,12 +292,12 @@ struct TOMLParser {
             return "end of line"
         case _ where byte.isTOMLControlCharacter:
             return "control character \(Unicode.Scalar(byte).tomlCodePoint)"
-        case 0..<0x80:
+        case 0 ..< 0x80:
             return "'\(Character(Unicode.Scalar(byte)))'"
         default:
             let length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : 2
             let end = min(self.bytes.count, self.position + length)
-            return "'" + String(decoding: self.bytes[self.position..<end], as: UTF8.self) + "'"
+            return "'" + String(decoding: self.bytes[self.position ..< end], as: UTF8.self) + "'"
         }
     }
 }
@@ -306,8 +306,8 @@ extension UInt8 {
     /// `A-Z a-z 0-9 _ -`: the characters of a bare key.
     var isTOMLBareKeyByte: Bool {
         switch self {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"):
+        case UInt8(ascii: "A") ... UInt8(ascii: "Z"), UInt8(ascii: "a") ... UInt8(ascii: "z"),
+            UInt8(ascii: "0") ... UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"):
             true
         default:
             false

@@ -61,7 +61,7 @@ public enum TOMLValue: Hashable, Sendable, CustomStringConvertible {
             case "\r": result += "\\r"
             case "\u{08}": result += "\\b"
             case "\u{0C}": result += "\\f"
-            case "\u{00}"..."\u{1F}", "\u{7F}":
+            case "\u{00}" ... "\u{1F}", "\u{7F}":
                 let hex = String(scalar.value, radix: 16, uppercase: true)
                 result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
             default: result.unicodeScalars.append(scalar)

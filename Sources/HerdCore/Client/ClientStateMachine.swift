@@ -14,7 +14,9 @@ public struct ClientStateMachine: Sendable {
         public var coordinatorLiveness: Duration
 
         public init(
-            endpoint: String, connectTimeout: Duration = .seconds(5), heartbeatInterval: Duration = .milliseconds(250),
+            endpoint: String,
+            connectTimeout: Duration = .seconds(5),
+            heartbeatInterval: Duration = .milliseconds(250),
             coordinatorLiveness: Duration = .seconds(5)
         ) {
             self.endpoint = endpoint
@@ -92,7 +94,9 @@ public struct ClientStateMachine: Sendable {
             self.lastHeard = now
             self.received(message, now: now, into: &actions)
         case (_, .undecodable(let error)):
-            actions.append(.log(LogLine(.warning, "undecodable message from coordinator", ["error": error.description])))
+            actions.append(
+                .log(LogLine(.warning, "undecodable message from coordinator", ["error": error.description]))
+            )
         case (_, .timer(.tick)):
             self.tick(now: now, into: &actions)
         case (_, .cancel(let reason)):
@@ -113,7 +117,9 @@ public struct ClientStateMachine: Sendable {
             actions.append(.failed(rejection.failure))
         case (.running(let accepted), .jobResults(let results)):
             // Deliver each subtask once even if the coordinator misbehaved.
-            let fresh = results.filter { $0.subtask.job == accepted.job && self.received.insert($0.subtask.index).inserted }
+            let fresh = results.filter {
+                $0.subtask.job == accepted.job && self.received.insert($0.subtask.index).inserted
+            }
             if !fresh.isEmpty { actions.append(.deliver(fresh)) }
         case (.running(let accepted), .jobNotice(let notice)) where notice.job == accepted.job:
             actions.append(.notice(notice))
@@ -124,7 +130,14 @@ public struct ClientStateMachine: Sendable {
             actions.append(.finished(summary))
         case (.running, .error(let error)) where error.code == .unknownPeer:
             self.state = .done
-            actions.append(.failed(Failure(.network, "the coordinator at \(self.configuration.endpoint) no longer knows this job (it restarted?)")))
+            actions.append(
+                .failed(
+                    Failure(
+                        .network,
+                        "the coordinator at \(self.configuration.endpoint) no longer knows this job (it restarted?)"
+                    )
+                )
+            )
         case (_, .error(let error)):
             actions.append(.log(LogLine(.warning, "coordinator reported an error", ["error": error.description])))
         default:
@@ -137,11 +150,25 @@ public struct ClientStateMachine: Sendable {
         switch self.state {
         case .submitting(_, let since) where since.duration(to: now) >= config.connectTimeout:
             self.state = .done
-            actions.append(.failed(Failure(.network, "no coordinator at \(config.endpoint) after \(Self.seconds(config.connectTimeout))")))
+            actions.append(
+                .failed(
+                    Failure(
+                        .network,
+                        "no coordinator at \(config.endpoint) after \(Self.seconds(config.connectTimeout))"
+                    )
+                )
+            )
             return
         case .running where self.lastHeard.duration(to: now) > config.coordinatorLiveness:
             self.state = .done
-            actions.append(.failed(Failure(.network, "lost the coordinator at \(config.endpoint): silent for \(Self.seconds(config.coordinatorLiveness))")))
+            actions.append(
+                .failed(
+                    Failure(
+                        .network,
+                        "lost the coordinator at \(config.endpoint): silent for \(Self.seconds(config.coordinatorLiveness))"
+                    )
+                )
+            )
             return
         case .running:
             if self.lastSent.duration(to: now) + config.heartbeatInterval / 2 >= config.heartbeatInterval {
@@ -156,7 +183,11 @@ public struct ClientStateMachine: Sendable {
     mutating func sendCancelIfReady(now: Instant, into actions: inout [Action]) {
         guard let reason = self.cancelReason, !self.cancelSent, case .running(let accepted) = self.state else { return }
         self.cancelSent = true
-        self.send(.cancelJob(CancelJob(token: accepted.token, job: accepted.job, reason: reason)), now: now, into: &actions)
+        self.send(
+            .cancelJob(CancelJob(token: accepted.token, job: accepted.job, reason: reason)),
+            now: now,
+            into: &actions
+        )
     }
 
     mutating func send(_ message: Message, now: Instant, into actions: inout [Action]) {

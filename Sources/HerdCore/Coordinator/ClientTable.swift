@@ -55,6 +55,8 @@ struct ClientTable {
 
     /// Every client, in routing-id order.
     var sorted: [(peer: PeerID, record: Record)] {
-        self.records.sorted { $0.key.bytes.lexicographicallyPrecedes($1.key.bytes) }.map { (peer: $0.key, record: $0.value) }
+        self.records.sorted { $0.key.bytes.lexicographicallyPrecedes($1.key.bytes) }.map {
+            (peer: $0.key, record: $0.value)
+        }
     }
 }

@@ -57,7 +57,12 @@ public struct CoordinatorConfiguration: Hashable, Sendable {
         /// group nor the cache can serve; `nil` fails fast with `circuit-open` instead.
         public var fallbackValue: [UInt8]?
 
-        public init(retry: RetryPolicy? = nil, fallback: String? = nil, fallbackCache: Int = 0, fallbackValue: [UInt8]? = nil) {
+        public init(
+            retry: RetryPolicy? = nil,
+            fallback: String? = nil,
+            fallbackCache: Int = 0,
+            fallbackValue: [UInt8]? = nil
+        ) {
             self.retry = retry
             self.fallback = fallback
             self.fallbackCache = fallbackCache

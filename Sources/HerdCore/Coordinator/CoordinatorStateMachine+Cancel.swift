@@ -3,15 +3,33 @@
 extension CoordinatorStateMachine {
     /// A client asked to cancel a job (and its subtree). Answered with CANCEL-REPLY once every
     /// attempt has confirmed it stopped; at once if the job is unknown or already finished.
-    mutating func cancelRequested(_ request: CancelJob, from peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) {
+    mutating func cancelRequested(
+        _ request: CancelJob,
+        from peer: PeerID,
+        now: Instant,
+        into actions: inout [CoordinatorAction]
+    ) {
         self.clients.touch(peer, now: now)
         guard self.jobs[request.job] != nil else {
-            self.send(.cancelReply(CancelReply(token: request.token, job: request.job, found: false, cancelled: 0)), to: peer, now: now, into: &actions)
+            self.send(
+                .cancelReply(CancelReply(token: request.token, job: request.job, found: false, cancelled: 0)),
+                to: peer,
+                now: now,
+                into: &actions
+            )
             return
         }
         self.jobs[request.job]!.cancelRequests.append(JobRecord.CancelRequester(peer: peer, token: request.token))
         let reason = request.reason.isEmpty ? "cancelled on request" : request.reason
-        actions.append(.log(LogLine(.info, "job cancel requested", ["job": "\(request.job)", "by": peer.description, "reason": reason])))
+        actions.append(
+            .log(
+                LogLine(
+                    .info,
+                    "job cancel requested",
+                    ["job": "\(request.job)", "by": peer.description, "reason": reason]
+                )
+            )
+        )
         self.endJob(request.job, reason: Failure(.cancelled, reason), now: now, into: &actions)
     }
 
@@ -27,9 +45,21 @@ extension CoordinatorStateMachine {
         var job = self.jobs.take(id)!  // out while it changes: no copy-on-write
         job.endReason = reason
         self.journal.append(.jobEnded(id, reason: reason))
-        let (dropped, stopping) = self.commitUnfinished(&job, outcome: .failure(Failure(.cancelled, reason.message)), now: now)
+        let (dropped, stopping) = self.commitUnfinished(
+            &job,
+            outcome: .failure(Failure(.cancelled, reason.message)),
+            now: now
+        )
         self.jobs.put(job)
-        actions.append(.log(LogLine(.info, "job ending: \(reason.message)", ["job": "\(id)", "dropped": "\(dropped)", "stopping": "\(stopping.count)"])))
+        actions.append(
+            .log(
+                LogLine(
+                    .info,
+                    "job ending: \(reason.message)",
+                    ["job": "\(id)", "dropped": "\(dropped)", "stopping": "\(stopping.count)"]
+                )
+            )
+        )
         for attempt in stopping { self.attemptEnded(attempt, now: now, into: &actions) }
     }
 
@@ -37,10 +67,14 @@ extension CoordinatorStateMachine {
     /// the caller): queued and waiting ones leave the queue, running ones are told to stop
     /// (batched CANCEL), their attempts kept outstanding until confirmed. Returns how many left
     /// the group's queue and the attempts told to stop (the caller ends their nested jobs).
-    mutating func commitUnfinished(_ job: inout JobRecord, outcome: Outcome, now: Instant) -> (dropped: Int, stopping: [AttemptRef]) {
+    mutating func commitUnfinished(
+        _ job: inout JobRecord,
+        outcome: Outcome,
+        now: Instant
+    ) -> (dropped: Int, stopping: [AttemptRef]) {
         var dropped = 0
         var stopping: [AttemptRef] = []
-        for index in 0..<job.total {
+        for index in 0 ..< job.total {
             switch job.phases[Int(index)] {
             case .queued:
                 job.commit(index, outcome: outcome, worker: "")
@@ -49,7 +83,11 @@ extension CoordinatorStateMachine {
                 job.commit(index, outcome: outcome, worker: "")
             case .running:
                 let running = job.running[index]!
-                job.commit(index, outcome: outcome, worker: self.membership[running.worker]?.registration.workerID ?? "")
+                job.commit(
+                    index,
+                    outcome: outcome,
+                    worker: self.membership[running.worker]?.registration.workerID ?? ""
+                )
                 job.running[index]!.cancelledAt = now
                 let attempt = AttemptRef(subtask: SubtaskRef(job: job.id, index: index), attempt: running.attempt)
                 self.outbound.cancel(attempt, at: running.worker)
@@ -65,7 +103,12 @@ extension CoordinatorStateMachine {
     /// After a commit the coordinator made itself (a deadline passed in the queue, a breaker open,
     /// a subtask given up after repeated worker loss): ends the job if that decided its fan-out
     /// policy or budget, as a committed RESULT does (PROTOCOL.md §7.10; found by the simulator).
-    mutating func endIfDecided(_ subtask: SubtaskRef, outcome: Outcome, now: Instant, into actions: inout [CoordinatorAction]) {
+    mutating func endIfDecided(
+        _ subtask: SubtaskRef,
+        outcome: Outcome,
+        now: Instant,
+        into actions: inout [CoordinatorAction]
+    ) {
         guard let job = self.jobs[subtask.job], !job.isEnding, job.finished < job.total,
             let reason = job.policyVerdict(lastIndex: subtask.index, lastOutcome: outcome)
         else { return }
@@ -83,10 +126,17 @@ extension CoordinatorStateMachine {
 
     /// A worker confirms attempts stopped. For an attempt we cancelled, that releases its credit;
     /// for one we did not, the worker gave it back (it is re-queued).
-    mutating func cancelledReceived(_ attempts: [AttemptRef], from peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) {
+    mutating func cancelledReceived(
+        _ attempts: [AttemptRef],
+        from peer: PeerID,
+        now: Instant,
+        into actions: inout [CoordinatorAction]
+    ) {
         for attempt in attempts {
             let subtask = attempt.subtask
-            guard let running = self.jobs[subtask.job]?.running[subtask.index], running.attempt == attempt.attempt, running.worker == peer else { continue }
+            guard let running = self.jobs[subtask.job]?.running[subtask.index], running.attempt == attempt.attempt,
+                running.worker == peer
+            else { continue }
             if running.cancelledAt != nil {
                 self.jobs[subtask.job]!.running[subtask.index] = nil
                 if let worker = self.membership.released(subtask, from: peer) {
@@ -102,7 +152,12 @@ extension CoordinatorStateMachine {
 
     /// Partial output of a running attempt: forwarded to the client while the attempt is current
     /// and not cancelled; its usage counts against the job's budget.
-    mutating func partialReceived(_ partial: PartialOutput, from peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) {
+    mutating func partialReceived(
+        _ partial: PartialOutput,
+        from peer: PeerID,
+        now: Instant,
+        into actions: inout [CoordinatorAction]
+    ) {
         let subtask = partial.attempt.subtask
         guard var job = self.jobs[subtask.job], let running = job.running[subtask.index],
             running.attempt == partial.attempt.attempt, running.worker == peer, running.cancelledAt == nil
@@ -117,7 +172,12 @@ extension CoordinatorStateMachine {
         self.jobs[subtask.job] = job
         if !abandoned { self.send(.partial(forwarded), to: client, now: now, into: &actions) }
         if overBudget, let budget = job.budget {
-            self.endJob(subtask.job, reason: Failure(.budgetExhausted, "used \(usage) of a budget of \(budget) units"), now: now, into: &actions)
+            self.endJob(
+                subtask.job,
+                reason: Failure(.budgetExhausted, "used \(usage) of a budget of \(budget) units"),
+                now: now,
+                into: &actions
+            )
         }
     }
 
@@ -133,7 +193,15 @@ extension CoordinatorStateMachine {
         self.jobs.put(job)
         self.jobs.markDirty(id)
         if dropped + expired > 0 {
-            actions.append(.log(LogLine(.warning, "job deadline enforced by the coordinator", ["job": "\(id)", "queued": "\(dropped)", "running": "\(expired)"])))
+            actions.append(
+                .log(
+                    LogLine(
+                        .warning,
+                        "job deadline enforced by the coordinator",
+                        ["job": "\(id)", "queued": "\(dropped)", "running": "\(expired)"]
+                    )
+                )
+            )
         }
         for attempt in stopping { self.attemptEnded(attempt, now: now, into: &actions) }
     }

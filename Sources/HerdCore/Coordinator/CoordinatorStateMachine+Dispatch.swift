@@ -28,7 +28,14 @@ extension CoordinatorStateMachine {
             var step = DispatchStep.next
             let finished = job.finished
             repeat {
-                step = self.dispatchHead(of: &group, job: &job, now: now, batches: &batches, order: &order, into: &actions)
+                step = self.dispatchHead(
+                    of: &group,
+                    job: &job,
+                    now: now,
+                    batches: &batches,
+                    order: &order,
+                    into: &actions
+                )
             } while step == .next && group.queue.first?.job == job.id
             if job.finished > finished, !committed.contains(job.id) { committed.append(job.id) }
             self.jobs.put(job)
@@ -54,7 +61,11 @@ extension CoordinatorStateMachine {
     /// Dispatches, fails fast or skips the head subtask of `group`'s queue (of `job`, taken out of
     /// the jobs dictionary by the caller). `.stop` when no worker can take it now.
     mutating func dispatchHead(
-        of group: inout GroupRecord, job: inout JobRecord, now: Instant, batches: inout [PeerID: [Assignment]], order: inout [PeerID],
+        of group: inout GroupRecord,
+        job: inout JobRecord,
+        now: Instant,
+        batches: inout [PeerID: [Assignment]],
+        order: inout [PeerID],
         into actions: inout [CoordinatorAction]
     ) -> DispatchStep {
         let name = group.name
@@ -72,7 +83,16 @@ extension CoordinatorStateMachine {
         if let deadline = job.deadline, deadline <= now {
             group.advanceHead()
             group.queued -= 1
-            job.commit(index, outcome: .failure(self.retries.withEarlierFailures(Failure(.timeout, "deadline passed before a worker was free"), of: subtask)), worker: "")
+            job.commit(
+                index,
+                outcome: .failure(
+                    self.retries.withEarlierFailures(
+                        Failure(.timeout, "deadline passed before a worker was free"),
+                        of: subtask
+                    )
+                ),
+                worker: ""
+            )
             self.jobs.markDirty(job.id)
             return .next
         }
@@ -89,25 +109,58 @@ extension CoordinatorStateMachine {
                 group.queued -= 1
                 // The end of the fallback chain: a last good result, a static value, or fail fast.
                 let policy = self.configuration.groupPolicies[name]
-                if let served = self.resilience.lastResort(group: name, policy: policy, kind: job.kind, payload: { job.payload(at: index) }) {
+                if let served = self.resilience.lastResort(
+                    group: name,
+                    policy: policy,
+                    kind: job.kind,
+                    payload: { job.payload(at: index) }
+                ) {
                     self.retries.forgetFailures(of: subtask)
                     job.servedByFallback.insert(index)
                     job.commit(index, outcome: .success(served.output), worker: "", fallback: served.source)
                 } else {
-                    job.commit(index, outcome: .failure(self.retries.withEarlierFailures(Failure(.circuitOpen, "the breaker of group '\(name)' is open"), of: subtask)), worker: "")
+                    job.commit(
+                        index,
+                        outcome: .failure(
+                            self.retries.withEarlierFailures(
+                                Failure(.circuitOpen, "the breaker of group '\(name)' is open"),
+                                of: subtask
+                            )
+                        ),
+                        worker: ""
+                    )
                 }
                 self.jobs.markDirty(job.id)
                 return .next
             }
         }
         guard let candidates = target == name ? group : self.queues[target] else { return .stop }
-        guard let peer = self.bestWorker(in: candidates, kind: job.kind, avoiding: self.retries.lastTried(subtask), now: now) else {
+        guard
+            let peer = self.bestWorker(
+                in: candidates,
+                kind: job.kind,
+                avoiding: self.retries.lastTried(subtask),
+                now: now
+            )
+        else {
             // Workers are there, but every one that could run it has its breaker open: fail
             // fast rather than hold the work until a breaker half-opens.
             if self.allWorkersBreakerOpen(candidates, kind: job.kind, now: now) {
                 group.advanceHead()
                 group.queued -= 1
-                job.commit(index, outcome: .failure(self.retries.withEarlierFailures(Failure(.circuitOpen, "every worker of group '\(target)' that runs '\(job.kind)' has its breaker open"), of: subtask)), worker: "")
+                job.commit(
+                    index,
+                    outcome: .failure(
+                        self.retries.withEarlierFailures(
+                            Failure(
+                                .circuitOpen,
+                                "every worker of group '\(target)' that runs '\(job.kind)' has its breaker open"
+                            ),
+                            of: subtask
+                        )
+                    ),
+                    worker: ""
+                )
                 self.jobs.markDirty(job.id)
                 return .next
             }
@@ -144,14 +197,26 @@ extension CoordinatorStateMachine {
         var bestScore = 0
         for peer in group.workers {
             // Read in place (no copy of the record): this runs for every dispatched subtask.
-            guard let candidate = self.membership.peek(peer, { worker -> (free: Int, capacity: Int)? in
-                guard worker.acceptsWork, worker.kinds.contains(kind) else { return nil }
-                return (worker.freeCredit, Int(worker.registration.capacity))
-            }) ?? nil else { continue }
-            let credit = self.resilience.usableCredit(peer, free: candidate.free, capacity: candidate.capacity, now: now)
+            guard
+                let candidate = self.membership.peek(
+                    peer,
+                    { worker -> (free: Int, capacity: Int)? in
+                        guard worker.acceptsWork, worker.kinds.contains(kind) else { return nil }
+                        return (worker.freeCredit, Int(worker.registration.capacity))
+                    }
+                ) ?? nil
+            else { continue }
+            let credit = self.resilience.usableCredit(
+                peer,
+                free: candidate.free,
+                capacity: candidate.capacity,
+                now: now
+            )
             guard credit > 0 else { continue }
             if !self.resilience.breakers.admitsAll {
-                let (workerGroup, workerID) = self.membership.peek(peer) { ($0.registration.group, $0.registration.workerID) }!
+                let (workerGroup, workerID) = self.membership.peek(peer) {
+                    ($0.registration.group, $0.registration.workerID)
+                }!
                 guard self.resilience.breakers.admits(group: workerGroup, worker: workerID, now: now) else { continue }
             }
             // A worker the subtask just failed on ranks below every other.

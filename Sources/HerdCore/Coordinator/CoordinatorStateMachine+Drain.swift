@@ -3,10 +3,23 @@
 extension CoordinatorStateMachine {
     /// `herd drain`: every matching live worker stops getting work from this instant and is told
     /// to drain with `grace`. Answered with DRAIN-REPLY once all of them have left.
-    mutating func drainRequested(_ request: DrainRequest, from peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) {
+    mutating func drainRequested(
+        _ request: DrainRequest,
+        from peer: PeerID,
+        now: Instant,
+        into actions: inout [CoordinatorAction]
+    ) {
         self.clients.touch(peer, now: now)
         let matching = self.membership.matching(request.target)
-        actions.append(.log(LogLine(.info, "drain requested", ["target": "\(request.target)", "workers": "\(matching.count)", "grace": "\(request.grace)"])))
+        actions.append(
+            .log(
+                LogLine(
+                    .info,
+                    "drain requested",
+                    ["target": "\(request.target)", "workers": "\(matching.count)", "grace": "\(request.grace)"]
+                )
+            )
+        )
         guard !matching.isEmpty else {
             self.send(.drainReply(DrainReport(token: request.token, workers: [])), to: peer, now: now, into: &actions)
             return
@@ -26,7 +39,12 @@ extension CoordinatorStateMachine {
 
     /// A worker gave an attempt back without being asked (drain, or a stop): re-queue it at the
     /// front. Not a failure: it does not count toward the poison limit or a breaker.
-    mutating func attemptGivenBack(_ subtask: SubtaskRef, by peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) {
+    mutating func attemptGivenBack(
+        _ subtask: SubtaskRef,
+        by peer: PeerID,
+        now: Instant,
+        into actions: inout [CoordinatorAction]
+    ) {
         // Taken out of the table while it changes, so its arrays are never copied (CoW).
         guard var job = self.jobs.take(subtask.job) else { return }
         defer { self.jobs.put(job) }

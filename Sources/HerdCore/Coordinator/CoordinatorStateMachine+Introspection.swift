@@ -88,8 +88,11 @@ extension CoordinatorStateMachine {
     package var introspectedWorkers: [WorkerView] {
         self.membership.all.map { worker in
             WorkerView(
-                peer: worker.peer, capacity: worker.registration.capacity, isLive: worker.isLive,
-                isDraining: worker.isLive && worker.drain != nil, outstanding: worker.running.count
+                peer: worker.peer,
+                capacity: worker.registration.capacity,
+                isLive: worker.isLive,
+                isDraining: worker.isLive && worker.drain != nil,
+                outstanding: worker.running.count
             )
         }
     }
@@ -103,8 +106,16 @@ extension CoordinatorStateMachine {
     package var introspectedJobs: [JobCountsView] {
         self.jobs.all.map { job in
             JobCountsView(
-                id: job.id, total: job.total, succeeded: job.succeeded, failed: job.failed, cancelled: job.cancelled,
-                usage: job.usage, budget: job.budget, policy: job.policy, deadline: job.deadline, endReason: job.endReason
+                id: job.id,
+                total: job.total,
+                succeeded: job.succeeded,
+                failed: job.failed,
+                cancelled: job.cancelled,
+                usage: job.usage,
+                budget: job.budget,
+                policy: job.policy,
+                deadline: job.deadline,
+                endReason: job.endReason
             )
         }
     }
@@ -117,8 +128,16 @@ extension CoordinatorStateMachine {
         guard let job = self.jobs[id] else { return nil }
         return JobView(
             counts: JobCountsView(
-                id: job.id, total: job.total, succeeded: job.succeeded, failed: job.failed, cancelled: job.cancelled,
-                usage: job.usage, budget: job.budget, policy: job.policy, deadline: job.deadline, endReason: job.endReason
+                id: job.id,
+                total: job.total,
+                succeeded: job.succeeded,
+                failed: job.failed,
+                cancelled: job.cancelled,
+                usage: job.usage,
+                budget: job.budget,
+                policy: job.policy,
+                deadline: job.deadline,
+                endReason: job.endReason
             ),
             group: job.group,
             parent: job.parent,
@@ -132,7 +151,12 @@ extension CoordinatorStateMachine {
             },
             attempts: job.attempts,
             running: job.running.sorted { $0.key < $1.key }.map {
-                AttemptView(index: $0.key, attempt: $0.value.attempt, worker: $0.value.worker, cancelledAt: $0.value.cancelledAt)
+                AttemptView(
+                    index: $0.key,
+                    attempt: $0.value.attempt,
+                    worker: $0.value.worker,
+                    cancelledAt: $0.value.cancelledAt
+                )
             },
             abandoned: job.abandoned
         )

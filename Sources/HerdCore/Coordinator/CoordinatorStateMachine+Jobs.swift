@@ -4,11 +4,23 @@ extension CoordinatorStateMachine {
     /// The most subtasks one job may have.
     public static let maxSubtasksPerJob = 10_000_000
 
-    mutating func submit(_ submission: Submission, from peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) {
+    mutating func submit(
+        _ submission: Submission,
+        from peer: PeerID,
+        now: Instant,
+        into actions: inout [CoordinatorAction]
+    ) {
         self.clients.touch(peer, now: now)
-        if let failure = !self.lifeCycle.acceptsJobs ? Failure(.server, "coordinator shutting down: not accepting jobs") : self.validate(submission, from: peer) {
+        if let failure = !self.lifeCycle.acceptsJobs
+            ? Failure(.server, "coordinator shutting down: not accepting jobs") : self.validate(submission, from: peer)
+        {
             actions.append(.log(LogLine(.info, "job rejected: \(failure.message)", ["client": peer.description])))
-            self.send(.rejected(Rejection(token: submission.token, failure: failure)), to: peer, now: now, into: &actions)
+            self.send(
+                .rejected(Rejection(token: submission.token, failure: failure)),
+                to: peer,
+                now: now,
+                into: &actions
+            )
             return
         }
         // A nested job's deadline is the tighter of its own and its parent's.
@@ -22,11 +34,19 @@ extension CoordinatorStateMachine {
         if self.journal.enabled { self.archive.open(id) }
         self.clients.add(id, to: peer)
         self.queues.enqueue(id, count: job.total, in: submission.group)
-        var metadata = ["job": "\(id)", "group": submission.group, "kind": submission.kind, "subtasks": "\(job.total)", "client": peer.description, "policy": "\(submission.policy)"]
+        var metadata = [
+            "job": "\(id)", "group": submission.group, "kind": submission.kind, "subtasks": "\(job.total)",
+            "client": peer.description, "policy": "\(submission.policy)",
+        ]
         if let parent = submission.parent { metadata["parent"] = "\(parent)" }
         if let budget = submission.budget { metadata["budget"] = "\(budget)" }
         actions.append(.log(LogLine(.info, "job accepted", metadata)))
-        self.send(.accepted(Accepted(token: submission.token, job: id, subtasks: job.total)), to: peer, now: now, into: &actions)
+        self.send(
+            .accepted(Accepted(token: submission.token, job: id, subtasks: job.total)),
+            to: peer,
+            now: now,
+            into: &actions
+        )
         if let deadline {
             actions.append(.schedule(.deadline(id), at: deadline + self.configuration.deadlineSlack))
         }
@@ -48,29 +68,51 @@ extension CoordinatorStateMachine {
             guard let running = self.jobs[parent.subtask.job]?.running[parent.subtask.index],
                 running.attempt == parent.attempt, running.worker == peer, running.cancelledAt == nil
             else {
-                return Failure(.cancelled, "parent attempt \(parent) is not running here (finished, cancelled or superseded)")
+                return Failure(
+                    .cancelled,
+                    "parent attempt \(parent) is not running here (finished, cancelled or superseded)"
+                )
             }
         }
         guard let group = self.queues[submission.group] else {
             let known = self.queues.names.joined(separator: ", ")
-            return Failure(.notFound, "no worker has registered group '\(submission.group)' (known groups: \(known.isEmpty ? "none" : known))")
+            return Failure(
+                .notFound,
+                "no worker has registered group '\(submission.group)' (known groups: \(known.isEmpty ? "none" : known))"
+            )
         }
         let live = group.workers.compactMap { self.membership[$0] }
         if !live.isEmpty, !live.contains(where: { $0.kinds.contains(submission.kind) }) {
             let kinds = Set(live.flatMap(\.kinds)).sorted().joined(separator: ", ")
-            return Failure(.validation, "no worker of group '\(submission.group)' runs kind '\(submission.kind)' (kinds: \(kinds))")
+            return Failure(
+                .validation,
+                "no worker of group '\(submission.group)' runs kind '\(submission.kind)' (kinds: \(kinds))"
+            )
         }
         return nil
     }
 
-    mutating func resultReceived(_ result: SubtaskResult, from peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) {
+    mutating func resultReceived(
+        _ result: SubtaskResult,
+        from peer: PeerID,
+        now: Instant,
+        into actions: inout [CoordinatorAction]
+    ) {
         let subtask = result.attempt.subtask
         // Exactly once: only the attempt we have outstanding, at this worker, may commit.
         // (Records are read and changed in place: see Dictionary.inPlace.)
         guard let running = self.jobs.inPlace(subtask.job, { $0.running[subtask.index] }) ?? nil,
             running.attempt == result.attempt.attempt, running.worker == peer
         else {
-            actions.append(.log(LogLine(.debug, "stale result discarded", ["attempt": "\(result.attempt)", "peer": peer.description])))
+            actions.append(
+                .log(
+                    LogLine(
+                        .debug,
+                        "stale result discarded",
+                        ["attempt": "\(result.attempt)", "peer": peer.description]
+                    )
+                )
+            )
             return
         }
         let (workerGroup, workerID) = self.membership.finished(subtask, at: peer)!
@@ -88,15 +130,33 @@ extension CoordinatorStateMachine {
         switch outcome {
         case .success(let output):
             self.recordOutcome(.success, group: workerGroup, worker: peer, duration: duration, now: now, into: &actions)
-            if !self.configuration.groupPolicies.isEmpty { self.rememberLastGood(subtask, output: output, servedBy: workerGroup) }
+            if !self.configuration.groupPolicies.isEmpty {
+                self.rememberLastGood(subtask, output: output, servedBy: workerGroup)
+            }
         case .failure(let failure) where failure.category == .cancelled:
             self.resilience.release(group: workerGroup, workerID: workerID)
         case .failure(let failure):
-            self.recordOutcome(.failure(failure.category), group: workerGroup, worker: peer, duration: duration, now: now, into: &actions)
+            self.recordOutcome(
+                .failure(failure.category),
+                group: workerGroup,
+                worker: peer,
+                duration: duration,
+                now: now,
+                into: &actions
+            )
         }
         self.jobs[subtask.job]!.usage &+= result.usage
         if case .failure(let failure) = outcome {
-            guard let final = self.scheduleRetry(subtask, failure: failure, attempt: running.attempt, worker: peer, now: now, into: &actions) else {
+            guard
+                let final = self.scheduleRetry(
+                    subtask,
+                    failure: failure,
+                    attempt: running.attempt,
+                    worker: peer,
+                    now: now,
+                    into: &actions
+                )
+            else {
                 self.attemptEnded(result.attempt, now: now, into: &actions)
                 return
             }
@@ -122,10 +182,15 @@ extension CoordinatorStateMachine {
     /// job's own group: a fallback group's answer is not the job's group's).
     mutating func rememberLastGood(_ subtask: SubtaskRef, output: [UInt8], servedBy workerGroup: String) {
         let capacity = self.configuration.groupPolicies[workerGroup]?.fallbackCache ?? 0
-        guard capacity > 0, let (group, kind, payload) = self.jobs.inPlace(subtask.job, { job -> (String, String, [UInt8])? in
-            guard job.group == workerGroup else { return nil }
-            return (job.group, job.kind, job.payload(at: subtask.index))
-        }) ?? nil else { return }
+        guard capacity > 0,
+            let (group, kind, payload) = self.jobs.inPlace(
+                subtask.job,
+                { job -> (String, String, [UInt8])? in
+                    guard job.group == workerGroup else { return nil }
+                    return (job.group, job.kind, job.payload(at: subtask.index))
+                }
+            ) ?? nil
+        else { return }
         self.resilience.rememberLastGood(group: group, capacity: capacity, kind: kind, payload: payload, output: output)
     }
 
@@ -160,9 +225,17 @@ extension CoordinatorStateMachine {
             self.archive.finished(job.summary, at: now)
         }
         for requester in job.cancelRequests {
-            self.send(.cancelReply(CancelReply(token: requester.token, job: id, found: true, cancelled: job.cancelled)), to: requester.peer, now: now, into: &actions)
+            self.send(
+                .cancelReply(CancelReply(token: requester.token, job: id, found: true, cancelled: job.cancelled)),
+                to: requester.peer,
+                now: now,
+                into: &actions
+            )
         }
-        var metadata = ["job": "\(id)", "succeeded": "\(job.succeeded)", "failed": "\(job.failed)", "cancelled": "\(job.cancelled)", "usage": "\(job.usage)"]
+        var metadata = [
+            "job": "\(id)", "succeeded": "\(job.succeeded)", "failed": "\(job.failed)", "cancelled": "\(job.cancelled)",
+            "usage": "\(job.usage)",
+        ]
         if let reason = job.endReason { metadata["reason"] = reason.description }
         actions.append(.log(LogLine(.info, "job finished", metadata)))
     }
@@ -175,7 +248,11 @@ extension CoordinatorStateMachine {
         for id in client.jobs.sorted() where self.jobs[id] != nil {
             self.jobs[id]!.abandoned = true
             self.jobs[id]!.outbox.removeAll()
-            actions.append(.log(LogLine(.warning, "client gone: cancelling its job", ["job": "\(id)", "client": peer.description])))
+            actions.append(
+                .log(
+                    LogLine(.warning, "client gone: cancelling its job", ["job": "\(id)", "client": peer.description])
+                )
+            )
             self.endJob(id, reason: Failure(.cancelled, "client gone"), now: now, into: &actions)
         }
     }

@@ -50,7 +50,11 @@ extension CoordinatorStateMachine {
             // Queued first, so an ending job's subtasks leave the queue's count as they are committed.
             self.queueUnfinished(of: job)
             if job.isEnding {
-                _ = self.commitUnfinished(&job, outcome: .failure(Failure(.cancelled, job.endReason!.message)), now: now)
+                _ = self.commitUnfinished(
+                    &job,
+                    outcome: .failure(Failure(.cancelled, job.endReason!.message)),
+                    now: now
+                )
             }
             self.jobs.put(job)
             self.jobs.markDirty(id)
@@ -61,11 +65,11 @@ extension CoordinatorStateMachine {
     /// Queues the runs of a restored job's unfinished subtasks, in index order.
     private mutating func queueUnfinished(of job: JobRecord) {
         var start: UInt32?
-        for index in 0...job.total {
+        for index in 0 ... job.total {
             let unfinished = index < job.total && job.phases[Int(index)] != .finished
             if unfinished, start == nil { start = index }
             if !unfinished, let first = start {
-                self.queues.enqueue(job.id, range: first..<index, in: job.group)
+                self.queues.enqueue(job.id, range: first ..< index, in: job.group)
                 start = nil
             }
         }
@@ -74,9 +78,17 @@ extension CoordinatorStateMachine {
     /// `herd results JOB`: the job's kept results (a journaling coordinator keeps them until the
     /// retention after the job finished; one without a journal keeps none).
     func resultsReply(_ request: ResultsRequest) -> ResultsReply {
-        guard let kept = self.archive[request.job] else { return ResultsReply(token: request.token, job: request.job, state: .unknown) }
+        guard let kept = self.archive[request.job] else {
+            return ResultsReply(token: request.token, job: request.job, state: .unknown)
+        }
         let finished = kept.summary != nil && self.jobs[request.job] == nil
-        return ResultsReply(token: request.token, job: request.job, state: finished ? .finished : .running, results: kept.results, summary: finished ? kept.summary : nil)
+        return ResultsReply(
+            token: request.token,
+            job: request.job,
+            state: finished ? .finished : .running,
+            results: kept.results,
+            summary: finished ? kept.summary : nil
+        )
     }
 
     /// A restored client was heard from: it is sent its restored jobs' kept results again, and
@@ -85,7 +97,9 @@ extension CoordinatorStateMachine {
         for id in jobs {
             guard let kept = self.archive[id] else { continue }
             if !kept.results.isEmpty { self.send(.jobResults(kept.results), to: peer, now: now, into: &actions) }
-            if let summary = kept.summary, self.jobs[id] == nil { self.send(.jobFinished(summary), to: peer, now: now, into: &actions) }
+            if let summary = kept.summary, self.jobs[id] == nil {
+                self.send(.jobFinished(summary), to: peer, now: now, into: &actions)
+            }
         }
         actions.append(.log(LogLine(.info, "client re-attached after a restart", ["client": peer.description])))
     }

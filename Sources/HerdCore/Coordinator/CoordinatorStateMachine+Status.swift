@@ -4,7 +4,9 @@ extension CoordinatorStateMachine {
     /// A snapshot of workers, groups and jobs in progress.
     public func statusReport(token: UInt64, now: Instant) -> StatusReport {
         let workers = self.membership.all
-            .sorted { ($0.registration.group, $0.registration.workerID) < ($1.registration.group, $1.registration.workerID) }
+            .sorted {
+                ($0.registration.group, $0.registration.workerID) < ($1.registration.group, $1.registration.workerID)
+            }
             .map { worker in
                 let state: String
                 switch worker.state {
@@ -28,7 +30,10 @@ extension CoordinatorStateMachine {
                     lastHeard: worker.lastHeard.duration(to: now),
                     cancelling: cancelling,
                     overdue: overdue,
-                    breaker: self.resilience.breakerState(.worker(group: worker.registration.group, worker: worker.registration.workerID), now: now)
+                    breaker: self.resilience.breakerState(
+                        .worker(group: worker.registration.group, worker: worker.registration.workerID),
+                        now: now
+                    )
                         + self.resilience.rampNote(worker.peer, now: now)
                 )
             }
@@ -45,8 +50,14 @@ extension CoordinatorStateMachine {
         }
         let jobs = self.jobs.sorted.map { job in
             JobStatus(
-                job: job.id, group: job.group, kind: job.kind, total: job.total, finished: job.finished,
-                running: UInt32(job.running.count - job.cancellingCount), cancelling: UInt32(job.cancellingCount), parent: job.parent
+                job: job.id,
+                group: job.group,
+                kind: job.kind,
+                total: job.total,
+                finished: job.finished,
+                running: UInt32(job.running.count - job.cancellingCount),
+                cancelling: UInt32(job.cancellingCount),
+                parent: job.parent
             )
         }
         let budget = self.retries.budget.level(now: now)
@@ -56,10 +67,15 @@ extension CoordinatorStateMachine {
             return count > 0 ? CategoryCount(category: category, count: UInt32(clamping: count)) : nil
         }
         return StatusReport(
-            token: token, coordinatorID: self.configuration.coordinatorID, workers: workers, groups: groups, jobs: jobs,
+            token: token,
+            coordinatorID: self.configuration.coordinatorID,
+            workers: workers,
+            groups: groups,
+            jobs: jobs,
             clusterBreaker: self.resilience.breakerState(.cluster, now: now),
             retryBudget: RetryBudgetStatus(
-                firstAttempts: UInt32(clamping: budget.firstAttempts), retries: UInt32(clamping: budget.retries),
+                firstAttempts: UInt32(clamping: budget.firstAttempts),
+                retries: UInt32(clamping: budget.retries),
                 available: UInt32(clamping: budget.available)
             ),
             errors: errors,
@@ -79,10 +95,26 @@ extension CoordinatorStateMachine {
 
 extension CoordinatorStateMachine {
     /// `herd breaker open|close|reset|disable PATH`.
-    mutating func breakerCommand(_ command: BreakerCommand, from peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) {
+    mutating func breakerCommand(
+        _ command: BreakerCommand,
+        from peer: PeerID,
+        now: Instant,
+        into actions: inout [CoordinatorAction]
+    ) {
         self.clients.touch(peer, now: now)
         guard let path = BreakerPath(parsing: command.path) else {
-            self.send(.breakerReply(BreakerReply(token: command.token, ok: false, message: "bad breaker path '\(command.path)': use /, GROUP or GROUP/WORKER")), to: peer, now: now, into: &actions)
+            self.send(
+                .breakerReply(
+                    BreakerReply(
+                        token: command.token,
+                        ok: false,
+                        message: "bad breaker path '\(command.path)': use /, GROUP or GROUP/WORKER"
+                    )
+                ),
+                to: peer,
+                now: now,
+                into: &actions
+            )
             return
         }
         let transitions: [BreakerHierarchy.PathTransition]
@@ -94,8 +126,27 @@ extension CoordinatorStateMachine {
         }
         self.logTransitions(transitions, into: &actions)
         self.journal.append(.breakerCommand(command.action, path: command.path))
-        actions.append(.log(LogLine(.notice, "breaker \(command.action) by operator", ["breaker": "\(path)", "by": peer.description])))
+        actions.append(
+            .log(
+                LogLine(
+                    .notice,
+                    "breaker \(command.action) by operator",
+                    ["breaker": "\(path)", "by": peer.description]
+                )
+            )
+        )
         self.queues.markAllDirty()
-        self.send(.breakerReply(BreakerReply(token: command.token, ok: true, message: "\(path): \(self.resilience.breakerState(path, now: now))")), to: peer, now: now, into: &actions)
+        self.send(
+            .breakerReply(
+                BreakerReply(
+                    token: command.token,
+                    ok: true,
+                    message: "\(path): \(self.resilience.breakerState(path, now: now))"
+                )
+            ),
+            to: peer,
+            now: now,
+            into: &actions
+        )
     }
 }

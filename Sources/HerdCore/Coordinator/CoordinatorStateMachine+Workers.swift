@@ -6,10 +6,20 @@ extension CoordinatorStateMachine {
     /// The reason recorded for a worker that sent DEREGISTER.
     static let deregistered = "deregistered"
 
-    mutating func register(_ registration: Registration, from peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) {
+    mutating func register(
+        _ registration: Registration,
+        from peer: PeerID,
+        now: Instant,
+        into actions: inout [CoordinatorAction]
+    ) {
         if let problem = Self.validate(registration) {
             actions.append(.log(LogLine(.warning, "registration refused: \(problem)", ["peer": peer.description])))
-            self.send(.error(ProtocolError(.unexpected, "registration refused: \(problem)")), to: peer, now: now, into: &actions)
+            self.send(
+                .error(ProtocolError(.unexpected, "registration refused: \(problem)")),
+                to: peer,
+                now: now,
+                into: &actions
+            )
             return
         }
         var record = WorkerRecord(peer: peer, registration: registration, now: now)
@@ -57,7 +67,15 @@ extension CoordinatorStateMachine {
         self.reconcile(registration.holding, of: peer, now: now, into: &actions)
         self.queues.addWorker(peer, to: registration.group)
         actions.append(
-            .log(LogLine(.info, "worker registered", record.metadata.merging(["capacity": "\(registration.capacity)", "kinds": registration.kinds.joined(separator: ",")]) { a, _ in a }))
+            .log(
+                LogLine(
+                    .info,
+                    "worker registered",
+                    record.metadata.merging([
+                        "capacity": "\(registration.capacity)", "kinds": registration.kinds.joined(separator: ","),
+                    ]) { a, _ in a }
+                )
+            )
         )
         let welcome = Welcome(
             coordinatorID: self.configuration.coordinatorID,
@@ -66,14 +84,24 @@ extension CoordinatorStateMachine {
         )
         self.send(.welcome(welcome), to: peer, now: now, into: &actions)
         if let drain = record.drain {
-            self.send(.drainWorker(DrainOrder(grace: max(.zero, drain.grace - drain.since.duration(to: now)))), to: peer, now: now, into: &actions)
+            self.send(
+                .drainWorker(DrainOrder(grace: max(.zero, drain.grace - drain.since.duration(to: now)))),
+                to: peer,
+                now: now,
+                into: &actions
+            )
         }
     }
 
     /// Reconciles what a (re)registering worker says it holds: an attempt that is still the
     /// subtask's current one is kept (re-adopted if the subtask was re-queued and not yet
     /// re-dispatched, sparing the work); every other held attempt is told to stop.
-    mutating func reconcile(_ holding: [AttemptRef], of peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) {
+    mutating func reconcile(
+        _ holding: [AttemptRef],
+        of peer: PeerID,
+        now: Instant,
+        into actions: inout [CoordinatorAction]
+    ) {
         var adopted = 0
         var refused = 0
         for held in holding where self.membership[peer]?.running.contains(held.subtask) != true {
@@ -81,11 +109,16 @@ extension CoordinatorStateMachine {
             // A restored job does not know which attempt of an in-flight subtask was out: a higher one
             // than any it committed is adopted.
             if let job = self.jobs[subtask.job], !job.isEnding, job.phases[Int(subtask.index)] == .queued,
-                job.attempts[Int(subtask.index)] == held.attempt || (job.restored && held.attempt > job.attempts[Int(subtask.index)])
+                job.attempts[Int(subtask.index)] == held.attempt
+                    || (job.restored && held.attempt > job.attempts[Int(subtask.index)])
             {
                 self.jobs[subtask.job]!.attempts[Int(subtask.index)] = held.attempt
                 self.jobs[subtask.job]!.phases[Int(subtask.index)] = .running
-                self.jobs[subtask.job]!.running[subtask.index] = JobRecord.RunningAttempt(attempt: held.attempt, worker: peer, dispatchedAt: now)
+                self.jobs[subtask.job]!.running[subtask.index] = JobRecord.RunningAttempt(
+                    attempt: held.attempt,
+                    worker: peer,
+                    dispatchedAt: now
+                )
                 self.queues.dropped(1, from: job.group)
                 self.membership.adopted(subtask, by: peer)
                 adopted += 1
@@ -96,7 +129,12 @@ extension CoordinatorStateMachine {
                 // it is told to stop, and the job completes only once it confirms (as it would have
                 // without the crash).
                 self.jobs[subtask.job]!.attempts[Int(subtask.index)] = held.attempt
-                self.jobs[subtask.job]!.running[subtask.index] = JobRecord.RunningAttempt(attempt: held.attempt, worker: peer, dispatchedAt: now, cancelledAt: now)
+                self.jobs[subtask.job]!.running[subtask.index] = JobRecord.RunningAttempt(
+                    attempt: held.attempt,
+                    worker: peer,
+                    dispatchedAt: now,
+                    cancelledAt: now
+                )
                 self.membership.adopted(subtask, by: peer)
                 self.outbound.cancel(held, at: peer)
                 refused += 1
@@ -106,7 +144,17 @@ extension CoordinatorStateMachine {
             }
         }
         if adopted + refused > 0 {
-            actions.append(.log(LogLine(.info, "reconciled a returning worker", (self.membership[peer]?.metadata ?? [:]).merging(["kept": "\(adopted)", "cancelled": "\(refused)"]) { a, _ in a })))
+            actions.append(
+                .log(
+                    LogLine(
+                        .info,
+                        "reconciled a returning worker",
+                        (self.membership[peer]?.metadata ?? [:]).merging([
+                            "kept": "\(adopted)", "cancelled": "\(refused)",
+                        ]) { a, _ in a }
+                    )
+                )
+            )
         }
     }
 
@@ -124,7 +172,17 @@ extension CoordinatorStateMachine {
     /// when the peer is not a live worker: a dead worker's late messages are not trusted.
     mutating func touchLiveWorker(_ peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) -> Bool {
         guard self.membership.heard(from: peer, now: now) else {
-            self.send(.error(ProtocolError(.unknownPeer, "not a registered worker (declared dead or coordinator restarted): register again")), to: peer, now: now, into: &actions)
+            self.send(
+                .error(
+                    ProtocolError(
+                        .unknownPeer,
+                        "not a registered worker (declared dead or coordinator restarted): register again"
+                    )
+                ),
+                to: peer,
+                now: now,
+                into: &actions
+            )
             return false
         }
         return true
@@ -140,14 +198,25 @@ extension CoordinatorStateMachine {
         self.membership.markDead(peer, reason: reason, now: now, lostAtDeath: lostAtDeath)
         self.queues.removeWorker(peer, from: worker.registration.group)
         let left = reason == Self.deregistered
-        let line = LogLine(left ? .info : .warning, left ? "worker left" : "worker dead: \(reason)", worker.metadata.merging(["requeued": "\(lost.count)"]) { a, _ in a })
+        let line = LogLine(
+            left ? .info : .warning,
+            left ? "worker left" : "worker dead: \(reason)",
+            worker.metadata.merging(["requeued": "\(lost.count)"]) { a, _ in a }
+        )
         actions.append(.log(line))
         // One death is one piece of evidence against the worker's breaker, however many attempts
         // it held: counting each (500 at once) opened the breaker of a worker that had only
         // stalled under load, and its subtasks then failed fast as `circuit-open` once it was back.
         var deathRecorded = false
         for subtask in lost {
-            self.attemptLost(subtask, worker: worker, reason: reason, deathRecorded: &deathRecorded, now: now, into: &actions)
+            self.attemptLost(
+                subtask,
+                worker: worker,
+                reason: reason,
+                deathRecorded: &deathRecorded,
+                now: now,
+                into: &actions
+            )
         }
     }
 
@@ -157,10 +226,25 @@ extension CoordinatorStateMachine {
     ///
     /// The first lost attempt of a death (`deathRecorded` false) is recorded against the worker's
     /// breaker as `workerLost`; the others only return their permits.
-    mutating func attemptLost(_ subtask: SubtaskRef, worker: WorkerRecord, reason: String, deathRecorded: inout Bool, now: Instant, into actions: inout [CoordinatorAction]) {
+    mutating func attemptLost(
+        _ subtask: SubtaskRef,
+        worker: WorkerRecord,
+        reason: String,
+        deathRecorded: inout Bool,
+        now: Instant,
+        into actions: inout [CoordinatorAction]
+    ) {
         // Taken out of the table while it changes, so its arrays are never copied (CoW).
         guard var job = self.jobs.take(subtask.job) else { return }
-        let gaveUp = self.attemptLost(subtask, of: &job, worker: worker, reason: reason, deathRecorded: &deathRecorded, now: now, into: &actions)
+        let gaveUp = self.attemptLost(
+            subtask,
+            of: &job,
+            worker: worker,
+            reason: reason,
+            deathRecorded: &deathRecorded,
+            now: now,
+            into: &actions
+        )
         self.jobs.put(job)
         // Giving up is a commit: it counts for the fan-out policy (judged on the stored job).
         if let gaveUp { self.endIfDecided(subtask, outcome: gaveUp, now: now, into: &actions) }
@@ -169,7 +253,12 @@ extension CoordinatorStateMachine {
     /// ``attemptLost(_:worker:reason:deathRecorded:now:into:)`` on a job taken out of the table.
     /// Returns the outcome committed if the subtask was given up.
     private mutating func attemptLost(
-        _ subtask: SubtaskRef, of job: inout JobRecord, worker: WorkerRecord, reason: String, deathRecorded: inout Bool, now: Instant,
+        _ subtask: SubtaskRef,
+        of job: inout JobRecord,
+        worker: WorkerRecord,
+        reason: String,
+        deathRecorded: inout Bool,
+        now: Instant,
         into actions: inout [CoordinatorAction]
     ) -> Outcome? {
         guard let running = job.running[subtask.index], running.worker == worker.peer else { return nil }
@@ -189,7 +278,14 @@ extension CoordinatorStateMachine {
             self.resilience.release(group: worker.registration.group, workerID: worker.registration.workerID)
         } else {
             deathRecorded = true
-            self.recordOutcome(.workerLost, group: worker.registration.group, worker: worker.peer, duration: running.dispatchedAt.duration(to: now), now: now, into: &actions)
+            self.recordOutcome(
+                .workerLost,
+                group: worker.registration.group,
+                worker: worker.peer,
+                duration: running.dispatchedAt.duration(to: now),
+                now: now,
+                into: &actions
+            )
         }
         guard job.attempts[Int(index)] >= self.configuration.maxDeliveries else {
             self.requeueAtFront(index, of: &job)
@@ -200,7 +296,15 @@ extension CoordinatorStateMachine {
             "gave up after \(job.attempts[Int(index)]) attempts: every worker running it was lost (last: \(worker.registration.workerID), \(reason))"
         )
         job.commit(index, outcome: .failure(failure), worker: worker.registration.workerID)
-        actions.append(.log(LogLine(.error, "subtask abandoned after repeated worker loss", ["job": "\(job.id)", "subtask": "\(index)", "attempts": "\(job.attempts[Int(index)])"])))
+        actions.append(
+            .log(
+                LogLine(
+                    .error,
+                    "subtask abandoned after repeated worker loss",
+                    ["job": "\(job.id)", "subtask": "\(index)", "attempts": "\(job.attempts[Int(index)])"]
+                )
+            )
+        )
         return .failure(failure)
     }
 

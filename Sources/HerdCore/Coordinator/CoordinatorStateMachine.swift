@@ -60,7 +60,9 @@ public struct CoordinatorStateMachine: Sendable {
         var actions: [CoordinatorAction] = [.schedule(.tick, at: now + self.configuration.heartbeatInterval)]
         // Restored jobs' deadlines (one that passed while the coordinator was down fires at once).
         for job in self.jobs.sorted where !job.isEnding {
-            if let deadline = job.deadline { actions.append(.schedule(.deadline(job.id), at: max(now, deadline + self.configuration.deadlineSlack))) }
+            if let deadline = job.deadline {
+                actions.append(.schedule(.deadline(job.id), at: max(now, deadline + self.configuration.deadlineSlack)))
+            }
         }
         return actions
     }
@@ -71,7 +73,9 @@ public struct CoordinatorStateMachine: Sendable {
         case .message(let message, let peer):
             self.received(message, from: peer, now: now, into: &actions)
         case .undecodable(let error, let peer):
-            actions.append(.log(LogLine(.warning, "undecodable message", ["peer": peer.description, "error": error.description])))
+            actions.append(
+                .log(LogLine(.warning, "undecodable message", ["peer": peer.description, "error": error.description]))
+            )
             self.send(.error(error), to: peer, now: now, into: &actions)
         case .timer(.tick):
             self.tick(now: now, into: &actions)
@@ -89,7 +93,15 @@ public struct CoordinatorStateMachine: Sendable {
                 return
             }
             self.lifeCycle = .shuttingDown
-            actions.append(.log(LogLine(.notice, "shutting down: refusing new jobs; in-flight work has \(grace) to finish", ["jobs": "\(self.jobs.count)"])))
+            actions.append(
+                .log(
+                    LogLine(
+                        .notice,
+                        "shutting down: refusing new jobs; in-flight work has \(grace) to finish",
+                        ["jobs": "\(self.jobs.count)"]
+                    )
+                )
+            )
             actions.append(.schedule(.shutdownGraceEnded, at: now + grace))
         case .timer(.shutdownGraceEnded):
             for id in self.jobs.ids {
@@ -155,7 +167,8 @@ public struct CoordinatorStateMachine: Sendable {
 
     // MARK: - Messages
 
-    mutating func received(_ message: Message, from peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) {
+    mutating func received(_ message: Message, from peer: PeerID, now: Instant, into actions: inout [CoordinatorAction])
+    {
         if self.clients.awaitsReattach, let restored = self.clients.reattached(peer) {
             self.reattach(peer, jobs: restored, now: now, into: &actions)
         }
@@ -193,7 +206,12 @@ public struct CoordinatorStateMachine: Sendable {
             } else if self.clients.contains(peer) {
                 self.clients.heard(from: peer, now: now)
             } else {
-                self.send(.error(ProtocolError(.unknownPeer, "unknown peer: register or submit first")), to: peer, now: now, into: &actions)
+                self.send(
+                    .error(ProtocolError(.unknownPeer, "unknown peer: register or submit first")),
+                    to: peer,
+                    now: now,
+                    into: &actions
+                )
             }
         case .submit(let submission):
             self.submit(submission, from: peer, now: now, into: &actions)
@@ -202,10 +220,23 @@ public struct CoordinatorStateMachine: Sendable {
             self.send(.statusReply(self.statusReport(token: token, now: now)), to: peer, now: now, into: &actions)
         case .error(let error):
             // Never answer an ERROR with an ERROR (no ping-pong); just record it.
-            actions.append(.log(LogLine(.warning, "peer reported a protocol error", ["peer": peer.description, "error": error.description])))
+            actions.append(
+                .log(
+                    LogLine(
+                        .warning,
+                        "peer reported a protocol error",
+                        ["peer": peer.description, "error": error.description]
+                    )
+                )
+            )
         case .welcome, .dispatch, .cancel, .accepted, .rejected, .jobResults, .jobFinished, .statusReply, .cancelReply,
             .drainReply, .jobNotice, .breakerReply, .resultsReply:
-            self.send(.error(ProtocolError(.unexpected, "\(message.commandName) is sent by the coordinator, not to it")), to: peer, now: now, into: &actions)
+            self.send(
+                .error(ProtocolError(.unexpected, "\(message.commandName) is sent by the coordinator, not to it")),
+                to: peer,
+                now: now,
+                into: &actions
+            )
         }
     }
 
@@ -230,7 +261,12 @@ public struct CoordinatorStateMachine: Sendable {
             let peer = worker.peer
             switch worker.state {
             case .live where worker.lastHeard.duration(to: now) > config.livenessWindow:
-                self.declareDead(peer, reason: "silent for more than \(config.livenessWindow)", now: now, into: &actions)
+                self.declareDead(
+                    peer,
+                    reason: "silent for more than \(config.livenessWindow)",
+                    now: now,
+                    into: &actions
+                )
             case .live:
                 self.heartbeatIfQuiet(peer, now: now, into: &actions)
             case .dead(let since, _) where since.duration(to: now) > config.deadWorkerRetention:

@@ -46,7 +46,9 @@ struct GroupQueues {
 
     /// Queues all `count` subtasks of a new job at the back of `group`'s queue.
     mutating func enqueue(_ job: JobID, count: UInt32, in group: String) {
-        self.groups[group, default: GroupRecord(name: group)].queue.append(GroupRecord.QueueEntry(job: job, next: 0, end: count))
+        self.groups[group, default: GroupRecord(name: group)].queue.append(
+            GroupRecord.QueueEntry(job: job, next: 0, end: count)
+        )
         self.groups[group]!.queued += Int(count)
         self.dirty.insert(group)
     }
@@ -55,7 +57,9 @@ struct GroupQueues {
     /// the journal is queued as the runs of its unfinished subtasks).
     mutating func enqueue(_ job: JobID, range: Range<UInt32>, in group: String) {
         guard !range.isEmpty else { return }
-        self.groups[group, default: GroupRecord(name: group)].queue.append(GroupRecord.QueueEntry(job: job, next: range.lowerBound, end: range.upperBound))
+        self.groups[group, default: GroupRecord(name: group)].queue.append(
+            GroupRecord.QueueEntry(job: job, next: range.lowerBound, end: range.upperBound)
+        )
         self.groups[group]!.queued += range.count
         self.dirty.insert(group)
     }

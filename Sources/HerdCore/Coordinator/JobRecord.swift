@@ -80,7 +80,11 @@ struct JobRecord {
         self.group = submission.group
         self.kind = submission.kind
         self.payloads = submission.payloads
-        if case .template(let bytes, _) = submission.payloads { self.template = PayloadTemplate(bytes) } else { self.template = nil }
+        if case .template(let bytes, _) = submission.payloads {
+            self.template = PayloadTemplate(bytes)
+        } else {
+            self.template = nil
+        }
         self.deadline = deadline
         self.total = UInt32(submission.payloads.count)
         self.policy = submission.policy
@@ -108,7 +112,14 @@ struct JobRecord {
     var cancellingCount: Int { self.running.values.reduce(0) { $0 + ($1.cancelledAt == nil ? 0 : 1) } }
 
     var summary: JobSummary {
-        JobSummary(job: self.id, succeeded: self.succeeded, failed: self.failed, cancelled: self.cancelled, usage: self.usage, reason: self.endReason)
+        JobSummary(
+            job: self.id,
+            succeeded: self.succeeded,
+            failed: self.failed,
+            cancelled: self.cancelled,
+            usage: self.usage,
+            reason: self.endReason
+        )
     }
 
     /// Commits `outcome` as subtask `index`'s one result (`fallback`: what served it, if its

@@ -57,7 +57,9 @@ struct Membership {
             worker.running.removeAll()
         }
         // A drain counts the process as gone now, even if another registers under its id later.
-        for index in self.drains.indices where self.drains[index].workers.contains(peer) { self.drains[index].left.insert(peer) }
+        for index in self.drains.indices where self.drains[index].workers.contains(peer) {
+            self.drains[index].left.insert(peer)
+        }
     }
 
     /// Forgets a worker (dead past the retention).
@@ -96,7 +98,8 @@ struct Membership {
 
     /// `peer` gave `subtask`'s attempt back unasked; a draining worker reports it as moved
     /// (`requeued`: it went back to the queue rather than being already committed).
-    mutating func gaveBack(_ subtask: SubtaskRef, by peer: PeerID, requeued: Bool) -> (group: String, workerID: String)? {
+    mutating func gaveBack(_ subtask: SubtaskRef, by peer: PeerID, requeued: Bool) -> (group: String, workerID: String)?
+    {
         let result = self.workers.inPlace(peer) { worker -> (group: String, workerID: String, draining: Bool) in
             worker.running.remove(subtask)
             worker.drain?.moved.append(subtask)
@@ -149,10 +152,16 @@ struct Membership {
                 let worker = self.workers[peer]
                 let moved = (worker?.drain?.moved ?? []).map { subtask -> MovedSubtask in
                     var to = ""
-                    if case .dispatched(let peer) = self.moved[subtask] { to = self.workers[peer]?.registration.workerID ?? "" }
+                    if case .dispatched(let peer) = self.moved[subtask] {
+                        to = self.workers[peer]?.registration.workerID ?? ""
+                    }
                     return MovedSubtask(subtask: subtask, to: to)
                 }
-                return DrainedWorker(worker: worker?.registration.workerID ?? peer.description, finished: worker?.drain?.finished ?? 0, moved: moved)
+                return DrainedWorker(
+                    worker: worker?.registration.workerID ?? peer.description,
+                    finished: worker?.drain?.finished ?? 0,
+                    moved: moved
+                )
             }
             completed.append((drain.requester, DrainReport(token: drain.token, workers: report)))
         }

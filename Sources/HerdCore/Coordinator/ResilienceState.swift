@@ -18,7 +18,12 @@ struct ResilienceState {
     /// Records an attempt's outcome at worker `peer` (`workerID` of `group`) with the breakers
     /// and the error statistics; a worker whose breaker closes starts its recovery ramp.
     mutating func record(
-        _ report: BreakerHierarchy.Report, group: String, workerID: String, peer: PeerID, duration: Duration, now: Instant
+        _ report: BreakerHierarchy.Report,
+        group: String,
+        workerID: String,
+        peer: PeerID,
+        duration: Duration,
+        now: Instant
     ) -> [BreakerHierarchy.PathTransition] {
         let transitions = self.breakers.record(report, group: group, worker: workerID, duration: duration, now: now)
         switch report {
@@ -74,7 +79,9 @@ struct ResilienceState {
     /// Whether `group`'s breaker (or the cluster's) is open right now, as opposed to half-open
     /// with its probes in use: an open group fails fast, a probing one waits.
     func groupIsOpen(_ group: String, now: Instant) -> Bool {
-        let states = [self.breakers.breaker(at: .cluster), self.breakers.breaker(at: .group(group))].compactMap { $0?.stateName(now: now) }
+        let states = [self.breakers.breaker(at: .cluster), self.breakers.breaker(at: .group(group))].compactMap {
+            $0?.stateName(now: now)
+        }
         return states.contains(.open) || states.contains(.forcedOpen)
     }
 
@@ -88,15 +95,26 @@ struct ResilienceState {
     /// What an open group answers with when no fallback group can serve: the last good result of
     /// the same kind and payload, else the group's static value, else nothing (the subtask fails
     /// fast). (`payload` is rendered only for a group that keeps last good results.)
-    func lastResort(group: String, policy: CoordinatorConfiguration.GroupPolicy?, kind: String, payload: () -> [UInt8]) -> (output: [UInt8], source: FallbackSource)? {
+    func lastResort(
+        group: String,
+        policy: CoordinatorConfiguration.GroupPolicy?,
+        kind: String,
+        payload: () -> [UInt8]
+    ) -> (output: [UInt8], source: FallbackSource)? {
         guard let policy else { return nil }
-        if let cache = self.lastGood[group], let cached = cache.lookUp(kind: kind, payload: payload()) { return (cached, .lastGood) }
+        if let cache = self.lastGood[group], let cached = cache.lookUp(kind: kind, payload: payload()) {
+            return (cached, .lastGood)
+        }
         if let value = policy.fallbackValue { return (value, .staticValue) }
         return nil
     }
 
     /// Keeps a success as `group`'s last good result for `kind` and `payload`.
     mutating func rememberLastGood(group: String, capacity: Int, kind: String, payload: [UInt8], output: [UInt8]) {
-        self.lastGood[group, default: LastGoodCache(capacity: capacity)].store(kind: kind, payload: payload, output: output)
+        self.lastGood[group, default: LastGoodCache(capacity: capacity)].store(
+            kind: kind,
+            payload: payload,
+            output: output
+        )
     }
 }

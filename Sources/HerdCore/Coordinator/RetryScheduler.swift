@@ -49,7 +49,13 @@ struct RetryScheduler {
     /// then the deadline, and only then the budget (a retry that could not finish in time is not
     /// made, so it must not spend the cluster's budget either).
     mutating func consider(
-        _ subtask: SubtaskRef, failure: Failure, attempt: UInt32, worker: PeerID, policy: RetryPolicy, deadline: Instant?, now: Instant
+        _ subtask: SubtaskRef,
+        failure: Failure,
+        attempt: UInt32,
+        worker: PeerID,
+        policy: RetryPolicy,
+        deadline: Instant?,
+        now: Instant
     ) -> Verdict {
         let earlier = self.earlierFailures.removeValue(forKey: subtask) ?? []
         var decision = policy.decision(for: failure, attempt: attempt, rng: &self.rng)
@@ -98,7 +104,9 @@ struct RetryScheduler {
 
     /// `failure` with the failures of the subtask's earlier attempts as its causes (forgetting them).
     mutating func withEarlierFailures(_ failure: Failure, of subtask: SubtaskRef) -> Failure {
-        guard !self.earlierFailures.isEmpty, let earlier = self.earlierFailures.removeValue(forKey: subtask) else { return failure }
+        guard !self.earlierFailures.isEmpty, let earlier = self.earlierFailures.removeValue(forKey: subtask) else {
+            return failure
+        }
         return failure.causedBy(earlier)
     }
 

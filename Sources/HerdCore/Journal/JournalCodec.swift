@@ -54,7 +54,10 @@ public enum JournalCodec {
             var reader = ByteReader(buffer, command: "journal record")
             let format = try reader.u8("format")
             guard format == Self.formatVersion else {
-                throw ProtocolError(.unsupportedVersion, "journal record of format \(format); this Herd reads format \(Self.formatVersion)")
+                throw ProtocolError(
+                    .unsupportedVersion,
+                    "journal record of format \(format); this Herd reads format \(Self.formatVersion)"
+                )
             }
             let code = try reader.u8("kind")
             guard let kind = Kind(rawValue: code) else { throw reader.malformed("unknown record kind \(code)") }
@@ -64,23 +67,31 @@ public enum JournalCodec {
                 let job = JobID(try reader.u64("job"))
                 let client = PeerID(try reader.blob("client"))
                 let deadline = try reader.optionalU64("deadline").map { Instant(nanoseconds: Int64(bitPattern: $0)) }
-                guard case .submit(let submission) = try reader.body(.submit) else { throw reader.malformed("not a submission") }
+                guard case .submit(let submission) = try reader.body(.submit) else {
+                    throw reader.malformed("not a submission")
+                }
                 record = .jobAccepted(job, client: client, deadline: deadline, submission)
             case .resultsCommitted:
                 let job = JobID(try reader.u64("job"))
                 let usage = try reader.u64("usage")
-                guard case .jobResults(let results) = try reader.body(.jobResults) else { throw reader.malformed("not results") }
+                guard case .jobResults(let results) = try reader.body(.jobResults) else {
+                    throw reader.malformed("not results")
+                }
                 record = .resultsCommitted(job, results, usage: usage)
             case .jobEnded:
                 let job = JobID(try reader.u64("job"))
                 record = .jobEnded(job, reason: try reader.failure())
             case .jobFinished:
                 let at = Instant(nanoseconds: Int64(bitPattern: try reader.u64("at")))
-                guard case .jobFinished(let summary) = try reader.body(.jobFinished) else { throw reader.malformed("not a summary") }
+                guard case .jobFinished(let summary) = try reader.body(.jobFinished) else {
+                    throw reader.malformed("not a summary")
+                }
                 record = .jobFinished(summary, at: at)
             case .breakerCommand:
                 let code = try reader.u8("action")
-                guard let action = BreakerCommand.Action(rawValue: code) else { throw reader.malformed("unknown breaker action \(code)") }
+                guard let action = BreakerCommand.Action(rawValue: code) else {
+                    throw reader.malformed("unknown breaker action \(code)")
+                }
                 record = .breakerCommand(action, path: try reader.text("path"))
             }
             try reader.finish()

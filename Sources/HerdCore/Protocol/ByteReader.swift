@@ -110,19 +110,23 @@ struct ByteReader {
     mutating func u32(_ field: StaticString) throws(ProtocolError) -> UInt32 {
         try self.need(4, "u32", field)
         defer { self.offset += 4 }
-        return UInt32(littleEndian: UnsafeRawBufferPointer(self.buffer).loadUnaligned(
-            fromByteOffset: self.offset,
-            as: UInt32.self
-        ))
+        return UInt32(
+            littleEndian: UnsafeRawBufferPointer(self.buffer).loadUnaligned(
+                fromByteOffset: self.offset,
+                as: UInt32.self
+            )
+        )
     }
 
     mutating func u64(_ field: StaticString) throws(ProtocolError) -> UInt64 {
         try self.need(8, "u64", field)
         defer { self.offset += 8 }
-        return UInt64(littleEndian: UnsafeRawBufferPointer(self.buffer).loadUnaligned(
-            fromByteOffset: self.offset,
-            as: UInt64.self
-        ))
+        return UInt64(
+            littleEndian: UnsafeRawBufferPointer(self.buffer).loadUnaligned(
+                fromByteOffset: self.offset,
+                as: UInt64.self
+            )
+        )
     }
 
     /// Reads a presence flag; any value other than 0 or 1 is malformed.
@@ -169,7 +173,7 @@ struct ByteReader {
             )
         }
         defer { self.offset += length }
-        return self.offset..<(self.offset + length)
+        return self.offset ..< (self.offset + length)
     }
 
     /// Reads a byte blob: `u32` length, then the bytes.

@@ -93,7 +93,7 @@ struct ByteWriter {
         while end > utf8.startIndex && utf8[end] & 0xC0 == 0x80 {
             end = utf8.index(before: end)
         }
-        let prefix = utf8[utf8.startIndex..<end]
+        let prefix = utf8[utf8.startIndex ..< end]
         self.count(utf8.distance(from: utf8.startIndex, to: end))
         self.bytes.append(contentsOf: prefix)
     }

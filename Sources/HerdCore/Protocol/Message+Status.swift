@@ -16,8 +16,14 @@ public struct StatusReport: Hashable, Sendable {
     public var recentCalls: UInt32
 
     public init(
-        token: UInt64, coordinatorID: String, workers: [WorkerStatus], groups: [GroupStatus], jobs: [JobStatus],
-        clusterBreaker: String = "closed", retryBudget: RetryBudgetStatus = RetryBudgetStatus(), errors: [CategoryCount] = [],
+        token: UInt64,
+        coordinatorID: String,
+        workers: [WorkerStatus],
+        groups: [GroupStatus],
+        jobs: [JobStatus],
+        clusterBreaker: String = "closed",
+        retryBudget: RetryBudgetStatus = RetryBudgetStatus(),
+        errors: [CategoryCount] = [],
         recentCalls: UInt32 = 0
     ) {
         self.token = token
@@ -79,8 +85,16 @@ public struct WorkerStatus: Hashable, Sendable {
     public var breaker: String
 
     public init(
-        id: String, group: String, node: String, state: String, inFlight: UInt32, capacity: UInt32,
-        lastHeard: Duration, cancelling: UInt32 = 0, overdue: UInt32 = 0, breaker: String = "closed"
+        id: String,
+        group: String,
+        node: String,
+        state: String,
+        inFlight: UInt32,
+        capacity: UInt32,
+        lastHeard: Duration,
+        cancelling: UInt32 = 0,
+        overdue: UInt32 = 0,
+        breaker: String = "closed"
     ) {
         self.breaker = breaker
         self.id = id
@@ -105,7 +119,14 @@ public struct GroupStatus: Hashable, Sendable {
     /// The fallback group ("" if none).
     public var fallback: String
 
-    public init(name: String, queued: UInt32, workers: UInt32, inFlight: UInt32, breaker: String = "closed", fallback: String = "") {
+    public init(
+        name: String,
+        queued: UInt32,
+        workers: UInt32,
+        inFlight: UInt32,
+        breaker: String = "closed",
+        fallback: String = ""
+    ) {
         self.name = name
         self.queued = queued
         self.workers = workers
@@ -128,7 +149,13 @@ public struct JobStatus: Hashable, Sendable {
     public var parent: AttemptRef?
 
     public init(
-        job: JobID, group: String, kind: String, total: UInt32, finished: UInt32, running: UInt32, cancelling: UInt32 = 0,
+        job: JobID,
+        group: String,
+        kind: String,
+        total: UInt32,
+        finished: UInt32,
+        running: UInt32,
+        cancelling: UInt32 = 0,
         parent: AttemptRef? = nil
     ) {
         self.job = job

@@ -101,7 +101,12 @@ public struct Registration: Hashable, Sendable {
     public var holding: [AttemptRef]
 
     public init(
-        workerID: String, group: String, node: String, capacity: UInt32, kinds: [String], holding: [AttemptRef] = []
+        workerID: String,
+        group: String,
+        node: String,
+        capacity: UInt32,
+        kinds: [String],
+        holding: [AttemptRef] = []
     ) {
         self.workerID = workerID
         self.group = group
@@ -213,8 +218,14 @@ public struct Submission: Hashable, Sendable {
     public var parent: AttemptRef?
 
     public init(
-        token: UInt64, group: String, kind: String, payloads: PayloadSource, timeout: Duration? = nil,
-        policy: FanoutPolicy = .all, budget: UInt64? = nil, parent: AttemptRef? = nil
+        token: UInt64,
+        group: String,
+        kind: String,
+        payloads: PayloadSource,
+        timeout: Duration? = nil,
+        policy: FanoutPolicy = .all,
+        budget: UInt64? = nil,
+        parent: AttemptRef? = nil
     ) {
         self.token = token
         self.group = group
@@ -295,7 +306,13 @@ public struct JobResult: Hashable, Sendable {
     /// What served it while the job's group's breaker was open (`nil`: the group itself did).
     public var fallback: FallbackSource?
 
-    public init(subtask: SubtaskRef, attempts: UInt32, worker: String, outcome: Outcome, fallback: FallbackSource? = nil) {
+    public init(
+        subtask: SubtaskRef,
+        attempts: UInt32,
+        worker: String,
+        outcome: Outcome,
+        fallback: FallbackSource? = nil
+    ) {
         self.subtask = subtask
         self.attempts = attempts
         self.worker = worker
@@ -316,7 +333,14 @@ public struct JobSummary: Hashable, Sendable {
     /// exhausted, fan-out policy satisfied or failed fast); `nil` if every subtask ran to its end.
     public var reason: Failure?
 
-    public init(job: JobID, succeeded: UInt32, failed: UInt32, cancelled: UInt32, usage: UInt64 = 0, reason: Failure? = nil) {
+    public init(
+        job: JobID,
+        succeeded: UInt32,
+        failed: UInt32,
+        cancelled: UInt32,
+        usage: UInt64 = 0,
+        reason: Failure? = nil
+    ) {
         self.job = job
         self.succeeded = succeeded
         self.failed = failed

@@ -66,7 +66,8 @@ extension ByteReader {
         case .drainReply: return .drainReply(try self.drainReport())
         case .jobNotice: return .jobNotice(try self.jobNotice())
         case .breakerReply: return .breakerReply(try self.breakerReply())
-        case .resultsRequest: return .resultsRequest(ResultsRequest(token: try self.u64("token"), job: JobID(try self.u64("job"))))
+        case .resultsRequest:
+            return .resultsRequest(ResultsRequest(token: try self.u64("token"), job: JobID(try self.u64("job"))))
         case .resultsReply: return .resultsReply(try self.resultsReply())
         case .error: return .error(try self.protocolError())
         }
@@ -82,7 +83,7 @@ extension ByteReader {
         let kindCount = try self.count("kinds", minimumSize: WireCodec.MinimumSize.lengthPrefixed)
         var kinds: [String] = []
         kinds.reserveCapacity(kindCount)
-        for index in 0..<kindCount {
+        for index in 0 ..< kindCount {
             self.enter("kinds", element: index)
             kinds.append(try self.name("kind"))
         }
@@ -90,7 +91,7 @@ extension ByteReader {
         let holdingCount = try self.count("holding", minimumSize: WireCodec.MinimumSize.attemptRef)
         var holding: [AttemptRef] = []
         holding.reserveCapacity(holdingCount)
-        for index in 0..<holdingCount {
+        for index in 0 ..< holdingCount {
             self.enter("holding", element: index)
             holding.append(try self.attemptRef())
         }
@@ -109,7 +110,7 @@ extension ByteReader {
         let count = try self.count("results", minimumSize: WireCodec.MinimumSize.subtaskResult)
         var results: [SubtaskResult] = []
         results.reserveCapacity(count)
-        for index in 0..<count {
+        for index in 0 ..< count {
             self.enter("results", element: index)
             let attempt = try self.attemptRef()
             let outcome = try self.outcome()
@@ -145,7 +146,7 @@ extension ByteReader {
         let count = try self.count("assignments", minimumSize: WireCodec.MinimumSize.assignment)
         var assignments: [Assignment] = []
         assignments.reserveCapacity(count)
-        for index in 0..<count {
+        for index in 0 ..< count {
             self.enter("assignments", element: index)
             let attempt = try self.attemptRef()
             let kind = try self.name("kind")
@@ -258,7 +259,7 @@ extension ByteReader {
             let count = try self.count("payloads", minimumSize: WireCodec.MinimumSize.lengthPrefixed)
             var payloads: [[UInt8]] = []
             payloads.reserveCapacity(count)
-            for index in 0..<count {
+            for index in 0 ..< count {
                 self.enter("payloads", element: index)
                 payloads.append(try self.blob("payload"))
             }
@@ -282,7 +283,7 @@ extension ByteReader {
         let count = try self.count("results", minimumSize: WireCodec.MinimumSize.jobResult)
         var results: [JobResult] = []
         results.reserveCapacity(count)
-        for index in 0..<count {
+        for index in 0 ..< count {
             self.enter("results", element: index)
             let job = JobID(try self.u64("job"))
             let subtask = SubtaskRef(job: job, index: try self.u32("index"))
@@ -302,7 +303,9 @@ extension ByteReader {
         let token = try self.u64("token")
         let job = JobID(try self.u64("job"))
         let code = try self.u8("state")
-        guard let state = ResultsReply.State(rawValue: code) else { throw self.malformed("unknown results state \(code)") }
+        guard let state = ResultsReply.State(rawValue: code) else {
+            throw self.malformed("unknown results state \(code)")
+        }
         let results = try self.jobResults()
         let summary = try self.flag("summary") ? try self.jobSummary() : nil
         return ResultsReply(token: token, job: job, state: state, results: results, summary: summary)
@@ -338,14 +341,14 @@ extension ByteReader {
         let workerCount = try self.count("workers", minimumSize: WireCodec.MinimumSize.drainedWorker)
         var workers: [DrainedWorker] = []
         workers.reserveCapacity(workerCount)
-        for index in 0..<workerCount {
+        for index in 0 ..< workerCount {
             self.enter("workers", element: index)
             let worker = try self.name("worker")
             let finished = try self.u32("finished")
             let movedCount = try self.count("moved", minimumSize: WireCodec.MinimumSize.movedSubtask)
             var moved: [MovedSubtask] = []
             moved.reserveCapacity(movedCount)
-            for movedIndex in 0..<movedCount {
+            for movedIndex in 0 ..< movedCount {
                 self.enterNested("moved", element: movedIndex)
                 let job = JobID(try self.u64("job"))
                 let subtask = SubtaskRef(job: job, index: try self.u32("index"))
@@ -378,7 +381,7 @@ extension ByteReader {
         let workerCount = try self.count("workers", minimumSize: WireCodec.MinimumSize.workerStatus)
         var workers: [WorkerStatus] = []
         workers.reserveCapacity(workerCount)
-        for index in 0..<workerCount {
+        for index in 0 ..< workerCount {
             self.enter("workers", element: index)
             let id = try self.name("id")
             let group = try self.name("group")
@@ -410,7 +413,7 @@ extension ByteReader {
         let groupCount = try self.count("groups", minimumSize: WireCodec.MinimumSize.groupStatus)
         var groups: [GroupStatus] = []
         groups.reserveCapacity(groupCount)
-        for index in 0..<groupCount {
+        for index in 0 ..< groupCount {
             self.enter("groups", element: index)
             let name = try self.name("name")
             let queued = try self.u32("queued")
@@ -434,7 +437,7 @@ extension ByteReader {
         let jobCount = try self.count("jobs", minimumSize: WireCodec.MinimumSize.jobStatus)
         var jobs: [JobStatus] = []
         jobs.reserveCapacity(jobCount)
-        for index in 0..<jobCount {
+        for index in 0 ..< jobCount {
             self.enter("jobs", element: index)
             let job = JobID(try self.u64("job"))
             let group = try self.name("group")
@@ -469,7 +472,7 @@ extension ByteReader {
         let errorCount = try self.count("errors", minimumSize: WireCodec.MinimumSize.categoryCount)
         var errors: [CategoryCount] = []
         errors.reserveCapacity(errorCount)
-        for index in 0..<errorCount {
+        for index in 0 ..< errorCount {
             self.enter("errors", element: index)
             let category = try self.category()
             errors.append(CategoryCount(category: category, count: try self.u32("count")))
@@ -525,7 +528,7 @@ extension ByteReader {
         let count = try self.count(field, minimumSize: WireCodec.MinimumSize.attemptRef)
         var attempts: [AttemptRef] = []
         attempts.reserveCapacity(count)
-        for index in 0..<count {
+        for index in 0 ..< count {
             self.enter(field, element: index)
             attempts.append(try self.attemptRef())
         }
@@ -555,7 +558,7 @@ extension ByteReader {
             throw self.malformed("\(count) causes at byte \(start); at most \(Failure.maxCauses)")
         }
         var causes: [Failure] = []
-        for _ in 0..<count {
+        for _ in 0 ..< count {
             let category = try self.category()
             let message = try self.text("cause message")
             causes.append(Failure(category, message, retryAfter: try self.optionalDuration("cause retryAfter")))

@@ -100,7 +100,8 @@ extension WireCodec {
         case .resultsRequest:
             return 8 + 8
         case .resultsReply(let reply):
-            return 8 + 8 + 1 + Self.bodySize(of: .jobResults(reply.results)) + 1 + (reply.summary.map { Self.bodySize(of: .jobFinished($0)) } ?? 0)
+            return 8 + 8 + 1 + Self.bodySize(of: .jobResults(reply.results)) + 1
+                + (reply.summary.map { Self.bodySize(of: .jobFinished($0)) } ?? 0)
         case .error(let error):
             return 1 + Self.textSize(error.message)
         }

@@ -150,7 +150,6 @@ public enum WireCodec {
     }
 }
 
-
 // MARK: - Command codes
 
 extension WireCodec {

@@ -235,7 +235,9 @@ public struct BreakerHierarchy: Sendable {
 
     /// Forgets a worker's breaker (when the worker leaves for good). A later attempt starts it afresh.
     public mutating func removeWorker(group: String, worker: String) {
-        if let removed = self.groups[group]?.workers.removeValue(forKey: worker), !removed.isClosed { self.notClosed -= 1 }
+        if let removed = self.groups[group]?.workers.removeValue(forKey: worker), !removed.isClosed {
+            self.notClosed -= 1
+        }
     }
 
     // MARK: - Operator commands
@@ -298,8 +300,16 @@ public struct BreakerHierarchy: Sendable {
 
     /// Applies `body` in place to the breaker at `level` for `group`/`worker` (creating it if
     /// needed), keeps ``notClosed`` up to date, and returns the transitions it made.
-    private mutating func update(_ level: Level, group: String, worker: String, _ body: (inout CircuitBreaker) -> Void) -> [PathTransition] {
-        func run(_ breaker: inout CircuitBreaker, _ notClosed: inout Int) -> (before: Int, after: Int, history: ArraySlice<CircuitBreaker.Transition>) {
+    private mutating func update(
+        _ level: Level,
+        group: String,
+        worker: String,
+        _ body: (inout CircuitBreaker) -> Void
+    ) -> [PathTransition] {
+        func run(
+            _ breaker: inout CircuitBreaker,
+            _ notClosed: inout Int
+        ) -> (before: Int, after: Int, history: ArraySlice<CircuitBreaker.Transition>) {
             let before = breaker.transitionCount
             let wasClosed = breaker.isClosed
             body(&breaker)
@@ -332,8 +342,15 @@ public struct BreakerHierarchy: Sendable {
     }
 
     /// Runs `body` on `worker`'s breaker of `node` in place, creating it first if needed.
-    private static func inWorker<R>(_ node: inout GroupNode, _ worker: String, _ configuration: CircuitBreaker.Configuration, _ body: (inout CircuitBreaker) -> R) -> R {
-        if node.workers.index(forKey: worker) == nil { node.workers[worker] = CircuitBreaker(configuration: configuration) }
+    private static func inWorker<R>(
+        _ node: inout GroupNode,
+        _ worker: String,
+        _ configuration: CircuitBreaker.Configuration,
+        _ body: (inout CircuitBreaker) -> R
+    ) -> R {
+        if node.workers.index(forKey: worker) == nil {
+            node.workers[worker] = CircuitBreaker(configuration: configuration)
+        }
         return body(&node.workers[worker]!)
     }
 }

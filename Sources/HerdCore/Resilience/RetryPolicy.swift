@@ -108,9 +108,9 @@ public struct RetryPolicy: Hashable, Sendable {
     public func delayBounds(afterAttempt attempt: UInt32) -> ClosedRange<Duration> {
         let ceiling = self.ceiling(afterAttempt: attempt)
         switch self.jitter {
-        case .none: return ceiling...ceiling
-        case .full: return .zero...ceiling
-        case .equal: return .nanoseconds(ceiling.nanosecondsClamped / 2)...ceiling
+        case .none: return ceiling ... ceiling
+        case .full: return .zero ... ceiling
+        case .equal: return .nanoseconds(ceiling.nanosecondsClamped / 2) ... ceiling
         }
     }
 
@@ -139,7 +139,7 @@ public struct RetryPolicy: Hashable, Sendable {
         let bounds = self.delayBounds(afterAttempt: attempt)
         let low = bounds.lowerBound.nanosecondsClamped
         let high = bounds.upperBound.nanosecondsClamped
-        let drawn = low == high ? low : Int64.random(in: low...high, using: &rng)
+        let drawn = low == high ? low : Int64.random(in: low ... high, using: &rng)
         let floor = max(failure.retryAfter ?? .zero, .zero)
         return .retry(after: max(.nanoseconds(drawn), floor))
     }

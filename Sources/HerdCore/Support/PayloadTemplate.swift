@@ -26,8 +26,8 @@ public struct PayloadTemplate: Hashable, Sendable {
         var i = 0
         let marker = Self.marker
         while i + marker.count <= template.count {
-            if template[i] == UInt8(ascii: "{"), template[i..<(i + marker.count)].elementsEqual(marker) {
-                segments.append(Array(template[start..<i]))
+            if template[i] == UInt8(ascii: "{"), template[i ..< (i + marker.count)].elementsEqual(marker) {
+                segments.append(Array(template[start ..< i]))
                 i += marker.count
                 start = i
             } else {

@@ -4,7 +4,9 @@ extension WorkerStateMachine {
     /// Attempts whose handler has not returned yet (including ones being cancelled or given
     /// back), in job, index and attempt order.
     package var introspectedRunning: [AttemptRef] {
-        self.running.keys.sorted { ($0.subtask.job, $0.subtask.index, $0.attempt) < ($1.subtask.job, $1.subtask.index, $1.attempt) }
+        self.running.keys.sorted {
+            ($0.subtask.job, $0.subtask.index, $0.attempt) < ($1.subtask.job, $1.subtask.index, $1.attempt)
+        }
     }
 
     /// Attempts with a result or a cancel confirmation not yet sent (held while not registered).

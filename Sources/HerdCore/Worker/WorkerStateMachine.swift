@@ -67,18 +67,33 @@ public struct WorkerStateMachine: Sendable {
             self.lastHeard = now
             self.received(message, now: now, into: &actions)
         case .undecodable(let error):
-            actions.append(.log(LogLine(.warning, "undecodable message from coordinator", ["error": error.description])))
+            actions.append(
+                .log(LogLine(.warning, "undecodable message from coordinator", ["error": error.description]))
+            )
         case .handlerFinished(let attempt, let outcome, let usage):
             self.handlerFinished(attempt, outcome: outcome, usage: usage, now: now, into: &actions)
         case .timer(.tick):
             self.tick(now: now, into: &actions)
         case .timer(.deadline(let attempt)):
-            self.cancel(attempt, because: Failure(.timeout, "deadline exceeded on the worker"), now: now, into: &actions)
+            self.cancel(
+                attempt,
+                because: Failure(.timeout, "deadline exceeded on the worker"),
+                now: now,
+                into: &actions
+            )
         case .timer(.drainGraceEnded):
             self.giveBackAll(reason: "drain grace ended", now: now, into: &actions)
         case .timer(.cancelOverdue(let attempt)):
             if self.running[attempt] != nil {
-                actions.append(.log(LogLine(.error, "handler ignores cancellation: still running \(self.configuration.overdueAfter) after it was cancelled; its result will be discarded", ["attempt": "\(attempt)"])))
+                actions.append(
+                    .log(
+                        LogLine(
+                            .error,
+                            "handler ignores cancellation: still running \(self.configuration.overdueAfter) after it was cancelled; its result will be discarded",
+                            ["attempt": "\(attempt)"]
+                        )
+                    )
+                )
             }
         case .partialOutput(let attempt, let data, let usage):
             if let record = self.running[attempt], record.cancelledBecause == nil, self.isRegistered {
@@ -88,7 +103,10 @@ public struct WorkerStateMachine: Sendable {
             if self.isRegistered {
                 self.send(.submit(submission), now: now, into: &actions)
             } else {
-                let failure = Failure(.network, "worker \(self.configuration.workerID) is not connected to a coordinator")
+                let failure = Failure(
+                    .network,
+                    "worker \(self.configuration.workerID) is not connected to a coordinator"
+                )
                 actions.append(.deliverToChildren(.rejected(Rejection(token: submission.token, failure: failure))))
             }
         case .cancelChild(let request):
@@ -129,7 +147,15 @@ public struct WorkerStateMachine: Sendable {
         switch message {
         case .welcome(let welcome):
             if let previous = self.lastCoordinatorID, previous != welcome.coordinatorID {
-                actions.append(.log(LogLine(.notice, "coordinator restarted", ["previous": previous, "coordinator": welcome.coordinatorID])))
+                actions.append(
+                    .log(
+                        LogLine(
+                            .notice,
+                            "coordinator restarted",
+                            ["previous": previous, "coordinator": welcome.coordinatorID]
+                        )
+                    )
+                )
             }
             self.lastCoordinatorID = welcome.coordinatorID
             self.connection = .registered(coordinatorID: welcome.coordinatorID)
@@ -140,7 +166,18 @@ public struct WorkerStateMachine: Sendable {
                 let left = max(.zero, self.configuration.drainGrace - since.duration(to: now))
                 self.send(.drainWorker(DrainOrder(grace: left)), now: now, into: &actions)
             }
-            actions.append(.log(LogLine(.info, "registered", ["coordinator": welcome.coordinatorID, "worker": self.configuration.workerID, "group": self.configuration.group])))
+            actions.append(
+                .log(
+                    LogLine(
+                        .info,
+                        "registered",
+                        [
+                            "coordinator": welcome.coordinatorID, "worker": self.configuration.workerID,
+                            "group": self.configuration.group,
+                        ]
+                    )
+                )
+            )
         case .dispatch(let assignments):
             for assignment in assignments { self.assigned(assignment, now: now, into: &actions) }
         case .drainWorker(let order):
@@ -156,7 +193,15 @@ public struct WorkerStateMachine: Sendable {
             // REGISTER of their own (a burst of them made a REGISTER storm whose stale `holding`
             // raced the DISPATCHes after each WELCOME); the register retry covers a lost one.
             guard self.isRegistered else { return }
-            actions.append(.log(LogLine(.notice, "coordinator does not know this worker; registering again", ["error": error.message])))
+            actions.append(
+                .log(
+                    LogLine(
+                        .notice,
+                        "coordinator does not know this worker; registering again",
+                        ["error": error.message]
+                    )
+                )
+            )
             self.sendRegister(now: now, into: &actions)
         case .error(let error):
             actions.append(.log(LogLine(.warning, "coordinator reported an error", ["error": error.description])))
@@ -179,7 +224,17 @@ public struct WorkerStateMachine: Sendable {
             return
         }
         if !self.configuration.kinds.contains(assignment.kind) {
-            self.outbox.append(SubtaskResult(attempt: attempt, outcome: .failure(Failure(.validation, "worker \(self.configuration.workerID) does not run kind '\(assignment.kind)'"))))
+            self.outbox.append(
+                SubtaskResult(
+                    attempt: attempt,
+                    outcome: .failure(
+                        Failure(
+                            .validation,
+                            "worker \(self.configuration.workerID) does not run kind '\(assignment.kind)'"
+                        )
+                    )
+                )
+            )
             return
         }
         self.running[attempt] = RunningAttempt()
@@ -189,7 +244,13 @@ public struct WorkerStateMachine: Sendable {
         }
     }
 
-    mutating func handlerFinished(_ attempt: AttemptRef, outcome: Outcome, usage: UInt64, now: Instant, into actions: inout [WorkerAction]) {
+    mutating func handlerFinished(
+        _ attempt: AttemptRef,
+        outcome: Outcome,
+        usage: UInt64,
+        now: Instant,
+        into actions: inout [WorkerAction]
+    ) {
         guard let record = self.running.removeValue(forKey: attempt) else { return }
         if record.givenBack { return }
         if record.confirmAsCancelled {
@@ -200,7 +261,12 @@ public struct WorkerStateMachine: Sendable {
         self.outbox.append(SubtaskResult(attempt: attempt, outcome: final, usage: usage))
     }
 
-    mutating func cancel(_ attempt: AttemptRef, because failure: Failure, now: Instant, into actions: inout [WorkerAction]) {
+    mutating func cancel(
+        _ attempt: AttemptRef,
+        because failure: Failure,
+        now: Instant,
+        into actions: inout [WorkerAction]
+    ) {
         guard var record = self.running[attempt], record.cancelledBecause == nil else { return }
         record.cancelledBecause = failure
         self.running[attempt] = record
@@ -228,7 +294,15 @@ public struct WorkerStateMachine: Sendable {
         let config = self.configuration
         switch self.connection {
         case .registered where self.lastHeard.duration(to: now) > config.livenessWindow:
-            actions.append(.log(LogLine(.warning, "coordinator silent for more than \(config.livenessWindow); reconnecting", ["running": "\(self.running.count)"])))
+            actions.append(
+                .log(
+                    LogLine(
+                        .warning,
+                        "coordinator silent for more than \(config.livenessWindow); reconnecting",
+                        ["running": "\(self.running.count)"]
+                    )
+                )
+            )
             actions.append(.reconnect)
             actions.append(.failChildren(Failure(.network, "the worker lost its coordinator")))
             self.sendRegister(now: now, into: &actions)
@@ -247,7 +321,9 @@ public struct WorkerStateMachine: Sendable {
     mutating func sendRegister(now: Instant, into actions: inout [WorkerAction]) {
         guard !self.exited else { return }
         self.connection = .connecting(since: now)
-        let holding = (Array(self.running.keys) + self.outbox.map(\.attempt)).sorted { ($0.subtask.job, $0.subtask.index, $0.attempt) < ($1.subtask.job, $1.subtask.index, $1.attempt) }
+        let holding = (Array(self.running.keys) + self.outbox.map(\.attempt)).sorted {
+            ($0.subtask.job, $0.subtask.index, $0.attempt) < ($1.subtask.job, $1.subtask.index, $1.attempt)
+        }
         let registration = Registration(
             workerID: self.configuration.workerID,
             group: self.configuration.group,
@@ -281,16 +357,21 @@ public struct WorkerStateMachine: Sendable {
     /// them elsewhere) and cancels their handlers; what they still return is dropped.
     mutating func giveBackAll(reason: String, now: Instant, into actions: inout [WorkerAction]) {
         if self.drainingSince == nil { self.drainingSince = now }
-        let attempts = self.running.keys.sorted { ($0.subtask.job, $0.subtask.index) < ($1.subtask.job, $1.subtask.index) }
+        let attempts = self.running.keys.sorted {
+            ($0.subtask.job, $0.subtask.index) < ($1.subtask.job, $1.subtask.index)
+        }
         var given = 0
         // Attempts the coordinator cancelled are confirmed as usual when their handler returns.
-        for attempt in attempts where self.running[attempt]?.givenBack == false && self.running[attempt]?.confirmAsCancelled == false {
+        for attempt in attempts
+        where self.running[attempt]?.givenBack == false && self.running[attempt]?.confirmAsCancelled == false {
             self.cancelledOutbox.append(attempt)
             given += 1
             self.running[attempt]!.givenBack = true
             self.cancel(attempt, because: Failure(.cancelled, reason), now: now, into: &actions)
         }
-        if given > 0 { actions.append(.log(LogLine(.info, "gave back running work: \(reason)", ["attempts": "\(given)"]))) }
+        if given > 0 {
+            actions.append(.log(LogLine(.info, "gave back running work: \(reason)", ["attempts": "\(given)"])))
+        }
     }
 }
 

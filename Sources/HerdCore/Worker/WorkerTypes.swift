@@ -19,9 +19,16 @@ public struct WorkerConfiguration: Hashable, Sendable {
     public var drainGrace: Duration
 
     public init(
-        workerID: String, group: String, node: String, capacity: UInt32, kinds: [String],
-        heartbeatInterval: Duration = .milliseconds(250), livenessWindow: Duration = .seconds(1),
-        registerRetry: Duration = .seconds(1), overdueAfter: Duration = .seconds(5), drainGrace: Duration = .seconds(10)
+        workerID: String,
+        group: String,
+        node: String,
+        capacity: UInt32,
+        kinds: [String],
+        heartbeatInterval: Duration = .milliseconds(250),
+        livenessWindow: Duration = .seconds(1),
+        registerRetry: Duration = .seconds(1),
+        overdueAfter: Duration = .seconds(5),
+        drainGrace: Duration = .seconds(10)
     ) {
         self.workerID = workerID
         self.group = group

@@ -27,6 +27,10 @@ struct SQLiteError: Error, CustomStringConvertible {
             message = "unknown error"
         }
         let extended = db.map { sqlite3_extended_errcode($0) } ?? code
-        return SQLiteError(code: (extended & 0xFF) == (code & 0xFF) ? extended : code, message: message, operation: operation)
+        return SQLiteError(
+            code: (extended & 0xFF) == (code & 0xFF) ? extended : code,
+            message: message,
+            operation: operation
+        )
     }
 }

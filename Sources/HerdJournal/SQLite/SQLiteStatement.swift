@@ -28,7 +28,8 @@ final class SQLiteStatement {
     func step(binding bytes: [UInt8], at index: Int32) throws(SQLiteError) -> Bool {
         let rc: Int32 = bytes.withUnsafeBytes { buffer in
             // An empty array may have no base address, which SQLite would bind as NULL.
-            let bound = buffer.baseAddress.map { sqlite3_bind_blob64(self.handle, index, $0, UInt64(buffer.count), nil) }
+            let bound =
+                buffer.baseAddress.map { sqlite3_bind_blob64(self.handle, index, $0, UInt64(buffer.count), nil) }
                 ?? sqlite3_bind_zeroblob(self.handle, index, 0)
             guard bound == SQLITE_OK else { return bound }
             let rc = sqlite3_step(self.handle)

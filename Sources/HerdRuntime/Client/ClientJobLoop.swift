@@ -23,7 +23,11 @@ final class ClientJobLoop {
     private let submission: Submission
 
     /// Starts the job's loop thread; returns the function that cancels the job.
-    static func start(client: HerdClient, spec: JobSpec, continuation: AsyncThrowingStream<JobUpdate, any Error>.Continuation) -> @Sendable (String) -> Void {
+    static func start(
+        client: HerdClient,
+        spec: JobSpec,
+        continuation: AsyncThrowingStream<JobUpdate, any Error>.Continuation
+    ) -> @Sendable (String) -> Void {
         let wakeup: Wakeup
         do { wakeup = try Wakeup() } catch {
             continuation.finish(throwing: error)
@@ -35,7 +39,13 @@ final class ClientJobLoop {
         }
         _ = LoopThread.start(name: "herd-client") {
             do {
-                let loop = try ClientJobLoop(client: client, spec: spec, mailbox: mailbox, wakeup: wakeup, continuation: continuation)
+                let loop = try ClientJobLoop(
+                    client: client,
+                    spec: spec,
+                    mailbox: mailbox,
+                    wakeup: wakeup,
+                    continuation: continuation
+                )
                 loop.run()
             } catch {
                 continuation.finish(throwing: error)
@@ -44,15 +54,33 @@ final class ClientJobLoop {
         return { reason in mailbox.post(.cancel(reason)) }
     }
 
-    private init(client: HerdClient, spec: JobSpec, mailbox: Mailbox<ClientCommand>, wakeup: Wakeup, continuation: AsyncThrowingStream<JobUpdate, any Error>.Continuation) throws {
+    private init(
+        client: HerdClient,
+        spec: JobSpec,
+        mailbox: Mailbox<ClientCommand>,
+        wakeup: Wakeup,
+        continuation: AsyncThrowingStream<JobUpdate, any Error>.Continuation
+    ) throws {
         self.mailbox = mailbox
         self.continuation = continuation
         self.logger = client.logger
         self.machine = ClientStateMachine(
-            configuration: .init(endpoint: client.endpoint, connectTimeout: client.connectTimeout, coordinatorLiveness: client.reconnectWindow)
+            configuration: .init(
+                endpoint: client.endpoint,
+                connectTimeout: client.connectTimeout,
+                coordinatorLiveness: client.reconnectWindow
+            )
         )
         var rng = SystemRandomNumberGenerator()
-        self.submission = Submission(token: UInt64.random(in: 1 ... .max, using: &rng), group: spec.group, kind: spec.kind, payloads: spec.payloads, timeout: spec.timeout, policy: spec.policy, budget: spec.budget)
+        self.submission = Submission(
+            token: UInt64.random(in: 1 ... .max, using: &rng),
+            group: spec.group,
+            kind: spec.kind,
+            payloads: spec.payloads,
+            timeout: spec.timeout,
+            policy: spec.policy,
+            budget: spec.budget
+        )
         let context = try ZMQContext()
         let dealer = try ZMQSocket(context: context, type: .dealer)
         try dealer.set(.routingID(clientRoutingID()))
@@ -62,7 +90,12 @@ final class ClientJobLoop {
         do { try dealer.connect(client.endpoint) } catch {
             throw Failure(.validation, "bad endpoint \(client.endpoint): \(error.message)")
         }
-        self.socket = MessageSocket(socket: dealer, loop: self.loop, routed: false, maxBytes: WireCodec.defaultMaxMessageBytes)
+        self.socket = MessageSocket(
+            socket: dealer,
+            loop: self.loop,
+            routed: false,
+            maxBytes: WireCodec.defaultMaxMessageBytes
+        )
         self.socket.onMessages = { [unowned self] batch in
             for inbound in batch {
                 switch inbound.message {

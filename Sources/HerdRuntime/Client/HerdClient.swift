@@ -14,7 +14,14 @@ public struct JobSpec: Sendable, Hashable {
     /// Units (e.g. tokens) the whole job may consume.
     public var budget: UInt64?
 
-    public init(group: String, kind: String, payloads: PayloadSource, timeout: Duration? = nil, policy: FanoutPolicy = .all, budget: UInt64? = nil) {
+    public init(
+        group: String,
+        kind: String,
+        payloads: PayloadSource,
+        timeout: Duration? = nil,
+        policy: FanoutPolicy = .all,
+        budget: UInt64? = nil
+    ) {
         self.group = group
         self.kind = kind
         self.payloads = payloads
@@ -25,12 +32,21 @@ public struct JobSpec: Sendable, Hashable {
 
     /// `count` subtasks whose payload is `template` with `{index}` replaced by the subtask's index.
     public init(
-        group: String, kind: String, template: String, count: Int, timeout: Duration? = nil, policy: FanoutPolicy = .all,
+        group: String,
+        kind: String,
+        template: String,
+        count: Int,
+        timeout: Duration? = nil,
+        policy: FanoutPolicy = .all,
         budget: UInt64? = nil
     ) {
         self.init(
-            group: group, kind: kind, payloads: .template(Array(template.utf8), count: UInt32(clamping: count)), timeout: timeout,
-            policy: policy, budget: budget
+            group: group,
+            kind: kind,
+            payloads: .template(Array(template.utf8), count: UInt32(clamping: count)),
+            timeout: timeout,
+            policy: policy,
+            budget: budget
         )
     }
 }
@@ -65,7 +81,9 @@ public struct HerdClient: Sendable {
     public var reconnectWindow: Duration
 
     public init(
-        endpoint: String, logger: Logger = Logger(label: "herd.client"), connectTimeout: Duration = .seconds(5),
+        endpoint: String,
+        logger: Logger = Logger(label: "herd.client"),
+        connectTimeout: Duration = .seconds(5),
         reconnectWindow: Duration = .seconds(30)
     ) {
         self.endpoint = endpoint
@@ -84,10 +102,16 @@ public struct HerdClient: Sendable {
 
     /// Cancels a job by id (any job, not only this client's) and waits until every one of its
     /// attempts, nested jobs included, has stopped. Returns `nil` if no such job is running.
-    public func cancel(job: JobID, reason: String = "cancelled on request", timeout: Duration = .seconds(60)) async throws -> CancelReply? {
+    public func cancel(
+        job: JobID,
+        reason: String = "cancelled on request",
+        timeout: Duration = .seconds(60)
+    ) async throws -> CancelReply? {
         let token = RequestReply.newToken()
         let reply = try await RequestReply.run(
-            endpoint: self.endpoint, request: .cancelJob(CancelJob(token: token, job: job, reason: reason)), timeout: timeout
+            endpoint: self.endpoint,
+            request: .cancelJob(CancelJob(token: token, job: job, reason: reason)),
+            timeout: timeout
         ) { message -> CancelReply? in
             if case .cancelReply(let reply) = message, reply.token == token { return reply }
             return nil
@@ -99,7 +123,9 @@ public struct HerdClient: Sendable {
     public func breaker(_ action: BreakerCommand.Action, path: String) async throws -> BreakerReply {
         let token = RequestReply.newToken()
         return try await RequestReply.run(
-            endpoint: self.endpoint, request: .breaker(BreakerCommand(token: token, action: action, path: path)), timeout: self.connectTimeout
+            endpoint: self.endpoint,
+            request: .breaker(BreakerCommand(token: token, action: action, path: path)),
+            timeout: self.connectTimeout
         ) { message -> BreakerReply? in
             if case .breakerReply(let reply) = message, reply.token == token { return reply }
             return nil
@@ -111,7 +137,9 @@ public struct HerdClient: Sendable {
     public func results(job: JobID) async throws -> ResultsReply {
         let token = RequestReply.newToken()
         return try await RequestReply.run(
-            endpoint: self.endpoint, request: .resultsRequest(ResultsRequest(token: token, job: job)), timeout: self.connectTimeout
+            endpoint: self.endpoint,
+            request: .resultsRequest(ResultsRequest(token: token, job: job)),
+            timeout: self.connectTimeout
         ) { message -> ResultsReply? in
             if case .resultsReply(let reply) = message, reply.token == token { return reply }
             return nil
@@ -123,7 +151,8 @@ public struct HerdClient: Sendable {
     public func drain(_ target: DrainTarget, grace: Duration, timeout: Duration? = nil) async throws -> DrainReport {
         let token = RequestReply.newToken()
         return try await RequestReply.run(
-            endpoint: self.endpoint, request: .drain(DrainRequest(token: token, target: target, grace: grace)),
+            endpoint: self.endpoint,
+            request: .drain(DrainRequest(token: token, target: target, grace: grace)),
             timeout: timeout ?? grace + .seconds(30)
         ) { message -> DrainReport? in
             if case .drainReply(let report) = message, report.token == token { return report }

@@ -14,7 +14,10 @@ enum RequestReply {
     /// Sends `request` and returns the first reply `match` accepts; fails with a `network`
     /// failure if none arrives within `timeout`.
     static func run<Reply: Sendable>(
-        endpoint: String, request: Message, timeout: Duration, match: @escaping @Sendable (Message) -> Reply?
+        endpoint: String,
+        request: Message,
+        timeout: Duration,
+        match: @escaping @Sendable (Message) -> Reply?
     ) async throws -> Reply {
         let reply = OneShot<Result<Reply, any Error>>()
         let thread = LoopThread.start(name: "herd-request") {
@@ -27,7 +30,12 @@ enum RequestReply {
                 do { try dealer.connect(endpoint) } catch {
                     throw Failure(.validation, "bad endpoint \(endpoint): \(error)")
                 }
-                let socket = MessageSocket(socket: dealer, loop: loop, routed: false, maxBytes: WireCodec.defaultMaxMessageBytes)
+                let socket = MessageSocket(
+                    socket: dealer,
+                    loop: loop,
+                    routed: false,
+                    maxBytes: WireCodec.defaultMaxMessageBytes
+                )
                 socket.onMessages = { batch in
                     for inbound in batch {
                         if case .success(let message) = inbound.message, let value = match(message) {
@@ -37,7 +45,14 @@ enum RequestReply {
                     }
                 }
                 loop.schedule(at: .now.advanced(by: timeout)) {
-                    reply.resolve(.failure(Failure(.network, "no answer from a coordinator at \(endpoint) after \(ClientStateMachine.seconds(timeout))")))
+                    reply.resolve(
+                        .failure(
+                            Failure(
+                                .network,
+                                "no answer from a coordinator at \(endpoint) after \(ClientStateMachine.seconds(timeout))"
+                            )
+                        )
+                    )
                     loop.stop()
                 }
                 socket.send(request)
@@ -57,12 +72,19 @@ extension HerdClient {
     public func status() async throws -> StatusReport {
         let token = RequestReply.newToken()
         do {
-            return try await RequestReply.run(endpoint: self.endpoint, request: .statusRequest(token: token), timeout: self.connectTimeout) { message in
+            return try await RequestReply.run(
+                endpoint: self.endpoint,
+                request: .statusRequest(token: token),
+                timeout: self.connectTimeout
+            ) { message in
                 if case .statusReply(let report) = message, report.token == token { return report }
                 return nil
             }
         } catch let failure as Failure where failure.category == .network {
-            throw Failure(.network, "no coordinator at \(self.endpoint) after \(ClientStateMachine.seconds(self.connectTimeout))")
+            throw Failure(
+                .network,
+                "no coordinator at \(self.endpoint) after \(ClientStateMachine.seconds(self.connectTimeout))"
+            )
         }
     }
 }

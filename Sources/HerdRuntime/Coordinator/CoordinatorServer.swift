@@ -20,8 +20,11 @@ public struct CoordinatorOptions: Sendable {
     public var journalPath: String?
 
     public init(
-        endpoint: String, configuration: CoordinatorConfiguration, maxMessageBytes: Int = WireCodec.defaultMaxMessageBytes,
-        shutdownGrace: Duration = .seconds(10), journalPath: String? = nil
+        endpoint: String,
+        configuration: CoordinatorConfiguration,
+        maxMessageBytes: Int = WireCodec.defaultMaxMessageBytes,
+        shutdownGrace: Duration = .seconds(10),
+        journalPath: String? = nil
     ) {
         self.endpoint = endpoint
         self.configuration = configuration
@@ -110,7 +113,12 @@ private final class CoordinatorLoop {
         self.logger = logger
         self.mailbox = mailbox
         if let path = options.journalPath {
-            let (journal, machine) = try Self.restore(path: path, options: options, now: self.clock.now(), logger: logger)
+            let (journal, machine) = try Self.restore(
+                path: path,
+                options: options,
+                now: self.clock.now(),
+                logger: logger
+            )
             self.journal = journal
             self.machine = machine
         } else {
@@ -141,27 +149,40 @@ private final class CoordinatorLoop {
     }
 
     /// Opens the journal at `path` and rebuilds the machine from it (a fresh journal: a fresh machine).
-    private static func restore(path: String, options: CoordinatorOptions, now: Instant, logger: Logger) throws -> (JournalStore, CoordinatorStateMachine) {
+    private static func restore(
+        path: String,
+        options: CoordinatorOptions,
+        now: Instant,
+        logger: Logger
+    ) throws -> (JournalStore, CoordinatorStateMachine) {
         let journal = try JournalStore(path: path)
         var configuration = options.configuration
         configuration.journaled = true
         var records: [JournalRecord] = []
         for (position, entry) in try journal.readAll().enumerated() {
             do { records.append(try JournalCodec.decode(entry.body)) } catch {
-                throw HerdRuntimeError("journal \(path): record \(position + 1) (job \(entry.job)) is unreadable: \(error.message)")
+                throw HerdRuntimeError(
+                    "journal \(path): record \(position + 1) (job \(entry.job)) is unreadable: \(error.message)"
+                )
             }
         }
         let machine = CoordinatorStateMachine(configuration: configuration, restoring: records, now: now)
         let size = journal.size()
         logger.notice(
             records.isEmpty ? "journal opened" : "restored from the journal",
-            metadata: ["journal": "\(path)", "records": "\(records.count)", "jobs": "\(machine.activeJobs)", "bytes": "\(size.bytes)"]
+            metadata: [
+                "journal": "\(path)", "records": "\(records.count)", "jobs": "\(machine.activeJobs)",
+                "bytes": "\(size.bytes)",
+            ]
         )
         return (journal, machine)
     }
 
     func run() {
-        self.logger.info("coordinator listening", metadata: ["endpoint": "\(self.endpoint)", "coordinator": "\(self.machine.configuration.coordinatorID)"])
+        self.logger.info(
+            "coordinator listening",
+            metadata: ["endpoint": "\(self.endpoint)", "coordinator": "\(self.machine.configuration.coordinatorID)"]
+        )
         self.perform(self.machine.start(now: self.clock.now()))
         self.loop.run()
         self.socket.socket.close()
@@ -243,7 +264,10 @@ private final class CoordinatorLoop {
             try journal.write(records, forgetting: forgetting)
             return true
         } catch {
-            self.logger.critical("cannot write the journal: stopping", metadata: ["journal": "\(journal.path)", "error": "\(error)"])
+            self.logger.critical(
+                "cannot write the journal: stopping",
+                metadata: ["journal": "\(journal.path)", "error": "\(error)"]
+            )
             self.actions.removeAll()
             self.loop.stop()
             return false

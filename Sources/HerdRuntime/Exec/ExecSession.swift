@@ -157,7 +157,7 @@ final class ExecSession {
         defer {
             for var fd in childEnds { Descriptors.close(&fd) }
         }
-        for index in 0..<3 {
+        for index in 0 ..< 3 {
             guard let pipe = Descriptors.makePipe() else {
                 let code = errno
                 self.closeAll()
@@ -215,7 +215,9 @@ final class ExecSession {
     /// Gives the guard the child's group (the child's pid).
     private func armGuard() {
         guard let execGuard = self.execGuard, !execGuard.arm(group: self.pid) else { return }
-        self.logger.warning("\(ExecGuard.executableName) \(execGuard.pid) cannot be told the child's group; the exec child runs unguarded")
+        self.logger.warning(
+            "\(ExecGuard.executableName) \(execGuard.pid) cannot be told the child's group; the exec child runs unguarded"
+        )
     }
 
     /// SIGKILL to the guard; it is reaped later by ``reapGuard()``.
@@ -380,7 +382,7 @@ final class ExecSession {
                 self.outputOverLimit()
                 return false
             }
-            self.report.stdout.append(contentsOf: self.buffer[0..<count])
+            self.report.stdout.append(contentsOf: self.buffer[0 ..< count])
             return true
         }
         if count < 0 && (errno == EAGAIN || errno == EINTR) { return false }
@@ -402,7 +404,7 @@ final class ExecSession {
     private func readStderr() -> Bool {
         let count = self.buffer.withUnsafeMutableBytes { read(self.stderrFD, $0.baseAddress, $0.count) }
         if count > 0 {
-            self.handle(self.stderr.feed(self.buffer[0..<count]))
+            self.handle(self.stderr.feed(self.buffer[0 ..< count]))
             return true
         }
         if count < 0 && (errno == EAGAIN || errno == EINTR) { return false }

@@ -107,7 +107,7 @@ struct ExecStderr {
         guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
             let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
         else { return "" }
-        return String(scalars[first...last])
+        return String(scalars[first ... last])
     }
 
     /// The longest prefix of `text` (whole Unicode scalars) that fits in `limit` UTF-8 bytes.

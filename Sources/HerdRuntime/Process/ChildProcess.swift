@@ -31,11 +31,20 @@ public final class ChildProcess: Sendable {
     ///   - environment: Added to (and overriding) this process's environment.
     ///   - ownProcessGroup: Starts the child in a process group of its own, so that a terminal's
     ///     Ctrl-C (sent to the foreground group) reaches only us and we decide how it stops.
-    public init(name: String, executable: String, arguments: [String], environment: [String: String] = [:], stderr: ErrorOutput = .discard, ownProcessGroup: Bool = false) throws {
+    public init(
+        name: String,
+        executable: String,
+        arguments: [String],
+        environment: [String: String] = [:],
+        stderr: ErrorOutput = .discard,
+        ownProcessGroup: Bool = false
+    ) throws {
         var nullInput = open("/dev/null", O_RDONLY | O_CLOEXEC)
         guard nullInput >= 0 else { throw ChildProcessError(name: name, operation: "open /dev/null", code: errno) }
         defer { Descriptors.close(&nullInput) }
-        guard let pipe = Descriptors.makePipe() else { throw ChildProcessError(name: name, operation: "pipe", code: errno) }
+        guard let pipe = Descriptors.makePipe() else {
+            throw ChildProcessError(name: name, operation: "pipe", code: errno)
+        }
         var readEnd = pipe.read
         var writeEnd = pipe.write
         defer { Descriptors.close(&writeEnd) }
@@ -75,7 +84,8 @@ public final class ChildProcess: Sendable {
         let exited = self.exited
         let output = readEnd
         guard
-            (try? SystemThread.start(name: "herd-child-out") { Self.readLines(from: output, into: continuation) }) != nil,
+            (try? SystemThread.start(name: "herd-child-out") { Self.readLines(from: output, into: continuation) })
+                != nil,
             (try? SystemThread.start(name: "herd-child-wait") {
                 let status: Int32
                 switch Spawn.reap(pid) {
@@ -107,7 +117,7 @@ public final class ChildProcess: Sendable {
             buffer.append(contentsOf: chunk[..<count])
             var start = buffer.startIndex
             while let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
-                continuation.yield(String(decoding: buffer[start..<newline], as: UTF8.self))
+                continuation.yield(String(decoding: buffer[start ..< newline], as: UTF8.self))
                 start = newline + 1
             }
             buffer.removeSubrange(..<start)
@@ -166,5 +176,7 @@ public struct ChildProcessError: Error, CustomStringConvertible {
     /// The `errno` value.
     public var code: Int32
 
-    public var description: String { "\(self.name): could not \(self.operation): \(SystemError.describe(errno: self.code))" }
+    public var description: String {
+        "\(self.name): could not \(self.operation): \(SystemError.describe(errno: self.code))"
+    }
 }

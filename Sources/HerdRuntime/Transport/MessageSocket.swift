@@ -125,7 +125,9 @@ final class MessageSocket {
                     peer = PeerID(frames.removeFirst())
                 }
                 do throws(ProtocolError) {
-                    inbound.append(Inbound(peer: peer, message: .success(try WireCodec.decode(frames, maxBytes: self.maxBytes))))
+                    inbound.append(
+                        Inbound(peer: peer, message: .success(try WireCodec.decode(frames, maxBytes: self.maxBytes)))
+                    )
                 } catch {
                     inbound.append(Inbound(peer: peer, message: .failure(error)))
                 }

@@ -36,7 +36,7 @@ public enum BuiltinHandlers {
         else {
             throw Failure(.validation, "stream expects N or N:MS, got '\(context.payloadText)'")
         }
-        for token in 0..<count {
+        for token in 0 ..< count {
             try await Task.sleep(for: .milliseconds(interval))
             context.reportUsage(1)
             await context.emit("token \(token)")
@@ -81,7 +81,14 @@ public enum BuiltinHandlers {
             do { return try parseDuration(text) } catch { throw Failure(.validation, "fanout: bad timeout: \(error)") }
         }
         let job = context.submit(
-            JobSpec(group: request.group, kind: request.kind, template: request.payload ?? "", count: request.count, timeout: timeout, policy: policy)
+            JobSpec(
+                group: request.group,
+                kind: request.kind,
+                template: request.payload ?? "",
+                count: request.count,
+                timeout: timeout,
+                policy: policy
+            )
         )
         var firstFailure: Failure?
         var summary: JobSummary?
@@ -89,12 +96,16 @@ public enum BuiltinHandlers {
         for try await update in job {
             switch update {
             case .results(let results):
-                for case .failure(let failure) in results.map(\.outcome) where firstFailure == nil { firstFailure = failure }
+                for case .failure(let failure) in results.map(\.outcome) where firstFailure == nil {
+                    firstFailure = failure
+                }
             case .finished(let finished):
                 summary = finished
             case .partial:
                 partials += 1
-                if let limit = request.returnAfterPartials, partials >= limit { return Array("left after \(partials) partial outputs".utf8) }
+                if let limit = request.returnAfterPartials, partials >= limit {
+                    return Array("left after \(partials) partial outputs".utf8)
+                }
             case .accepted, .notice:
                 break
             }
@@ -102,13 +113,18 @@ public enum BuiltinHandlers {
         try Task.checkCancellation()
         guard let summary else { throw Failure(.unknown, "nested job ended without a summary") }
         if policy == .all, let firstFailure {
-            throw Failure(firstFailure.category, "\(summary.failed + summary.cancelled) of \(request.count) children failed; first: \(firstFailure.message)")
+            throw Failure(
+                firstFailure.category,
+                "\(summary.failed + summary.cancelled) of \(request.count) children failed; first: \(firstFailure.message)"
+            )
         }
         return Array("\(summary.succeeded) ok".utf8)
     }
 
     /// All built-ins by kind.
-    public static let all: [String: SubtaskHandler] = ["echo": echo, "sleep": sleep, "fail": fail, "stream": stream, "fanout": fanout]
+    public static let all: [String: SubtaskHandler] = [
+        "echo": echo, "sleep": sleep, "fail": fail, "stream": stream, "fanout": fanout,
+    ]
 }
 
 extension String {

@@ -38,7 +38,10 @@ final class ChildJobs: Sendable {
     func submit(_ submission: Submission, continuation: AsyncThrowingStream<JobUpdate, any Error>.Continuation) {
         let token = submission.token
         self.table.withLock { table in
-            table.entries[token] = Entry(machine: ClientStateMachine(configuration: self.configuration), continuation: continuation)
+            table.entries[token] = Entry(
+                machine: ClientStateMachine(configuration: self.configuration),
+                continuation: continuation
+            )
         }
         self.handle(.submit(submission), token: token)
     }
@@ -103,7 +106,10 @@ final class ChildJobs: Sendable {
         for action in actions { self.perform(action, continuation: entry.continuation) }
     }
 
-    private func perform(_ action: ClientStateMachine.Action, continuation: AsyncThrowingStream<JobUpdate, any Error>.Continuation) {
+    private func perform(
+        _ action: ClientStateMachine.Action,
+        continuation: AsyncThrowingStream<JobUpdate, any Error>.Continuation
+    ) {
         switch action {
         case .send(.submit(let submission)):
             if !self.mailbox.post(.submitChild(submission)) {

@@ -23,9 +23,14 @@ public struct WorkerOptions: Sendable {
     public var maxMessageBytes: Int
 
     public init(
-        endpoint: String, workerID: String = WorkerOptions.defaultWorkerID(), group: String,
-        node: String = WorkerOptions.hostName(), capacity: UInt32 = 4, handlers: [String: SubtaskHandler] = [:],
-        execCommands: [ExecCommand] = [], killGrace: Duration = WorkerOptions.defaultKillGrace,
+        endpoint: String,
+        workerID: String = WorkerOptions.defaultWorkerID(),
+        group: String,
+        node: String = WorkerOptions.hostName(),
+        capacity: UInt32 = 4,
+        handlers: [String: SubtaskHandler] = [:],
+        execCommands: [ExecCommand] = [],
+        killGrace: Duration = WorkerOptions.defaultKillGrace,
         maxMessageBytes: Int = WireCodec.defaultMaxMessageBytes
     ) {
         self.endpoint = endpoint

@@ -36,7 +36,8 @@ public final class WorkerService: Service, Sendable {
         let routes = self.options.routes
         // The loop thread starts each handler as a task of its own, right where the DISPATCH is
         // decoded: no hop through another task, and a CANCEL cancels exactly that task.
-        let start: @Sendable (Assignment, ContinuousClock.Instant) -> Task<Void, Never> = { [self] assignment, receivedAt in
+        let start: @Sendable (Assignment, ContinuousClock.Instant) -> Task<Void, Never> = {
+            [self] assignment, receivedAt in
             Task {
                 let (outcome, usage) = await self.execute(assignment, receivedAt: receivedAt, routes: routes)
                 await self.mailbox.send(.handlerFinished(assignment.attempt, outcome, usage: usage))
@@ -44,7 +45,15 @@ public final class WorkerService: Service, Sendable {
         }
         let thread = LoopThread.start(name: "herd-worker") { [options, logger, mailbox, wakeup, registered, children] in
             do {
-                let loop = try WorkerLoop(options: options, logger: logger, mailbox: mailbox, wakeup: wakeup, start: start, registered: registered, children: children)
+                let loop = try WorkerLoop(
+                    options: options,
+                    logger: logger,
+                    mailbox: mailbox,
+                    wakeup: wakeup,
+                    start: start,
+                    registered: registered,
+                    children: children
+                )
                 loop.run()
                 leftovers.withLock { $0 = loop.unfinishedHandlers }
             } catch {
@@ -76,24 +85,46 @@ public final class WorkerService: Service, Sendable {
     public func stop() { self.mailbox.post(.stopRequested) }
 
     /// Runs one handler in the calling task (cancelling that task cancels the handler).
-    private func execute(_ assignment: Assignment, receivedAt: ContinuousClock.Instant, routes: KindRoutes) async -> (Outcome, UInt64) {
+    private func execute(
+        _ assignment: Assignment,
+        receivedAt: ContinuousClock.Instant,
+        routes: KindRoutes
+    ) async -> (Outcome, UInt64) {
         let meter = UsageMeter()
         let deadline = assignment.deadline.map { receivedAt.advanced(by: $0) }
         switch routes.route(for: assignment.kind) {
         case .exec(let exec):
             let context = ExecContext(
-                job: assignment.attempt.subtask.job.rawValue, subtask: assignment.attempt.subtask.index,
-                attempt: assignment.attempt.attempt, kind: assignment.kind, worker: self.options.workerID,
-                group: self.options.group, deadline: deadline.map { ContinuousClock.now.duration(to: $0) }
+                job: assignment.attempt.subtask.job.rawValue,
+                subtask: assignment.attempt.subtask.index,
+                attempt: assignment.attempt.attempt,
+                kind: assignment.kind,
+                worker: self.options.workerID,
+                group: self.options.group,
+                deadline: deadline.map { ContinuousClock.now.duration(to: $0) }
             )
-            let result = await ExecRunner.run(exec, payload: assignment.payload, context: context, killGrace: self.options.killGrace, logger: self.logger)
+            let result = await ExecRunner.run(
+                exec,
+                payload: assignment.payload,
+                context: context,
+                killGrace: self.options.killGrace,
+                logger: self.logger
+            )
             return (result.outcome, result.usage)
         case .handler(let handler):
             let context = SubtaskContext(
-                job: assignment.attempt.subtask.job, index: assignment.attempt.subtask.index,
-                attempt: assignment.attempt.attempt, kind: assignment.kind, payload: assignment.payload,
-                deadline: deadline, worker: self.options.workerID, group: self.options.group, meter: meter,
-                partialSink: { [mailbox] data, usage in await mailbox.send(.partialOutput(assignment.attempt, data, usage: usage)) },
+                job: assignment.attempt.subtask.job,
+                index: assignment.attempt.subtask.index,
+                attempt: assignment.attempt.attempt,
+                kind: assignment.kind,
+                payload: assignment.payload,
+                deadline: deadline,
+                worker: self.options.workerID,
+                group: self.options.group,
+                meter: meter,
+                partialSink: { [mailbox] data, usage in
+                    await mailbox.send(.partialOutput(assignment.attempt, data, usage: usage))
+                },
                 submitter: { [children] spec in Self.submitChild(spec, parent: assignment.attempt, children: children) }
             )
             let outcome: Outcome
@@ -112,11 +143,21 @@ public final class WorkerService: Service, Sendable {
         continuation.onTermination = { termination in
             // A handler that stops waiting cancels the job (its machine forgets it once the
             // coordinator confirms); one that read it to the end has nothing left to forget.
-            if case .cancelled = termination { cancel("the parent handler stopped waiting") } else { children.remove(token: token) }
+            if case .cancelled = termination {
+                cancel("the parent handler stopped waiting")
+            } else {
+                children.remove(token: token)
+            }
         }
         let submission = Submission(
-            token: token, group: spec.group, kind: spec.kind, payloads: spec.payloads, timeout: spec.timeout,
-            policy: spec.policy, budget: spec.budget, parent: parent
+            token: token,
+            group: spec.group,
+            kind: spec.kind,
+            payloads: spec.payloads,
+            timeout: spec.timeout,
+            policy: spec.policy,
+            budget: spec.budget,
+            parent: parent
         )
         children.submit(submission, continuation: continuation)
         return JobRun(stream: stream, cancel: cancel)
@@ -143,7 +184,15 @@ private final class WorkerLoop {
 
     private let children: ChildJobs
 
-    init(options: WorkerOptions, logger: Logger, mailbox: Mailbox<WorkerEvent>, wakeup: Wakeup, start: @escaping @Sendable (Assignment, ContinuousClock.Instant) -> Task<Void, Never>, registered: OneShot<Result<Void, any Error>>, children: ChildJobs) throws {
+    init(
+        options: WorkerOptions,
+        logger: Logger,
+        mailbox: Mailbox<WorkerEvent>,
+        wakeup: Wakeup,
+        start: @escaping @Sendable (Assignment, ContinuousClock.Instant) -> Task<Void, Never>,
+        registered: OneShot<Result<Void, any Error>>,
+        children: ChildJobs
+    ) throws {
         self.children = children
         self.options = options
         var logger = logger
@@ -155,8 +204,13 @@ private final class WorkerLoop {
         self.registered = registered
         self.machine = WorkerStateMachine(
             configuration: WorkerConfiguration(
-                workerID: options.workerID, group: options.group, node: options.node, capacity: options.capacity, kinds: options.kinds,
-                overdueAfter: options.killGrace + .seconds(1), drainGrace: options.drainGrace
+                workerID: options.workerID,
+                group: options.group,
+                node: options.node,
+                capacity: options.capacity,
+                kinds: options.kinds,
+                overdueAfter: options.killGrace + .seconds(1),
+                drainGrace: options.drainGrace
             )
         )
         let context = try ZMQContext()
@@ -181,7 +235,9 @@ private final class WorkerLoop {
             }
             self.step()
         }
-        self.socket.onSendError = { [unowned self] error in self.logger.warning("send failed", metadata: ["error": "\(error)"]) }
+        self.socket.onSendError = { [unowned self] error in
+            self.logger.warning("send failed", metadata: ["error": "\(error)"])
+        }
         self.loop.watchReadable(wakeup) { [unowned self] in
             self.mailbox.drain(into: &self.events)
             self.step()

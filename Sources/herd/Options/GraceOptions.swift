@@ -5,7 +5,10 @@ import ArgumentParser
 struct GraceOptions: ParsableArguments {
     static let defaultGrace: Duration = .seconds(10)
 
-    @Option(name: .long, help: "How long in-flight subtasks may finish before the rest is cancelled or moved (default 10s).")
+    @Option(
+        name: .long,
+        help: "How long in-flight subtasks may finish before the rest is cancelled or moved (default 10s)."
+    )
     var grace: DurationArgument?
 
     /// `--grace`, else 10 s.

@@ -44,7 +44,9 @@ enum BenchWorker {
                 } catch {
                     // The handler runs again: this is when its own code sees the cancellation.
                     let observed = bench_now_ns()
-                    report("C \(job) \(context.index) \(context.attempt) \(delivered.value.load(ordering: .relaxed)) \(observed)\n")
+                    report(
+                        "C \(job) \(context.index) \(context.attempt) \(delivered.value.load(ordering: .relaxed)) \(observed)\n"
+                    )
                     throw error
                 }
                 return []
@@ -55,7 +57,13 @@ enum BenchWorker {
                 return context.payload
             }
         }
-        let options = WorkerOptions(endpoint: endpoint, workerID: id, group: group, capacity: capacity, handlers: ["hold": handler])
+        let options = WorkerOptions(
+            endpoint: endpoint,
+            workerID: id,
+            group: group,
+            capacity: capacity,
+            handlers: ["hold": handler]
+        )
         do {
             let worker = try WorkerService(options: options, logger: logger)
             try await withThrowingTaskGroup(of: Void.self) { tasks in

@@ -29,7 +29,9 @@ struct Options {
     func ints(_ key: String, _ fallback: [Int]) -> [Int] {
         guard let text = self.values[key] else { return fallback }
         let values = text.split(separator: ",").compactMap { Int($0) }
-        guard !values.isEmpty, values.count == text.split(separator: ",").count else { fail("--\(key) must be integers separated by commas, got '\(text)'") }
+        guard !values.isEmpty, values.count == text.split(separator: ",").count else {
+            fail("--\(key) must be integers separated by commas, got '\(text)'")
+        }
         return values
     }
 }
@@ -75,14 +77,19 @@ final class Events {
         case "ready":
             self.ready.insert(worker)
         case "S" where fields.count == 5:
-            guard let job = UInt64(fields[1]), let index = UInt32(fields[2]), let attempt = UInt32(fields[3]), let at = UInt64(fields[4]) else { break }
+            guard let job = UInt64(fields[1]), let index = UInt32(fields[2]), let attempt = UInt32(fields[3]),
+                let at = UInt64(fields[4])
+            else { break }
             self.starts[job, default: []].append(Start(index: index, attempt: attempt, at: at, worker: worker))
             return
         case "C" where fields.count == 6:
-            guard let job = UInt64(fields[1]), let index = UInt32(fields[2]), let attempt = UInt32(fields[3]), let delivered = UInt64(fields[4]),
+            guard let job = UInt64(fields[1]), let index = UInt32(fields[2]), let attempt = UInt32(fields[3]),
+                let delivered = UInt64(fields[4]),
                 let observed = UInt64(fields[5])
             else { break }
-            self.observed[job, default: []].append(Observed(index: index, attempt: attempt, delivered: delivered, observed: observed, worker: worker))
+            self.observed[job, default: []].append(
+                Observed(index: index, attempt: attempt, delivered: delivered, observed: observed, worker: worker)
+            )
             return
         default:
             break
@@ -98,7 +105,9 @@ final class Events {
         case .drainReply(let report): self.drainReplies[report.token] = (at, report)
         case .jobFinished(let summary): self.finished[summary.job.rawValue] = (at, summary)
         case .jobResults(let results):
-            for job in Set(results.map(\.subtask.job.rawValue)) where self.firstResults[job] == nil { self.firstResults[job] = at }
+            for job in Set(results.map(\.subtask.job.rawValue)) where self.firstResults[job] == nil {
+                self.firstResults[job] = at
+            }
         case .heartbeat: self.reply(.heartbeat)
         case .error(let error): self.problems.append("coordinator error: \(error)")
         default: break  // JOB-RESULTS, JOB-NOTICE

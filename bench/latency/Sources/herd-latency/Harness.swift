@@ -69,7 +69,7 @@ final class Harness {
         var buffer = [CChar](repeating: 0, count: 4096)
         let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         guard count > 0 else { fail("cannot read /proc/self/exe") }
-        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return String(decoding: buffer[0 ..< count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     func connect(_ endpoint: String) {
@@ -174,7 +174,9 @@ final class Harness {
                     close(child.pidfd)
                     child.pidfd = -1
                     if self.essential.contains(child.pid) {
-                        throw BenchError("\(child.name) (pid \(child.pid)) exited unexpectedly (wait status \(status)); see \(self.logs)/\(child.name).err")
+                        throw BenchError(
+                            "\(child.name) (pid \(child.pid)) exited unexpectedly (wait status \(status)); see \(self.logs)/\(child.name).err"
+                        )
                     }
                 }
             case .extra(let fd):
@@ -188,7 +190,7 @@ final class Harness {
         while child.stdoutFD >= 0 {
             let count = read(child.stdoutFD, &buffer, buffer.count)
             if count > 0 {
-                child.pending.append(contentsOf: buffer[0..<count])
+                child.pending.append(contentsOf: buffer[0 ..< count])
                 while let newline = child.pending.firstIndex(of: UInt8(ascii: "\n")) {
                     let line = String(decoding: child.pending[..<newline], as: UTF8.self)
                     child.pending.removeSubrange(...newline)

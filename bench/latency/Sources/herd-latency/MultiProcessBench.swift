@@ -67,7 +67,11 @@ final class Bench {
     /// Writes the coordinator's config file (`[coordinator] heartbeat` and `liveness`); returns its path.
     func writeConfig(heartbeat: String, liveness: String) throws -> String {
         let config = "\(self.logs)/\(self.mode)-coordinator.toml"
-        try "[coordinator]\nheartbeat = \"\(heartbeat)\"\nliveness = \"\(liveness)\"\n".write(toFile: config, atomically: true, encoding: .utf8)
+        try "[coordinator]\nheartbeat = \"\(heartbeat)\"\nliveness = \"\(liveness)\"\n".write(
+            toFile: config,
+            atomically: true,
+            encoding: .utf8
+        )
         return config
     }
 
@@ -76,7 +80,10 @@ final class Bench {
     /// machine) must not be declared dead: that re-queues its work and opens its breaker, and the
     /// trial then waits for subtasks that are never dispatched. Hence 10 s by default.
     func startCancelCoordinator() throws {
-        let config = try self.writeConfig(heartbeat: self.options.string("heartbeat", "250ms"), liveness: self.options.string("liveness", "10s"))
+        let config = try self.writeConfig(
+            heartbeat: self.options.string("heartbeat", "250ms"),
+            liveness: self.options.string("liveness", "10s")
+        )
         try self.startCoordinator(config: config)
     }
 
@@ -95,11 +102,17 @@ final class Bench {
     }
 
     /// Starts `herd-latency worker` processes and waits until each has registered.
-    func startBenchWorkers(_ specs: [(id: String, capacity: Int, behaviour: String)], group: String, essential: Bool) throws -> [Child] {
+    func startBenchWorkers(
+        _ specs: [(id: String, capacity: Int, behaviour: String)],
+        group: String,
+        essential: Bool
+    ) throws -> [Child] {
         var children: [Child] = []
         for spec in specs {
             let child = try self.harness.spawn(
-                spec.id, Harness.selfPath, ["worker", self.endpoint, group, String(spec.capacity), spec.id, spec.behaviour, String(getpid())]
+                spec.id,
+                Harness.selfPath,
+                ["worker", self.endpoint, group, String(spec.capacity), spec.id, spec.behaviour, String(getpid())]
             )
             let events = self.events
             let id = spec.id
@@ -107,7 +120,9 @@ final class Bench {
             if essential { self.harness.essential.insert(child.pid) }
             children.append(child)
         }
-        try self.harness.wait("\(specs.count) worker(s) to register", timeout: 30) { specs.allSatisfy { self.events.ready.contains($0.id) } }
+        try self.harness.wait("\(specs.count) worker(s) to register", timeout: 30) {
+            specs.allSatisfy { self.events.ready.contains($0.id) }
+        }
         return children
     }
 
@@ -134,16 +149,26 @@ final class Bench {
         let counts = self.options.ints("counts", [1, 100, 1000])
         let trials = self.options.ints("trials", [50, 20, 10])
         let warmup = self.options.int("warmup", 2)
-        guard counts.count == trials.count, counts.max()! <= workers * capacity else { fail("--counts and --trials must pair up, within --workers x --capacity") }
+        guard counts.count == trials.count, counts.max()! <= workers * capacity else {
+            fail("--counts and --trials must pair up, within --workers x --capacity")
+        }
         try self.startCancelCoordinator()
-        _ = try self.startBenchWorkers((1...workers).map { ("cancel-w\($0)", capacity, "hold") }, group: "cancel", essential: true)
+        _ = try self.startBenchWorkers(
+            (1 ... workers).map { ("cancel-w\($0)", capacity, "hold") },
+            group: "cancel",
+            essential: true
+        )
         var fields: [(String, String)] = [
-            ("mode", "\"cancel\""), ("handlers", "\"swift\""), ("workers", "\(workers)"), ("capacity_each", "\(capacity)"), ("warmup", "\(warmup)"),
+            ("mode", "\"cancel\""), ("handlers", "\"swift\""), ("workers", "\(workers)"),
+            ("capacity_each", "\(capacity)"), ("warmup", "\(warmup)"),
             ("liveness", "\"\(self.options.string("liveness", "10s"))\""),
             ("counts", "[\(counts.map(String.init).joined(separator: ","))]"),
         ]
         let samplesPath = "\(self.logs)/cancel-swift.samples"
-        Stats.append("# in_flight trial observed_last_us delivered_last_us observed_first_us cancel_reply_us job_finished_us first_job_results_us\n", to: samplesPath)
+        Stats.append(
+            "# in_flight trial observed_last_us delivered_last_us observed_first_us cancel_reply_us job_finished_us first_job_results_us\n",
+            to: samplesPath
+        )
         for (count, trialCount) in zip(counts, trials) {
             var observed: [Double] = []
             var delivered: [Double] = []
@@ -151,27 +176,38 @@ final class Bench {
             var replies: [Double] = []
             var finished: [Double] = []
             var firstResults: [Double] = []
-            for trial in 0..<(warmup + trialCount) {
+            for trial in 0 ..< (warmup + trialCount) {
                 let job = try self.submitWire(count: count, kind: "hold", group: "cancel")
-                try self.harness.wait("\(count) handlers running (job \(job))") { (self.events.starts[job]?.count ?? 0) >= count }
+                try self.harness.wait("\(count) handlers running (job \(job))") {
+                    (self.events.starts[job]?.count ?? 0) >= count
+                }
                 let cancelToken = self.nextToken()
                 let t0 = bench_now_ns()
-                self.harness.wire!.send(.cancelJob(CancelJob(token: cancelToken, job: JobID(job), reason: "bench: cancel latency")))
+                self.harness.wire!.send(
+                    .cancelJob(CancelJob(token: cancelToken, job: JobID(job), reason: "bench: cancel latency"))
+                )
                 try self.harness.wait("job \(job)'s cancellation (\(count) handlers, CANCEL-REPLY, JOB-FINISHED)") {
-                    (self.events.observed[job]?.count ?? 0) >= count && self.events.cancelReplies[cancelToken] != nil && self.events.finished[job] != nil
+                    (self.events.observed[job]?.count ?? 0) >= count && self.events.cancelReplies[cancelToken] != nil
+                        && self.events.finished[job] != nil
                 }
                 try self.checkProblems()
                 let seen = self.events.observed[job]!
                 let (replyAt, reply) = self.events.cancelReplies[cancelToken]!
                 let (finishedAt, summary) = self.events.finished[job]!
-                guard seen.count == count, Set(seen.map(\.index)).count == count else { throw BenchError("job \(job): \(seen.count) cancellations observed for \(count) subtasks") }
+                guard seen.count == count, Set(seen.map(\.index)).count == count else {
+                    throw BenchError("job \(job): \(seen.count) cancellations observed for \(count) subtasks")
+                }
                 guard reply.found, reply.cancelled == count, summary.cancelled == count else {
-                    throw BenchError("job \(job): CANCEL-REPLY \(reply), JOB-FINISHED \(summary); expected \(count) cancelled")
+                    throw BenchError(
+                        "job \(job): CANCEL-REPLY \(reply), JOB-FINISHED \(summary); expected \(count) cancelled"
+                    )
                 }
                 if trial >= warmup {
                     let sample = (
-                        microseconds(from: t0, to: seen.map(\.observed).max()!), microseconds(from: t0, to: seen.map(\.delivered).max()!),
-                        microseconds(from: t0, to: seen.map(\.observed).min()!), microseconds(from: t0, to: replyAt), microseconds(from: t0, to: finishedAt),
+                        microseconds(from: t0, to: seen.map(\.observed).max()!),
+                        microseconds(from: t0, to: seen.map(\.delivered).max()!),
+                        microseconds(from: t0, to: seen.map(\.observed).min()!), microseconds(from: t0, to: replyAt),
+                        microseconds(from: t0, to: finishedAt),
                         microseconds(from: t0, to: self.events.firstResults[job] ?? finishedAt)
                     )
                     observed.append(sample.0)
@@ -182,7 +218,15 @@ final class Bench {
                     firstResults.append(sample.5)
                     Stats.append(
                         String(
-                            format: "%d %d %.1f %.1f %.1f %.1f %.1f %.1f\n", count, trial - warmup + 1, sample.0, sample.1, sample.2, sample.3, sample.4, sample.5
+                            format: "%d %d %.1f %.1f %.1f %.1f %.1f %.1f\n",
+                            count,
+                            trial - warmup + 1,
+                            sample.0,
+                            sample.1,
+                            sample.2,
+                            sample.3,
+                            sample.4,
+                            sample.5
                         ),
                         to: samplesPath
                     )
@@ -210,7 +254,9 @@ final class Bench {
         let counts = self.options.ints("counts", [1, 100, 1000])
         let trials = self.options.ints("trials", [20, 10, 5])
         let warmup = self.options.int("warmup", 1)
-        guard counts.count == trials.count, counts.max()! <= workers * capacity else { fail("--counts and --trials must pair up, within --workers x --capacity") }
+        guard counts.count == trials.count, counts.max()! <= workers * capacity else {
+            fail("--counts and --trials must pair up, within --workers x --capacity")
+        }
 
         // Each child writes its pid into a FIFO that we hold open (read-write: never end of file,
         // and a writer never blocks on open), so we hear of every child as it starts.
@@ -234,7 +280,7 @@ final class Bench {
             while true {
                 let count = read(fifoFD, &buffer, buffer.count)
                 guard count > 0 else { break }
-                partial.append(contentsOf: buffer[0..<count])
+                partial.append(contentsOf: buffer[0 ..< count])
             }
             var pids: [pid_t] = []
             while let newline = partial.firstIndex(of: UInt8(ascii: "\n")) {
@@ -244,7 +290,9 @@ final class Bench {
             for pid in pids {
                 let pidfd = bench_pidfd_open(pid)
                 if pidfd < 0 {
-                    openFailures.append("pidfd_open(\(pid)): \(String(cString: strerror(errno))) (an exec child ended early?)")
+                    openFailures.append(
+                        "pidfd_open(\(pid)): \(String(cString: strerror(errno))) (an exec child ended early?)"
+                    )
                     continue
                 }
                 bench_track_pidfd(pidfd)
@@ -255,11 +303,15 @@ final class Bench {
 
         try self.startCancelCoordinator()
         var registered = 0
-        for index in 1...workers {
+        for index in 1 ... workers {
             let child = try self.harness.spawn(
-                "exec-w\(index)", self.herd,
-                ["worker", "--connect", self.endpoint, "--group", "exec", "--capacity", String(capacity), "--id", "exec-w\(index)",
-                 "--exec", "long=echo $$ >> \(fifo); exec sleep 600"]
+                "exec-w\(index)",
+                self.herd,
+                [
+                    "worker", "--connect", self.endpoint, "--group", "exec", "--capacity", String(capacity), "--id",
+                    "exec-w\(index)",
+                    "--exec", "long=echo $$ >> \(fifo); exec sleep 600",
+                ]
             )
             self.harness.essential.insert(child.pid)
             child.onLine = { line, _ in if line.contains("registered") { registered += 1 } }
@@ -267,23 +319,31 @@ final class Bench {
         try self.harness.wait("\(workers) herd workers to register", timeout: 30) { registered == workers }
 
         var fields: [(String, String)] = [
-            ("mode", "\"exec-cancel\""), ("workers", "\(workers)"), ("capacity_each", "\(capacity)"), ("warmup", "\(warmup)"),
+            ("mode", "\"exec-cancel\""), ("workers", "\(workers)"), ("capacity_each", "\(capacity)"),
+            ("warmup", "\(warmup)"),
             ("liveness", "\"\(self.options.string("liveness", "10s"))\""),
             ("counts", "[\(counts.map(String.init).joined(separator: ","))]"),
         ]
         let samplesPath = "\(self.logs)/cancel-exec.samples"
-        Stats.append("# in_flight trial children_exited_last_us children_exited_first_us cancel_reply_us job_finished_us\n", to: samplesPath)
+        Stats.append(
+            "# in_flight trial children_exited_last_us children_exited_first_us cancel_reply_us job_finished_us\n",
+            to: samplesPath
+        )
         for (count, trialCount) in zip(counts, trials) {
             var exitedLast: [Double] = []
             var exitedFirst: [Double] = []
             var replies: [Double] = []
             var finished: [Double] = []
-            for trial in 0..<(warmup + trialCount) {
+            for trial in 0 ..< (warmup + trialCount) {
                 newPids.removeAll()
                 let job = try self.submitWire(count: count, kind: "long", group: "exec")
-                try self.harness.wait("\(count) exec children to start (job \(job))") { newPids.count + openFailures.count >= count }
+                try self.harness.wait("\(count) exec children to start (job \(job))") {
+                    newPids.count + openFailures.count >= count
+                }
                 if !openFailures.isEmpty { throw BenchError(openFailures.joined(separator: "; ")) }
-                guard newPids.count == count else { throw BenchError("job \(job): \(newPids.count) children for \(count) subtasks") }
+                guard newPids.count == count else {
+                    throw BenchError("job \(job): \(newPids.count) children for \(count) subtasks")
+                }
                 var exits: [UInt64] = []
                 for (_, pidfd) in newPids {
                     self.harness.watched[pidfd] = { [unowned harness] at in
@@ -295,26 +355,43 @@ final class Bench {
                 }
                 let cancelToken = self.nextToken()
                 let t0 = bench_now_ns()
-                self.harness.wire!.send(.cancelJob(CancelJob(token: cancelToken, job: JobID(job), reason: "bench: cancel latency")))
+                self.harness.wire!.send(
+                    .cancelJob(CancelJob(token: cancelToken, job: JobID(job), reason: "bench: cancel latency"))
+                )
                 try self.harness.wait("job \(job)'s \(count) children to exit, CANCEL-REPLY and JOB-FINISHED") {
-                    exits.count == count && self.events.cancelReplies[cancelToken] != nil && self.events.finished[job] != nil
+                    exits.count == count && self.events.cancelReplies[cancelToken] != nil
+                        && self.events.finished[job] != nil
                 }
                 try self.checkProblems()
                 let (replyAt, reply) = self.events.cancelReplies[cancelToken]!
                 let (finishedAt, summary) = self.events.finished[job]!
                 guard reply.found, reply.cancelled == count, summary.cancelled == count else {
-                    throw BenchError("job \(job): CANCEL-REPLY \(reply), JOB-FINISHED \(summary); expected \(count) cancelled")
+                    throw BenchError(
+                        "job \(job): CANCEL-REPLY \(reply), JOB-FINISHED \(summary); expected \(count) cancelled"
+                    )
                 }
                 if trial >= warmup {
                     let sample = (
-                        microseconds(from: t0, to: exits.max()!), microseconds(from: t0, to: exits.min()!), microseconds(from: t0, to: replyAt),
+                        microseconds(from: t0, to: exits.max()!), microseconds(from: t0, to: exits.min()!),
+                        microseconds(from: t0, to: replyAt),
                         microseconds(from: t0, to: finishedAt)
                     )
                     exitedLast.append(sample.0)
                     exitedFirst.append(sample.1)
                     replies.append(sample.2)
                     finished.append(sample.3)
-                    Stats.append(String(format: "%d %d %.1f %.1f %.1f %.1f\n", count, trial - warmup + 1, sample.0, sample.1, sample.2, sample.3), to: samplesPath)
+                    Stats.append(
+                        String(
+                            format: "%d %d %.1f %.1f %.1f %.1f\n",
+                            count,
+                            trial - warmup + 1,
+                            sample.0,
+                            sample.1,
+                            sample.2,
+                            sample.3
+                        ),
+                        to: samplesPath
+                    )
                 }
                 self.events.forget(job: job)
                 self.events.cancelReplies[cancelToken] = nil
@@ -349,13 +426,17 @@ final class Bench {
         try self.startCoordinator(config: try self.writeConfig(heartbeat: heartbeat, liveness: liveness))
 
         var fields: [(String, String)] = [
-            ("mode", "\"\(self.mode)\""), ("trials", "\(trials)"), ("counts", "[\(counts.map(String.init).joined(separator: ","))]"),
+            ("mode", "\"\(self.mode)\""), ("trials", "\(trials)"),
+            ("counts", "[\(counts.map(String.init).joined(separator: ","))]"),
             ("heartbeat", "\"\(heartbeat)\""), ("liveness", "\"\(liveness)\""),
         ]
         if !failover { fields.append(("grace_ms", "\(graceMs)")) }
         if failover { fields.append(("signal", stall ? "\"SIGSTOP\"" : "\"SIGKILL\"")) }
         let samplesPath = "\(self.logs)/\(self.mode).samples"
-        Stats.append("# in_flight trial first_restart_us last_restart_us worker_exit_us drain_reply_us last_result_us restarted lost duplicated not_ok\n", to: samplesPath)
+        Stats.append(
+            "# in_flight trial first_restart_us last_restart_us worker_exit_us drain_reply_us last_result_us restarted lost duplicated not_ok\n",
+            to: samplesPath
+        )
         for count in counts {
             var firstRestart: [Double] = []
             var lastRestart: [Double] = []
@@ -366,12 +447,16 @@ final class Bench {
             var duplicated = 0
             var notOK = 0
             var restartedTotal = 0
-            for trial in 1...trials {
+            for trial in 1 ... trials {
                 let tag = "\(self.mode)-n\(count)-t\(trial)"
                 let a = try self.startBenchWorkers([("\(tag)-a", count, "hold")], group: group, essential: false)[0]
                 let submit = try self.harness.spawn(
-                    "\(tag)-submit", self.herd,
-                    ["submit", "--connect", self.endpoint, "--group", group, "--kind", "hold", "--fanout", String(count), "--payload", "p{index}", "--json"]
+                    "\(tag)-submit",
+                    self.herd,
+                    [
+                        "submit", "--connect", self.endpoint, "--group", group, "--kind", "hold", "--fanout",
+                        String(count), "--payload", "p{index}", "--json",
+                    ]
                 )
                 var lines: [(text: String, at: UInt64)] = []
                 submit.onLine = { line, at in lines.append((line, at)) }
@@ -393,7 +478,9 @@ final class Bench {
                 if failover {
                     self.harness.signal(a, stall ? SIGSTOP : SIGKILL)
                 } else {
-                    self.harness.wire!.send(.drain(DrainRequest(token: drainToken, target: .worker(aID), grace: .milliseconds(graceMs))))
+                    self.harness.wire!.send(
+                        .drain(DrainRequest(token: drainToken, target: .worker(aID), grace: .milliseconds(graceMs)))
+                    )
                 }
                 try self.harness.wait("\(tag): the job to finish and \(aID) to exit") {
                     submit.isDone && (stall || a.hasExited) && (failover || self.events.drainReplies[drainToken] != nil)
@@ -410,7 +497,8 @@ final class Bench {
                 var resultTimes: [UInt64] = []
                 var succeeded = -1
                 for line in lines {
-                    guard let object = try? JSONSerialization.jsonObject(with: Data(line.text.utf8)) as? [String: Any] else {
+                    guard let object = try? JSONSerialization.jsonObject(with: Data(line.text.utf8)) as? [String: Any]
+                    else {
                         throw BenchError("\(tag): herd submit printed '\(line.text)'")
                     }
                     if let summary = object["summary"] as? [String: Any] {
@@ -421,7 +509,7 @@ final class Bench {
                         if object["status"] as? String != "ok" { notOK += 1 }
                     }
                 }
-                let trialLost = (0..<UInt32(count)).filter { indices[$0] == nil }.count
+                let trialLost = (0 ..< UInt32(count)).filter { indices[$0] == nil }.count
                 let trialDuplicated = indices.values.reduce(0) { $0 + max(0, $1 - 1) }
                 lost += trialLost
                 duplicated += trialDuplicated
@@ -443,8 +531,18 @@ final class Bench {
                 if !resultTimes.isEmpty { lastResult.append(sample.4) }
                 Stats.append(
                     String(
-                        format: "%d %d %.1f %.1f %.1f %.1f %.1f %d %d %d %d\n", count, trial, sample.0, sample.1, sample.2, sample.3, sample.4, restarts.count,
-                        trialLost, trialDuplicated, indices.count - Int(succeeded)
+                        format: "%d %d %.1f %.1f %.1f %.1f %.1f %d %d %d %d\n",
+                        count,
+                        trial,
+                        sample.0,
+                        sample.1,
+                        sample.2,
+                        sample.3,
+                        sample.4,
+                        restarts.count,
+                        trialLost,
+                        trialDuplicated,
+                        indices.count - Int(succeeded)
                     ),
                     to: samplesPath
                 )
@@ -458,7 +556,8 @@ final class Bench {
                 self.events.drainReplies[stopToken] = nil
             }
             fields += [
-                ("n\(count)_restarted", "\(restartedTotal)"), ("n\(count)_expected", "\(count * trials)"), ("n\(count)_lost", "\(lost)"),
+                ("n\(count)_restarted", "\(restartedTotal)"), ("n\(count)_expected", "\(count * trials)"),
+                ("n\(count)_lost", "\(lost)"),
                 ("n\(count)_duplicated", "\(duplicated)"), ("n\(count)_not_ok", "\(notOK)"),
             ]
             fields += Stats.summary(firstRestart, prefix: "n\(count)_first_restart")

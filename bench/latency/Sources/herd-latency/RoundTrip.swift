@@ -14,7 +14,8 @@ enum RoundTrip {
         var payload: [UInt8] { [UInt8](repeating: UInt8(ascii: "x"), count: self.size) }
 
         init(_ arguments: [String], mode: String) {
-            guard arguments.count == 5 || arguments.count == 6, let count = Int(arguments[2]), let warmup = Int(arguments[3]),
+            guard arguments.count == 5 || arguments.count == 6, let count = Int(arguments[2]),
+                let warmup = Int(arguments[3]),
                 let size = Int(arguments[4]), count > 0, warmup >= 0, size >= 0
             else {
                 fail("usage: herd-latency \(mode) ENDPOINT GROUP COUNT WARMUP SIZE [SAMPLES]")
@@ -33,8 +34,15 @@ enum RoundTrip {
         let sorted = samples.sorted()
         let mean = sorted.reduce(0, +) / Double(sorted.count)
         let line = String(
-            format: "{\"mode\": \"%@\", \"count\": %d, \"warmup\": %d, \"size\": %d, \"p50_us\": %.1f, \"p99_us\": %.1f, \"mean_us\": %.1f, \"max_us\": %.1f}\n",
-            mode, arguments.count, arguments.warmup, arguments.size, Stats.percentile(sorted, 0.50), Stats.percentile(sorted, 0.99), mean,
+            format:
+                "{\"mode\": \"%@\", \"count\": %d, \"warmup\": %d, \"size\": %d, \"p50_us\": %.1f, \"p99_us\": %.1f, \"mean_us\": %.1f, \"max_us\": %.1f}\n",
+            mode,
+            arguments.count,
+            arguments.warmup,
+            arguments.size,
+            Stats.percentile(sorted, 0.50),
+            Stats.percentile(sorted, 0.99),
+            mean,
             sorted.last!
         )
         FileHandle.standardOutput.write(Data(line.utf8))
@@ -54,7 +62,7 @@ enum RoundTrip {
         var samples: [Double] = []
         samples.reserveCapacity(arguments.count)
         let clock = ContinuousClock()
-        for round in 0..<(arguments.warmup + arguments.count) {
+        for round in 0 ..< (arguments.warmup + arguments.count) {
             let start = clock.now
             var finished = false
             do {
@@ -82,7 +90,7 @@ enum RoundTrip {
         var samples: [Double] = []
         samples.reserveCapacity(arguments.count)
         let clock = ContinuousClock()
-        for round in 0..<(arguments.warmup + arguments.count) {
+        for round in 0 ..< (arguments.warmup + arguments.count) {
             let start = clock.now
             client.roundTrip(token: UInt64(round + 1), group: arguments.group, payload: payload)
             if round >= arguments.warmup { samples.append(microseconds(start.duration(to: clock.now))) }

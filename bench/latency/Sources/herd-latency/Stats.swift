@@ -15,10 +15,13 @@ enum Stats {
     }
 
     static func append(_ text: String, to path: String) {
-        guard let file = FileHandle(forWritingAtPath: path) ?? {
-            _ = FileManager.default.createFile(atPath: path, contents: nil)
-            return FileHandle(forWritingAtPath: path)
-        }() else { fail("cannot write \(path)") }
+        guard
+            let file = FileHandle(forWritingAtPath: path)
+                ?? {
+                    _ = FileManager.default.createFile(atPath: path, contents: nil)
+                    return FileHandle(forWritingAtPath: path)
+                }()
+        else { fail("cannot write \(path)") }
         file.seekToEndOfFile()
         file.write(Data(text.utf8))
         file.closeFile()

@@ -24,33 +24,43 @@ enum SwiftFloor {
     }
 
     static func main(_ arguments: [String]) async {
-        guard arguments.count == 3 || arguments.count == 4, let count = Int(arguments[0]), let trials = Int(arguments[1]),
+        guard arguments.count == 3 || arguments.count == 4, let count = Int(arguments[0]),
+            let trials = Int(arguments[1]),
             let warmup = Int(arguments[2]), count > 0, trials > 0, warmup >= 0
         else { fail("usage: herd-latency swift-floor N TRIALS WARMUP [SAMPLES]") }
         var samples: [Double] = []
         var loops: [Double] = []
-        for round in 0..<(warmup + trials) {
+        for round in 0 ..< (warmup + trials) {
             let (stream, continuation) = AsyncStream<Void>.makeStream()
             let trial = Trial(count: count, allStarted: continuation)
             var tasks: [Task<Void, Never>] = []
             tasks.reserveCapacity(count)
-            for _ in 0..<count {
-                tasks.append(Task {
-                    if trial.started.wrappingAdd(1, ordering: .relaxed).newValue == trial.count { trial.allStarted.yield() }
-                    do {
-                        try await withTaskCancellationHandler {
-                            try await Task.sleep(for: .seconds(86_400))
-                        } onCancel: {}
-                    } catch {
-                        let now = bench_now_ns()
-                        var seen = trial.lastObserved.load(ordering: .relaxed)
-                        while seen < now {
-                            let (exchanged, original) = trial.lastObserved.compareExchange(expected: seen, desired: now, ordering: .relaxed)
-                            if exchanged { break }
-                            seen = original
+            for _ in 0 ..< count {
+                tasks.append(
+                    Task {
+                        if trial.started.wrappingAdd(1, ordering: .relaxed).newValue == trial.count {
+                            trial.allStarted.yield()
+                        }
+                        do {
+                            try await withTaskCancellationHandler {
+                                try await Task.sleep(for: .seconds(86_400))
+                            } onCancel: {
+                            }
+                        } catch {
+                            let now = bench_now_ns()
+                            var seen = trial.lastObserved.load(ordering: .relaxed)
+                            while seen < now {
+                                let (exchanged, original) = trial.lastObserved.compareExchange(
+                                    expected: seen,
+                                    desired: now,
+                                    ordering: .relaxed
+                                )
+                                if exchanged { break }
+                                seen = original
+                            }
                         }
                     }
-                })
+                )
             }
             for await _ in stream { break }
             let cancelled = OneShotTimes()
@@ -71,8 +81,11 @@ enum SwiftFloor {
                 loops.append(microseconds(from: t0, to: t1))
             }
         }
-        if arguments.count == 4 { Stats.append(samples.map { String(format: "%d %.1f\n", count, $0) }.joined(), to: arguments[3]) }
-        let fields: [(String, String)] = [("n", "\(count)"), ("trials", "\(trials)"), ("warmup", "\(warmup)")]
+        if arguments.count == 4 {
+            Stats.append(samples.map { String(format: "%d %.1f\n", count, $0) }.joined(), to: arguments[3])
+        }
+        let fields: [(String, String)] =
+            [("n", "\(count)"), ("trials", "\(trials)"), ("warmup", "\(warmup)")]
             + Stats.summary(samples, prefix: "").map { (String($0.0.dropFirst()), $0.1) }
             + [("cancel_loop_p50_us", Stats.number(Stats.percentile(loops.sorted(), 0.5)))]
         FileHandle.standardOutput.write(Data((Stats.object(fields) + "\n").utf8))

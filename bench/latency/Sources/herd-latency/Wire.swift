@@ -8,7 +8,9 @@ final class WireClient {
     let frame = UnsafeMutablePointer<zmq_msg_t>.allocate(capacity: 1)
 
     init(endpoint: String) {
-        guard let context = zmq_ctx_new(), let socket = zmq_socket(context, ZMQ_DEALER) else { fail("zmq_socket failed") }
+        guard let context = zmq_ctx_new(), let socket = zmq_socket(context, ZMQ_DEALER) else {
+            fail("zmq_socket failed")
+        }
         self.context = context
         self.socket = socket
         var zero: Int32 = 0

@@ -53,5 +53,8 @@ case "wire": RoundTrip.runWire(rest)
 case "worker": await BenchWorker.main(rest)
 case "swift-floor": await SwiftFloor.main(rest)
 case "cancel", "exec-cancel", "drain", "failover": MultiProcessBench.main(mode: mode, rest)
-default: fail("unknown mode '\(mode)': use client, wire, cancel, exec-cancel, drain, failover, swift-floor or worker (see main.swift)")
+default:
+    fail(
+        "unknown mode '\(mode)': use client, wire, cancel, exec-cancel, drain, failover, swift-floor or worker (see main.swift)"
+    )
 }
