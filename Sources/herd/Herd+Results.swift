@@ -25,14 +25,9 @@ extension Herd {
 
         @OptionGroup var logging: LoggingOptions
 
-        var jobID: JobID? {
-            let digits = self.job.hasPrefix("j") ? String(self.job.dropFirst()) : self.job
-            return UInt64(digits).map(JobID.init)
-        }
+        var jobID: JobID? { JobIDText.parse(self.job) }
 
-        func validate() throws {
-            if self.jobID == nil { throw ValidationError("JOB must be a job id like j12 or 12, got '\(self.job)'") }
-        }
+        func validate() throws { try JobIDText.validate(self.job) }
 
         func run() async throws {
             let logger = self.logging.bootstrap(label: "herd.results", defaultLevel: .warning)

@@ -19,13 +19,9 @@ import Glibc
     /// results and restarted on its journal: every result is printed exactly once, status 0.
     @Test(arguments: Self.trials)
     func test_soak_coordinatorKilledAtARandomMoment_of2000Subtasks_nothingLostNothingTwice(trial: Int) async throws {
-        let journal = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "herd-journal-\(UUID().uuidString)/journal.sqlite"
-        ).path
-        defer {
-            try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: journal).deletingLastPathComponent().path)
-        }
-        let arguments = ["--journal", journal]
+        let journal = TemporaryJournal()
+        defer { journal.remove() }
+        let arguments = ["--journal", journal.path]
         let total = 2_000
         let killAfter = Int.random(in: 20 ... (total - 100))
         try await withCluster(coordinatorArguments: arguments) { cluster in
@@ -60,13 +56,9 @@ import Glibc
     }
 
     @Test func test_coordinatorKilledMidJob_restartedOnItsJournal_clientReattaches_everyResultOnce() async throws {
-        let journal = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "herd-journal-\(UUID().uuidString)/journal.sqlite"
-        ).path
-        defer {
-            try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: journal).deletingLastPathComponent().path)
-        }
-        let arguments = ["--journal", journal]
+        let journal = TemporaryJournal()
+        defer { journal.remove() }
+        let arguments = ["--journal", journal.path]
         try await withCluster(coordinatorArguments: arguments) { cluster in
             for id in ["j1", "j2"] { try await cluster.addWorker(id, group: "g", capacity: 4) }
             let total = 40
@@ -110,5 +102,16 @@ import Glibc
             )
             #expect(lines.last?.contains("\"summary\"") == true)
         }
+    }
+}
+
+/// A journal path in a fresh temporary directory, removed with ``remove()``.
+struct TemporaryJournal {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "herd-journal-\(UUID().uuidString)/journal.sqlite"
+    ).path
+
+    func remove() {
+        try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: self.path).deletingLastPathComponent().path)
     }
 }
