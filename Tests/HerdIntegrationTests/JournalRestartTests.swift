@@ -105,6 +105,86 @@ import Glibc
     }
 }
 
+extension JournalRestartTests {
+    /// SIGSTOP of the coordinator for longer than the workers' liveness window, then SIGCONT: the
+    /// workers reconnect and re-register, what they hold is kept, and the job ends with every
+    /// result exactly once.
+    @Test func test_coordinatorStoppedLongerThanTheLivenessWindow_thenContinued_everyResultOnce() async throws {
+        let journal = TemporaryJournal()
+        defer { journal.remove() }
+        try await withCluster(coordinatorArguments: ["--journal", journal.path]) { cluster in
+            for id in ["p1", "p2"] { try await cluster.addWorker(id, group: "g", capacity: 4) }
+            let total = 60
+            let moment = AsyncStream<Void>.makeStream()
+            let seen = Mutex(0)
+            let submit = Task { () -> (status: Int32, indexes: [Int]) in
+                let run = try await cluster.submit([
+                    "--group", "g", "--kind", "sleep", "--payload", "100", "--fanout", "\(total)",
+                ]) { _ in
+                    if seen.withLock({ count in
+                        count += 1; return count
+                    }) == 10 {
+                        moment.continuation.yield()
+                    }
+                }
+                return (run.status, run.results.indexes)
+            }
+            var iterator = moment.stream.makeAsyncIterator()
+            _ = await iterator.next()
+            cluster.coordinator.signal(SIGSTOP)
+            // The fault itself lasts this long (2.5 liveness windows); nothing waits on it.
+            try await Task.sleep(for: .milliseconds(2_500))
+            cluster.coordinator.signal(SIGCONT)
+            let run = try await submit.value
+            #expect(run.status == 0)
+            #expect(run.indexes.count == total && Set(run.indexes).count == total, "every result exactly once")
+        }
+    }
+
+    /// The coordinator is killed right after it acknowledged a cancel (the job's end is journaled):
+    /// after the restart the job stays cancelled, its client still gets JOB-FINISHED, and no
+    /// cancelled subtask runs again.
+    @Test func test_coordinatorRestartedMidCancel_jobStaysCancelled_clientFinishes() async throws {
+        let journal = TemporaryJournal()
+        defer { journal.remove() }
+        let arguments = ["--journal", journal.path]
+        try await withCluster(coordinatorArguments: arguments) { cluster in
+            try await cluster.addWorker("m1", group: "g", capacity: 4)
+            let submit = Task { () -> (status: Int32, statuses: [String], summary: [String: Int]) in
+                let run = try await cluster.submit([
+                    "--group", "g", "--kind", "sleep", "--payload", "60000", "--fanout", "12", "--reconnect", "60s",
+                ]) { _ in }
+                let summary = (run.summary ?? [:]).compactMapValues { $0 as? Int }
+                return (run.status, run.results.compactMap { $0["status"] as? String }, summary)
+            }
+            // The job is accepted and its first subtasks run once the status lists it.
+            let client = HerdClient(endpoint: cluster.endpoint)
+            var job: JobID?
+            while job == nil {
+                job = try await client.status().jobs.first { $0.running > 0 }?.job
+                if job == nil { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            let cancel = try cluster.command([
+                "cancel", "\(job!.rawValue)", "--connect", cluster.endpoint, "--wait", "2s",
+            ])
+            // Once the coordinator logged the job ending, its end is in the journal: kill it then.
+            let log = cluster.logDirectory + "/coordinator.log"
+            while !((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("job ending") {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            cluster.coordinator.signal(SIGKILL)
+            _ = await cluster.coordinator.waitForExit()
+            try await cluster.restartCoordinator(arguments: arguments)
+            _ = await cancel.waitForExit()
+            let run = try await submit.value
+            #expect(run.statuses.count == 12, "every subtask has its one result")
+            #expect(run.statuses.allSatisfy { $0 == "cancelled" }, "nothing ran again: \(run.statuses)")
+            #expect(run.summary["cancelled"] == 12)
+            #expect(run.status != 0, "a cancelled job's client exits non-zero")
+        }
+    }
+}
+
 /// A journal path in a fresh temporary directory, removed with ``remove()``.
 struct TemporaryJournal {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent(
