@@ -193,6 +193,16 @@ import Testing
         #expect(ids.allSatisfy { restored.introspectJob($0)?.counts.endReason?.message == "stop" })
     }
 
+    /// Only restored work waits for its workers to re-register: a fresh (empty) journal
+    /// dispatches at once (bench: a 1 s stall at every journaling coordinator's start).
+    @Test func test_restoreFromAnEmptyJournal_dispatchesAtOnce() {
+        var machine = CoordinatorStateMachine(configuration: self.configuration(), restoring: [], now: self.t0)
+        _ = machine.start(now: self.t0)
+        _ = self.register(&machine, now: self.t0)
+        let actions = machine.handle([.message(self.submission(count: 2), from: self.client)], now: self.t0)
+        #expect(actions.assignments(to: self.w1).count == 2)
+    }
+
     @Test func test_noJournal_noJournalActions() {
         var machine = CoordinatorStateMachine(configuration: CoordinatorConfiguration(coordinatorID: "c1"))
         _ = self.register(&machine, now: self.t0)

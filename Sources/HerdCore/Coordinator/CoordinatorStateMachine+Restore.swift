@@ -59,7 +59,8 @@ extension CoordinatorStateMachine {
             self.jobs.put(job)
             self.jobs.markDirty(id)
         }
-        self.resumeDispatchAt = now + configuration.livenessWindow
+        // Only restored work waits for its workers; a fresh journal dispatches at once.
+        if !self.jobs.isEmpty { self.resumeDispatchAt = now + configuration.livenessWindow }
     }
 
     /// Queues the runs of a restored job's unfinished subtasks, in index order.
