@@ -33,6 +33,16 @@ extension Herd {
 
         @OptionGroup var logging: LoggingOptions
 
+        /// `--journal`, else the config file's `journal` key (relative to the file), else none.
+        func journalPath(_ settings: CoordinatorSettings) -> String? {
+            if let journal { return journal.isEmpty ? nil : journal }
+            guard let config else { return nil }
+            return settings.journalPath(
+                inDirectoryOf: URL(fileURLWithPath: config).deletingLastPathComponent().path,
+                fallback: nil
+            )
+        }
+
         func run() async throws {
             // The whole cluster file: [coordinator] settings, and the groups' fallbacks and retry policies.
             var spec = try ClusterSpec.parse("")
@@ -60,7 +70,7 @@ extension Herd {
                     configuration: configuration,
                     maxMessageBytes: settings.maxMessageBytes,
                     shutdownGrace: self.grace.duration,
-                    journalPath: self.journal.flatMap { $0.isEmpty ? nil : $0 }
+                    journalPath: self.journalPath(settings)
                 ),
                 logger: logger
             )

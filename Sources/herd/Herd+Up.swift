@@ -44,13 +44,14 @@ extension Herd {
 
         @OptionGroup var logging: LoggingOptions
 
-        /// The journal `herd up` keeps by default: `.herd/journal.sqlite` next to the cluster file.
-        var journalPath: String? {
+        /// The journal `herd up` keeps: `--journal`, else the cluster file's `journal` key (relative to
+        /// the file), else `.herd/journal.sqlite` next to the file (in the current directory without one).
+        func journalPath(_ settings: CoordinatorSettings) -> String? {
             if let journal { return journal.isEmpty ? nil : journal }
             let directory =
                 self.file.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
                 ?? FileManager.default.currentDirectoryPath
-            return directory + "/.herd/journal.sqlite"
+            return settings.journalPath(inDirectoryOf: directory, fallback: directory + "/.herd/journal.sqlite")
         }
 
         func run() async throws {
@@ -78,7 +79,7 @@ extension Herd {
                     configText: text,
                     bind: self.bind,
                     drainGrace: grace,
-                    journal: self.journalPath
+                    journal: self.journalPath(spec.coordinator)
                 )
             } catch {
                 await launcher.stop(within: limit)

@@ -1,3 +1,4 @@
+import HerdConfig
 import HerdCore
 import Testing
 
@@ -23,11 +24,17 @@ import Testing
             try CLI.parse(["coordinator", "--journal", "/tmp/j.sqlite"], as: Herd.Coordinator.self).journal
                 == "/tmp/j.sqlite"
         )
-        #expect(
-            try CLI.parse(["up", "c.toml", "--journal", ""], as: Herd.Up.self).journalPath == nil,
-            "\"\" keeps jobs in memory"
-        )
-        #expect(try CLI.parse(["up", "/x/c.toml"], as: Herd.Up.self).journalPath == "/x/.herd/journal.sqlite")
+        let none = CoordinatorSettings()
+        let configured = CoordinatorSettings(journal: "state/j.sqlite")
+        let inMemory = try CLI.parse(["up", "c.toml", "--journal", ""], as: Herd.Up.self)
+        #expect(inMemory.journalPath(configured) == nil, "\"\" keeps jobs in memory")
+        let up = try CLI.parse(["up", "/x/c.toml"], as: Herd.Up.self)
+        #expect(up.journalPath(none) == "/x/.herd/journal.sqlite")
+        #expect(up.journalPath(configured) == "/x/state/j.sqlite", "the file's key, relative to the file")
+        #expect(up.journalPath(CoordinatorSettings(journal: "")) == nil)
+        let coordinator = try CLI.parse(["coordinator", "--config", "/y/c.toml"], as: Herd.Coordinator.self)
+        #expect(coordinator.journalPath(configured) == "/y/state/j.sqlite")
+        #expect(try CLI.parse(["coordinator"], as: Herd.Coordinator.self).journalPath(none) == nil, "none unless asked")
         let submit = try CLI.parse(
             ["submit", "--group", "g", "--kind", "echo", "--fanout", "1", "--payload", "p", "--reconnect", "1m"],
             as: Herd.Submit.self

@@ -243,7 +243,7 @@ private func configLines(_ lines: String...) -> String {
 
     @Test func test_coordinatorKeys_listEveryKeyOnce() {
         #expect(Set(CoordinatorSettings.keys).count == CoordinatorSettings.keys.count)
-        #expect(CoordinatorSettings.keys.count == 46)
+        #expect(CoordinatorSettings.keys.count == 47)  // 9 connection and journal keys + the resilience keys
         #expect(Set(WorkerGroupSpec.keys).count == WorkerGroupSpec.keys.count)
     }
 
@@ -583,11 +583,11 @@ private func configLines(_ lines: String...) -> String {
         ),
         (
             configLines("[coordinator]", "retry-multiplier = 3"), 2,
-            "[coordinator]: unknown key 'retry-multiplier' (cluster/README.md lists the 46 known keys)"
+            "[coordinator]: unknown key 'retry-multiplier' (cluster/README.md lists the 47 known keys)"
         ),
         (
             configLines("[coordinator]", "ramp-steps-back = 1"), 2,
-            "[coordinator]: unknown key 'ramp-steps-back' (cluster/README.md lists the 46 known keys)"
+            "[coordinator]: unknown key 'ramp-steps-back' (cluster/README.md lists the 47 known keys)"
         ),
     ])
     func test_badCoordinatorResilienceValue_fails(text: String, line: Int, message: String) {

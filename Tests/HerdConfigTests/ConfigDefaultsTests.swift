@@ -97,3 +97,18 @@ import Testing
         return String(rest[..<end])
     }
 }
+
+/// The `journal` key of `[coordinator]`: read as written, resolved against the file's directory.
+@Suite struct ConfigJournalKeyTests {
+    @Test func test_journalKey_isReadAndResolvedRelativeToTheFile() throws {
+        let spec = try ClusterSpec.parse("[coordinator]\njournal = \"state/j.sqlite\"\n")
+        #expect(spec.coordinator.journal == "state/j.sqlite")
+        #expect(spec.coordinator.journalPath(inDirectoryOf: "/srv/herd", fallback: nil) == "/srv/herd/state/j.sqlite")
+        let absolute = try ClusterSpec.parse("[coordinator]\njournal = \"/var/lib/herd/j.sqlite\"\n")
+        #expect(absolute.coordinator.journalPath(inDirectoryOf: "/srv/herd", fallback: nil) == "/var/lib/herd/j.sqlite")
+        let inMemory = try ClusterSpec.parse("[coordinator]\njournal = \"\"\n")
+        #expect(inMemory.coordinator.journalPath(inDirectoryOf: "/srv", fallback: "/srv/.herd/journal.sqlite") == nil)
+        #expect(try ClusterSpec.parse(spec.toTOML()) == spec, "written back as read")
+        #expect(throws: ConfigError.self) { try ClusterSpec.parse("[coordinator]\njournal = 3\n") }
+    }
+}

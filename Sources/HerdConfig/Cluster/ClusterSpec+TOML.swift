@@ -25,6 +25,7 @@ extension ClusterSpec {
             "max-deliveries = \(self.coordinator.maxDeliveries)",
             "client-liveness = \(TOMLValue.quoted(formatDuration(self.coordinator.clientLiveness)))",
         ]
+        if let journal = self.coordinator.journal { lines.append("journal = \(TOMLValue.quoted(journal))") }
         lines += self.coordinator.resilienceTOMLLines()
         for group in self.groups {
             lines += [

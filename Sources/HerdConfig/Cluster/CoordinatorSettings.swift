@@ -53,6 +53,10 @@ public struct CoordinatorSettings: Sendable, Hashable {
     public var breakers: BreakerHierarchy.Configuration
     /// How a recovering worker gets its share of new work back (`ramp-…`).
     public var recoveryRamp: RecoveryRamp.Configuration
+    /// Where the coordinator keeps its journal (`journal`), relative to the cluster file's
+    /// directory; `""` keeps jobs in memory only. `nil` (no key): `herd up` keeps
+    /// `.herd/journal.sqlite` next to the file, `herd coordinator --config` keeps none.
+    public var journal: String?
 
     /// Creates settings; every parameter defaults to the value in ``defaults``.
     ///
@@ -73,7 +77,8 @@ public struct CoordinatorSettings: Sendable, Hashable {
         retry: RetryPolicy = CoordinatorConfiguration.defaults.retry,
         retryBudget: RetryBudget.Configuration = CoordinatorConfiguration.defaults.retryBudget,
         breakers: BreakerHierarchy.Configuration = CoordinatorConfiguration.defaults.breakers,
-        recoveryRamp: RecoveryRamp.Configuration = CoordinatorConfiguration.defaults.recoveryRamp
+        recoveryRamp: RecoveryRamp.Configuration = CoordinatorConfiguration.defaults.recoveryRamp,
+        journal: String? = nil
     ) {
         self.endpoint = endpoint
         self.heartbeatInterval = heartbeatInterval
@@ -87,6 +92,15 @@ public struct CoordinatorSettings: Sendable, Hashable {
         self.retryBudget = retryBudget
         self.breakers = breakers
         self.recoveryRamp = recoveryRamp
+        self.journal = journal
+    }
+
+    /// The journal's path for a cluster file in `directory` (a relative `journal` is relative to
+    /// it): `nil` when the file says `""` (in memory) or nothing (`fallback` decides).
+    public func journalPath(inDirectoryOf directory: String, fallback: String?) -> String? {
+        guard let journal = self.journal else { return fallback }
+        if journal.isEmpty { return nil }
+        return journal.hasPrefix("/") ? journal : directory + "/" + journal
     }
 
     /// The settings used for every key a file leaves out.
@@ -154,7 +168,7 @@ extension CoordinatorSettings {
     /// The keys of the `[coordinator]` table, in the order `cluster/README.md` lists them.
     static let keys =
         ["endpoint", "heartbeat", "liveness", "max-message-bytes", "max-deliveries", "client-liveness"]
-        + ["deadline-slack", "cancel-overdue"] + Self.resilienceKeys
+        + ["deadline-slack", "cancel-overdue", "journal"] + Self.resilienceKeys
 
     /// Reads and validates a `[coordinator]` table.
     init(table: TOMLTable) throws(ConfigError) {
@@ -188,6 +202,7 @@ extension CoordinatorSettings {
         if let overdue = try reader.duration("cancel-overdue", in: Self.durationRange) {
             settings.cancelOverdueAfter = overdue
         }
+        if let journal = try reader.string("journal") { settings.journal = journal }
         try settings.readResilience(reader)
         guard settings.livenessWindow > settings.heartbeatInterval else {
             let liveness = formatDuration(settings.livenessWindow) + (table["liveness"] == nil ? ", the default" : "")
