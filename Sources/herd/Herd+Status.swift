@@ -36,6 +36,9 @@ enum StatusFormatter {
             "coordinator \(report.coordinatorID)  cluster breaker: \(report.clusterBreaker)",
             "retry budget: \(report.retryBudget.available) retries available (\(report.retryBudget.retries) retries / \(report.retryBudget.firstAttempts) first attempts in window)",
             "recent: \(report.recentCalls) attempts" + (errors.isEmpty ? ", no failures" : "; failures: \(errors)"),
+            "jobs kept: "
+                + (report.journal.isEmpty
+                    ? "in memory only (a crash loses them; start with --journal)" : "journal \(report.journal)"),
             "", "WORKERS",
         ]
         let rows =
@@ -87,6 +90,7 @@ enum StatusFormatter {
     static func json(_ report: StatusReport) -> String {
         let object: [String: Any] = [
             "coordinator": report.coordinatorID,
+            "journal": report.journal,
             "workers": report.workers.map { worker in
                 [
                     "id": worker.id, "group": worker.group, "node": worker.node, "state": worker.state,

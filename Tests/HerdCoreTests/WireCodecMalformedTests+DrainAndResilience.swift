@@ -410,7 +410,7 @@ extension WireCodecMalformedTests {
 
     @Test func test_decode_truncatedStatusResilienceFields_sayWhereAndWhat() throws {
         let body = wireBody(.statusReply(Self.smallResilienceStatus))
-        #expect(body.count == 158)
+        #expect(body.count == 162)
         #expect(try WireCodec.decode([wireHeader(.statusReply), body]) == .statusReply(Self.smallResilienceStatus))
         let cases: [(Int, String)] = [
             (65, "truncated at byte 63 reading u32 breaker of workers[0]"),
@@ -426,16 +426,17 @@ extension WireCodecMalformedTests {
             (142, "truncated at byte 140 reading u32 errors"),
             (147, "truncated at byte 140 reading u32 errors: count 2 needs at least 2 × 5 bytes, only 3 left"),
             (157, "truncated at byte 154 reading u32 recentCalls"),
+            (161, "truncated at byte 158 reading u32 journal"),
         ]
         for (length, message) in cases {
             let cut = Array(body[..<length])
             expectWireRejected([wireHeader(.statusReply), cut], .malformed, "statusReply: \(message)")
         }
-        // The last field read is recentCalls: an error after it names no element.
+        // The last field read is the journal: an error after it names no element.
         expectWireRejected(
             [wireHeader(.statusReply), body + [0]],
             .malformed,
-            "statusReply: 1 trailing bytes at byte 158 after the last field"
+            "statusReply: 1 trailing bytes at byte 162 after the last field"
         )
     }
 
@@ -466,14 +467,14 @@ extension WireCodecMalformedTests {
             [wireHeader(.statusReply), body],
             .malformed,
             "statusReply: truncated at byte 140 reading u32 errors: count 4294967295 needs at least 4294967295 × 5 "
-                + "bytes, only 14 left"
+                + "bytes, only 18 left"
         )
-        // One more entry than the body holds (3 × 5 bytes, 14 left): refused by the same check.
-        body.replaceSubrange(140 ..< 144, with: [0x03, 0x00, 0x00, 0x00])
+        // One more entry than the body holds (4 × 5 bytes, 18 left): refused by the same check.
+        body.replaceSubrange(140 ..< 144, with: [0x04, 0x00, 0x00, 0x00])
         expectWireRejected(
             [wireHeader(.statusReply), body],
             .malformed,
-            "statusReply: truncated at byte 140 reading u32 errors: count 3 needs at least 3 × 5 bytes, only 14 left"
+            "statusReply: truncated at byte 140 reading u32 errors: count 4 needs at least 4 × 5 bytes, only 18 left"
         )
         // The worker and group counts are checked against their larger minimum sizes.
         var workers = ByteWriter(capacity: 64)

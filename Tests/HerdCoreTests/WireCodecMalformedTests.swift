@@ -299,7 +299,8 @@ func wireBody(_ message: Message) -> [UInt8] {
         )
 
         // STATUS-REPLY: a job-status's parent flag is its last byte, followed by the cluster's
-        // breaker "closed" (10 bytes), the retry budget (12), an empty errors array (4) and recentCalls (4).
+        // breaker "closed" (10 bytes), the retry budget (12), an empty errors array (4), recentCalls (4)
+        // and the journal "" (4).
         let report = StatusReport(
             token: 0,
             coordinatorID: "",
@@ -308,7 +309,7 @@ func wireBody(_ message: Message) -> [UInt8] {
             jobs: [JobStatus(job: JobID(1), group: "", kind: "", total: 0, finished: 0, running: 0)]
         )
         var status = wireBody(.statusReply(report))
-        let parentFlag = status.count - 30 - 1
+        let parentFlag = status.count - 34 - 1
         #expect(status[parentFlag] == 0)
         status[parentFlag] = 3
         expectWireRejected(
@@ -502,9 +503,9 @@ func wireBody(_ message: Message) -> [UInt8] {
             .statusReply(StatusReport(token: 0, coordinatorID: "", workers: [worker], groups: [], jobs: []))
         )
         // …, cancelling u32, overdue u32, breaker "closed" (10 bytes), then the groups and jobs counts
-        // (4 bytes each), the cluster's breaker "closed" (10), the retry budget (12), errors (4), calls (4).
-        // Cut 2 bytes into overdue (a shorter body fails the workers count check first).
-        let overdue = status.count - 4 - 48
+        // (4 bytes each), the cluster's breaker "closed" (10), the retry budget (12), errors (4), calls (4),
+        // journal "" (4). Cut 2 bytes into overdue (a shorter body fails the workers count check first).
+        let overdue = status.count - 4 - 52
         let noOverdue = Array(status[..<(overdue + 2)])
         expectWireRejected(
             [wireHeader(.statusReply), noOverdue],

@@ -222,7 +222,7 @@ extension WireCodecTests {
             tail
                 == wireBytes(
                     hex: "04 00 00 00 6f 70 65 6e 64 00 00 00 02 00 00 00 12 00 00 00 01 00 00 00 07 05 00 00 00 "
-                        + "2c 01 00 00"
+                        + "2c 01 00 00 00 00 00 00"
                 )
         )
         // A worker-status ends with its breaker; a group-status with its breaker and fallback.

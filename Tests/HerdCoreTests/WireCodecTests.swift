@@ -380,9 +380,10 @@ import Testing
             errors: [CategoryCount(category: .transient, count: 0)]
         )
         #expect(wireBody(.statusReply(oneError)).count - empty.count == Size.categoryCount)
-        // The smallest STATUS-REPLY: token, "", three empty arrays, "" cluster breaker, budget, no errors, calls.
+        // The smallest STATUS-REPLY: token, "", three empty arrays, "" cluster breaker, budget, no errors, calls,
+        // "" journal.
         let smallest = StatusReport(token: 0, coordinatorID: "", workers: [], groups: [], jobs: [], clusterBreaker: "")
-        #expect(wireBody(.statusReply(smallest)).count == 8 + 4 + 3 * 4 + 4 + 3 * 4 + 4 + 4)
+        #expect(wireBody(.statusReply(smallest)).count == 8 + 4 + 3 * 4 + 4 + 3 * 4 + 4 + 4 + 4)
         #expect(WireCodec.attemptRefSize == Size.attemptRef)
         #expect(bodySize(.cancel([attempt]), less: 4) == Size.attemptRef)
         #expect(bodySize(.cancelled([attempt]), less: 4) == Size.attemptRef)

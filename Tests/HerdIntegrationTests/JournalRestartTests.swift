@@ -91,6 +91,11 @@ import Glibc
             #expect(run.ok == total)
             #expect(run.succeeded == total)
 
+            // `herd status` says where the jobs are kept, and how big the journal is.
+            let status = try await HerdClient(endpoint: cluster.endpoint).status()
+            #expect(status.journal.hasPrefix(journal.path + ": "), "status names the journal: \(status.journal)")
+            #expect(status.journal.contains(" records, ") && status.journal.hasSuffix(" bytes"))
+
             // A client that was killed can still collect the job's results.
             let results = try cluster.command(["results", "1", "--connect", cluster.endpoint, "--json"])
             var lines: [String] = []

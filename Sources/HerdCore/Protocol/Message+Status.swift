@@ -14,6 +14,9 @@ public struct StatusReport: Hashable, Sendable {
     /// Failures per category in the recent window (non-zero ones), and the window's calls.
     public var errors: [CategoryCount]
     public var recentCalls: UInt32
+    /// Where the coordinator keeps its journal and how big it is (`"PATH: N records, B bytes"`),
+    /// or `""` for a coordinator that keeps its jobs in memory only.
+    public var journal: String
 
     public init(
         token: UInt64,
@@ -24,7 +27,8 @@ public struct StatusReport: Hashable, Sendable {
         clusterBreaker: String = "closed",
         retryBudget: RetryBudgetStatus = RetryBudgetStatus(),
         errors: [CategoryCount] = [],
-        recentCalls: UInt32 = 0
+        recentCalls: UInt32 = 0,
+        journal: String = ""
     ) {
         self.token = token
         self.coordinatorID = coordinatorID
@@ -33,6 +37,7 @@ public struct StatusReport: Hashable, Sendable {
         self.jobs = jobs
         self.clusterBreaker = clusterBreaker
         self.retryBudget = retryBudget
+        self.journal = journal
         self.errors = errors
         self.recentCalls = recentCalls
     }

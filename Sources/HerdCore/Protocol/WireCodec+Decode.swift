@@ -480,6 +480,7 @@ extension ByteReader {
         self.leave()
 
         let recentCalls = try self.u32("recentCalls")
+        let journal = try self.text("journal")
         return StatusReport(
             token: token,
             coordinatorID: coordinatorID,
@@ -489,7 +490,8 @@ extension ByteReader {
             clusterBreaker: clusterBreaker,
             retryBudget: retryBudget,
             errors: errors,
-            recentCalls: recentCalls
+            recentCalls: recentCalls,
+            journal: journal
         )
     }
 

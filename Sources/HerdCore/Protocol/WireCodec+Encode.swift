@@ -75,8 +75,9 @@ extension WireCodec {
                 size += 8 + Self.nameSize(job.group) + Self.nameSize(job.kind) + 4 + 4 + 4 + 4
                 size += Self.optionalAttemptRefSize(job.parent)
             }
-            // clusterBreaker, retryBudget (3 × u32), errors (category u8 + count u32 each), recentCalls.
+            // clusterBreaker, retryBudget (3 × u32), errors (category u8 + count u32 each), recentCalls, journal.
             size += Self.textSize(report.clusterBreaker) + 3 * 4 + 4 + report.errors.count * (1 + 4) + 4
+            size += Self.textSize(report.journal)
             return size
         case .cancelReply:
             return 8 + 8 + 1 + 4
@@ -404,6 +405,7 @@ extension ByteWriter {
             self.u32(entry.count)
         }
         self.u32(report.recentCalls)
+        self.text(report.journal)
     }
 }
 

@@ -225,6 +225,11 @@ private final class CoordinatorLoop {
             guard self.commitJournal(of: batch) else { return }
             for action in batch {
                 switch action {
+                case .send(let peer, .statusReply(var report)) where self.journal != nil:
+                    // The journal is the shell's: it says where and how big (the machine cannot).
+                    let size = self.journal!.size()
+                    report.journal = "\(self.journal!.path): \(size.entries) records, \(size.bytes) bytes"
+                    self.socket.send(.statusReply(report), to: peer)
                 case .send(let peer, let message):
                     self.socket.send(message, to: peer)
                 case .schedule(let timer, let instant):
