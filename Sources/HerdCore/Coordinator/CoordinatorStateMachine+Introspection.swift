@@ -104,20 +104,23 @@ extension CoordinatorStateMachine {
 
     /// The counts of every job the coordinator still tracks, in no particular order.
     package var introspectedJobs: [JobCountsView] {
-        self.jobs.all.map { job in
-            JobCountsView(
-                id: job.id,
-                total: job.total,
-                succeeded: job.succeeded,
-                failed: job.failed,
-                cancelled: job.cancelled,
-                usage: job.usage,
-                budget: job.budget,
-                policy: job.policy,
-                deadline: job.deadline,
-                endReason: job.endReason
-            )
-        }
+        self.jobs.all.map(Self.counts)
+    }
+
+    /// A job's counts as the checks see them.
+    static func counts(_ job: JobRecord) -> JobCountsView {
+        JobCountsView(
+            id: job.id,
+            total: job.total,
+            succeeded: job.succeeded,
+            failed: job.failed,
+            cancelled: job.cancelled,
+            usage: job.usage,
+            budget: job.budget,
+            policy: job.policy,
+            deadline: job.deadline,
+            endReason: job.endReason
+        )
     }
 
     /// Ids of the jobs the coordinator still tracks, in order.
@@ -127,18 +130,7 @@ extension CoordinatorStateMachine {
     package func introspectJob(_ id: JobID) -> JobView? {
         guard let job = self.jobs[id] else { return nil }
         return JobView(
-            counts: JobCountsView(
-                id: job.id,
-                total: job.total,
-                succeeded: job.succeeded,
-                failed: job.failed,
-                cancelled: job.cancelled,
-                usage: job.usage,
-                budget: job.budget,
-                policy: job.policy,
-                deadline: job.deadline,
-                endReason: job.endReason
-            ),
+            counts: Self.counts(job),
             group: job.group,
             parent: job.parent,
             phases: job.phases.map { phase in
