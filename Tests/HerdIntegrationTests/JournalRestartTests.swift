@@ -173,10 +173,7 @@ extension JournalRestartTests {
                 "cancel", "\(job!.rawValue)", "--connect", cluster.endpoint, "--wait", "2s",
             ])
             // Once the coordinator logged the job ending, its end is in the journal: kill it then.
-            let log = cluster.logDirectory + "/coordinator.log"
-            while !((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("job ending") {
-                try await Task.sleep(for: .milliseconds(10))
-            }
+            try await cluster.waitForLog("coordinator", containing: "job ending")
             cluster.coordinator.signal(SIGKILL)
             _ = await cluster.coordinator.waitForExit()
             try await cluster.restartCoordinator(arguments: arguments)

@@ -31,7 +31,10 @@ extension CoordinatorStateMachine {
         let job = self.jobs.accept(submission, from: peer, deadline: deadline)  // validate() checked a parent is running
         let id = job.id
         self.journal.append(.jobAccepted(id, client: peer, deadline: deadline, submission))
-        if self.journal.enabled { self.archive.open(id) }
+        if self.journal.enabled {
+            self.archive.open(id)
+            self.jobs.inPlace(id) { $0.keepsResults = true }
+        }
         self.clients.add(id, to: peer)
         self.queues.enqueue(id, count: job.total, in: submission.group)
         var metadata = [
@@ -247,7 +250,7 @@ extension CoordinatorStateMachine {
         self.outbound.forget(peer)
         for id in client.jobs.sorted() where self.jobs[id] != nil {
             self.jobs[id]!.abandoned = true
-            self.jobs[id]!.outbox.removeAll()
+            if !self.jobs[id]!.keepsResults { self.jobs[id]!.outbox.removeAll() }
             actions.append(
                 .log(
                     LogLine(.warning, "client gone: cancelling its job", ["job": "\(id)", "client": peer.description])

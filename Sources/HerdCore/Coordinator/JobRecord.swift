@@ -56,6 +56,9 @@ struct JobRecord {
     var endReason: Failure?
     /// The client is gone: nothing more is sent to it.
     var abandoned = false
+    /// A journaling coordinator's job: every commit goes through the outbox to the journal and the
+    /// result archive, its client gone or not (`herd results` answers for every subtask).
+    var keepsResults = false
     /// Peers that asked to cancel the job, answered with CANCEL-REPLY once it is complete.
     var cancelRequests: [CancelRequester] = []
     /// Results committed since the last flush, sent to the client as one JOB-RESULTS batch.
@@ -132,7 +135,7 @@ struct JobRecord {
         case .failure(let failure) where failure.category == .cancelled: self.cancelled += 1
         case .failure: self.failed += 1
         }
-        if !self.abandoned {
+        if !self.abandoned || self.keepsResults {
             self.outbox.append(
                 JobResult(
                     subtask: SubtaskRef(job: self.id, index: index),
