@@ -32,7 +32,7 @@ extension CoordinatorStateMachine {
         let id = job.id
         self.journal.append(.jobAccepted(id, client: peer, deadline: deadline, submission))
         if self.journal.enabled {
-            self.archive.open(id)
+            self.archive.open(id, token: submission.token)
             self.jobs.inPlace(id) { $0.keepsResults = true }
         }
         self.clients.add(id, to: peer)
@@ -241,6 +241,23 @@ extension CoordinatorStateMachine {
         ]
         if let reason = job.endReason { metadata["reason"] = reason.description }
         actions.append(.log(LogLine(.info, "job finished", metadata)))
+    }
+
+    /// The job a SUBMIT sent again stands for: one of the client's incomplete jobs with its token,
+    /// or one of its restored jobs (`restored`, on its first message after a restart) that finished.
+    /// The client resends when no answer came (docs/PROTOCOL.md §5.9); it must not get a second job.
+    func alreadyAccepted(_ token: UInt64, from peer: PeerID, restored: [JobID]) -> Accepted? {
+        for id in self.clients.jobs(of: peer).sorted() {
+            if let job = self.jobs[id], job.token == token {
+                return Accepted(token: token, job: id, subtasks: job.total)
+            }
+        }
+        for id in restored where self.jobs[id] == nil {
+            if let kept = self.archive[id], kept.token == token, let summary = kept.summary {
+                return Accepted(token: token, job: id, subtasks: summary.succeeded + summary.failed + summary.cancelled)
+            }
+        }
+        return nil
     }
 
     /// A client went silent past its liveness window (killed, or its network gone): its jobs are

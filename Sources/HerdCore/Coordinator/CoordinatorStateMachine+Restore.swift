@@ -20,7 +20,7 @@ extension CoordinatorStateMachine {
                 job.keepsResults = self.journal.enabled
                 self.jobs.restore(job)
                 self.clients.restore(client, job: id, now: now)
-                if self.journal.enabled { self.archive.open(id) }
+                if self.journal.enabled { self.archive.open(id, token: submission.token) }
             case .resultsCommitted(let id, let results, let usage):
                 self.jobs.inPlace(id) { job in
                     for result in results { job.restoreCommitted(result) }

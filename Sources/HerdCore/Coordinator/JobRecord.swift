@@ -30,6 +30,8 @@ struct JobRecord {
 
     let id: JobID
     let client: PeerID
+    /// The SUBMIT's token: a SUBMIT sent again with it is this job (``CoordinatorStateMachine/alreadyAccepted(_:from:restored:)``).
+    let token: UInt64
     let group: String
     let kind: String
     let payloads: PayloadSource
@@ -80,6 +82,7 @@ struct JobRecord {
     init(id: JobID, client: PeerID, submission: Submission, deadline: Instant?) {
         self.id = id
         self.client = client
+        self.token = submission.token
         self.group = submission.group
         self.kind = submission.kind
         self.payloads = submission.payloads
