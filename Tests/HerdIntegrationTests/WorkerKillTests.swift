@@ -2,6 +2,7 @@ import Foundation
 import HerdRuntime
 import HerdSystem
 import HerdTestKit
+import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -37,6 +38,44 @@ struct WorkerKillTests {
             #expect(allExited, "left behind: \(members.filter { kill($0, 0) == 0 && !ProcessTree.isZombie($0) })")
             #expect(elapsed < .seconds(1), "took \(elapsed)")
             #expect(await worker.waitForExit() == 128 + SIGKILL)
+        }
+    }
+}
+
+extension WorkerKillTests {
+    /// A worker that stops answering with its connection still open (SIGSTOP: a hung process, or a
+    /// host whose TCP connections have not timed out) while another process starts under its id
+    /// well within the liveness window: the old process is declared dead at once, not after the
+    /// 20 s window, its work re-queued, and the job ends with every result once. Which notices
+    /// first depends on timing: the new REGISTER's incarnation ("restarted"), or the coordinator's
+    /// send to the handed-over connection failing ("unreachable"); the machine tests pin each path.
+    @Test func test_workerRestartedUnderItsIdWithinTheLivenessWindow_isTakenForANewProcess() async throws {
+        let config = "[coordinator]\nheartbeat = \"100ms\"\nliveness = \"20s\"\n"
+        try await withCluster(config: config) { cluster in
+            let first = try await cluster.addWorker("same", group: "g", capacity: 4)
+            let moment = AsyncStream<Void>.makeStream()
+            let seen = Mutex(0)
+            let submit = Task { () -> (status: Int32, indexes: [Int]) in
+                let run = try await cluster.submit([
+                    "--group", "g", "--kind", "sleep", "--payload", "300", "--fanout", "16",
+                ]) { _ in
+                    if seen.withLock({ count in
+                        count += 1; return count
+                    }) == 4 {
+                        moment.continuation.yield()
+                    }
+                }
+                return (run.status, run.results.indexes)
+            }
+            var iterator = moment.stream.makeAsyncIterator()
+            _ = await iterator.next()
+            first.signal(SIGKILL)
+            _ = await first.waitForExit()
+            try await cluster.addWorker("same", group: "g", capacity: 4)
+            try await cluster.waitForLog("coordinator", containing: "worker dead: ", within: .seconds(10))
+            let run = try await submit.value
+            #expect(run.status == 0)
+            #expect(run.indexes.count == 16 && Set(run.indexes).count == 16, "every result exactly once")
         }
     }
 }
