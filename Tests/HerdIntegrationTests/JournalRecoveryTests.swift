@@ -3,7 +3,6 @@ import HerdCore
 import HerdRuntime
 import HerdSystem
 import HerdTestKit
-import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -28,29 +27,18 @@ struct JournalRecoveryTests {
                 try await cluster.addWorker(id, group: "g", capacity: 3, extra: ["--exec", step])
             }
             let total = 24
-            let seen = Mutex(0)
-            let moment = AsyncStream<Void>.makeStream()
-            let submit = Task { () -> (status: Int32, indexes: [Int], ok: Int) in
-                let run = try await cluster.submit([
-                    "--group", "g", "--kind", "step", "--fanout", "\(total)", "--reconnect", "60s",
-                ]) { _ in
-                    if seen.withLock({ count in
-                        count += 1; return count
-                    }) == 5 {
-                        moment.continuation.yield()
-                    }
-                }
-                return (run.status, run.results.indexes, run.results.filter { $0["status"] as? String == "ok" }.count)
-            }
-            var iterator = moment.stream.makeAsyncIterator()
-            _ = await iterator.next()
+            let submit = BackgroundSubmit(
+                cluster,
+                ["--group", "g", "--kind", "step", "--fanout", "\(total)", "--reconnect", "60s"]
+            )
+            await submit.waitForResults(5)
             cluster.coordinator.signal(SIGKILL)
             _ = await cluster.coordinator.waitForExit()
             try await cluster.restartCoordinator(arguments: arguments)
 
-            let run = try await submit.value
+            let run = try await submit.outcome
             #expect(run.status == 0, "the job survived the coordinator's crash")
-            #expect(run.indexes.count == total && Set(run.indexes).count == total, "every result exactly once")
+            #expect(run.everyResultOnce(of: total), "every result exactly once")
             #expect(run.ok == total)
 
             // Every exec child that ever started (its shell wrote its pid, the leader of its process

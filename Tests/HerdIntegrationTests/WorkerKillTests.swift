@@ -2,7 +2,6 @@ import Foundation
 import HerdRuntime
 import HerdSystem
 import HerdTestKit
-import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -53,29 +52,18 @@ extension WorkerKillTests {
         let config = "[coordinator]\nheartbeat = \"100ms\"\nliveness = \"20s\"\n"
         try await withCluster(config: config) { cluster in
             let first = try await cluster.addWorker("same", group: "g", capacity: 4)
-            let moment = AsyncStream<Void>.makeStream()
-            let seen = Mutex(0)
-            let submit = Task { () -> (status: Int32, indexes: [Int]) in
-                let run = try await cluster.submit([
-                    "--group", "g", "--kind", "sleep", "--payload", "300", "--fanout", "16",
-                ]) { _ in
-                    if seen.withLock({ count in
-                        count += 1; return count
-                    }) == 4 {
-                        moment.continuation.yield()
-                    }
-                }
-                return (run.status, run.results.indexes)
-            }
-            var iterator = moment.stream.makeAsyncIterator()
-            _ = await iterator.next()
+            let submit = BackgroundSubmit(
+                cluster,
+                ["--group", "g", "--kind", "sleep", "--payload", "300", "--fanout", "16"]
+            )
+            await submit.waitForResults(4)
             first.signal(SIGKILL)
             _ = await first.waitForExit()
             try await cluster.addWorker("same", group: "g", capacity: 4)
             try await cluster.waitForLog("coordinator", containing: "worker dead: ", within: .seconds(10))
-            let run = try await submit.value
+            let run = try await submit.outcome
             #expect(run.status == 0)
-            #expect(run.indexes.count == 16 && Set(run.indexes).count == 16, "every result exactly once")
+            #expect(run.everyResultOnce(of: 16), "every result exactly once")
         }
     }
 }
