@@ -148,7 +148,7 @@ private func configLines(_ lines: String...) -> String {
             throws: ConfigError(
                 line: 2,
                 message:
-                    "[coordinator]: unknown key 'port' (cluster/README.md lists the 47 known keys)"
+                    "[coordinator]: unknown key 'port' (cluster/README.md lists the 48 known keys)"
             )
         ) {
             try CoordinatorSettings.parse("[coordinator]\nport = 5555")
@@ -210,6 +210,7 @@ private func configLines(_ lines: String...) -> String {
                 endpoint = "tcp://127.0.0.1:5555"
                 heartbeat = "250ms"
                 liveness = "1s"
+                liveness-stretch = 4
                 max-message-bytes = 67108864
                 max-deliveries = 5
                 client-liveness = "5s"
@@ -245,7 +246,7 @@ private func configLines(_ lines: String...) -> String {
         ),
         (
             configLines("[coordinator]", "endpoint = 'tcp://h:1'", "port = 1"), 3,
-            "[coordinator]: unknown key 'port' (cluster/README.md lists the 47 known keys)"
+            "[coordinator]: unknown key 'port' (cluster/README.md lists the 48 known keys)"
         ),
         (
             configLines("[coordinator]", "max_deliveries = 3"), 2,
@@ -253,7 +254,7 @@ private func configLines(_ lines: String...) -> String {
         ),
         (
             configLines("[coordinator.tls]", "cert = 'x'"), 1,
-            "[coordinator]: unknown key 'tls' (cluster/README.md lists the 47 known keys)"
+            "[coordinator]: unknown key 'tls' (cluster/README.md lists the 48 known keys)"
         ),
         (
             configLines("[[group]]", "name = \"tools\"", "capacty = 4"), 3,
@@ -353,6 +354,10 @@ private func configLines(_ lines: String...) -> String {
         (
             configLines("[coordinator]", "max-message-bytes = '64MiB'"), 2,
             #"[coordinator]: max-message-bytes must be an integer 1024...1073741824, got "64MiB""#
+        ),
+        (
+            configLines("[coordinator]", "liveness-stretch = 0"), 2,
+            "[coordinator]: liveness-stretch must be an integer 1...100, got 0"
         ),
         (
             configLines("[coordinator]", "max-deliveries = 0"), 2,

@@ -104,6 +104,7 @@ private func configLines(_ lines: String...) -> String {
                 "[coordinator]",
                 "heartbeat = '100ms'",
                 "liveness = '2s'",
+                "liveness-stretch = 2",
                 "client-liveness = '30s'",
                 "max-deliveries = 7",
                 "deadline-slack = '0s'",
@@ -122,6 +123,7 @@ private func configLines(_ lines: String...) -> String {
         )
         #expect(configuration.heartbeatInterval == .milliseconds(100))
         #expect(configuration.livenessWindow == .seconds(2))
+        #expect(configuration.livenessMaxStretch == 2)
         #expect(configuration.clientLiveness == .seconds(30))
         #expect(configuration.maxDeliveries == 7)
         #expect(configuration.deadlineSlack == .zero)
@@ -243,7 +245,7 @@ private func configLines(_ lines: String...) -> String {
 
     @Test func test_coordinatorKeys_listEveryKeyOnce() {
         #expect(Set(CoordinatorSettings.keys).count == CoordinatorSettings.keys.count)
-        #expect(CoordinatorSettings.keys.count == 47)  // 9 connection and journal keys + the resilience keys
+        #expect(CoordinatorSettings.keys.count == 48)  // 10 connection, liveness and journal keys + the resilience keys
         #expect(Set(WorkerGroupSpec.keys).count == WorkerGroupSpec.keys.count)
     }
 

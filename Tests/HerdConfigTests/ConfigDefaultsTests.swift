@@ -18,6 +18,7 @@ import Testing
         let core = CoordinatorConfiguration.defaults
         #expect(settings.heartbeatInterval == core.heartbeatInterval)
         #expect(settings.livenessWindow == core.livenessWindow)
+        #expect(settings.livenessMaxStretch == core.livenessMaxStretch)
         #expect(settings.clientLiveness == core.clientLiveness)
         #expect(settings.maxDeliveries == Int(core.maxDeliveries))
         #expect(settings.deadlineSlack == core.deadlineSlack)
@@ -81,7 +82,7 @@ import Testing
             }
         }
         // 8 connection keys, 4 retry keys, 3 budget keys, 7 breaker suffixes at 3 levels, 2 ramp keys.
-        #expect(coordinator.count == 8 + 4 + 3 + 7 * 3 + 2, "\(coordinator)")
+        #expect(coordinator.count == 9 + 4 + 3 + 7 * 3 + 2, "\(coordinator)")
         #expect(group.count == 4, "\(group)")
         let text = (["[coordinator]"] + coordinator + ["", "[[group]]", "name = \"g\""] + group).joined(separator: "\n")
         let spec = try ClusterSpec.parse(text + "\n")

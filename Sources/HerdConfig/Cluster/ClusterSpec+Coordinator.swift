@@ -34,6 +34,7 @@ extension ClusterSpec {
             coordinatorID: coordinatorID,
             heartbeatInterval: settings.heartbeatInterval,
             livenessWindow: settings.livenessWindow,
+            livenessMaxStretch: settings.livenessMaxStretch,
             clientLiveness: settings.clientLiveness,
             maxDeliveries: UInt32(clamping: max(1, settings.maxDeliveries)),
             deadlineSlack: settings.deadlineSlack,

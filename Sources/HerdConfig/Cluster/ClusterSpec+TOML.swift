@@ -21,6 +21,7 @@ extension ClusterSpec {
             "endpoint = \(TOMLValue.quoted(self.coordinator.endpoint))",
             "heartbeat = \(TOMLValue.quoted(formatDuration(self.coordinator.heartbeatInterval)))",
             "liveness = \(TOMLValue.quoted(formatDuration(self.coordinator.livenessWindow)))",
+            "liveness-stretch = \(self.coordinator.livenessMaxStretch)",
             "max-message-bytes = \(self.coordinator.maxMessageBytes)",
             "max-deliveries = \(self.coordinator.maxDeliveries)",
             "client-liveness = \(TOMLValue.quoted(formatDuration(self.coordinator.clientLiveness)))",

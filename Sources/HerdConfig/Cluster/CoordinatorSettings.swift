@@ -7,6 +7,7 @@ import HerdCore
 /// | `endpoint`          | `endpoint`          | string   | `tcp://127.0.0.1:5555` | see below             |
 /// | `heartbeat`         | `heartbeatInterval` | duration | `250ms`                | 1ms to 1h             |
 /// | `liveness`          | `livenessWindow`    | duration | `1s`                   | 1ms to 1h, > heartbeat |
+/// | `liveness-stretch`  | `livenessMaxStretch`| integer  | 4                      | 1...100               |
 /// | `max-message-bytes` | `maxMessageBytes`   | integer  | 67108864 (64 MiB)      | 1024...1073741824     |
 /// | `max-deliveries`    | `maxDeliveries`     | integer  | 5                      | 1...100               |
 /// | `client-liveness`   | `clientLiveness`    | duration | `5s`                   | 1ms to 1h             |
@@ -31,6 +32,9 @@ public struct CoordinatorSettings: Sendable, Hashable {
     /// A worker silent for longer than this is declared dead (`liveness`); longer than the
     /// heartbeat interval.
     public var livenessWindow: Duration
+    /// How many times `liveness` a worker heard with jitter may stay silent (`liveness-stretch`;
+    /// 1 never stretches). HerdCore's `LivenessEstimate` explains the estimate.
+    public var livenessMaxStretch: Int
     /// The largest message the coordinator accepts, in bytes (`max-message-bytes`).
     public var maxMessageBytes: Int
     /// How many attempts of one subtask may be lost to dead workers before the subtask fails
@@ -69,6 +73,7 @@ public struct CoordinatorSettings: Sendable, Hashable {
         endpoint: String = CoordinatorSettings.defaultEndpoint,
         heartbeatInterval: Duration = CoordinatorConfiguration.defaults.heartbeatInterval,
         livenessWindow: Duration = CoordinatorConfiguration.defaults.livenessWindow,
+        livenessMaxStretch: Int = CoordinatorConfiguration.defaults.livenessMaxStretch,
         maxMessageBytes: Int = WireCodec.defaultMaxMessageBytes,
         maxDeliveries: Int = Int(CoordinatorConfiguration.defaults.maxDeliveries),
         clientLiveness: Duration = CoordinatorConfiguration.defaults.clientLiveness,
@@ -83,6 +88,7 @@ public struct CoordinatorSettings: Sendable, Hashable {
         self.endpoint = endpoint
         self.heartbeatInterval = heartbeatInterval
         self.livenessWindow = livenessWindow
+        self.livenessMaxStretch = livenessMaxStretch
         self.maxMessageBytes = maxMessageBytes
         self.maxDeliveries = maxDeliveries
         self.clientLiveness = clientLiveness
@@ -117,6 +123,8 @@ public struct CoordinatorSettings: Sendable, Hashable {
     public static let zeroableDurationRange: ClosedRange<Duration> = .zero ... .seconds(3600)
     /// The range of `max-message-bytes`: 1 KiB to 1 GiB.
     public static let maxMessageBytesRange: ClosedRange<Int> = 1024 ... (1 << 30)
+    /// The range of `liveness-stretch`.
+    public static let livenessStretchRange: ClosedRange<Int> = 1 ... 100
     /// The range of `max-deliveries`.
     public static let maxDeliveriesRange: ClosedRange<Int> = 1 ... 100
 
@@ -167,8 +175,8 @@ public struct CoordinatorSettings: Sendable, Hashable {
 extension CoordinatorSettings {
     /// The keys of the `[coordinator]` table, in the order `cluster/README.md` lists them.
     static let keys =
-        ["endpoint", "heartbeat", "liveness", "max-message-bytes", "max-deliveries", "client-liveness"]
-        + ["deadline-slack", "cancel-overdue", "journal"] + Self.resilienceKeys
+        ["endpoint", "heartbeat", "liveness", "liveness-stretch", "max-message-bytes", "max-deliveries"]
+        + ["client-liveness", "deadline-slack", "cancel-overdue", "journal"] + Self.resilienceKeys
 
     /// Reads and validates a `[coordinator]` table.
     init(table: TOMLTable) throws(ConfigError) {
@@ -186,6 +194,9 @@ extension CoordinatorSettings {
         }
         if let liveness = try reader.duration("liveness", in: Self.durationRange) {
             settings.livenessWindow = liveness
+        }
+        if let stretch = try reader.integer("liveness-stretch", in: Self.livenessStretchRange) {
+            settings.livenessMaxStretch = stretch
         }
         if let bytes = try reader.integer("max-message-bytes", in: Self.maxMessageBytesRange) {
             settings.maxMessageBytes = bytes

@@ -8,8 +8,11 @@ public struct CoordinatorConfiguration: Hashable, Sendable {
     public var coordinatorID: String
     /// How often the coordinator sends a heartbeat to a peer it has otherwise not written to.
     public var heartbeatInterval: Duration
-    /// A worker silent for longer than this is declared dead and its attempts re-queued.
+    /// A worker silent for longer than this is declared dead and its attempts re-queued (stretched
+    /// for a worker heard with jitter, up to ``livenessMaxStretch`` times: ``LivenessEstimate``).
     public var livenessWindow: Duration
+    /// How far a worker's liveness window may stretch with the jitter of its messages (1: never).
+    public var livenessMaxStretch: Int
     /// A client silent for longer than this is considered gone and its jobs are abandoned.
     public var clientLiveness: Duration
     /// How many attempts of one subtask may be lost to dead workers before it fails (poison guard).
@@ -81,6 +84,7 @@ public struct CoordinatorConfiguration: Hashable, Sendable {
         coordinatorID: String,
         heartbeatInterval: Duration = .milliseconds(250),
         livenessWindow: Duration = .seconds(1),
+        livenessMaxStretch: Int = 4,
         clientLiveness: Duration = .seconds(5),
         maxDeliveries: UInt32 = 5,
         deadWorkerRetention: Duration = .seconds(30),
@@ -99,6 +103,7 @@ public struct CoordinatorConfiguration: Hashable, Sendable {
         self.coordinatorID = coordinatorID
         self.heartbeatInterval = heartbeatInterval
         self.livenessWindow = livenessWindow
+        self.livenessMaxStretch = livenessMaxStretch
         self.clientLiveness = clientLiveness
         self.maxDeliveries = maxDeliveries
         self.deadWorkerRetention = deadWorkerRetention

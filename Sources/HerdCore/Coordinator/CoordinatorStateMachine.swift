@@ -277,11 +277,14 @@ public struct CoordinatorStateMachine: Sendable {
         let config = self.configuration
         for worker in self.membership.sorted {
             let peer = worker.peer
+            let window = worker.liveness.window(base: config.livenessWindow, maxStretch: config.livenessMaxStretch)
             switch worker.state {
-            case .live where worker.lastHeard.duration(to: now) > config.livenessWindow:
+            case .live where worker.lastHeard.duration(to: now) > window:
                 self.declareDead(
                     peer,
-                    reason: "silent for more than \(config.livenessWindow)",
+                    reason: "silent for more than \(window)"
+                        + (window > config.livenessWindow
+                            ? " (its window, stretched by the jitter it was heard with)" : ""),
                     now: now,
                     into: &actions
                 )

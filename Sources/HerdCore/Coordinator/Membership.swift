@@ -44,6 +44,7 @@ struct Membership {
         self.workers.inPlace(peer) { worker in
             guard worker.isLive else { return false }
             worker.lastHeard = now
+            worker.liveness.heard(at: now)
             return true
         } ?? false
     }

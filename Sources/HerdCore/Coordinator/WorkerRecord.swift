@@ -19,6 +19,8 @@ struct WorkerRecord {
     /// reach it after its REGISTER left), so they are told to stop when it registers again.
     var lostAtDeath: [AttemptRef] = []
     var lastHeard: Instant
+    /// How regularly it has been heard: its liveness window stretches with jitter.
+    var liveness: LivenessEstimate
     /// Set while the worker drains: it gets no new work; what it gives back is re-queued.
     var drain: DrainProgress?
 
@@ -41,6 +43,7 @@ struct WorkerRecord {
         self.state = .live
         self.running = []
         self.lastHeard = now
+        self.liveness = LivenessEstimate(heardAt: now)
     }
 
     var isLive: Bool { if case .live = self.state { true } else { false } }
