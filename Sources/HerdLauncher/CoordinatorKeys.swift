@@ -37,13 +37,22 @@ public struct CoordinatorKeys: Sendable {
     ///
     /// - Returns: The security, or `nil` to run without CURVE.
     /// - Throws: ``KeyFileError`` saying what is wrong and what to do.
-    public func security(spec: ClusterSpec, directory: String?, endpoint: String) throws(KeyFileError)
+    public func security(
+        spec: ClusterSpec,
+        directory: String?,
+        endpoint: String
+    ) throws(KeyFileError)
         -> CoordinatorSecurity?
     {
         if self.insecure { return nil }
         let settings = spec.coordinator
         var keyring = Keyring()
-        func grant(_ references: [String], _ role: PeerRole, relativeTo base: String?, groups: Set<String>? = nil)
+        func grant(
+            _ references: [String],
+            _ role: PeerRole,
+            relativeTo base: String?,
+            groups: Set<String>? = nil
+        )
             throws(KeyFileError)
         {
             for reference in references {

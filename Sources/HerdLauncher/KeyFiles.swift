@@ -94,7 +94,10 @@ public enum KeyFiles {
     /// `.key`; a relative path is relative to `directory` when given).
     ///
     /// - Throws: ``KeyFileError`` if it is neither a valid key nor a readable key file with one.
-    public static func publicKey(_ reference: String, relativeTo directory: String? = nil) throws(KeyFileError)
+    public static func publicKey(
+        _ reference: String,
+        relativeTo directory: String? = nil
+    ) throws(KeyFileError)
         -> String
     {
         if reference.utf8.count == 40, CurveKeyPair.isValidKey(reference) { return reference }
@@ -124,7 +127,9 @@ public enum KeyFiles {
             guard !trimmed.isEmpty, !trimmed.hasPrefix("#"), let equals = trimmed.firstIndex(of: "=") else { continue }
             let name = trimmed[..<equals].trimmingCharacters(in: .whitespaces)
             var value = trimmed[trimmed.index(after: equals)...].trimmingCharacters(in: .whitespaces)
-            if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
+            if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") {
+                value = String(value.dropFirst().dropLast())
+            }
             fields[name] = value
         }
         return fields

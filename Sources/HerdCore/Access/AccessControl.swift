@@ -74,6 +74,10 @@ struct AccessControl {
         now: Instant
     ) {
         self.owners = self.owners.filter { isKnown($0.key) }
+        self.open = self.open.compactMapValues { jobs in
+            let known = jobs.filter(isKnown)
+            return known.isEmpty ? nil : known
+        }
         self.buckets = self.buckets.filter { !$0.value.isFull(rate: rate, now: now) }
         self.bindings = self.bindings.filter { isPeer($0.key) }
     }

@@ -41,7 +41,13 @@ extension CoordinatorStateMachine {
                     )
                 )
             )
-            self.refuse(message, "not allowed: this routing id belongs to another key", to: peer, now: now, into: &actions)
+            self.refuse(
+                message,
+                "not allowed: this routing id belongs to another key",
+                to: peer,
+                now: now,
+                into: &actions
+            )
             return
         }
         if let reason = self.refusal(of: message, from: peer, as: principal) {
@@ -50,8 +56,10 @@ extension CoordinatorStateMachine {
                     LogLine(
                         .info,
                         "command refused",
-                        ["command": message.commandName, "peer": peer.description, "key": principal.description,
-                         "reason": reason]
+                        [
+                            "command": message.commandName, "peer": peer.description, "key": principal.description,
+                            "reason": reason,
+                        ]
                     )
                 )
             )
@@ -114,10 +122,12 @@ extension CoordinatorStateMachine {
             return client ? nil : "not allowed: client role required"
         case .cancelJob(let request):
             guard client || worker else { return "not allowed: client role required" }
-            return self.isOwned(request.job, by: identity) ? nil : Self.operatorRequired + " to cancel another client's job"
+            return self.isOwned(request.job, by: identity)
+                ? nil : Self.operatorRequired + " to cancel another client's job"
         case .resultsRequest(let request):
             guard client || worker else { return "not allowed: client role required" }
-            return self.isOwned(request.job, by: identity) ? nil : Self.operatorRequired + " to read another client's job"
+            return self.isOwned(request.job, by: identity)
+                ? nil : Self.operatorRequired + " to read another client's job"
         case .drain, .breaker:
             return Self.operatorRequired
         case .welcome, .dispatch, .cancel, .accepted, .rejected, .jobResults, .jobFinished, .statusReply, .cancelReply,
