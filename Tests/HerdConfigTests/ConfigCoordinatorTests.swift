@@ -243,7 +243,7 @@ private func configLines(_ lines: String...) -> String {
 
     @Test func test_coordinatorKeys_listEveryKeyOnce() {
         #expect(Set(CoordinatorSettings.keys).count == CoordinatorSettings.keys.count)
-        #expect(CoordinatorSettings.keys.count == 47)  // 9 connection and journal keys + the resilience keys
+        #expect(CoordinatorSettings.keys.count == 56)  // 9 connection and journal keys + the resilience keys + 9 security and limits keys
         #expect(Set(WorkerGroupSpec.keys).count == WorkerGroupSpec.keys.count)
     }
 
