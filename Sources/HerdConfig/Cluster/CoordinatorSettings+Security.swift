@@ -10,7 +10,7 @@ import HerdCore
 /// | `operator-keys`              | `operatorKeys`                  | array of strings | `[]`       |
 /// | `max-fanout`                 | `limits.maxSubtasksPerJob`      | integer          | 10000000   |
 /// | `max-open-jobs-per-client`   | `limits.maxOpenJobsPerClient`   | integer          | 10000      |
-/// | `max-submissions-per-second` | `limits.maxSubmissionsPerSecond`| integer          | 1000       |
+/// | `max-submissions-per-second` | `limits.maxSubmissionsPerSecond`| integer          | 10000      |
 /// | `max-payload-bytes`          | `limits.maxPayloadBytes`        | integer          | 16777216   |
 /// | `max-output-bytes`           | `limits.maxOutputBytes`         | integer          | 16777216   |
 ///

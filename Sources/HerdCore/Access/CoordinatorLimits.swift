@@ -28,7 +28,7 @@ public struct CoordinatorLimits: Hashable, Sendable {
     public init(
         maxSubtasksPerJob: Int = 10_000_000,
         maxOpenJobsPerClient: Int = 10_000,
-        maxSubmissionsPerSecond: Int = 1_000,
+        maxSubmissionsPerSecond: Int = 10_000,
         maxPayloadBytes: Int = 16 << 20,
         maxOutputBytes: Int = 16 << 20
     ) {
