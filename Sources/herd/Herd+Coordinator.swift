@@ -36,10 +36,16 @@ extension Herd {
         )
         var secretKey: String?
 
-        @Option(name: .customLong("allow-worker"), help: "A public key (Z85 or key file) allowed as a worker; repeatable.")
+        @Option(
+            name: .customLong("allow-worker"),
+            help: "A public key (Z85 or key file) allowed as a worker; repeatable."
+        )
         var allowWorker: [String] = []
 
-        @Option(name: .customLong("allow-client"), help: "A public key (Z85 or key file) allowed as a client; repeatable.")
+        @Option(
+            name: .customLong("allow-client"),
+            help: "A public key (Z85 or key file) allowed as a client; repeatable."
+        )
         var allowClient: [String] = []
 
         @Option(

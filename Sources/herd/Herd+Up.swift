@@ -93,7 +93,10 @@ extension Herd {
                 do {
                     let generated = try LocalKeys.ensure(in: keys)
                     if !generated.isEmpty {
-                        logger.notice("generated CURVE keys", metadata: ["keys": "\(generated)", "directory": "\(keys)"])
+                        logger.notice(
+                            "generated CURVE keys",
+                            metadata: ["keys": "\(generated)", "directory": "\(keys)"]
+                        )
                     }
                     clientSecurity = try KeyFiles.clientSecurity(
                         serverKey: KeyFiles.publicPath(keys + "/coordinator"),
