@@ -77,7 +77,7 @@ let package = Package(
         // One launcher of local clusters (real `herd` processes): for `herd up`, the tests and bench.
         .target(
             name: "HerdLauncher",
-            dependencies: ["HerdRuntime", "HerdCore", "HerdConfig"],
+            dependencies: ["HerdRuntime", "HerdCore", "HerdConfig", "HerdZMQ"],
             swiftSettings: strict
         ),
         // Test support: the multi-process tests' cluster, over HerdLauncher.
@@ -85,7 +85,7 @@ let package = Package(
         .executableTarget(
             name: "herd",
             dependencies: [
-                "HerdRuntime", "HerdCore", "HerdConfig", "HerdSim", "HerdLauncher", "herd-exec-guard",
+                "HerdRuntime", "HerdCore", "HerdConfig", "HerdSim", "HerdLauncher", "HerdZMQ", "herd-exec-guard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

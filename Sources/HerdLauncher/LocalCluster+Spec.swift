@@ -23,13 +23,14 @@ extension LocalCluster {
         configText: String,
         bind: String?,
         drainGrace: Duration,
-        journal: String? = nil
+        journal: String? = nil,
+        coordinatorArguments: [String] = []
     ) async throws -> String {
         let grace = formatDuration(drainGrace)
         let endpoint = try await self.startCoordinator(
             config: configText,
             bind: bind,
-            arguments: ["--grace", grace] + (journal.map { ["--journal", $0] } ?? [])
+            arguments: ["--grace", grace] + (journal.map { ["--journal", $0] } ?? []) + coordinatorArguments
         )
         try await self.startWorkers(Self.workers(of: spec, drainGrace: drainGrace))
         return endpoint

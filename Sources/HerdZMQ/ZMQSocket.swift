@@ -219,6 +219,13 @@ public final class ZMQSocket {
     ///
     /// On a ROUTER the first frame is the sender's routing id.
     public func receive() throws(ZMQError) -> [[UInt8]]? {
+        try self.receive(userID: nil)
+    }
+
+    /// Receives one whole message like ``receive()``; when `userID` is given, stores there the
+    /// message's ZAP User-Id (`zmq_msg_gets(msg, "User-Id")`, `nil` without one), which a ZAP
+    /// handler set for the connection it came on (see ``ZAPHandler``).
+    public func receive(userID: UnsafeMutablePointer<String?>?) throws(ZMQError) -> [[UInt8]]? {
         let socket = try open("zmq_msg_recv")
         var first = true
         var frames: [[UInt8]] = []
@@ -240,7 +247,12 @@ public final class ZMQSocket {
                     initialized = size
                 }
             )
-            if zmq_msg_more(receiveMessage) == 0 { return frames }
+            if zmq_msg_more(receiveMessage) == 0 {
+                if let userID {
+                    userID.pointee = zmq_msg_gets(receiveMessage, "User-Id").map { String(cString: $0) }
+                }
+                return frames
+            }
         }
     }
 
@@ -250,6 +262,18 @@ public final class ZMQSocket {
         var received = 0
         while received < limit, let message = try receive() {
             batch.append(message)
+            received += 1
+        }
+    }
+
+    /// Receives up to `limit` waiting messages like ``receiveBatch(limit:into:)``, appending each
+    /// one's ZAP User-Id (or `nil`) to `userIDs`, in step with `batch`.
+    public func receiveBatch(limit: Int, into batch: inout [[[UInt8]]], userIDs: inout [String?]) throws(ZMQError) {
+        var received = 0
+        var userID: String?
+        while received < limit, let message = try receive(userID: &userID) {
+            batch.append(message)
+            userIDs.append(userID)
             received += 1
         }
     }

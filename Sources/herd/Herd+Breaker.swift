@@ -38,7 +38,11 @@ extension Herd {
 
         func run() async throws {
             let logger = self.logging.bootstrap(label: "herd.breaker", defaultLevel: .warning)
-            let client = HerdClient(endpoint: self.coordinator.endpoint, logger: logger)
+            let client = HerdClient(
+                endpoint: self.coordinator.endpoint,
+                logger: logger,
+                security: try self.coordinator.security()
+            )
             let reply: BreakerReply
             do {
                 reply = try await client.breaker(Self.actions[self.action]!, path: self.path)

@@ -30,7 +30,11 @@ extension Herd {
 
         func run() async throws {
             let logger = self.logging.bootstrap(label: "herd.cancel", defaultLevel: .warning)
-            let client = HerdClient(endpoint: self.coordinator.endpoint, logger: logger)
+            let client = HerdClient(
+                endpoint: self.coordinator.endpoint,
+                logger: logger,
+                security: try self.coordinator.security()
+            )
             let started = ContinuousClock.now
             let reply: CancelReply?
             do {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HerdConfig
 import HerdCore
+import HerdLauncher
 import HerdRuntime
 import Logging
 import ServiceLifecycle
@@ -28,6 +29,37 @@ extension Herd {
                 "Keep a journal here (SQLite, created if absent): accepted jobs survive a crash, and a coordinator restarted on the same journal resumes them. Without it, jobs live in memory only."
         )
         var journal: String?
+
+        @Option(
+            name: .customLong("secret-key"),
+            help: "The coordinator's CURVE secret key file (herd keygen); overrides the config file's secret-key."
+        )
+        var secretKey: String?
+
+        @Option(
+            name: .customLong("allow-worker"),
+            help: "A public key (Z85 or key file) allowed as a worker; repeatable."
+        )
+        var allowWorker: [String] = []
+
+        @Option(
+            name: .customLong("allow-client"),
+            help: "A public key (Z85 or key file) allowed as a client; repeatable."
+        )
+        var allowClient: [String] = []
+
+        @Option(
+            name: .customLong("allow-operator"),
+            help: "A public key (Z85 or key file) allowed as an operator (drain, breaker, any job); repeatable."
+        )
+        var allowOperator: [String] = []
+
+        @Flag(
+            name: .long,
+            help:
+                "Run without CURVE (no authentication, no encryption), even on a non-loopback address. Only on a network you trust."
+        )
+        var insecure = false
 
         @OptionGroup var grace: GraceOptions
 
@@ -64,13 +96,37 @@ extension Herd {
                     "coord-\(ProcessInfo.processInfo.processIdentifier)-\(String(UInt32.random(in: 0 ... .max, using: &rng), radix: 16))",
                 seed: rng.next()
             )
+            let keys = CoordinatorKeys(
+                secretKey: self.secretKey,
+                workers: self.allowWorker,
+                clients: self.allowClient,
+                operators: self.allowOperator,
+                insecure: self.insecure
+            )
+            let security: CoordinatorSecurity?
+            do {
+                security = try keys.security(
+                    spec: spec,
+                    directory: self.config.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path },
+                    endpoint: endpoint
+                )
+            } catch {
+                throw usageFailure(error.description)
+            }
+            if security == nil {
+                logger.warning(
+                    "running without CURVE: no authentication, no encryption",
+                    metadata: ["why": "\(self.insecure ? "--insecure" : "no secret key, loopback endpoint")"]
+                )
+            }
             let server = try CoordinatorServer(
                 options: CoordinatorOptions(
                     endpoint: endpoint,
                     configuration: configuration,
                     maxMessageBytes: settings.maxMessageBytes,
                     shutdownGrace: self.grace.duration,
-                    journalPath: self.journalPath(settings)
+                    journalPath: self.journalPath(settings),
+                    security: security
                 ),
                 logger: logger
             )

@@ -45,7 +45,11 @@ extension Herd {
 
         func run() async throws {
             let logger = self.logging.bootstrap(label: "herd.drain", defaultLevel: .warning)
-            let client = HerdClient(endpoint: self.coordinator.endpoint, logger: logger)
+            let client = HerdClient(
+                endpoint: self.coordinator.endpoint,
+                logger: logger,
+                security: try self.coordinator.security()
+            )
             let started = ContinuousClock.now
             let report: DrainReport
             do {

@@ -31,7 +31,11 @@ extension Herd {
 
         func run() async throws {
             let logger = self.logging.bootstrap(label: "herd.results", defaultLevel: .warning)
-            let client = HerdClient(endpoint: self.coordinator.endpoint, logger: logger)
+            let client = HerdClient(
+                endpoint: self.coordinator.endpoint,
+                logger: logger,
+                security: try self.coordinator.security()
+            )
             let reply: ResultsReply
             do { reply = try await client.results(job: self.jobID!) } catch let failure as Failure {
                 throw usageFailure(failure.message)

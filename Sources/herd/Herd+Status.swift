@@ -16,7 +16,11 @@ extension Herd {
 
         func run() async throws {
             let logger = self.logging.bootstrap(label: "herd.status", defaultLevel: .warning)
-            let client = HerdClient(endpoint: self.coordinator.endpoint, logger: logger)
+            let client = HerdClient(
+                endpoint: self.coordinator.endpoint,
+                logger: logger,
+                security: try self.coordinator.security()
+            )
             let report: StatusReport
             do { report = try await client.status() } catch let failure as Failure {
                 throw usageFailure(failure.message)

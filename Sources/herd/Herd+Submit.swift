@@ -99,7 +99,8 @@ extension Herd {
                 endpoint: endpoint,
                 logger: logger,
                 connectTimeout: self.connectTimeout?.duration ?? .seconds(5),
-                reconnectWindow: self.reconnect?.duration ?? .seconds(30)
+                reconnectWindow: self.reconnect?.duration ?? .seconds(30),
+                security: try self.coordinator.security()
             )
             let spec = JobSpec(
                 group: self.group,

@@ -4,6 +4,7 @@ import HerdConfig
 import HerdCore
 import HerdLauncher
 import HerdRuntime
+import HerdZMQ
 import Logging
 import ServiceLifecycle
 import UnixSignals
@@ -42,7 +43,20 @@ extension Herd {
         )
         var journal: String?
 
+        @Flag(
+            name: .long,
+            help:
+                "Run the cluster without CURVE (no authentication, no encryption). By default herd up generates keys in .herd/keys next to FILE (in the current directory without FILE) on its first run and uses them."
+        )
+        var insecure = false
+
         @OptionGroup var logging: LoggingOptions
+
+        /// The directory of FILE, or the current directory without one: where `.herd/` is kept.
+        var baseDirectory: String {
+            self.file.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
+                ?? FileManager.default.currentDirectoryPath
+        }
 
         /// The journal `herd up` keeps: `--journal`, else the cluster file's `journal` key (relative to
         /// the file), else `.herd/journal.sqlite` next to the file (in the current directory without one).
@@ -70,7 +84,31 @@ extension Herd {
             }
             if self.run, spec.job == nil { throw usageFailure("--run needs a [job] table in the cluster file") }
             let grace = self.grace?.duration ?? .seconds(10)
-            let launcher = LocalCluster(herdUpLogLevel: self.logging.logLevel)
+            // CURVE by default: the local cluster's keys, generated on the first run.
+            let keys = self.baseDirectory + "/" + LocalKeys.directoryName
+            var environment: [String: String] = [:]
+            var coordinatorArguments: [String] = ["--insecure"]
+            var clientSecurity: CurveSecurity?
+            if !self.insecure {
+                do {
+                    let generated = try LocalKeys.ensure(in: keys)
+                    if !generated.isEmpty {
+                        logger.notice(
+                            "generated CURVE keys",
+                            metadata: ["keys": "\(generated)", "directory": "\(keys)"]
+                        )
+                    }
+                    clientSecurity = try KeyFiles.clientSecurity(
+                        serverKey: KeyFiles.publicPath(keys + "/coordinator"),
+                        keyFile: KeyFiles.secretPath(keys + "/client")
+                    )
+                } catch {
+                    throw usageFailure(error.description)
+                }
+                environment = LocalKeys.peerEnvironment(directory: keys, key: "worker")
+                coordinatorArguments = LocalKeys.coordinatorArguments(directory: keys)
+            }
+            let launcher = LocalCluster(herdUpLogLevel: self.logging.logLevel, environment: environment)
             let limit = LocalCluster.stopLimit(drainGrace: grace)
             let endpoint: String
             do {
@@ -79,7 +117,8 @@ extension Herd {
                     configText: text,
                     bind: self.bind,
                     drainGrace: grace,
-                    journal: self.journalPath(spec.coordinator)
+                    journal: self.journalPath(spec.coordinator),
+                    coordinatorArguments: coordinatorArguments
                 )
             } catch {
                 await launcher.stop(within: limit)
@@ -88,10 +127,11 @@ extension Herd {
             printLine(
                 "herd cluster up: coordinator at \(endpoint); "
                     + spec.groups.map { "\($0.name) (\($0.workers) × capacity \($0.capacity))" }.joined(separator: ", ")
+                    + (self.insecure ? "; no CURVE (--insecure)" : "; CURVE keys in \(keys)")
             )
             var exit = ExitCode.success
             if self.run, let job = spec.job {
-                exit = await self.runDemo(job, endpoint: endpoint, logger: logger)
+                exit = await self.runDemo(job, endpoint: endpoint, security: clientSecurity, logger: logger)
             } else {
                 printLine(
                     "press Ctrl-C to stop; try: herd submit --connect \(endpoint) --group \(spec.groups.first?.name ?? "GROUP") --kind echo --fanout 10 --payload 'hello {index}'"
@@ -102,8 +142,13 @@ extension Herd {
             throw exit
         }
 
-        private func runDemo(_ job: DemoJobSpec, endpoint: String, logger: Logger) async -> ExitCode {
-            let client = HerdClient(endpoint: endpoint, logger: logger)
+        private func runDemo(
+            _ job: DemoJobSpec,
+            endpoint: String,
+            security: CurveSecurity?,
+            logger: Logger
+        ) async -> ExitCode {
+            let client = HerdClient(endpoint: endpoint, logger: logger, security: security)
             let spec = JobSpec(group: job.group, kind: job.kind, template: job.payload, count: job.fanout)
             let output = SubmitOutput(json: false, quiet: false, total: job.fanout)
             do {
@@ -121,10 +166,17 @@ extension Herd {
 /// `herd up`'s cluster: the library's ``LocalCluster`` with this executable, each child in a
 /// process group of its own, standard error shared with ours.
 extension LocalCluster {
-    convenience init(herdUpLogLevel logLevel: String?) {
+    convenience init(herdUpLogLevel logLevel: String?, environment: [String: String] = [:]) {
         // An unresolvable path fails at the first start, as "cluster did not start".
         let executable = (try? HerdExecutable.current()) ?? CommandLine.arguments[0]
-        self.init(options: Options(executable: executable, logLevel: logLevel, ownProcessGroups: true))
+        self.init(
+            options: Options(
+                executable: executable,
+                logLevel: logLevel,
+                ownProcessGroups: true,
+                environment: environment
+            )
+        )
     }
 
     /// Returns on SIGINT/SIGTERM, or when any process of the cluster exits on its own.

@@ -68,6 +68,7 @@ extension Herd {
                 capacity: UInt32(self.capacity),
                 execCommands: try self.execs.map { try ExecCommand(parsing: $0) }
             )
+            options.security = try self.coordinator.security(defaultKey: "worker")
             if let id { options.workerID = id }
             if let node { options.node = node }
             if let killGrace { options.killGrace = killGrace.duration }

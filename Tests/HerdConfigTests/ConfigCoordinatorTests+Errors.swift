@@ -196,11 +196,11 @@ extension ConfigCoordinatorTests {
         ),
         (
             configLines("[coordinator]", "retry-multiplier = 3"), 2,
-            "[coordinator]: unknown key 'retry-multiplier' (cluster/README.md lists the 48 known keys)"
+            "[coordinator]: unknown key 'retry-multiplier' (cluster/README.md lists the 57 known keys)"
         ),
         (
             configLines("[coordinator]", "ramp-steps-back = 1"), 2,
-            "[coordinator]: unknown key 'ramp-steps-back' (cluster/README.md lists the 48 known keys)"
+            "[coordinator]: unknown key 'ramp-steps-back' (cluster/README.md lists the 57 known keys)"
         ),
     ])
     func test_badCoordinatorResilienceValue_fails(text: String, line: Int, message: String) {
@@ -278,7 +278,7 @@ extension ConfigCoordinatorTests {
         ),
         (
             configLines("[[group]]", "name = 'a'", "retry-budget-ratio = 1"), 3,
-            "group 'a': unknown key 'retry-budget-ratio' (cluster/README.md lists the 12 known keys)"
+            "group 'a': unknown key 'retry-budget-ratio' (cluster/README.md lists the 13 known keys)"
         ),
         (
             configLines("[[group]]", "name = 'a'", "fallbak = 'b'"), 3,

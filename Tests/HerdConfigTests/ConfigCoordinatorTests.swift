@@ -245,7 +245,8 @@ private func configLines(_ lines: String...) -> String {
 
     @Test func test_coordinatorKeys_listEveryKeyOnce() {
         #expect(Set(CoordinatorSettings.keys).count == CoordinatorSettings.keys.count)
-        #expect(CoordinatorSettings.keys.count == 48)  // 10 connection, liveness and journal keys + the resilience keys
+        // 10 connection, liveness and journal keys + the resilience keys + 9 security and limits keys
+        #expect(CoordinatorSettings.keys.count == 57)
         #expect(Set(WorkerGroupSpec.keys).count == WorkerGroupSpec.keys.count)
     }
 

@@ -81,8 +81,9 @@ import Testing
                 if groupKeys.contains(key), !RetryOverride.keys.contains(key) { group.append("\(key) = \(value)") }
             }
         }
-        // 8 connection keys, 4 retry keys, 3 budget keys, 7 breaker suffixes at 3 levels, 2 ramp keys.
-        #expect(coordinator.count == 9 + 4 + 3 + 7 * 3 + 2, "\(coordinator)")
+        // 9 connection keys, 4 retry keys, 3 budget keys, 7 breaker suffixes at 3 levels, 2 ramp keys,
+        // 5 limits (the key lists have no default to spell out).
+        #expect(coordinator.count == 9 + 4 + 3 + 7 * 3 + 2 + 5, "\(coordinator)")
         #expect(group.count == 4, "\(group)")
         let text = (["[coordinator]"] + coordinator + ["", "[[group]]", "name = \"g\""] + group).joined(separator: "\n")
         let spec = try ClusterSpec.parse(text + "\n")

@@ -559,7 +559,7 @@ extension WireCodecMalformedTests {
 
     @Test func test_decode_unknownErrorCode_isMalformed() {
         var body = wireBody(WireCodecFixtures.error)
-        body[0] = 6
-        expectWireRejected([wireHeader(.error), body], .malformed, "error: unknown error code 6 at byte 0")
+        body[0] = 7  // 6 is notAllowed since revision 8
+        expectWireRejected([wireHeader(.error), body], .malformed, "error: unknown error code 7 at byte 0")
     }
 }

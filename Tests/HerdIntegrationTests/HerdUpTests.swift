@@ -64,6 +64,13 @@ import Glibc
         return (up, endpoint)
     }
 
+    /// The client key `herd up` generated on its first run in DIRECTORY/.herd/keys (CURVE is on by default).
+    static func clientKeys(_ directory: String) -> [String] {
+        [
+            "--server-key", directory + "/.herd/keys/coordinator.pub", "--key", directory + "/.herd/keys/client.key",
+        ]
+    }
+
     static func directory() throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("herd-up-test-\(UUID().uuidString)")
             .path
@@ -83,7 +90,7 @@ import Glibc
             arguments: [
                 "submit", "--connect", endpoint, "--group", "g", "--kind", "echo", "--fanout", "50", "--payload",
                 "hi {index}", "--json",
-            ],
+            ] + Self.clientKeys(directory),
             environment: TestCluster.dieWithUs
         )
         var results = 0
@@ -94,7 +101,8 @@ import Glibc
         let long = try ChildProcess(
             name: "long",
             executable: TestCluster.herd,
-            arguments: ["submit", "--connect", endpoint, "--group", "g", "--kind", "nap", "--fanout", "4", "--json"],
+            arguments: ["submit", "--connect", endpoint, "--group", "g", "--kind", "nap", "--fanout", "4", "--json"]
+                + Self.clientKeys(directory),
             environment: TestCluster.dieWithUs
         )
         var naps: [Int32] = []

@@ -73,12 +73,32 @@ static void skip_rest(void *socket, int more) {
     }
 }
 
+/* CURVE, for bench/run's curve phase: with ZMQBENCH_SERVER_SECRET set, the broker is a CURVE
+ * server; with ZMQBENCH_SERVER_PUBLIC set, workers and clients are CURVE clients with a fresh key
+ * pair each. No ZAP handler: every key is accepted (the raw libzmq cost of CURVE itself). */
+static void curve(void *socket, int server) {
+    const char *key = getenv(server ? "ZMQBENCH_SERVER_SECRET" : "ZMQBENCH_SERVER_PUBLIC");
+    if (!key || !*key) return;
+    if (server) {
+        int on = 1;
+        if (zmq_setsockopt(socket, ZMQ_CURVE_SERVER, &on, sizeof on) != 0) die("ZMQ_CURVE_SERVER");
+        if (zmq_setsockopt(socket, ZMQ_CURVE_SECRETKEY, key, 40) != 0) die("ZMQ_CURVE_SECRETKEY");
+        return;
+    }
+    char public_key[41], secret_key[41];
+    if (zmq_curve_keypair(public_key, secret_key) != 0) die("zmq_curve_keypair");
+    if (zmq_setsockopt(socket, ZMQ_CURVE_SERVERKEY, key, 40) != 0) die("ZMQ_CURVE_SERVERKEY");
+    if (zmq_setsockopt(socket, ZMQ_CURVE_PUBLICKEY, public_key, 40) != 0) die("ZMQ_CURVE_PUBLICKEY");
+    if (zmq_setsockopt(socket, ZMQ_CURVE_SECRETKEY, secret_key, 40) != 0) die("ZMQ_CURVE_SECRETKEY");
+}
+
 #define MAX_WORKERS 64
 
 static int broker(const char *endpoint) {
     void *context = zmq_ctx_new();
     void *router = zmq_socket(context, ZMQ_ROUTER);
     unlimited(router);
+    curve(router, 1);
     if (zmq_bind(router, endpoint) != 0) die("zmq_bind");
     char bound[256];
     size_t bound_size = sizeof bound;
@@ -142,6 +162,7 @@ static int worker(const char *endpoint) {
     void *context = zmq_ctx_new();
     void *dealer = zmq_socket(context, ZMQ_DEALER);
     unlimited(dealer);
+    curve(dealer, 0);
     if (zmq_connect(dealer, endpoint) != 0) die("zmq_connect");
     send_bytes(dealer, "R", 1, 0);
     static const char answer_type = 'A';
@@ -168,6 +189,7 @@ static void *client_socket(void **context, const char *endpoint) {
     *context = zmq_ctx_new();
     void *dealer = zmq_socket(*context, ZMQ_DEALER);
     unlimited(dealer);
+    curve(dealer, 0);
     if (zmq_connect(dealer, endpoint) != 0) die("zmq_connect");
     return dealer;
 }

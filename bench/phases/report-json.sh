@@ -62,6 +62,10 @@ if has failover; then
     SECTIONS+=("$(printf '  "failover": {"lost": %s, "duplicated": %s, "verdict": "%s", "sigkill": %s, "sigstop": %s}' \
         "$((R[failover_lost] + R[stall_lost]))" "$((R[failover_dup] + R[stall_dup]))" "$V_FAILOVER" "${R[failover_json]}" "${R[stall_json]}")")
 fi
+if has curve && [ -n "${R[curve_herd_rate]:-}" ]; then
+    SECTIONS+=("$(printf '  "curve": {"herd_rate": %s, "baseline_rate": %s, "herd_wire_p50_us": %s, "herd_wire_p99_us": %s, "baseline_p50_us": %s, "baseline_p99_us": %s}' \
+        "${R[curve_herd_rate]}" "${R[curve_baseline_rate]}" "${R[curve_wire_p50]}" "${R[curve_wire_p99]}" "${R[curve_zmq_p50]}" "${R[curve_zmq_p99]}")")
+fi
 {
     printf '{\n'
     printf '  "timestamp": "%s", "mode": "%s", "revision": "%s", "phases": [%s],\n' "$STAMP" "$MODE" "$REVISION" "$(for p in $PHASES; do printf '"%s",' "$p"; done | sed 's/,$//')"

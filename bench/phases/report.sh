@@ -174,5 +174,14 @@ TABLE="$OUT/results-$STAMP.txt"
         move_table "failover (SIGSTOP, a hung worker; liveness $FAILOVER_LIVENESS): ms from the stop, median / max over $STALL_TRIALS trials" \
             "${R[stall_json]}" "$STALL_COUNTS"
     fi
+    if has curve && [ -n "${R[curve_herd_rate]:-}" ]; then
+        printf '\nCURVE on, both sides (Herd: CURVE + ZAP + role checks; baseline: libzmq CURVE, no ZAP), 2 workers:\n'
+        row "dispatch throughput with CURVE (/s)" "${R[curve_herd_rate]}" "${R[curve_baseline_rate]}" "$(calc "${R[curve_herd_rate]} / ${R[curve_baseline_rate]}" 3)" "-" "-"
+        row "round trip p50 with CURVE, wire client (us)" "${R[curve_wire_p50]}" "${R[curve_zmq_p50]}" "$(calc "${R[curve_wire_p50]} / ${R[curve_zmq_p50]}" 2)" "-" "-"
+        row "round trip p99 with CURVE, wire client (us)" "${R[curve_wire_p99]}" "${R[curve_zmq_p99]}" "$(calc "${R[curve_wire_p99]} / ${R[curve_zmq_p99]}" 2)" "-" "-"
+        if has throughput; then
+            row "CURVE's cost: throughput with / without (ratio)" "$(calc "${R[curve_herd_rate]} / ${R[herd_rate]}" 3)" "$(calc "${R[curve_baseline_rate]} / ${R[baseline_rate]}" 3)" "-" "-" "-"
+        fi
+    fi
     printf '\nmeasured in %s s; logs: %s\n' "${R[elapsed_s]}" "$LOGS"
 } | tee "$TABLE"

@@ -45,7 +45,8 @@ extension ClusterSpec {
             recoveryRamp: settings.recoveryRamp,
             groupPolicies: groupPolicies,
             kindRetries: Dictionary(self.kinds.map { ($0.name, $0.retry) }) { _, last in last },
-            seed: seed
+            seed: seed,
+            limits: settings.limits
         )
     }
 }

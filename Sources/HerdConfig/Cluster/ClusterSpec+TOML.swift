@@ -28,6 +28,7 @@ extension ClusterSpec {
         ]
         if let journal = self.coordinator.journal { lines.append("journal = \(TOMLValue.quoted(journal))") }
         lines += self.coordinator.resilienceTOMLLines()
+        lines += self.coordinator.securityTOMLLines()
         for group in self.groups {
             lines += [
                 "",
@@ -42,6 +43,9 @@ extension ClusterSpec {
             }
             if let fallback = group.fallback {
                 lines.append("fallback = \(TOMLValue.quoted(fallback))")
+            }
+            if !group.workerKeys.isEmpty {
+                lines.append("worker-keys = \(TOMLValue.array(group.workerKeys.map(TOMLValue.string)))")
             }
             lines += group.retry.tomlLines()
         }

@@ -61,6 +61,18 @@ public struct CoordinatorSettings: Sendable, Hashable {
     /// directory; `""` keeps jobs in memory only. `nil` (no key): `herd up` keeps
     /// `.herd/journal.sqlite` next to the file, `herd coordinator --config` keeps none.
     public var journal: String?
+    /// The coordinator's CURVE secret key file (`secret-key`), relative to the cluster file;
+    /// `nil`: none (the coordinator then runs without CURVE only if told `--insecure`).
+    public var secretKey: String?
+    /// Public keys (Z85, or key files relative to the cluster file) that may act as workers in any
+    /// group (`worker-keys`); `[[group]]` tables can add keys limited to their group.
+    public var workerKeys: [String] = []
+    /// Public keys that may act as clients (`client-keys`).
+    public var clientKeys: [String] = []
+    /// Public keys that may do everything (`operator-keys`).
+    public var operatorKeys: [String] = []
+    /// Fan-out, open jobs and submission rate per client, payload and output sizes (`max-…`).
+    public var limits: CoordinatorLimits = CoordinatorConfiguration.defaults.limits
 
     /// Creates settings; every parameter defaults to the value in ``defaults``.
     ///
@@ -142,6 +154,16 @@ public struct CoordinatorSettings: Sendable, Hashable {
         try ClusterSpec.parse(text).coordinator
     }
 
+    /// Whether `endpoint` can only be reached from this machine: `ipc://`, `inproc://`, or TCP
+    /// on a loopback address (`127.x.x.x`, `localhost`, `[::1]`). A coordinator may run without
+    /// CURVE only there, unless told `--insecure` (docs/SECURITY.md).
+    public static func isLocal(_ endpoint: String) -> Bool {
+        if endpoint.hasPrefix("ipc://") || endpoint.hasPrefix("inproc://") { return true }
+        guard endpoint.hasPrefix("tcp://"), let colon = endpoint.lastIndex(of: ":") else { return false }
+        let host = endpoint[endpoint.index(endpoint.startIndex, offsetBy: 6) ..< colon]
+        return host.hasPrefix("127.") || host == "localhost" || host == "[::1]" || host == "::1"
+    }
+
     /// Checks that `endpoint` is a ZeroMQ address Herd can use.
     ///
     /// - Parameter endpoint: `tcp://HOST:PORT` (port 1...65535 or `*`), `ipc://PATH` or
@@ -176,7 +198,7 @@ extension CoordinatorSettings {
     /// The keys of the `[coordinator]` table, in the order `cluster/README.md` lists them.
     static let keys =
         ["endpoint", "heartbeat", "liveness", "liveness-stretch", "max-message-bytes", "max-deliveries"]
-        + ["client-liveness", "deadline-slack", "cancel-overdue", "journal"] + Self.resilienceKeys
+        + ["client-liveness", "deadline-slack", "cancel-overdue", "journal"] + Self.resilienceKeys + Self.securityKeys
 
     /// Reads and validates a `[coordinator]` table.
     init(table: TOMLTable) throws(ConfigError) {
@@ -215,6 +237,7 @@ extension CoordinatorSettings {
         }
         if let journal = try reader.string("journal") { settings.journal = journal }
         try settings.readResilience(reader)
+        try settings.readSecurity(reader)
         guard settings.livenessWindow > settings.heartbeatInterval else {
             let liveness = formatDuration(settings.livenessWindow) + (table["liveness"] == nil ? ", the default" : "")
             let heartbeat = formatDuration(settings.heartbeatInterval)

@@ -12,6 +12,7 @@ import HerdCore
 /// | `fallback` | `fallback` | string           | none     | another group of the file; no cycles        |
 /// | `fallback-cache` | `fallbackCache` | integer | 0  | 0...1000000 last good results kept          |
 /// | `fallback-value` | `fallbackValue` | string  | none | any text                                  |
+/// | `worker-keys` | `workerKeys` | array of strings | `[]` | Z85 public keys or key files: workers of this group only |
 /// | `retry-attempts`, `retry-base-delay`, `retry-max-delay`, `retry-jitter` | `retry` | as in `[coordinator]` | inherited | as in `[coordinator]` |
 public struct WorkerGroupSpec: Sendable, Hashable {
     /// The group's name, which jobs name to run on it.
@@ -23,6 +24,9 @@ public struct WorkerGroupSpec: Sendable, Hashable {
     public var capacity: Int
     /// The `KIND=COMMAND` bindings each worker serves, as for `herd worker --exec`.
     public var exec: [String]
+    /// Public keys (Z85, or key files relative to the cluster file) that may register as workers
+    /// of this group only (`worker-keys`).
+    public var workerKeys: [String] = []
     /// The node label the group's workers report, if not their host name.
     public var node: String?
     /// The group that takes this group's work while this group's breaker is open (`fallback`).
@@ -80,7 +84,7 @@ public struct WorkerGroupSpec: Sendable, Hashable {
 extension WorkerGroupSpec {
     /// The keys of a `[[group]]` table.
     static let keys =
-        ["name", "workers", "capacity", "exec", "node", "fallback", "fallback-cache", "fallback-value"]
+        ["name", "workers", "capacity", "exec", "node", "fallback", "fallback-cache", "fallback-value", "worker-keys"]
         + RetryOverride.keys
 
     /// Reads and validates one `[[group]]` table.
@@ -96,6 +100,7 @@ extension WorkerGroupSpec {
         self.workers = try reader.integer("workers", in: Self.workersRange) ?? self.workers
         self.capacity = try reader.integer("capacity", in: Self.capacityRange) ?? self.capacity
         self.exec = try reader.strings("exec") ?? []
+        self.workerKeys = try reader.strings("worker-keys") ?? []
         var kinds: Set<String> = []
         for (index, binding) in self.exec.enumerated() {
             let spec: ExecSpec

@@ -150,6 +150,10 @@ public struct ClientStateMachine: Sendable {
                     )
                 )
             )
+        case (.submitting, .error(let error)) where error.code == .notAllowed,
+            (.running, .error(let error)) where error.code == .notAllowed:
+            self.state = .done
+            actions.append(.failed(Failure(.auth, error.message)))
         case (_, .error(let error)):
             actions.append(.log(LogLine(.warning, "coordinator reported an error", ["error": error.description])))
         default:

@@ -46,6 +46,9 @@ public struct CoordinatorConfiguration: Hashable, Sendable {
     /// How long a finished job's results stay available (`herd results`) before a journaling
     /// coordinator forgets them, in memory and in the journal.
     public var finishedJobRetention: Duration
+    /// What one job and one client may ask (fan-out, open jobs, submission rate, payload and
+    /// output sizes).
+    public var limits: CoordinatorLimits
 
     /// Settings of one worker group.
     public struct GroupPolicy: Hashable, Sendable {
@@ -98,7 +101,8 @@ public struct CoordinatorConfiguration: Hashable, Sendable {
         kindRetries: [String: RetryOverride] = [:],
         seed: UInt64 = 0x4845_5244,
         journaled: Bool = false,
-        finishedJobRetention: Duration = .seconds(3600)
+        finishedJobRetention: Duration = .seconds(3600),
+        limits: CoordinatorLimits = .init()
     ) {
         self.coordinatorID = coordinatorID
         self.heartbeatInterval = heartbeatInterval
@@ -118,5 +122,6 @@ public struct CoordinatorConfiguration: Hashable, Sendable {
         self.seed = seed
         self.journaled = journaled
         self.finishedJobRetention = finishedJobRetention
+        self.limits = limits
     }
 }

@@ -2,6 +2,9 @@
 public enum CoordinatorEvent: Hashable, Sendable {
     /// A decoded message from a peer (worker or client).
     case message(Message, from: PeerID)
+    /// A decoded message from a peer authenticated by CURVE (the ZAP handler's User-Id): the machine
+    /// first checks that the principal's roles allow it (docs/SECURITY.md).
+    case authenticated(Message, from: PeerID, as: Principal)
     /// Frames from a peer that did not decode; the machine answers with an ERROR.
     case undecodable(ProtocolError, from: PeerID)
     /// A timer the machine scheduled has come due.

@@ -11,9 +11,10 @@ extension CoordinatorStateMachine {
         into actions: inout [CoordinatorAction]
     ) {
         self.clients.touch(peer, now: now)
-        if let failure = !self.lifeCycle.acceptsJobs
-            ? Failure(.server, "coordinator shutting down: not accepting jobs") : self.validate(submission, from: peer)
-        {
+        var refusal = self.lifeCycle.acceptsJobs ? self.validate(submission, from: peer) : nil
+        if !self.lifeCycle.acceptsJobs { refusal = Failure(.server, "coordinator shutting down: not accepting jobs") }
+        if refusal == nil { refusal = self.limitExceeded(submission, from: peer, now: now) }
+        if let failure = refusal {
             actions.append(.log(LogLine(.info, "job rejected: \(failure.message)", ["client": peer.description])))
             self.send(
                 .rejected(Rejection(token: submission.token, failure: failure)),
@@ -36,6 +37,7 @@ extension CoordinatorStateMachine {
             self.jobs.inPlace(id) { $0.keepsResults = true }
         }
         self.clients.add(id, to: peer)
+        self.recordOwner(of: id, from: peer)
         self.queues.enqueue(id, count: job.total, in: submission.group)
         var metadata = [
             "job": "\(id)", "group": submission.group, "kind": submission.kind, "subtasks": "\(job.total)",
@@ -129,7 +131,7 @@ extension CoordinatorStateMachine {
             return
         }
         let duration = running.dispatchedAt.duration(to: now)
-        var outcome = result.outcome
+        var outcome = self.limitedOutput(result.outcome)
         switch outcome {
         case .success(let output):
             self.recordOutcome(.success, group: workerGroup, worker: peer, duration: duration, now: now, into: &actions)

@@ -42,6 +42,11 @@ public struct CoordinatorStateMachine: Sendable {
     /// After a restart from a journal: no dispatch before this instant, so the workers that still
     /// hold restored attempts re-register (and keep them) before the work is handed out again.
     var resumeDispatchAt: Instant?
+    /// Job owners, clients' open jobs and submission rates, routing-id bindings (`+Access`).
+    var access = AccessControl()
+    /// The principal of the authenticated message being handled (`nil` outside one, and for
+    /// unauthenticated peers).
+    var principal: Principal?
 
     public init(configuration: CoordinatorConfiguration) {
         self.configuration = configuration
@@ -72,6 +77,8 @@ public struct CoordinatorStateMachine: Sendable {
         switch event {
         case .message(let message, let peer):
             self.received(message, from: peer, now: now, into: &actions)
+        case .authenticated(let message, let peer, let principal):
+            self.receivedAuthenticated(message, from: peer, as: principal, now: now, into: &actions)
         case .undecodable(let error, let peer):
             actions.append(
                 .log(LogLine(.warning, "undecodable message", ["peer": peer.description, "error": error.description]))
@@ -311,6 +318,7 @@ public struct CoordinatorStateMachine: Sendable {
         if self.journal.enabled {
             self.journal.forget(self.archive.purge(finishedBefore: now - config.finishedJobRetention))
         }
+        self.pruneAccess(now: now)
         actions.append(.schedule(.tick, at: now + config.heartbeatInterval))
     }
 

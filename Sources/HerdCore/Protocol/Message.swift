@@ -464,6 +464,8 @@ public struct ProtocolError: Hashable, Sendable, Error, CustomStringConvertible 
         case unknownPeer = 4
         /// A valid command that this peer may not send, or not now.
         case unexpected = 5
+        /// The sender's key does not hold the role this command needs (protocol revision 8).
+        case notAllowed = 6
     }
 
     public var code: Code

@@ -38,6 +38,9 @@ public struct PayloadTemplate: Hashable, Sendable {
         self.segments = segments
     }
 
+    /// How many `{index}` markers the template has.
+    var markerCount: Int { self.segments.count - 1 }
+
     /// The template with every `{index}` replaced by the decimal `index`.
     public func render(_ index: UInt32) -> [UInt8] {
         guard self.segments.count > 1 else { return self.template }

@@ -87,6 +87,7 @@ final class ClientJobLoop {
         // A cancel sent just before closing must still go out.
         try dealer.set(.linger(milliseconds: 1000))
         try dealer.set(.receiveHighWaterMark(100_000))
+        try dealer.secure(client.security)
         do { try dealer.connect(client.endpoint) } catch {
             throw Failure(.validation, "bad endpoint \(client.endpoint): \(error.message)")
         }

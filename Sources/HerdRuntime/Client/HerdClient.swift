@@ -80,12 +80,18 @@ public struct HerdClient: Sendable {
     /// cut) before the job fails with a `network` error; within it the client re-attaches.
     public var reconnectWindow: Duration
 
+    /// CURVE: this client's key pair and the coordinator's public key; `nil` for a coordinator
+    /// that runs without security (`--insecure`).
+    public var security: CurveSecurity?
+
     public init(
         endpoint: String,
         logger: Logger = Logger(label: "herd.client"),
         connectTimeout: Duration = .seconds(5),
-        reconnectWindow: Duration = .seconds(30)
+        reconnectWindow: Duration = .seconds(30),
+        security: CurveSecurity? = nil
     ) {
+        self.security = security
         self.endpoint = endpoint
         self.logger = logger
         self.connectTimeout = connectTimeout
@@ -110,6 +116,7 @@ public struct HerdClient: Sendable {
         let token = RequestReply.newToken()
         let reply = try await RequestReply.run(
             endpoint: self.endpoint,
+            security: self.security,
             request: .cancelJob(CancelJob(token: token, job: job, reason: reason)),
             timeout: timeout
         ) { message -> CancelReply? in
@@ -124,6 +131,7 @@ public struct HerdClient: Sendable {
         let token = RequestReply.newToken()
         return try await RequestReply.run(
             endpoint: self.endpoint,
+            security: self.security,
             request: .breaker(BreakerCommand(token: token, action: action, path: path)),
             timeout: self.connectTimeout
         ) { message -> BreakerReply? in
@@ -138,6 +146,7 @@ public struct HerdClient: Sendable {
         let token = RequestReply.newToken()
         return try await RequestReply.run(
             endpoint: self.endpoint,
+            security: self.security,
             request: .resultsRequest(ResultsRequest(token: token, job: job)),
             timeout: self.connectTimeout
         ) { message -> ResultsReply? in
@@ -152,6 +161,7 @@ public struct HerdClient: Sendable {
         let token = RequestReply.newToken()
         return try await RequestReply.run(
             endpoint: self.endpoint,
+            security: self.security,
             request: .drain(DrainRequest(token: token, target: target, grace: grace)),
             timeout: timeout ?? grace + .seconds(30)
         ) { message -> DrainReport? in

@@ -15,6 +15,7 @@ enum RequestReply {
     /// failure if none arrives within `timeout`.
     static func run<Reply: Sendable>(
         endpoint: String,
+        security: CurveSecurity?,
         request: Message,
         timeout: Duration,
         match: @escaping @Sendable (Message) -> Reply?
@@ -27,6 +28,7 @@ enum RequestReply {
                 let dealer = try ZMQSocket(context: context, type: .dealer)
                 try dealer.set(.routingID(clientRoutingID()))
                 try dealer.set(.linger(milliseconds: 0))
+                try dealer.secure(security)
                 do { try dealer.connect(endpoint) } catch {
                     throw Failure(.validation, "bad endpoint \(endpoint): \(error)")
                 }
@@ -38,7 +40,11 @@ enum RequestReply {
                 )
                 socket.onMessages = { batch in
                     for inbound in batch {
-                        if case .success(let message) = inbound.message, let value = match(message) {
+                        if case .success(.error(let error)) = inbound.message, error.code == .notAllowed {
+                            // The coordinator knows the key but its role may not do this.
+                            reply.resolve(.failure(Failure(.auth, error.message)))
+                            loop.stop()
+                        } else if case .success(let message) = inbound.message, let value = match(message) {
                             reply.resolve(.success(value))
                             loop.stop()
                         }
@@ -50,6 +56,8 @@ enum RequestReply {
                             Failure(
                                 .network,
                                 "no answer from a coordinator at \(endpoint) after \(ClientStateMachine.seconds(timeout))"
+                                    + (security == nil
+                                        ? "" : " (with CURVE: is its public key right, and does it know this key?)")
                             )
                         )
                     )
@@ -74,6 +82,7 @@ extension HerdClient {
         do {
             return try await RequestReply.run(
                 endpoint: self.endpoint,
+                security: self.security,
                 request: .statusRequest(token: token),
                 timeout: self.connectTimeout
             ) { message in
@@ -84,6 +93,7 @@ extension HerdClient {
             throw Failure(
                 .network,
                 "no coordinator at \(self.endpoint) after \(ClientStateMachine.seconds(self.connectTimeout))"
+                    + (self.security == nil ? "" : " (with CURVE: is its public key right, and does it know this key?)")
             )
         }
     }

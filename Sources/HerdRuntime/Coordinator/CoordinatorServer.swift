@@ -18,19 +18,24 @@ public struct CoordinatorOptions: Sendable {
     /// Where the coordinator keeps its journal (`nil`: in memory only; a crash loses every job).
     /// An existing journal is read at start: its jobs resume.
     public var journalPath: String?
+    /// CURVE and the keys it knows, with their roles; `nil` runs without authentication or
+    /// encryption (`--insecure`): every peer may do everything.
+    public var security: CoordinatorSecurity?
 
     public init(
         endpoint: String,
         configuration: CoordinatorConfiguration,
         maxMessageBytes: Int = WireCodec.defaultMaxMessageBytes,
         shutdownGrace: Duration = .seconds(10),
-        journalPath: String? = nil
+        journalPath: String? = nil,
+        security: CoordinatorSecurity? = nil
     ) {
         self.endpoint = endpoint
         self.configuration = configuration
         self.maxMessageBytes = maxMessageBytes
         self.shutdownGrace = shutdownGrace
         self.journalPath = journalPath
+        self.security = security
     }
 }
 
@@ -107,6 +112,8 @@ private final class CoordinatorLoop {
     private var actions: [CoordinatorAction] = []
     private var unreachable: [PeerID] = []
     private var commands: [CoordinatorCommand] = []
+    /// The ZAP handler, when peers are authenticated (stopped when the loop ends).
+    private let zap: ZAPHandler?
     let endpoint: String
 
     init(options: CoordinatorOptions, logger: Logger, mailbox: Mailbox<CoordinatorCommand>, wakeup: Wakeup) throws {
@@ -126,7 +133,15 @@ private final class CoordinatorLoop {
             self.machine = CoordinatorStateMachine(configuration: options.configuration)
         }
         let context = try ZMQContext()
+        if let security = options.security {
+            // Bound before the ROUTER, so that no handshake can complete without it.
+            let authenticator = ZAPAuthenticator(keyring: security.keyring, logger: logger)
+            self.zap = try ZAPHandler(context: context) { authenticator.authenticate($0) }
+        } else {
+            self.zap = nil
+        }
         let router = try ZMQSocket(context: context, type: .router)
+        try router.secure(options.security.map { .server($0.keyPair) })
         try router.set(.routerMandatory(true))
         try router.set(.routerHandover(true))
         try router.set(.linger(milliseconds: 0))
@@ -140,6 +155,7 @@ private final class CoordinatorLoop {
         }
         self.endpoint = try router.lastEndpoint
         self.socket = MessageSocket(socket: router, loop: self.loop, routed: true, maxBytes: options.maxMessageBytes)
+        self.socket.readsUserIDs = options.security != nil
         self.socket.onMessages = { [unowned self] batch in self.received(batch) }
         self.socket.onUnreachable = { [unowned self] peer in self.unreachable.append(peer) }
         self.socket.onSendError = { [unowned self] error in
@@ -181,11 +197,15 @@ private final class CoordinatorLoop {
     func run() {
         self.logger.info(
             "coordinator listening",
-            metadata: ["endpoint": "\(self.endpoint)", "coordinator": "\(self.machine.configuration.coordinatorID)"]
+            metadata: [
+                "endpoint": "\(self.endpoint)", "coordinator": "\(self.machine.configuration.coordinatorID)",
+                "security": "\(self.zap == nil ? "none (insecure)" : "CURVE")",
+            ]
         )
         self.perform(self.machine.start(now: self.clock.now()))
         self.loop.run()
         self.socket.socket.close()
+        self.zap?.signalStop()
         self.journal?.close()
         self.logger.info("coordinator stopped")
     }
@@ -194,6 +214,17 @@ private final class CoordinatorLoop {
         let now = self.clock.now()
         for inbound in batch {
             switch inbound.message {
+            case .success(let message) where self.zap != nil:
+                // Every connection passed the ZAP handler, which tags it with its principal.
+                guard let userID = inbound.userID, let principal = Principal(userID: userID) else {
+                    self.logger.error("message without a ZAP User-Id dropped", metadata: ["peer": "\(inbound.peer)"])
+                    continue
+                }
+                self.machine.handle(
+                    .authenticated(message, from: inbound.peer, as: principal),
+                    now: now,
+                    into: &self.actions
+                )
             case .success(let message):
                 self.machine.handle(.message(message, from: inbound.peer), now: now, into: &self.actions)
             case .failure(let error):

@@ -12,6 +12,8 @@ final class MessageSocket {
     struct Inbound {
         var peer: PeerID
         var message: Result<Message, ProtocolError>
+        /// The connection's ZAP User-Id, when ``readsUserIDs`` is set and a ZAP handler gave one.
+        var userID: String? = nil
     }
 
     let socket: ZMQSocket
@@ -30,6 +32,9 @@ final class MessageSocket {
     /// Messages queued while the peer is not accepting (beyond libzmq's own HWM queue).
     static let backlogLimit = 100_000
 
+    /// Whether each inbound message carries its ZAP User-Id (a CURVE server's socket).
+    var readsUserIDs = false
+    private var userIDs: [String?] = []
     /// Called with each batch of inbound messages.
     var onMessages: ([Inbound]) -> Void = { _ in }
     /// Called when a routed send finds the peer gone (EHOSTUNREACH).
@@ -109,8 +114,13 @@ final class MessageSocket {
     private func readable() {
         while true {
             self.batch.removeAll(keepingCapacity: true)
+            self.userIDs.removeAll(keepingCapacity: true)
             do {
-                try self.socket.receiveBatch(limit: Self.batchLimit, into: &self.batch)
+                if self.readsUserIDs {
+                    try self.socket.receiveBatch(limit: Self.batchLimit, into: &self.batch, userIDs: &self.userIDs)
+                } else {
+                    try self.socket.receiveBatch(limit: Self.batchLimit, into: &self.batch)
+                }
             } catch {
                 self.onSendError(error)
                 return
@@ -118,7 +128,8 @@ final class MessageSocket {
             if self.batch.isEmpty { return }
             var inbound: [Inbound] = []
             inbound.reserveCapacity(self.batch.count)
-            for var frames in self.batch {
+            for (position, var frames) in self.batch.enumerated() {
+                let userID = self.readsUserIDs ? self.userIDs[position] : nil
                 var peer = PeerID([])
                 if self.routed {
                     guard !frames.isEmpty else { continue }
@@ -126,10 +137,14 @@ final class MessageSocket {
                 }
                 do throws(ProtocolError) {
                     inbound.append(
-                        Inbound(peer: peer, message: .success(try WireCodec.decode(frames, maxBytes: self.maxBytes)))
+                        Inbound(
+                            peer: peer,
+                            message: .success(try WireCodec.decode(frames, maxBytes: self.maxBytes)),
+                            userID: userID
+                        )
                     )
                 } catch {
-                    inbound.append(Inbound(peer: peer, message: .failure(error)))
+                    inbound.append(Inbound(peer: peer, message: .failure(error), userID: userID))
                 }
             }
             self.onMessages(inbound)

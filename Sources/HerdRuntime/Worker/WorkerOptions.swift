@@ -1,4 +1,5 @@
 import HerdCore
+import HerdZMQ
 
 /// What a worker process needs to run.
 public struct WorkerOptions: Sendable {
@@ -21,6 +22,9 @@ public struct WorkerOptions: Sendable {
     /// subtasks may run before they are given back to be re-queued elsewhere.
     public var drainGrace: Duration = .seconds(10)
     public var maxMessageBytes: Int
+    /// CURVE: the worker's key pair and the coordinator's public key; `nil` for a coordinator that
+    /// runs without security (`--insecure`).
+    public var security: CurveSecurity?
 
     public init(
         endpoint: String,

@@ -221,6 +221,7 @@ private final class WorkerLoop {
         try dealer.set(.maxMessageSize(Int64(options.maxMessageBytes)))
         try dealer.set(.reconnectInterval(milliseconds: 100))
         try dealer.set(.reconnectIntervalMax(milliseconds: 1000))
+        try dealer.secure(options.security)
         do {
             try dealer.connect(options.endpoint)
         } catch {

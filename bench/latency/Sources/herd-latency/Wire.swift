@@ -1,4 +1,5 @@
 import BenchZMQ
+import Foundation
 import HerdCore
 
 /// One DEALER speaking Herd's wire protocol (HerdCore.WireCodec), on the caller's thread.
@@ -15,7 +16,28 @@ final class WireClient {
         self.socket = socket
         var zero: Int32 = 0
         zmq_setsockopt(socket, ZMQ_LINGER, &zero, MemoryLayout<Int32>.size)
+        Self.secure(socket)
         guard zmq_connect(socket, endpoint) == 0 else { fail("cannot connect to \(endpoint)") }
+    }
+
+    /// CURVE, when `HERD_SERVER_KEY` (a `.pub` file) and `HERD_KEY` (a `.key` file) are set (the
+    /// bench's curve phase): the coordinator's public key and this client's pair.
+    static func secure(_ socket: UnsafeMutableRawPointer) {
+        let environment = ProcessInfo.processInfo.environment
+        guard let server = environment["HERD_SERVER_KEY"], let own = environment["HERD_KEY"] else { return }
+        func field(_ name: String, in path: String) -> String {
+            let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+            for line in text.split(separator: "\n") where line.hasPrefix(name) {
+                if let value = line.split(separator: "\"").dropFirst().first { return String(value) }
+            }
+            fail("no \(name) in \(path)")
+        }
+        for (option, value) in [
+            (ZMQ_CURVE_SERVERKEY, field("public-key", in: server)), (ZMQ_CURVE_PUBLICKEY, field("public-key", in: own)),
+            (ZMQ_CURVE_SECRETKEY, field("secret-key", in: own)),
+        ] {
+            guard zmq_setsockopt(socket, option, value, 40) == 0 else { fail("CURVE option \(option) refused") }
+        }
     }
 
     func close() {
