@@ -92,22 +92,26 @@ import Glibc
             )
             if try flood.send(WireCodec.encode(.submit(submission))) { report.floods += 1 }
         }
-        // Read what the flood and the garbage were answered, for a moment.
-        let until = ContinuousClock.now.advanced(by: .seconds(2))
-        while ContinuousClock.now < until {
+        // Read what the flood and the garbage were answered: until every SUBMIT of the flood had its
+        // answer (ACCEPTED or REJECTED) and some garbage its ERROR, or 60 s on a crawling machine.
+        let until = ContinuousClock.now.advanced(by: .seconds(60))
+        var answered = 0
+        while ContinuousClock.now < until, answered < report.floods || report.errors == 0 {
             var got = false
             for socket in [flood, garbage] {
                 while let frames = try socket.receive() {
                     got = true
                     switch try? WireCodec.decode(frames) {
-                    case .rejected(let rejection) where rejection.failure.category == .rateLimited:
-                        report.rateLimited += 1
+                    case .rejected(let rejection):
+                        answered += 1
+                        if rejection.failure.category == .rateLimited { report.rateLimited += 1 }
+                    case .accepted: answered += 1
                     case .error: report.errors += 1
                     default: break
                     }
                 }
             }
-            if !got { usleep(10_000) }
+            if !got { usleep(10_000) }  // a plain poll: this peer is hostile, not well-behaved
         }
         flood.close()
         garbage.close()
