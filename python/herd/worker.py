@@ -102,6 +102,7 @@ class Worker:
         self._flush_scheduled = False
         self._done: Optional[asyncio.Future] = None
         self._last_error_sent = 0.0
+        self._errors_sent = 0
         #: Called with (event name, detail dict) for observability and tests.
         self.on_event: Optional[Callable[[str, dict], None]] = None
 
@@ -237,10 +238,12 @@ class Worker:
         except p.ProtocolError as e:
             log.warning("undecodable message from the coordinator: %s", e)
             self._event("undecodable", code=e.code.name, message=e.message)
-            # §8.2: answer with ERROR, but never an ERROR with an ERROR; at most one per 100 ms.
+            # §8.2: answer with ERROR, but never an ERROR with an ERROR; at most 20 a second.
             now = time.monotonic()
-            if not e.about_error and now - self._last_error_sent >= 0.1:
-                self._last_error_sent = now
+            if now - self._last_error_sent >= 1.0:
+                self._last_error_sent, self._errors_sent = now, 0
+            if not e.about_error and self._errors_sent < 20:
+                self._errors_sent += 1
                 self._send(p.Error(e.code, e.message))
             return
         self._received(message)
