@@ -59,11 +59,26 @@ class Worker:
 
     ``Worker(endpoint, group="agents", capacity=8)``; ``worker_id`` defaults to
     ``py-HOST-PID-RANDOM``, ``node`` to the host name. ``drain_grace`` (seconds) is how long
-    running attempts may finish after SIGTERM before they are given back.
+    running attempts may finish after SIGTERM before they are given back. Arguments left out are
+    read from ``HERD_ENDPOINT``, ``HERD_GROUP``, ``HERD_CAPACITY``, ``HERD_WORKER_ID``,
+    ``HERD_NODE`` and ``HERD_DRAIN_GRACE`` (what ``herd up`` sets for a ``command`` worker).
     """
 
-    def __init__(self, endpoint: str, group: str, capacity: int = 8, *, worker_id: Optional[str] = None,
-                 node: Optional[str] = None, drain_grace: float = 10.0, threads: Optional[int] = None):
+    def __init__(self, endpoint: Optional[str] = None, group: Optional[str] = None, capacity: Optional[int] = None,
+                 *, worker_id: Optional[str] = None, node: Optional[str] = None, drain_grace: Optional[float] = None,
+                 threads: Optional[int] = None):
+        # What is not given comes from the environment `herd up` sets for a cluster file's
+        # `command` worker (HERD_ENDPOINT, HERD_GROUP, ...), then from the defaults.
+        env = os.environ
+        endpoint = endpoint or env.get("HERD_ENDPOINT") or "tcp://127.0.0.1:5555"
+        group = group or env.get("HERD_GROUP") or ""
+        capacity = capacity if capacity is not None else int(env.get("HERD_CAPACITY", "8"))
+        worker_id = worker_id or env.get("HERD_WORKER_ID")
+        node = node if node is not None else env.get("HERD_NODE")
+        drain_grace = drain_grace if drain_grace is not None else float(env.get("HERD_DRAIN_GRACE", "10"))
+        self._ready_line = env.get("HERD_READY_LINE") == "1"
+        parent = env.get("HERD_PARENT_PID", "")
+        self._parent_pid = int(parent) if parent.isdigit() else None
         if not group:
             raise ValueError("group must not be empty")
         if not 1 <= capacity <= MAX_CAPACITY:
@@ -284,6 +299,9 @@ class Worker:
             left = max(0.0, self._grace_end - time.monotonic())
             self._send(p.Drain(int(left * 1000)))
         log.info("registered with %s as %s (group %s)", w.coordinator_id, self.worker_id, self.group)
+        if self._ready_line:  # `herd up` waits for this line on stdout
+            self._ready_line = False
+            print(f"herd worker {self.worker_id} registered in group {self.group}", flush=True)
         self._event("registered", coordinator=w.coordinator_id)
 
     def _error(self, e: p.Error) -> None:
@@ -472,6 +490,9 @@ class Worker:
 
     def _tick(self) -> None:
         now = time.monotonic()
+        if self._parent_pid is not None and os.getppid() != self._parent_pid and self._draining_since is None:
+            log.warning("the process that started this worker (pid %d) is gone; draining", self._parent_pid)
+            self.stop()
         if self._registered:
             if (now - self._last_heard) * 1000 > self._live_ms:
                 log.warning("coordinator silent for more than %d ms; reconnecting (%d running)",
