@@ -10,6 +10,7 @@ import asyncio
 import json
 import os
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -17,9 +18,16 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import herd  # noqa: E402
 
 
+_say_lock = threading.Lock()
+
+
 def say(event, **detail):
+    """One JSON line per event, whole (handler threads print too)."""
     detail = {k: (str(v) if isinstance(v, herd.Attempt) else v) for k, v in detail.items()}
-    print(json.dumps({"event": event, "t": time.monotonic(), **detail}), flush=True)
+    line = json.dumps({"event": event, "t": time.monotonic(), **detail}) + "\n"
+    with _say_lock:
+        sys.stdout.write(line)
+        sys.stdout.flush()
 
 
 def main():

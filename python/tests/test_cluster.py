@@ -274,3 +274,35 @@ def test_submit_rejected_for_an_unknown_group(cluster):
 
     failure = run(go())
     assert failure.category == herd.Category.NOT_FOUND
+
+
+def test_coordinator_answers_bad_frames_but_never_an_error_of_another_version(cluster):
+    import zmq
+    from herd import protocol as p
+
+    cluster.start_coordinator()
+    ctx = zmq.Context()
+    sock = ctx.socket(zmq.DEALER)
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.setsockopt(zmq.ROUTING_ID, b"client-raw-test")
+    sock.connect(cluster.endpoint)
+    try:
+        def reply():
+            assert sock.poll(5000), "no reply"
+            return p.decode(sock.recv_multipart())
+
+        sock.send_multipart([b"HD\x02\x20"])  # a HEARTBEAT of version 2
+        error = reply()
+        assert error.code == p.ErrorCode.UNSUPPORTED_VERSION and "version 2" in error.message
+        sock.send_multipart([b"HD\x01\x31", b"\x01"])  # a truncated STATUS
+        assert reply().code == p.ErrorCode.MALFORMED
+        # A version-2 ERROR and an undecodable ERROR: not answered (no ping-pong, §8.2) ...
+        sock.send_multipart([b"HD\x02\x7f", b"\x02\x00\x00\x00\x00"])
+        sock.send_multipart([b"HD\x01\x7f", b"\x63\x00\x00\x00\x00"])
+        sock.send_multipart(p.encode(p.Status(7)))
+        # ... so the next thing that comes back is the STATUS-REPLY.
+        status = reply()
+        assert isinstance(status, p.StatusReply) and status.token == 7
+    finally:
+        sock.close()
+        ctx.term()
