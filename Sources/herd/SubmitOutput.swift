@@ -29,7 +29,7 @@ final class SubmitOutput {
         switch update {
         case .accepted(let accepted):
             self.job = accepted.job
-            if self.json {
+            if self.json, !self.quiet {
                 // First, so that a script can cancel or inspect the job while it runs.
                 let body = JSONAccepted.Body(job: accepted.job.rawValue, subtasks: accepted.subtasks)
                 let line = (try? self.encoder.encode(JSONAccepted(accepted: body))) ?? Data()
