@@ -56,3 +56,12 @@ def _processes_running(fragment):
             if fragment in cmdline:
                 found.append(int(entry.name))
     return found
+
+
+def test_the_readme_shows_the_example_as_it_is():
+    import re
+
+    readme = (PYTHON_DIR / "README.md").read_text()
+    block = re.search(r"## A runnable agent.*?```python\n(.*?)```", readme, re.S).group(1)
+    source = (PYTHON_DIR / "examples" / "fake_llm_worker.py").read_text().split('"""', 2)[2].lstrip("\n")
+    assert block == source, "python/README.md's example differs from python/examples/fake_llm_worker.py"
