@@ -40,13 +40,13 @@ class FakeCoordinator:
         assert isinstance(m, kind), m
         return m
 
-    def quiet(self, seconds):
-        """Asserts that nothing but heartbeats arrives for `seconds`."""
+    def quiet(self, seconds, heartbeats=True):
+        """Asserts that nothing (but heartbeats, if allowed) arrives for `seconds`."""
         deadline = time.monotonic() + seconds
         while (left := deadline - time.monotonic()) > 0:
             if self.sock.poll(int(left * 1000)):
                 m = p.decode(self.sock.recv_multipart()[1:])
-                assert isinstance(m, p.Heartbeat), f"unexpected {m}"
+                assert heartbeats and isinstance(m, p.Heartbeat), f"unexpected {m}"
 
     def send_raw(self, *frames):
         self.sock.send_multipart([self.peer, *frames])
@@ -161,3 +161,25 @@ def test_drain_from_the_coordinator_gives_back_at_the_end_of_grace_then_deregist
         got.extend(m.attempts)
     assert sorted(got) == [p.Attempt(4, 0, 1), p.Attempt(4, 1, 1)]  # given back, both
     assert worker.wait(10) == 0
+
+
+def test_a_refused_registration_stops_the_worker_with_the_reason(fake):
+    worker = fake.start_worker()
+    fake.expect(p.Register)
+    fake.quiet(0.6, heartbeats=False)  # unregistered: no HEARTBEAT, no REGISTER before a second has passed
+    fake.send(p.Error(p.ErrorCode.UNEXPECTED, "registration refused: capacity must be 1...100000, got 0"))
+    assert worker.wait(10) != 0
+    assert any("RegistrationRefused" in line and "capacity must be" in line for line in worker.lines)
+
+
+def test_unknown_peer_while_registered_registers_again_once(fake):
+    fake.start_worker()
+    register(fake)
+    fake.send(p.Error(p.ErrorCode.UNKNOWN_PEER, "declared dead"))
+    again = fake.expect(p.Register)
+    # More unknownPeer while that REGISTER is unanswered: no REGISTER storm.
+    for _ in range(5):
+        fake.send(p.Error(p.ErrorCode.UNKNOWN_PEER, "still unknown"))
+    fake.quiet(0.5)
+    fake.send(p.Welcome("fake-1", 100, 100_000))
+    assert again.worker_id == "py-fake"
