@@ -115,3 +115,10 @@ def test_round_trip_everything_a_worker_and_client_send():
         p.Submit(5, "g", "k", p.PayloadList((b"a", b"")), 100, p.Policy("fail-fast"), None, None),
     ]:
         assert p.decode(p.encode(m)) == m
+
+
+def test_each_worker_picks_a_nonzero_incarnation_of_its_own():
+    import herd
+
+    a, b = herd.Worker("tcp://127.0.0.1:1", group="g"), herd.Worker("tcp://127.0.0.1:1", group="g")
+    assert 0 < a.incarnation < 1 << 64 and a.incarnation != b.incarnation
