@@ -37,6 +37,9 @@ struct SimLedger {
     var lastDeath: [PeerID: Instant] = [:]
     /// Whether each worker was live at the coordinator after the previous coordinator step.
     var wasLive: [PeerID: Bool] = [:]
+    /// The incarnation of each worker's registration after the previous coordinator step: a new one
+    /// means the coordinator declared the old process dead and admitted another in one step.
+    var lastIncarnation: [PeerID: UInt64] = [:]
     /// Since when the coordinator has had each worker draining (it ordered the drain, or accepted
     /// the worker's own); cleared when it declares that worker dead (a later REGISTER under the
     /// id is a new worker).

@@ -111,6 +111,14 @@ extension Simulation {
             self.now,
             forKey: SimLedger.Dispatch(attempt: attempt, peer: peer)
         )
+        if self.ledger.drainedSince[peer] != nil,
+            self.coordinator.registeredIncarnation(of: peer) != self.ledger.lastIncarnation[peer]
+        {
+            // Another process registered under the id in this very step: the coordinator declared the
+            // drained one dead first (docs/PROTOCOL.md §5.3), and the new one is a new worker.
+            self.ledger.lastDeath[peer] = self.now
+            self.ledger.drainedSince[peer] = nil
+        }
         if let since = self.ledger.drainedSince[peer], earlier.map({ $0 >= since }) ?? true {
             self.fail(
                 .drainedWorkerGotWork,
@@ -272,7 +280,10 @@ extension Simulation {
         self.livePeers.removeAll(keepingCapacity: true)
         for worker in workers {
             if worker.isLive { self.livePeers.insert(worker.peer) }
-            if self.ledger.wasLive[worker.peer] == true, !worker.isLive {
+            let restarted =
+                self.ledger.lastIncarnation.updateValue(worker.incarnation, forKey: worker.peer)
+                .map { $0 != worker.incarnation } ?? false
+            if self.ledger.wasLive[worker.peer] == true, !worker.isLive || restarted {
                 self.ledger.lastDeath[worker.peer] = self.now
                 self.ledger.drainedSince[worker.peer] = nil  // a drain lasts until the worker is gone
             }

@@ -65,7 +65,8 @@ extension Simulation {
             node: "n\(slot)",
             capacity: spec.capacity,
             kinds: [SimScenario.kind],
-            drainGrace: spec.drainGrace
+            drainGrace: spec.drainGrace,
+            incarnation: UInt64(slot + 1) << 32 | UInt64(incarnation)
         )
         self.workers[slot].machine = WorkerStateMachine(configuration: configuration)
         self.workers[slot].link = self.network.open(

@@ -103,6 +103,27 @@ public final class TestCluster: Sendable {
         return (await process.waitForExit(), results, summary)
     }
 
+    /// Waits until the log `name` (`coordinator`, a worker's id) holds `text` at least `count`
+    /// times, re-reading the file every 10 ms (a log file gives no notice of a new line), for at
+    /// most `limit`. Throws naming the file when the text did not show up.
+    public func waitForLog(
+        _ name: String,
+        containing text: String,
+        count: Int = 1,
+        within limit: Duration = .seconds(30)
+    )
+        async throws
+    {
+        let path = "\(self.logDirectory)/\(name).log"
+        let deadline = ContinuousClock.now.advanced(by: limit)
+        while ContinuousClock.now < deadline {
+            let log = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+            if log.components(separatedBy: text).count - 1 >= count { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw TestClusterError("\(path) did not log \"\(text)\" \(count) time(s) within \(limit)")
+    }
+
     /// Kills every process of the cluster (SIGKILL) and waits until each has exited.
     public func shutdown() async { await self.launcher.kill() }
 

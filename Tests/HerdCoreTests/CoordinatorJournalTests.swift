@@ -168,6 +168,36 @@ import Testing
         )
     }
 
+    /// The client's SUBMIT was journaled but its ACCEPTED died with the coordinator: the client
+    /// sends SUBMIT again to the restarted one and gets ACCEPTED for that job (not a second job),
+    /// before the results it is owed.
+    @Test func test_restore_submitSentAgain_isAnsweredWithTheRestoredJob_beforeItsResults() {
+        let (journal, _) = self.runUntilCrash()
+        let t1 = self.t0 + .seconds(3)
+        var machine = CoordinatorStateMachine(configuration: self.configuration(), restoring: journal, now: t1)
+        _ = machine.start(now: t1)
+        let again = machine.handle([.message(self.submission(count: 4), from: self.client)], now: t1)
+        let sends = again.sends(to: self.client)
+        #expect(sends.first == .accepted(Accepted(token: 7, job: JobID(1), subtasks: 4)), "\(sends)")
+        #expect(self.results(again).map(\.subtask.index) == [0, 1])
+        #expect(machine.activeJobs == 1, "no second job")
+        // Another token from the same client is a new job.
+        let other = machine.handle([.message(self.submission(count: 1, token: 8), from: self.client)], now: t1)
+        #expect(other.sends(to: self.client).contains(.accepted(Accepted(token: 8, job: JobID(2), subtasks: 1))))
+    }
+
+    @Test func test_submitSentAgainWhileTheJobRuns_isAcceptedAgain_oneJob() {
+        var machine = CoordinatorStateMachine(configuration: self.configuration())
+        _ = self.register(&machine, now: self.t0)
+        let first = machine.handle([.message(self.submission(count: 3), from: self.client)], now: self.t0)
+        let again = machine.handle([.message(self.submission(count: 3), from: self.client)], now: self.t0)
+        let accepted = Message.accepted(Accepted(token: 7, job: JobID(1), subtasks: 3))
+        #expect(first.sends(to: self.client).contains(accepted))
+        #expect(again.sends(to: self.client) == [accepted])
+        #expect(self.records(again).isEmpty, "nothing new to journal")
+        #expect(machine.activeJobs == 1)
+    }
+
     @Test func test_restore_endedJob_staysEnded_andABreakerCommandIsReplayed() {
         var machine = CoordinatorStateMachine(configuration: self.configuration())
         var journal: [JournalRecord] = []

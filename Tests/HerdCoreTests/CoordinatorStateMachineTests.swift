@@ -17,9 +17,23 @@ import Testing
         return machine
     }
 
-    func registration(_ id: String, capacity: UInt32 = 2, group: String = "g", holding: [AttemptRef] = []) -> Message {
+    func registration(
+        _ id: String,
+        capacity: UInt32 = 2,
+        group: String = "g",
+        holding: [AttemptRef] = [],
+        incarnation: UInt64 = 1
+    ) -> Message {
         .register(
-            Registration(workerID: id, group: group, node: "n", capacity: capacity, kinds: ["echo"], holding: holding)
+            Registration(
+                workerID: id,
+                group: group,
+                node: "n",
+                capacity: capacity,
+                kinds: ["echo"],
+                holding: holding,
+                incarnation: incarnation
+            )
         )
     }
 
@@ -248,6 +262,41 @@ import Testing
         #expect(machine.outstandingAttempts == 2)
     }
 
+    @Test func test_reRegisterWithNewIncarnation_isARestart_requeuesAndRedispatchesAtOnce() {
+        var machine = self.machine()
+        _ = machine.handle([.message(self.registration("w1", capacity: 2), from: self.w1)], now: self.t0)
+        let actions = machine.handle([.message(self.submission(count: 2), from: self.client)], now: self.t0)
+        let first = actions.assignments(to: self.w1).map(\.attempt)
+        #expect(first.map(\.attempt) == [1, 1])
+        // Another process under the same id, within the liveness window: the old one's work is gone.
+        let again = machine.handle(
+            [.message(self.registration("w1", capacity: 2, incarnation: 2), from: self.w1)],
+            now: self.t0 + .milliseconds(10)
+        )
+        #expect(again.logLines.contains { $0.message.contains("worker dead: restarted") })
+        // A DISPATCH that crossed the REGISTER may have reached the new process: told to stop.
+        #expect(again.sends(to: self.w1).contains(.cancel(first)))
+        // Re-queued at once and dispatched again to the new process as attempt 2 (as much as its
+        // recovery ramp allows): no waiting for confirmations it cannot give for work it never had.
+        let redispatched = again.assignments(to: self.w1).map(\.attempt.attempt)
+        #expect(!redispatched.isEmpty && redispatched.allSatisfy { $0 == 2 })
+        #expect(machine.queuedSubtasks + machine.outstandingAttempts == 2)
+    }
+
+    @Test func test_reRegisterWithSameIncarnation_isAReconnect_keepsWhatItHolds() {
+        var machine = self.machine()
+        _ = machine.handle([.message(self.registration("w1", capacity: 2), from: self.w1)], now: self.t0)
+        let actions = machine.handle([.message(self.submission(count: 2), from: self.client)], now: self.t0)
+        let held = actions.assignments(to: self.w1).map(\.attempt)
+        let again = machine.handle(
+            [.message(self.registration("w1", capacity: 2, holding: held, incarnation: 1), from: self.w1)],
+            now: self.t0 + .milliseconds(10)
+        )
+        #expect(!again.logLines.contains { $0.message.contains("worker dead") })
+        #expect(again.assignments(to: self.w1).isEmpty)
+        #expect(machine.outstandingAttempts == 2)
+    }
+
     @Test func test_clientSilentPastLiveness_jobAbandoned_queuedDropped() {
         var machine = self.machine()
         _ = machine.handle([.message(self.registration("w1", capacity: 1), from: self.w1)], now: self.t0)
@@ -411,5 +460,9 @@ extension [CoordinatorAction] {
             if case .dispatch(let batch) = message { return batch }
             return []
         }
+    }
+
+    var logLines: [LogLine] {
+        self.compactMap { if case .log(let line) = $0 { line } else { nil } }
     }
 }

@@ -15,7 +15,8 @@ enum WireCodecFixtures {
             node: "host.example",
             capacity: 16,
             kinds: ["echo", "exec:resize", ""],
-            holding: [attempt, AttemptRef(subtask: SubtaskRef(job: JobID(1), index: 0), attempt: 1)]
+            holding: [attempt, AttemptRef(subtask: SubtaskRef(job: JobID(1), index: 0), attempt: 1)],
+            incarnation: .max
         )
     )
 

@@ -218,13 +218,21 @@ import Testing
         #expect(WireCodec.encode(failed)[1] == Array(resultsBody[..<20]) + outcome + Array(resultsBody[27...]))
 
         let register = Message.register(
-            Registration(workerID: "w-1", group: "g", node: "n", capacity: 4, kinds: ["echo"], holding: [])
+            Registration(
+                workerID: "w-1",
+                group: "g",
+                node: "n",
+                capacity: 4,
+                kinds: ["echo"],
+                holding: [],
+                incarnation: 0x0102_0304_0506_0708
+            )
         )
         let registerBody = wireBytes(
             hex: "03 00 00 00 77 2d 31 01 00 00 00 67 01 00 00 00 6e 04 00 00 00 01 00 00 00 "
-                + "04 00 00 00 65 63 68 6f 00 00 00 00"
+                + "04 00 00 00 65 63 68 6f 00 00 00 00 08 07 06 05 04 03 02 01"
         )
-        #expect(registerBody.count == 37)
+        #expect(registerBody.count == 45)
         #expect(WireCodec.encode(register) == [[0x48, 0x44, herdProtocolVersion, 0x01], registerBody])
     }
 

@@ -243,6 +243,23 @@ import Testing
         #expect(machine.isDone)
     }
 
+    @Test func test_noAnswer_submitSentAgainEverySubmitRetry_sameToken_untilAccepted() {
+        var machine = ClientStateMachine(configuration: .init(endpoint: "e", submitRetry: .seconds(1)))
+        _ = machine.handle(.submit(self.submission()), now: self.t0)
+        let submits = { (actions: [ClientStateMachine.Action]) in
+            actions.filter { $0 == .send(.submit(self.submission())) }.count
+        }
+        #expect(submits(machine.handle(.timer(.tick), now: self.t0 + .milliseconds(999))) == 0)
+        #expect(submits(machine.handle(.timer(.tick), now: self.t0 + .seconds(1))) == 1)
+        #expect(submits(machine.handle(.timer(.tick), now: self.t0 + .milliseconds(1_500))) == 0)
+        #expect(submits(machine.handle(.timer(.tick), now: self.t0 + .seconds(2))) == 1)
+        _ = machine.handle(
+            .message(.accepted(Accepted(token: 42, job: JobID(3), subtasks: 2))),
+            now: self.t0 + .seconds(2)
+        )
+        #expect(submits(machine.handle(.timer(.tick), now: self.t0 + .seconds(4))) == 0)
+    }
+
     @Test func test_rejected_fails() {
         var machine = ClientStateMachine(configuration: .init(endpoint: "e"))
         _ = machine.handle(.submit(self.submission()), now: self.t0)

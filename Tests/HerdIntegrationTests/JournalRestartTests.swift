@@ -2,7 +2,6 @@ import Foundation
 import HerdCore
 import HerdRuntime
 import HerdTestKit
-import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -26,26 +25,15 @@ import Glibc
         let killAfter = Int.random(in: 20 ... (total - 100))
         try await withCluster(coordinatorArguments: arguments) { cluster in
             for id in ["s1", "s2"] { try await cluster.addWorker(id, group: "g", capacity: 8) }
-            let seen = Mutex(0)
-            let moment = AsyncStream<Void>.makeStream()
-            let submit = Task { () -> (status: Int32, indexes: [Int]) in
-                let run = try await cluster.submit([
-                    "--group", "g", "--kind", "sleep", "--payload", "4", "--fanout", "\(total)", "--reconnect", "60s",
-                ]) { _ in
-                    if seen.withLock({ count in
-                        count += 1; return count
-                    }) == killAfter {
-                        moment.continuation.yield()
-                    }
-                }
-                return (run.status, run.results.indexes)
-            }
-            var iterator = moment.stream.makeAsyncIterator()
-            _ = await iterator.next()
+            let submit = BackgroundSubmit(
+                cluster,
+                ["--group", "g", "--kind", "sleep", "--payload", "4", "--fanout", "\(total)", "--reconnect", "60s"]
+            )
+            await submit.waitForResults(killAfter)
             cluster.coordinator.signal(SIGKILL)
             _ = await cluster.coordinator.waitForExit()
             try await cluster.restartCoordinator(arguments: arguments)
-            let run = try await submit.value
+            let run = try await submit.outcome
             #expect(run.status == 0, "trial \(trial), killed after \(killAfter) results")
             #expect(
                 run.indexes.count == total,
@@ -62,34 +50,22 @@ import Glibc
         try await withCluster(coordinatorArguments: arguments) { cluster in
             for id in ["j1", "j2"] { try await cluster.addWorker(id, group: "g", capacity: 4) }
             let total = 40
-            let seen = Mutex(0)
-            let enough = AsyncStream<Void>.makeStream()
-            let submit = Task { () -> (status: Int32, indexes: [Int], ok: Int, succeeded: Int?) in
-                let run = try await cluster.submit([
-                    "--group", "g", "--kind", "sleep", "--payload", "250", "--fanout", "\(total)", "--reconnect", "60s",
-                ]) { _ in
-                    let count = seen.withLock { count in
-                        count += 1
-                        return count
-                    }
-                    if count == 8 { enough.continuation.yield() }
-                }
-                let ok = run.results.filter { $0["status"] as? String == "ok" }.count
-                return (run.status, run.results.indexes, ok, run.summary?["succeeded"] as? Int)
-            }
+            let submit = BackgroundSubmit(
+                cluster,
+                ["--group", "g", "--kind", "sleep", "--payload", "250", "--fanout", "\(total)", "--reconnect", "60s"]
+            )
             // Some results are committed (and journaled), others are queued or in flight.
-            var iterator = enough.stream.makeAsyncIterator()
-            _ = await iterator.next()
+            await submit.waitForResults(8)
             cluster.coordinator.signal(SIGKILL)
             _ = await cluster.coordinator.waitForExit()
             try await cluster.restartCoordinator(arguments: arguments)
 
-            let run = try await submit.value
+            let run = try await submit.outcome
             #expect(run.status == 0, "the client kept its job across the restart")
             #expect(run.indexes.count == total, "every result delivered")
             #expect(Set(run.indexes).count == total, "each exactly once")
             #expect(run.ok == total)
-            #expect(run.succeeded == total)
+            #expect(run.summary["succeeded"] == total)
 
             // `herd status` says where the jobs are kept, and how big the journal is.
             let status = try await HerdClient(endpoint: cluster.endpoint).status()
@@ -120,27 +96,16 @@ extension JournalRestartTests {
         try await withCluster(coordinatorArguments: ["--journal", journal.path]) { cluster in
             for id in ["p1", "p2"] { try await cluster.addWorker(id, group: "g", capacity: 4) }
             let total = 60
-            let moment = AsyncStream<Void>.makeStream()
-            let seen = Mutex(0)
-            let submit = Task { () -> (status: Int32, indexes: [Int]) in
-                let run = try await cluster.submit([
-                    "--group", "g", "--kind", "sleep", "--payload", "100", "--fanout", "\(total)",
-                ]) { _ in
-                    if seen.withLock({ count in
-                        count += 1; return count
-                    }) == 10 {
-                        moment.continuation.yield()
-                    }
-                }
-                return (run.status, run.results.indexes)
-            }
-            var iterator = moment.stream.makeAsyncIterator()
-            _ = await iterator.next()
+            let submit = BackgroundSubmit(
+                cluster,
+                ["--group", "g", "--kind", "sleep", "--payload", "100", "--fanout", "\(total)"]
+            )
+            await submit.waitForResults(10)
             cluster.coordinator.signal(SIGSTOP)
             // The fault itself lasts this long (2.5 liveness windows); nothing waits on it.
             try await Task.sleep(for: .milliseconds(2_500))
             cluster.coordinator.signal(SIGCONT)
-            let run = try await submit.value
+            let run = try await submit.outcome
             #expect(run.status == 0)
             #expect(run.indexes.count == total && Set(run.indexes).count == total, "every result exactly once")
         }
@@ -155,13 +120,10 @@ extension JournalRestartTests {
         let arguments = ["--journal", journal.path]
         try await withCluster(coordinatorArguments: arguments) { cluster in
             try await cluster.addWorker("m1", group: "g", capacity: 4)
-            let submit = Task { () -> (status: Int32, statuses: [String], summary: [String: Int]) in
-                let run = try await cluster.submit([
-                    "--group", "g", "--kind", "sleep", "--payload", "60000", "--fanout", "12", "--reconnect", "60s",
-                ]) { _ in }
-                let summary = (run.summary ?? [:]).compactMapValues { $0 as? Int }
-                return (run.status, run.results.compactMap { $0["status"] as? String }, summary)
-            }
+            let submit = BackgroundSubmit(
+                cluster,
+                ["--group", "g", "--kind", "sleep", "--payload", "60000", "--fanout", "12", "--reconnect", "60s"]
+            )
             // The job is accepted and its first subtasks run once the status lists it.
             let client = HerdClient(endpoint: cluster.endpoint)
             var job: JobID?
@@ -173,15 +135,12 @@ extension JournalRestartTests {
                 "cancel", "\(job!.rawValue)", "--connect", cluster.endpoint, "--wait", "2s",
             ])
             // Once the coordinator logged the job ending, its end is in the journal: kill it then.
-            let log = cluster.logDirectory + "/coordinator.log"
-            while !((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("job ending") {
-                try await Task.sleep(for: .milliseconds(10))
-            }
+            try await cluster.waitForLog("coordinator", containing: "job ending")
             cluster.coordinator.signal(SIGKILL)
             _ = await cluster.coordinator.waitForExit()
             try await cluster.restartCoordinator(arguments: arguments)
             _ = await cancel.waitForExit()
-            let run = try await submit.value
+            let run = try await submit.outcome
             #expect(run.statuses.count == 12, "every subtask has its one result")
             #expect(run.statuses.allSatisfy { $0 == "cancelled" }, "nothing ran again: \(run.statuses)")
             #expect(run.summary["cancelled"] == 12)

@@ -41,6 +41,33 @@ struct WorkerKillTests {
     }
 }
 
+extension WorkerKillTests {
+    /// A worker that stops answering with its connection still open (SIGSTOP: a hung process, or a
+    /// host whose TCP connections have not timed out) while another process starts under its id
+    /// well within the liveness window: the old process is declared dead at once, not after the
+    /// 20 s window, its work re-queued, and the job ends with every result once. Which notices
+    /// first depends on timing: the new REGISTER's incarnation ("restarted"), or the coordinator's
+    /// send to the handed-over connection failing ("unreachable"); the machine tests pin each path.
+    @Test func test_workerRestartedUnderItsIdWithinTheLivenessWindow_isTakenForANewProcess() async throws {
+        let config = "[coordinator]\nheartbeat = \"100ms\"\nliveness = \"20s\"\n"
+        try await withCluster(config: config) { cluster in
+            let first = try await cluster.addWorker("same", group: "g", capacity: 4)
+            let submit = BackgroundSubmit(
+                cluster,
+                ["--group", "g", "--kind", "sleep", "--payload", "300", "--fanout", "16"]
+            )
+            await submit.waitForResults(4)
+            first.signal(SIGKILL)
+            _ = await first.waitForExit()
+            try await cluster.addWorker("same", group: "g", capacity: 4)
+            try await cluster.waitForLog("coordinator", containing: "worker dead: ", within: .seconds(10))
+            let run = try await submit.outcome
+            #expect(run.status == 0)
+            #expect(run.everyResultOnce(of: 16), "every result exactly once")
+        }
+    }
+}
+
 /// Exec process trees seen through `/proc`.
 private enum ProcessTree {
     /// Waits (polling `/proc`, at most 30 s) until `file` lists `count` process groups, each with at

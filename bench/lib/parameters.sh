@@ -26,6 +26,9 @@ else
     DRAIN_COUNTS=10,100,500; DRAIN_TRIALS=10; DRAIN_GRACE_RUNS="100:1000"   # also: N=100 with a 1 s grace
     FAILOVER_COUNTS=10,100,500; FAILOVER_TRIALS=10; STALL_COUNTS=100; STALL_TRIALS=5
 fi
+# Restart: subtasks queued in a journaling coordinator killed and restarted (issue 10's figure).
+RESTART_SUBTASKS=100000
+if [ "$QUICK" = 1 ]; then RESTART_TRIALS=1; else RESTART_TRIALS=3; fi
 # Cancel: subtasks in flight, over CANCEL_WORKERS workers of CANCEL_CAPACITY each (1,000 in all).
 CANCEL_COUNTS=(1 100 1000); CANCEL_WORKERS=4; CANCEL_CAPACITY=250
 # Failover: the coordinator's heartbeat and liveness window (its defaults, cluster/local.toml's).

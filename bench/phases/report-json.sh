@@ -21,6 +21,10 @@ if has throughput; then
     SECTIONS+=("$(printf '  "idle_cpu": {"seconds": %s, "coordinator_pct": %s, "worker_pct": %s, "coordinator_ticks": %s, "worker_ticks": %s, "coordinator_pct_schedstat": %s, "worker_pct_schedstat": %s, "target_pct": 1, "coordinator_verdict": "%s", "worker_verdict": "%s"}' \
         "$IDLE_SECONDS" "${R[idle_coord_pct]}" "${R[idle_worker_pct]}" "${R[idle_coord_ticks]}" "${R[idle_worker_ticks]}" "${R[idle_coord_pct_ns]}" "${R[idle_worker_pct_ns]}" "$V_IDLE_C" "$V_IDLE_W")")
 fi
+if has restart; then
+    SECTIONS+=("$(printf '  "restart": {"queued_subtasks": %s, "journal_bytes": %s, "ms": %s, "runs_ms": [%s]}' \
+        "${R[restart_queued]}" "${R[restart_journal_bytes]}" "${R[restart_ms]}" "$(tr ' ' ',' <<<"${R[restart_runs]}")")")
+fi
 if has memory; then
     SECTIONS+=("$(printf '  "memory": {"queued_subtasks": %s, "status_queued": %s, "rss_before_kib": %s, "rss_after_kib": %s, "peak_kib": %s, "bytes_per_subtask": %s, "target_bytes": 1024, "verdict": "%s"}' \
         "$MEMORY_SUBTASKS" "${R[mem_queued]:-null}" "${R[mem_rss_before_kib]}" "${R[mem_rss_after_kib]}" "${R[mem_hwm_kib]}" "${R[mem_bytes_per_subtask]}" "$V_MEM")")

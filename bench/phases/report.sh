@@ -93,6 +93,11 @@ TABLE="$OUT/results-$STAMP.txt"
     else
         row "drain" "$NOT_RUN"
     fi
+    if has restart; then
+        row "restart on the journal, ${R[restart_queued]} queued (ms)" "${R[restart_ms]}" "-" "-" "report" "-"
+    else
+        row "restart on the journal" "$NOT_RUN"
+    fi
     if has failover; then
         row "failover, $FAILOVER_COUNTS in flight: lost / duplicated results" "$((R[failover_lost] + R[stall_lost])) / $((R[failover_dup] + R[stall_dup]))" "-" "-" "0 / 0" "$V_FAILOVER"
     else

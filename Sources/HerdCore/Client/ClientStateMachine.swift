@@ -12,17 +12,24 @@ public struct ClientStateMachine: Sendable {
         public var heartbeatInterval: Duration
         /// Coordinator silence tolerated while the job runs.
         public var coordinatorLiveness: Duration
+        /// How often SUBMIT is sent again, with the same token, while neither ACCEPTED nor REJECTED
+        /// came back: a coordinator that crashed before it journaled the job never saw it, one that
+        /// crashed after journaling it answers ACCEPTED for the job it has (it deduplicates by
+        /// client and token, docs/PROTOCOL.md §5.9). Not more often: a SUBMIT can be large.
+        public var submitRetry: Duration
 
         public init(
             endpoint: String,
             connectTimeout: Duration = .seconds(5),
             heartbeatInterval: Duration = .milliseconds(250),
-            coordinatorLiveness: Duration = .seconds(5)
+            coordinatorLiveness: Duration = .seconds(5),
+            submitRetry: Duration = .seconds(1)
         ) {
             self.endpoint = endpoint
             self.connectTimeout = connectTimeout
             self.heartbeatInterval = heartbeatInterval
             self.coordinatorLiveness = coordinatorLiveness
+            self.submitRetry = submitRetry
         }
     }
 
@@ -73,6 +80,8 @@ public struct ClientStateMachine: Sendable {
     /// Set once the client asked to cancel; sent when the job id is known.
     var cancelReason: String?
     var cancelSent = false
+    /// The SUBMIT, kept until it is answered (it is sent again every `submitRetry`).
+    var submission: Submission?
 
     public init(configuration: Configuration) { self.configuration = configuration }
 
@@ -83,6 +92,7 @@ public struct ClientStateMachine: Sendable {
         switch (self.state, event) {
         case (.idle, .submit(let submission)):
             self.state = .submitting(token: submission.token, since: now)
+            self.submission = submission
             self.lastHeard = now
             self.send(.submit(submission), now: now, into: &actions)
             actions.append(.schedule(.tick, at: now + self.configuration.heartbeatInterval))
@@ -110,10 +120,12 @@ public struct ClientStateMachine: Sendable {
         switch (self.state, message) {
         case (.submitting(let token, _), .accepted(let accepted)) where accepted.token == token:
             self.state = .running(accepted)
+            self.submission = nil
             actions.append(.accepted(accepted))
             self.sendCancelIfReady(now: now, into: &actions)
         case (.submitting(let token, _), .rejected(let rejection)) where rejection.token == token:
             self.state = .done
+            self.submission = nil
             actions.append(.failed(rejection.failure))
         case (.running(let accepted), .jobResults(let results)):
             // Deliver each subtask once even if the coordinator misbehaved.
@@ -159,6 +171,8 @@ public struct ClientStateMachine: Sendable {
                 )
             )
             return
+        case .submitting where self.lastSent.duration(to: now) >= config.submitRetry:
+            if let submission = self.submission { self.send(.submit(submission), now: now, into: &actions) }
         case .running where self.lastHeard.duration(to: now) > config.coordinatorLiveness:
             self.state = .done
             actions.append(

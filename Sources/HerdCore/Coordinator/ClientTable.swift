@@ -29,6 +29,9 @@ struct ClientTable {
     /// The restored jobs of `peer` (once), when it is a restored client heard from for the first time.
     mutating func reattached(_ peer: PeerID) -> [JobID]? { self.reattaching.removeValue(forKey: peer) }
 
+    /// The jobs `peer` owns that are not complete yet.
+    func jobs(of peer: PeerID) -> Set<JobID> { self.records[peer]?.jobs ?? [] }
+
     /// Whether `peer` is a known client.
     func contains(_ peer: PeerID) -> Bool { self.records[peer] != nil }
 

@@ -37,6 +37,8 @@ extension CoordinatorStateMachine {
         package var isDraining: Bool
         /// Attempts outstanding there (each holds one credit).
         package var outstanding: Int
+        /// The process behind its latest registration (``Registration/incarnation``).
+        package var incarnation: UInt64
     }
 
     /// A job's counts as the coordinator sees them (cheap: what the per-step checks need).
@@ -84,6 +86,11 @@ extension CoordinatorStateMachine {
         package var abandoned: Bool
     }
 
+    /// The incarnation of `peer`'s latest registration, if the coordinator has one.
+    package func registeredIncarnation(of peer: PeerID) -> UInt64? {
+        self.membership[peer]?.registration.incarnation
+    }
+
     /// Every worker record (live, draining or dead), in no particular order.
     package var introspectedWorkers: [WorkerView] {
         self.membership.all.map { worker in
@@ -92,7 +99,8 @@ extension CoordinatorStateMachine {
                 capacity: worker.registration.capacity,
                 isLive: worker.isLive,
                 isDraining: worker.isLive && worker.drain != nil,
-                outstanding: worker.running.count
+                outstanding: worker.running.count,
+                incarnation: worker.registration.incarnation
             )
         }
     }

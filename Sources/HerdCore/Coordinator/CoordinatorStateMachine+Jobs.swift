@@ -31,7 +31,10 @@ extension CoordinatorStateMachine {
         let job = self.jobs.accept(submission, from: peer, deadline: deadline)  // validate() checked a parent is running
         let id = job.id
         self.journal.append(.jobAccepted(id, client: peer, deadline: deadline, submission))
-        if self.journal.enabled { self.archive.open(id) }
+        if self.journal.enabled {
+            self.archive.open(id, token: submission.token)
+            self.jobs.inPlace(id) { $0.keepsResults = true }
+        }
         self.clients.add(id, to: peer)
         self.queues.enqueue(id, count: job.total, in: submission.group)
         var metadata = [
@@ -240,6 +243,23 @@ extension CoordinatorStateMachine {
         actions.append(.log(LogLine(.info, "job finished", metadata)))
     }
 
+    /// The job a SUBMIT sent again stands for: one of the client's incomplete jobs with its token,
+    /// or one of its restored jobs (`restored`, on its first message after a restart) that finished.
+    /// The client resends when no answer came (docs/PROTOCOL.md §5.9); it must not get a second job.
+    func alreadyAccepted(_ token: UInt64, from peer: PeerID, restored: [JobID]) -> Accepted? {
+        for id in self.clients.jobs(of: peer).sorted() {
+            if let job = self.jobs[id], job.token == token {
+                return Accepted(token: token, job: id, subtasks: job.total)
+            }
+        }
+        for id in restored where self.jobs[id] == nil {
+            if let kept = self.archive[id], kept.token == token, let summary = kept.summary {
+                return Accepted(token: token, job: id, subtasks: summary.succeeded + summary.failed + summary.cancelled)
+            }
+        }
+        return nil
+    }
+
     /// A client went silent past its liveness window (killed, or its network gone): its jobs are
     /// cancelled everywhere, exactly as if it had asked.
     mutating func clientGone(_ peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) {
@@ -247,7 +267,7 @@ extension CoordinatorStateMachine {
         self.outbound.forget(peer)
         for id in client.jobs.sorted() where self.jobs[id] != nil {
             self.jobs[id]!.abandoned = true
-            self.jobs[id]!.outbox.removeAll()
+            if !self.jobs[id]!.keepsResults { self.jobs[id]!.outbox.removeAll() }
             actions.append(
                 .log(
                     LogLine(.warning, "client gone: cancelling its job", ["job": "\(id)", "client": peer.description])

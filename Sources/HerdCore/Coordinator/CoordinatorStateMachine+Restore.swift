@@ -17,9 +17,10 @@ extension CoordinatorStateMachine {
             case .jobAccepted(let id, let client, let deadline, let submission):
                 var job = JobRecord(id: id, client: client, submission: submission, deadline: deadline)
                 job.restored = true
+                job.keepsResults = self.journal.enabled
                 self.jobs.restore(job)
                 self.clients.restore(client, job: id, now: now)
-                if self.journal.enabled { self.archive.open(id) }
+                if self.journal.enabled { self.archive.open(id, token: submission.token) }
             case .resultsCommitted(let id, let results, let usage):
                 self.jobs.inPlace(id) { job in
                     for result in results { job.restoreCommitted(result) }

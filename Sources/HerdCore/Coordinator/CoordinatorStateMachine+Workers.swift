@@ -22,6 +22,14 @@ extension CoordinatorStateMachine {
             )
             return
         }
+        if let earlier = self.membership[peer], earlier.isLive,
+            registration.isAnotherProcess(than: earlier.registration)
+        {
+            // A restarted process under the same id (not the same one reconnecting): whatever the old
+            // one ran is gone with it, so it is dead now rather than after a round of CANCELs it
+            // cannot answer for, and its work is re-queued at once.
+            self.declareDead(peer, reason: "restarted (a new incarnation registered)", now: now, into: &actions)
+        }
         var record = WorkerRecord(peer: peer, registration: registration, now: now)
         let previous = self.membership[peer]
         if let previous, !previous.isLive {

@@ -171,9 +171,27 @@ public struct CoordinatorStateMachine: Sendable {
 
     mutating func received(_ message: Message, from peer: PeerID, now: Instant, into actions: inout [CoordinatorAction])
     {
-        if self.clients.awaitsReattach, let restored = self.clients.reattached(peer) {
-            self.reattach(peer, jobs: restored, now: now, into: &actions)
+        let restored = self.clients.awaitsReattach ? self.clients.reattached(peer) : nil
+        if case .submit(let submission) = message,
+            let accepted = self.alreadyAccepted(submission.token, from: peer, restored: restored ?? [])
+        {
+            // A SUBMIT sent again (no answer reached the client): ACCEPTED again, before anything
+            // a re-attaching client is owed, so that it knows the job its results belong to.
+            self.clients.touch(peer, now: now)
+            self.send(.accepted(accepted), to: peer, now: now, into: &actions)
+            actions.append(
+                .log(
+                    LogLine(
+                        .info,
+                        "SUBMIT sent again: answered with the job it already is",
+                        ["job": "\(accepted.job)", "client": peer.description]
+                    )
+                )
+            )
+            if let restored { self.reattach(peer, jobs: restored, now: now, into: &actions) }
+            return
         }
+        if let restored { self.reattach(peer, jobs: restored, now: now, into: &actions) }
         switch message {
         case .register(let registration):
             self.register(registration, from: peer, now: now, into: &actions)

@@ -30,6 +30,8 @@ struct JobRecord {
 
     let id: JobID
     let client: PeerID
+    /// The SUBMIT's token: a SUBMIT sent again with it is this job (``CoordinatorStateMachine/alreadyAccepted(_:from:restored:)``).
+    let token: UInt64
     let group: String
     let kind: String
     let payloads: PayloadSource
@@ -56,6 +58,9 @@ struct JobRecord {
     var endReason: Failure?
     /// The client is gone: nothing more is sent to it.
     var abandoned = false
+    /// A journaling coordinator's job: every commit goes through the outbox to the journal and the
+    /// result archive, its client gone or not (`herd results` answers for every subtask).
+    var keepsResults = false
     /// Peers that asked to cancel the job, answered with CANCEL-REPLY once it is complete.
     var cancelRequests: [CancelRequester] = []
     /// Results committed since the last flush, sent to the client as one JOB-RESULTS batch.
@@ -77,6 +82,7 @@ struct JobRecord {
     init(id: JobID, client: PeerID, submission: Submission, deadline: Instant?) {
         self.id = id
         self.client = client
+        self.token = submission.token
         self.group = submission.group
         self.kind = submission.kind
         self.payloads = submission.payloads
@@ -132,7 +138,7 @@ struct JobRecord {
         case .failure(let failure) where failure.category == .cancelled: self.cancelled += 1
         case .failure: self.failed += 1
         }
-        if !self.abandoned {
+        if !self.abandoned || self.keepsResults {
             self.outbox.append(
                 JobResult(
                     subtask: SubtaskRef(job: self.id, index: index),

@@ -8,6 +8,8 @@
 struct ResultArchive {
     /// One job's results.
     struct Entry {
+        /// The SUBMIT's token (a SUBMIT sent again is answered with this job).
+        var token: UInt64 = 0
         var results: [JobResult] = []
         /// Set once the job finished.
         var summary: JobSummary?
@@ -20,7 +22,7 @@ struct ResultArchive {
     subscript(job: JobID) -> Entry? { self.entries[job] }
 
     /// Starts keeping a job's results.
-    mutating func open(_ job: JobID) { self.entries[job] = Entry() }
+    mutating func open(_ job: JobID, token: UInt64) { self.entries[job] = Entry(token: token) }
 
     /// Keeps committed results of `job`.
     mutating func append(_ results: [JobResult], of job: JobID) {

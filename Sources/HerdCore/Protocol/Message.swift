@@ -99,6 +99,10 @@ public struct Registration: Hashable, Sendable {
     public var kinds: [String]
     /// Attempts the worker is still running or holds results for (non-empty after a reconnect).
     public var holding: [AttemptRef]
+    /// A random number the worker process picks when it starts and keeps across reconnects: a
+    /// different one under the same worker id is a restarted process (what the old one held is
+    /// gone), the same one is the same process coming back. 0 means "not stated" (never compared).
+    public var incarnation: UInt64
 
     public init(
         workerID: String,
@@ -106,7 +110,8 @@ public struct Registration: Hashable, Sendable {
         node: String,
         capacity: UInt32,
         kinds: [String],
-        holding: [AttemptRef] = []
+        holding: [AttemptRef] = [],
+        incarnation: UInt64 = 0
     ) {
         self.workerID = workerID
         self.group = group
@@ -114,6 +119,12 @@ public struct Registration: Hashable, Sendable {
         self.capacity = capacity
         self.kinds = kinds
         self.holding = holding
+        self.incarnation = incarnation
+    }
+
+    /// Whether this registration comes from another process than `earlier` did (both stated).
+    public func isAnotherProcess(than earlier: Registration) -> Bool {
+        self.incarnation != 0 && earlier.incarnation != 0 && self.incarnation != earlier.incarnation
     }
 }
 

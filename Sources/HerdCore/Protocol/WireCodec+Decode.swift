@@ -96,13 +96,15 @@ extension ByteReader {
             holding.append(try self.attemptRef())
         }
         self.leave()
+        let incarnation = try self.u64("incarnation")
         return Registration(
             workerID: workerID,
             group: group,
             node: node,
             capacity: capacity,
             kinds: kinds,
-            holding: holding
+            holding: holding,
+            incarnation: incarnation
         )
     }
 

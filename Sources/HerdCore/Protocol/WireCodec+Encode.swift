@@ -10,7 +10,7 @@ extension WireCodec {
         switch message {
         case .register(let registration):
             var size = Self.nameSize(registration.workerID) + Self.nameSize(registration.group)
-            size += Self.nameSize(registration.node) + 4 + 4 + 4 + registration.holding.count * Self.attemptRefSize
+            size += Self.nameSize(registration.node) + 4 + 4 + 4 + registration.holding.count * Self.attemptRefSize + 8
             for kind in registration.kinds { size += Self.nameSize(kind) }
             return size
         case .results(let results):
@@ -159,6 +159,7 @@ extension ByteWriter {
             for kind in registration.kinds { self.name(kind) }
             self.count(registration.holding.count)
             for attempt in registration.holding { self.attemptRef(attempt) }
+            self.u64(registration.incarnation)
         case .results(let results):
             self.count(results.count)
             for result in results {

@@ -330,7 +330,8 @@ public struct WorkerStateMachine: Sendable {
             node: self.configuration.node,
             capacity: self.configuration.capacity,
             kinds: self.configuration.kinds,
-            holding: holding
+            holding: holding,
+            incarnation: self.configuration.incarnation
         )
         self.send(.register(registration), now: now, into: &actions)
     }

@@ -17,6 +17,9 @@ public struct WorkerConfiguration: Hashable, Sendable {
     public var overdueAfter: Duration
     /// How long in-flight work may run when the worker drains itself (SIGTERM).
     public var drainGrace: Duration
+    /// This process's incarnation, sent in every REGISTER (``Registration/incarnation``): the shell
+    /// picks a random nonzero one per process start (the machine itself draws no randomness).
+    public var incarnation: UInt64
 
     public init(
         workerID: String,
@@ -28,7 +31,8 @@ public struct WorkerConfiguration: Hashable, Sendable {
         livenessWindow: Duration = .seconds(1),
         registerRetry: Duration = .seconds(1),
         overdueAfter: Duration = .seconds(5),
-        drainGrace: Duration = .seconds(10)
+        drainGrace: Duration = .seconds(10),
+        incarnation: UInt64 = 0
     ) {
         self.workerID = workerID
         self.group = group
@@ -40,6 +44,7 @@ public struct WorkerConfiguration: Hashable, Sendable {
         self.registerRetry = registerRetry
         self.overdueAfter = overdueAfter
         self.drainGrace = drainGrace
+        self.incarnation = incarnation
     }
 }
 

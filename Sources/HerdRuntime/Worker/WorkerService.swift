@@ -210,7 +210,8 @@ private final class WorkerLoop {
                 capacity: options.capacity,
                 kinds: options.kinds,
                 overdueAfter: options.killGrace + .seconds(1),
-                drainGrace: options.drainGrace
+                drainGrace: options.drainGrace,
+                incarnation: UInt64.random(in: 1 ... .max)
             )
         )
         let context = try ZMQContext()
