@@ -97,6 +97,7 @@ class Job:
         self.summary: Optional[Summary] = None
         self.notices: List[str] = []
         self._started = False
+        self._abandoned = False
 
     async def accepted(self) -> int:
         """Sends the SUBMIT if not yet sent and waits for ACCEPTED; returns the job's number."""
@@ -129,8 +130,11 @@ class Job:
                     return
                 yield item
         finally:
-            if not finished and self.id is not None:
-                self._client._cancel_nowait(self.id, "the client stopped waiting")
+            if not finished:
+                if self.id is not None:
+                    self._client._cancel_nowait(self.id, "the client stopped waiting")
+                else:  # the ACCEPTED is still on its way: cancel the job as soon as it comes
+                    self._abandoned = True
 
     async def results(self) -> List[Result]:
         """Every result, sorted by index (waits for the job to finish)."""
@@ -282,6 +286,8 @@ class Client:
                 self._jobs[m.job] = job
                 if not job._accepted.done():
                     job._accepted.set_result(m.job)
+                if job._abandoned:
+                    self._cancel_nowait(m.job, "the client stopped waiting")
         elif isinstance(m, p.Rejected):
             job = self._by_token.pop(m.token, None)
             if isinstance(job, Job):

@@ -22,7 +22,7 @@ from typing import Iterable, NamedTuple, Optional, Sequence, Union
 VERSION = 1
 #: The revision of docs/PROTOCOL.md this codec implements. Revision 7 appends ``incarnation``
 #: (u64) to REGISTER; with a lower revision REGISTER is encoded without it. This is the one switch.
-PROTOCOL_REVISION = 6
+PROTOCOL_REVISION = 7
 #: Whether REGISTER carries the incarnation field (revision 7 and later).
 REGISTER_HAS_INCARNATION = PROTOCOL_REVISION >= 7
 

@@ -226,6 +226,8 @@ class Worker:
                 for frames in batch:
                     self._received_frames(frames)
                 self._flush()
+                # A ready socket completes its recv without yielding: let the handlers run first.
+                await asyncio.sleep(0)
         except asyncio.CancelledError:
             pass
         except zmq.ZMQError as e:  # the socket was closed under us
@@ -343,6 +345,7 @@ class Worker:
         record = _Running(ctx=ctx, is_async=is_async)
         self._running[attempt] = record
         record.task = self._loop.create_task(self._run_handler(fn, record))
+        record.task.add_done_callback(lambda task, attempt=attempt: self._task_done(attempt, task))
         if a.deadline_ms is not None:
             record.deadline_timer = self._loop.call_later(
                 a.deadline_ms / 1000, self._cancel, attempt,
@@ -375,6 +378,12 @@ class Worker:
             log.debug("handler of %s raised", ctx.attempt_ref, exc_info=True)
             outcome = p.Outcome.failed(p.FailureInfo(p.Category.UNKNOWN, f"{type(e).__name__}: {e}"))
         self._finished(ctx.attempt_ref, outcome, ctx._take_usage())
+
+    def _task_done(self, attempt: p.Attempt, task: asyncio.Task) -> None:
+        """A task cancelled before its first step never ran `_run_handler`'s body: report it here."""
+        if attempt in self._running and self._running[attempt].task is task:
+            outcome = p.Outcome.failed(p.FailureInfo(p.Category.CANCELLED, "cancelled before it started"))
+            self._finished(attempt, outcome, self._running[attempt].ctx._take_usage())
 
     def _success(self, value) -> p.Outcome:
         if value is None:

@@ -48,6 +48,7 @@ def main():
 
     @worker.handler("sleep")
     async def sleep(ctx):
+        say("handler-began", attempt=str(ctx.attempt_ref))
         try:
             await asyncio.sleep(int(ctx.payload) / 1000)
         except asyncio.CancelledError:
@@ -57,6 +58,7 @@ def main():
 
     @worker.handler("sync-sleep")
     def sync_sleep(ctx):
+        say("handler-began", attempt=str(ctx.attempt_ref))
         if ctx.wait_cancelled(int(ctx.payload) / 1000):
             say("handler-cancelled", attempt=str(ctx.attempt_ref))
             ctx.check()

@@ -72,7 +72,7 @@ def test_cancel_reaches_handlers_as_cancelled_error_and_is_confirmed(cluster):
             sync_job = client.submit("agents", "sync-sleep", template="60000", count=2)
             await job.accepted()
             await sync_job.accepted()
-            await asyncio.to_thread(worker.wait_event, "started", count=4)
+            await asyncio.to_thread(worker.wait_event, "handler-began", count=4)
             started = time.monotonic()
             found = await job.cancel("stop now")
             found_sync = await sync_job.cancel("stop now")
@@ -99,7 +99,7 @@ def test_cancelling_the_consuming_task_cancels_the_job(cluster):
                     pass
 
             task = asyncio.create_task(consume())
-            await asyncio.to_thread(worker.wait_event, "started", count=2)
+            await asyncio.to_thread(worker.wait_event, "handler-began", count=2)
             task.cancel()
             try:
                 await task
@@ -306,3 +306,24 @@ def test_coordinator_answers_bad_frames_but_never_an_error_of_another_version(cl
     finally:
         sock.close()
         ctx.term()
+
+
+def test_a_python_worker_restarted_under_the_same_id_gets_its_lost_work_again(cluster):
+    cluster.start_coordinator()
+    first = cluster.python_worker("py-again", capacity=4)
+
+    async def go():
+        async with herd.Client(cluster.endpoint) as client:
+            job = client.submit("agents", "sleep", template="300", count=4)
+            await job.accepted()
+            await asyncio.to_thread(first.wait_event, "started", count=4)
+            first.signal(signal.SIGKILL)
+            first.wait(5)
+            # A new process, a new incarnation (protocol revision 7), within the liveness window.
+            await asyncio.to_thread(cluster.python_worker, "py-again", 4)
+            return await job.results(), job.summary
+
+    results, summary = run(go())
+    assert [r.index for r in results] == [0, 1, 2, 3]
+    assert all(r.ok and r.attempts == 2 and r.worker == "py-again" for r in results)
+    assert summary.succeeded == 4

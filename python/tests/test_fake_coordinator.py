@@ -180,3 +180,13 @@ def test_unknown_peer_while_registered_registers_again_once(fake):
     fake.quiet(0.5)
     fake.send(p.Welcome("fake-1", 100, 100_000))
     assert again.worker_id == "py-fake"
+
+
+def test_a_cancel_right_behind_its_dispatch_is_confirmed_not_reported(fake):
+    fake.start_worker()
+    register(fake)
+    attempt = p.Attempt(5, 0, 1)
+    fake.send(p.Dispatch((p.Assignment(attempt, "sleep", b"60000", None),)))
+    fake.send(p.Cancel((attempt,)))
+    assert fake.expect(p.Cancelled).attempts == (attempt,)
+    fake.quiet(0.3)  # no RESULTS for it, and no second confirmation
