@@ -47,7 +47,9 @@ extension LocalCluster {
                     capacity: group.capacity,
                     node: group.node,
                     exec: group.exec,
-                    extra: ["--drain-grace", formatDuration(drainGrace)]
+                    extra: ["--drain-grace", formatDuration(drainGrace)],
+                    command: group.command,
+                    drainGrace: drainGrace
                 )
             }
         }

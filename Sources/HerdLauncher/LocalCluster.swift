@@ -149,10 +149,20 @@ public final class LocalCluster: Sendable {
         let endpoint = self.endpoint
         var started: [ChildProcess] = []
         for launch in launches {
-            let process = try self.spawn(
-                name: launch.name,
-                arguments: launch.arguments(endpoint: endpoint) + self.logArguments + launch.extra
-            )
+            let process: ChildProcess
+            if let shell = launch.shellArguments {
+                process = try self.spawn(
+                    name: launch.name,
+                    arguments: shell,
+                    executable: "/bin/sh",
+                    environment: launch.environment(endpoint: endpoint)
+                )
+            } else {
+                process = try self.spawn(
+                    name: launch.name,
+                    arguments: launch.arguments(endpoint: endpoint) + self.logArguments + launch.extra
+                )
+            }
             self.state.withLock { $0.workers.append(process) }
             started.append(process)
         }
@@ -178,15 +188,21 @@ public final class LocalCluster: Sendable {
 
     private var logArguments: [String] { self.options.logLevel.map { ["--log-level", $0] } ?? [] }
 
-    private func spawn(name: String, arguments: [String], logName: String? = nil) throws -> ChildProcess {
+    private func spawn(
+        name: String,
+        arguments: [String],
+        logName: String? = nil,
+        executable: String? = nil,
+        environment extra: [String: String] = [:]
+    ) throws -> ChildProcess {
         let stderr: ChildProcess.ErrorOutput =
             self.options.logDirectory.map { .file("\($0)/\(logName ?? name).log") } ?? .inherit
         let environment = self.options.environment.merging([ProcessSetup.parentPIDVariable: "\(getpid())"]) { mine, _ in
             mine
-        }
+        }.merging(extra) { _, theirs in theirs }
         return try ChildProcess(
             name: name,
-            executable: self.options.executable,
+            executable: executable ?? self.options.executable,
             arguments: arguments,
             environment: environment,
             stderr: stderr,

@@ -93,6 +93,8 @@ public final class TestCluster: Sendable {
             }
             if let body = object["summary"] as? [String: Any] {
                 summary = body
+            } else if object["accepted"] != nil {
+                continue  // the job's number, printed first
             } else {
                 results.append(object)
                 onLine?(object)

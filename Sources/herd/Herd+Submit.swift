@@ -52,7 +52,10 @@ extension Herd {
         )
         var reconnect: DurationArgument?
 
-        @Flag(name: .long, help: "One JSON object per result, then one with the summary.")
+        @Flag(
+            name: .long,
+            help: "One JSON object a line: {\"accepted\": {job, subtasks}} first, one per result, then the summary."
+        )
         var json = false
 
         @Flag(name: .long, help: "Print only the summary, not each result.")

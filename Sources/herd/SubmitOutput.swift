@@ -29,7 +29,14 @@ final class SubmitOutput {
         switch update {
         case .accepted(let accepted):
             self.job = accepted.job
-            if !self.json, !self.quiet { self.err("job \(accepted.job) accepted: \(accepted.subtasks) subtasks") }
+            if self.json, !self.quiet {
+                // First, so that a script can cancel or inspect the job while it runs.
+                let body = JSONAccepted.Body(job: accepted.job.rawValue, subtasks: accepted.subtasks)
+                let line = (try? self.encoder.encode(JSONAccepted(accepted: body))) ?? Data()
+                FileHandle.standardOutput.write(line + Data("\n".utf8))
+            } else if !self.quiet {
+                self.err("job \(accepted.job) accepted: \(accepted.subtasks) subtasks")
+            }
         case .results(let results):
             var out = ""
             for result in results {
@@ -159,6 +166,15 @@ final class SubmitOutput {
         var worker: String
         var attempts: UInt32
         var fallback: String?
+    }
+
+    /// `{"accepted":{"job":N,"subtasks":M}}`, the first line of `--json` output.
+    private struct JSONAccepted: Encodable {
+        struct Body: Encodable {
+            var job: UInt64
+            var subtasks: UInt32
+        }
+        var accepted: Body
     }
 
     private struct JSONPartial: Encodable {

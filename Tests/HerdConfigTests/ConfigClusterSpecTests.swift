@@ -112,6 +112,12 @@ private func configLines(_ lines: String...) -> String {
         #expect(spec.group(named: "nope") == nil)
     }
 
+    @Test func test_parse_groupWithACommand_keepsIt_andRoundTrips() throws {
+        let spec = try ClusterSpec.parse("[[group]]\nname = \"py\"\nworkers = 2\ncommand = \"python3 my_worker.py\"")
+        #expect(spec.groups.first?.command == "python3 my_worker.py")
+        #expect(try ClusterSpec.parse(spec.toTOML()) == spec)
+    }
+
     @Test func test_parse_jobBeforeItsGroup_isAccepted() throws {
         let spec = try ClusterSpec.parse(
             "[job]\ngroup = \"late\"\nkind = \"k\"\nfanout = 1\n[[group]]\nname = \"late\""
@@ -449,6 +455,14 @@ private func configLines(_ lines: String...) -> String {
         (
             configLines("[[group]]", "name = 'g'", "exec = ['a=x', 'b=y', 'a=z']"), 3,
             "group 'g': exec lists kind 'a' twice"
+        ),
+        (
+            configLines("[[group]]", "name = 'g'", "command = '  '"), 3,
+            "group 'g': command must not be blank"
+        ),
+        (
+            configLines("[[group]]", "name = 'g'", "exec = ['a=b']", "command = 'python3 w.py'"), 4,
+            "group 'g': command and exec exclude each other: a command worker declares its own kinds"
         ),
         (
             configLines("[[group]]", "name = 'g'", "node = 'my node'"), 3,

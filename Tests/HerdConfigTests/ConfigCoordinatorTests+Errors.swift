@@ -278,7 +278,7 @@ extension ConfigCoordinatorTests {
         ),
         (
             configLines("[[group]]", "name = 'a'", "retry-budget-ratio = 1"), 3,
-            "group 'a': unknown key 'retry-budget-ratio' (cluster/README.md lists the 13 known keys)"
+            "group 'a': unknown key 'retry-budget-ratio' (cluster/README.md lists the 14 known keys)"
         ),
         (
             configLines("[[group]]", "name = 'a'", "fallbak = 'b'"), 3,

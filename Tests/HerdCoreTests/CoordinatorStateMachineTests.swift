@@ -330,6 +330,29 @@ import Testing
         #expect(actions.sends(to: self.w2).isEmpty)
     }
 
+    @Test func test_undecodableError_ofAnotherVersion_isNotAnswered() throws {
+        // Two peers of mismatched versions must not ping-pong ERRORs (docs/PROTOCOL.md §8.2).
+        var decoded: ProtocolError?
+        do {
+            _ = try WireCodec.decode([[0x48, 0x44, 0x02, 0x7F], [0x02, 0x00, 0x00, 0x00, 0x00]])
+        } catch {
+            decoded = error
+        }
+        let error = try #require(decoded)
+        #expect(error.code == .unsupportedVersion)
+        #expect(error.isAboutAnError)
+        var machine = self.machine()
+        let actions = machine.handle(
+            [
+                .undecodable(error, from: self.w1),
+                .undecodable(ProtocolError(.malformed, "bad body", isAboutAnError: true), from: self.w2),
+            ],
+            now: self.t0
+        )
+        #expect(actions.sends(to: self.w1).isEmpty)
+        #expect(actions.sends(to: self.w2).isEmpty)
+    }
+
     @Test func test_coordinatorOnlyCommand_fromPeer_isUnexpected() {
         var machine = self.machine()
         let actions = machine.handle([.message(.dispatch([]), from: self.w1)], now: self.t0)

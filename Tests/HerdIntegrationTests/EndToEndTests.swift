@@ -10,6 +10,27 @@ import Glibc
 
 /// The real `herd` binary, real sockets, several processes. Serialized: the machine has two cores.
 @Suite(.serialized, .timeLimit(.minutes(3))) struct EndToEndTests {
+    @Test func test_submitJSON_printsTheAcceptedJobFirst() async throws {
+        try await withCluster { cluster in
+            try await cluster.addWorker("j1", group: "g", capacity: 2)
+            let submit = try cluster.command([
+                "submit", "--connect", cluster.endpoint, "--group", "g", "--kind", "echo", "--fanout", "3", "--json",
+            ])
+            var objects: [[String: Any]] = []
+            for await line in submit.lines {
+                if let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] {
+                    objects.append(object)
+                }
+            }
+            #expect(await submit.waitForExit() == 0)
+            let accepted = try #require(objects.first?["accepted"] as? [String: Any])
+            let summary = try #require(objects.last?["summary"] as? [String: Any])
+            #expect(accepted["subtasks"] as? Int == 3)
+            #expect(accepted["job"] as? Int == summary["job"] as? Int)
+            #expect(objects.count == 5, "accepted, 3 results, the summary")
+        }
+    }
+
     @Test func test_thousandSubtasks_threeWorkersTwoGroups_everyResultCorrectAndOnce() async throws {
         try await withCluster { cluster in
             try await cluster.addWorker("a1", group: "alpha", capacity: 8)

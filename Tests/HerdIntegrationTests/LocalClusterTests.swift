@@ -85,6 +85,34 @@ import Glibc
         #expect(cluster.pids.allSatisfy { kill($0, 0) == -1 })
     }
 
+    @Test func test_commandWorker_runsThroughTheShell_withItsSettingsInTheEnvironment() async throws {
+        let spec = try ClusterSpec.parse("[[group]]\nname = \"py\"\ncapacity = 3\ncommand = \"python3 w.py\"")
+        let launch = try #require(LocalCluster.workers(of: spec, drainGrace: .seconds(2)).first)
+        #expect(launch.command == "python3 w.py")
+        let cluster = try Self.launcher()
+        let endpoint = try await cluster.startCoordinator(config: "", bind: "tcp://127.0.0.1:*")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("herd-cmd-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let file = directory.appendingPathComponent("told").path
+        // Stands in for a Python worker: says what it was told, then that it registered.
+        let script = """
+            printf '%s %s %s %s %s' "$HERD_WORKER_ID" "$HERD_GROUP" "$HERD_CAPACITY" "$HERD_ENDPOINT" \\
+                "$HERD_DRAIN_GRACE" > "\(file)"
+            echo registered
+            exec sleep 30
+            """
+        let scriptPath = directory.appendingPathComponent("worker.sh").path
+        try script.write(toFile: scriptPath, atomically: true, encoding: .utf8)
+        var worker = launch
+        worker.command = "sh \(scriptPath)"
+        let process = try await cluster.startWorker(worker)
+        #expect(process.isRunning)
+        let told = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(told == "\(launch.id) py 3 \(endpoint) 2.0")
+        await cluster.kill()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
     @Test func test_workerThatCannotStart_failsWithItsLog() async throws {
         let cluster = try Self.launcher()
         try await cluster.startCoordinator(config: "", bind: "tcp://127.0.0.1:*")

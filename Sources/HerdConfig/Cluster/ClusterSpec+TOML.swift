@@ -38,6 +38,9 @@ extension ClusterSpec {
                 "capacity = \(group.capacity)",
                 "exec = \(TOMLValue.array(group.exec.map(TOMLValue.string)))",
             ]
+            if let command = group.command {
+                lines.append("command = \(TOMLValue.quoted(command))")
+            }
             if let node = group.node {
                 lines.append("node = \(TOMLValue.quoted(node))")
             }

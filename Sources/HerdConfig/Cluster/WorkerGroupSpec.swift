@@ -8,6 +8,7 @@ import HerdCore
 /// | `workers`  | `workers`  | integer          | 1        | 0...256                                     |
 /// | `capacity` | `capacity` | integer          | 4        | 1...10000                                   |
 /// | `exec`     | `exec`     | array of strings | `[]`     | `KIND=COMMAND` each (``ExecSpec``), kinds unique |
+/// | `command`  | `command`  | string           | none     | not blank; not with `exec`                  |
 /// | `node`     | `node`     | string           | none     | 1 to 64 of `A-Z a-z 0-9 . _ -`              |
 /// | `fallback` | `fallback` | string           | none     | another group of the file; no cycles        |
 /// | `fallback-cache` | `fallbackCache` | integer | 0  | 0...1000000 last good results kept          |
@@ -29,6 +30,10 @@ public struct WorkerGroupSpec: Sendable, Hashable {
     public var workerKeys: [String] = []
     /// The node label the group's workers report, if not their host name.
     public var node: String?
+    /// A command that starts one worker of the group in place of `herd worker` (for example a
+    /// Python worker, `python3 my_worker.py`), run by `herd up` through `/bin/sh`; `nil` runs
+    /// `herd worker`. Such a worker declares its own kinds, so it has no ``exec``.
+    public var command: String?
     /// The group that takes this group's work while this group's breaker is open (`fallback`).
     public var fallback: String?
     /// The retry settings this group overrides; the others are inherited from `[coordinator]`.
@@ -84,7 +89,8 @@ public struct WorkerGroupSpec: Sendable, Hashable {
 extension WorkerGroupSpec {
     /// The keys of a `[[group]]` table.
     static let keys =
-        ["name", "workers", "capacity", "exec", "node", "fallback", "fallback-cache", "fallback-value", "worker-keys"]
+        ["name", "workers", "capacity", "exec", "command", "node", "fallback", "fallback-cache", "fallback-value"]
+        + ["worker-keys"]
         + RetryOverride.keys
 
     /// Reads and validates one `[[group]]` table.
@@ -112,6 +118,18 @@ extension WorkerGroupSpec {
             guard kinds.insert(spec.kind).inserted else {
                 throw reader.error("exec", "exec lists kind '\(spec.kind)' twice")
             }
+        }
+        if let command = try reader.string("command") {
+            guard !command.allSatisfy(\.isWhitespace) else {
+                throw reader.error("command", "command must not be blank")
+            }
+            guard self.exec.isEmpty else {
+                throw reader.error(
+                    "command",
+                    "command and exec exclude each other: a command worker declares its own kinds"
+                )
+            }
+            self.command = command
         }
         if let node = try reader.string("node") {
             guard ConfigName.isValid(node, allowingCapitals: true) else {

@@ -83,7 +83,9 @@ public struct CoordinatorStateMachine: Sendable {
             actions.append(
                 .log(LogLine(.warning, "undecodable message", ["peer": peer.description, "error": error.description]))
             )
-            self.send(.error(error), to: peer, now: now, into: &actions)
+            // Never answer an ERROR with an ERROR, even one of another version (no ping-pong).
+            guard !error.isAboutAnError else { return }
+            self.send(.error(ProtocolError(error.code, error.message)), to: peer, now: now, into: &actions)
         case .timer(.tick):
             self.tick(now: now, into: &actions)
         case .timer(.deadline(let job)):

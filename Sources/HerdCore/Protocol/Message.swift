@@ -470,10 +470,14 @@ public struct ProtocolError: Hashable, Sendable, Error, CustomStringConvertible 
 
     public var code: Code
     public var message: String
+    /// True when the message that could not be accepted was itself an ERROR (its header's command
+    /// byte is `0x7F`, whatever its version or body): it must not be answered (docs/PROTOCOL.md §8.2).
+    public var isAboutAnError: Bool
 
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, isAboutAnError: Bool = false) {
         self.code = code
         self.message = message
+        self.isAboutAnError = isAboutAnError
     }
 
     public var description: String { "\(self.code): \(self.message)" }

@@ -85,10 +85,26 @@ public enum WireCodec {
     ///   `maxBytes` or a string is over its limit, and ``ProtocolError/Code/malformed`` for anything
     ///   else that is not a valid message (bad magic, unknown command, wrong frame count,
     ///   truncation, trailing bytes, bad UTF-8, unknown enum value, ...). The message says where.
+    ///   Checked in this order: the size, the magic, the version, the header's length, the command,
+    ///   the frame count, then the body field by field. ``ProtocolError/isAboutAnError`` is set
+    ///   when the header's command byte is ERROR's, so that the error is not answered.
     public static func decode(
         _ frames: [[UInt8]],
         maxBytes: Int = defaultMaxMessageBytes
     ) throws(ProtocolError) -> Message {
+        do {
+            return try Self.decodeFrames(frames, maxBytes: maxBytes)
+        } catch {
+            // An ERROR that cannot be accepted (another version, a bad body) is never answered.
+            var error = error
+            if let header = frames.first, header.count == 4, header[3] == Command.error.rawValue {
+                error.isAboutAnError = true
+            }
+            throw error
+        }
+    }
+
+    private static func decodeFrames(_ frames: [[UInt8]], maxBytes: Int) throws(ProtocolError) -> Message {
         guard let header = frames.first else {
             throw ProtocolError(.malformed, "no frames; expected a 4-byte header frame and a body frame")
         }
