@@ -231,6 +231,8 @@ import Testing
         var failure: Failure?
         for round in 0 ..< 3 {
             now = now + .seconds(2)
+            // Ticks come every heartbeat interval; a lone late one would be the coordinator's own stall.
+            _ = machine.handle([.message(.heartbeat, from: self.client), .timer(.tick)], now: now - .milliseconds(100))
             let actions = machine.handle([.message(.heartbeat, from: self.client), .timer(.tick)], now: now)
             for case .jobResults(let results) in actions.sends(to: self.client) {
                 if case .failure(let f) = results[0].outcome { failure = f }
@@ -351,6 +353,31 @@ import Testing
         )
         #expect(actions.sends(to: self.w1).isEmpty)
         #expect(actions.sends(to: self.w2).isEmpty)
+    }
+
+    @Test func test_undecodableFlood_isLoggedWithinABudget_thenSummarised() {
+        var machine = self.machine()
+        let garbage = (0 ..< 100).map { _ in CoordinatorEvent.undecodable(ProtocolError(.malformed, "x"), from: self.w1)
+        }
+        let flood = machine.handle(garbage, now: self.t0)
+        #expect(flood.logLines.filter { $0.message == "undecodable message" }.count == 20)
+        #expect(flood.sends(to: self.w1).count == 100, "each is still answered")
+        let later = machine.handle(garbage.prefix(1).map { $0 }, now: self.t0 + .seconds(11))
+        #expect(
+            later.logLines.contains { $0.message == "undecodable messages not logged" && $0.metadata["count"] == "80" }
+        )
+    }
+
+    /// A tick far later than its interval is the coordinator's own stall: its peers' messages may
+    /// be unread, so nobody is declared dead or gone on it; the next tick judges as usual.
+    @Test func test_lateTick_afterTheCoordinatorStalled_declaresNobodyDead_theNextOneDoes() {
+        var machine = self.machine()
+        _ = machine.handle([.message(self.registration("w1"), from: self.w1)], now: self.t0)
+        _ = machine.handle([.timer(.tick)], now: self.t0 + .milliseconds(250))
+        let late = machine.handle([.timer(.tick)], now: self.t0 + .seconds(3))
+        #expect(!late.logLines.contains { $0.message.hasPrefix("worker dead") })
+        let next = machine.handle([.timer(.tick)], now: self.t0 + .milliseconds(3_250))
+        #expect(next.logLines.contains { $0.message.hasPrefix("worker dead") }, "still silent: now it is dead")
     }
 
     @Test func test_coordinatorOnlyCommand_fromPeer_isUnexpected() {

@@ -67,6 +67,7 @@ import Testing
         for (offset, peer) in timeline.sorted(by: { $0.0 < $1.0 }) {
             _ = machine.handle([.message(.heartbeat, from: peer), .timer(.tick)], now: self.t0 + offset)
         }
+        _ = machine.handle([.timer(.tick)], now: self.t0 + end + .milliseconds(1_050))  // ticks keep coming
         let actions = machine.handle([.timer(.tick)], now: self.t0 + end + .milliseconds(1_300))
         let dead = actions.compactMap { action -> String? in
             if case .log(let line) = action, line.message.hasPrefix("worker dead") {

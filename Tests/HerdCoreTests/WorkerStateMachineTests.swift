@@ -260,6 +260,19 @@ import Testing
         #expect(submits(machine.handle(.timer(.tick), now: self.t0 + .seconds(4))) == 0)
     }
 
+    @Test func test_cancel_sentAgainEverySubmitRetry_untilTheJobFinishes() {
+        var machine = ClientStateMachine(configuration: .init(endpoint: "e", submitRetry: .seconds(1)))
+        _ = machine.handle(.submit(self.submission()), now: self.t0)
+        _ = machine.handle(.message(.accepted(Accepted(token: 42, job: JobID(3), subtasks: 2))), now: self.t0)
+        let cancel = Message.cancelJob(CancelJob(token: 42, job: JobID(3), reason: "Ctrl-C"))
+        #expect(machine.handle(.cancel(reason: "Ctrl-C"), now: self.t0).contains(.send(cancel)))
+        #expect(!machine.handle(.timer(.tick), now: self.t0 + .milliseconds(500)).contains(.send(cancel)))
+        #expect(machine.handle(.timer(.tick), now: self.t0 + .seconds(1)).contains(.send(cancel)), "sent again")
+        let summary = JobSummary(job: JobID(3), succeeded: 0, failed: 0, cancelled: 2)
+        _ = machine.handle(.message(.jobFinished(summary)), now: self.t0 + .seconds(1))
+        #expect(!machine.handle(.timer(.tick), now: self.t0 + .seconds(3)).contains(.send(cancel)))
+    }
+
     @Test func test_rejected_fails() {
         var machine = ClientStateMachine(configuration: .init(endpoint: "e"))
         _ = machine.handle(.submit(self.submission()), now: self.t0)

@@ -80,6 +80,10 @@ public struct ClientStateMachine: Sendable {
     /// Set once the client asked to cancel; sent when the job id is known.
     var cancelReason: String?
     var cancelSent = false
+    /// When CANCEL-JOB was last sent: it is sent again every `submitRetry` until JOB-FINISHED, since
+    /// a coordinator that crashed before journaling it restarts with the job still running (found
+    /// by the simulator, seed 686). The coordinator answers each requester once.
+    var cancelSentAt: Instant?
     /// The SUBMIT, kept until it is answered (it is sent again every `submitRetry`).
     var submission: Submission?
 
@@ -189,6 +193,7 @@ public struct ClientStateMachine: Sendable {
             )
             return
         case .running:
+            if self.cancelSent { self.sendCancelIfReady(now: now, into: &actions) }
             if self.lastSent.duration(to: now) + config.heartbeatInterval / 2 >= config.heartbeatInterval {
                 self.send(.heartbeat, now: now, into: &actions)
             }
@@ -199,8 +204,10 @@ public struct ClientStateMachine: Sendable {
     }
 
     mutating func sendCancelIfReady(now: Instant, into actions: inout [Action]) {
-        guard let reason = self.cancelReason, !self.cancelSent, case .running(let accepted) = self.state else { return }
+        guard let reason = self.cancelReason, case .running(let accepted) = self.state else { return }
+        if self.cancelSent, let at = self.cancelSentAt, at.duration(to: now) < self.configuration.submitRetry { return }
         self.cancelSent = true
+        self.cancelSentAt = now
         self.send(
             .cancelJob(CancelJob(token: accepted.token, job: accepted.job, reason: reason)),
             now: now,

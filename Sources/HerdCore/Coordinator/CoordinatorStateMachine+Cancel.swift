@@ -19,7 +19,11 @@ extension CoordinatorStateMachine {
             )
             return
         }
-        self.jobs[request.job]!.cancelRequests.append(JobRecord.CancelRequester(peer: peer, token: request.token))
+        let requester = JobRecord.CancelRequester(peer: peer, token: request.token)
+        // A client sends CANCEL-JOB again until the job finishes (the first may have died with a
+        // coordinator that crashed): each requester is answered once.
+        guard !self.jobs[request.job]!.cancelRequests.contains(requester) else { return }
+        self.jobs[request.job]!.cancelRequests.append(requester)
         let reason = request.reason.isEmpty ? "cancelled on request" : request.reason
         actions.append(
             .log(

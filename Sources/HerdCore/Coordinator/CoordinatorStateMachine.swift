@@ -47,6 +47,11 @@ public struct CoordinatorStateMachine: Sendable {
     /// The principal of the authenticated message being handled (`nil` outside one, and for
     /// unauthenticated peers).
     var principal: Principal?
+    /// When the last tick ran: a tick far later than its interval means the coordinator itself
+    /// stalled, and its peers are not judged silent on it (their messages may be unread).
+    var lastTickAt: Instant?
+    /// Undecodable messages are logged at most 20 per 10 s (a garbage flood is not a log flood).
+    var undecodableLogs = LogBudget(limit: 20, per: .seconds(10))
 
     public init(configuration: CoordinatorConfiguration) {
         self.configuration = configuration
@@ -80,9 +85,21 @@ public struct CoordinatorStateMachine: Sendable {
         case .authenticated(let message, let peer, let principal):
             self.receivedAuthenticated(message, from: peer, as: principal, now: now, into: &actions)
         case .undecodable(let error, let peer):
-            actions.append(
-                .log(LogLine(.warning, "undecodable message", ["peer": peer.description, "error": error.description]))
-            )
+            let (allowed, leftOut) = self.undecodableLogs.spend(at: now)
+            if let leftOut {
+                actions.append(.log(LogLine(.warning, "undecodable messages not logged", ["count": "\(leftOut)"])))
+            }
+            if allowed {
+                actions.append(
+                    .log(
+                        LogLine(
+                            .warning,
+                            "undecodable message",
+                            ["peer": peer.description, "error": error.description]
+                        )
+                    )
+                )
+            }
             // Never answer an ERROR with an ERROR, even one of another version (no ping-pong).
             guard !error.isAboutAnError else { return }
             self.send(.error(ProtocolError(error.code, error.message)), to: peer, now: now, into: &actions)
@@ -284,11 +301,16 @@ public struct CoordinatorStateMachine: Sendable {
     /// The periodic pass: expire silent workers and clients, heartbeat quiet peers, forget old dead workers.
     mutating func tick(now: Instant, into actions: inout [CoordinatorAction]) {
         let config = self.configuration
+        // A tick this late means the coordinator itself was stopped or starved (SIGSTOP, a saturated
+        // machine): the messages it has not read yet may be its peers' proof of life, so nobody is
+        // judged silent on this tick; the next one, after the shell has read them, judges as usual.
+        let stalled = self.lastTickAt.map { $0.duration(to: now) > config.heartbeatInterval * 4 } ?? false
+        self.lastTickAt = now
         for worker in self.membership.sorted {
             let peer = worker.peer
             let window = worker.liveness.window(base: config.livenessWindow, maxStretch: config.livenessMaxStretch)
             switch worker.state {
-            case .live where worker.lastHeard.duration(to: now) > window:
+            case .live where !stalled && worker.lastHeard.duration(to: now) > window:
                 self.declareDead(
                     peer,
                     reason: "silent for more than \(window)"
@@ -307,7 +329,7 @@ public struct CoordinatorStateMachine: Sendable {
             }
         }
         for (peer, client) in self.clients.sorted {
-            if client.lastHeard.duration(to: now) > config.clientLiveness {
+            if !stalled, client.lastHeard.duration(to: now) > config.clientLiveness {
                 self.clientGone(peer, now: now, into: &actions)
             } else if !client.jobs.isEmpty {
                 self.heartbeatIfQuiet(peer, now: now, into: &actions)
