@@ -23,13 +23,15 @@ extension LocalCluster {
         configText: String,
         bind: String?,
         drainGrace: Duration,
-        journal: String? = nil
+        journal: String? = nil,
+        metrics: String? = nil
     ) async throws -> String {
         let grace = formatDuration(drainGrace)
         let endpoint = try await self.startCoordinator(
             config: configText,
             bind: bind,
             arguments: ["--grace", grace] + (journal.map { ["--journal", $0] } ?? [])
+                + (metrics.map { ["--metrics", $0] } ?? [])
         )
         try await self.startWorkers(Self.workers(of: spec, drainGrace: drainGrace))
         return endpoint

@@ -42,6 +42,13 @@ extension Herd {
         )
         var journal: String?
 
+        @Option(
+            name: .long,
+            help:
+                "Where the coordinator serves Prometheus metrics, HOST:PORT (default: the file's metrics key, else \(CoordinatorSettings.defaultMetricsAddress)). \"\" serves none."
+        )
+        var metrics: String?
+
         @OptionGroup var logging: LoggingOptions
 
         /// The journal `herd up` keeps: `--journal`, else the cluster file's `journal` key (relative to
@@ -52,6 +59,12 @@ extension Herd {
                 self.file.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
                 ?? FileManager.default.currentDirectoryPath
             return settings.journalPath(inDirectoryOf: directory, fallback: directory + "/.herd/journal.sqlite")
+        }
+
+        /// `--metrics`, else the file's `metrics` key, else the default address; `nil` for none.
+        func metricsAddress(_ settings: CoordinatorSettings) -> String? {
+            let address = self.metrics ?? settings.metrics ?? CoordinatorSettings.defaultMetricsAddress
+            return address.isEmpty ? nil : address
         }
 
         func run() async throws {
@@ -79,7 +92,8 @@ extension Herd {
                     configText: text,
                     bind: self.bind,
                     drainGrace: grace,
-                    journal: self.journalPath(spec.coordinator)
+                    journal: self.journalPath(spec.coordinator),
+                    metrics: self.metricsAddress(spec.coordinator) ?? ""
                 )
             } catch {
                 await launcher.stop(within: limit)
@@ -89,6 +103,9 @@ extension Herd {
                 "herd cluster up: coordinator at \(endpoint); "
                     + spec.groups.map { "\($0.name) (\($0.workers) × capacity \($0.capacity))" }.joined(separator: ", ")
             )
+            if let metrics = self.metricsAddress(spec.coordinator) {
+                printLine("metrics: http://\(metrics)/metrics (herd status --watch for a live view)")
+            }
             var exit = ExitCode.success
             if self.run, let job = spec.job {
                 exit = await self.runDemo(job, endpoint: endpoint, logger: logger)

@@ -57,6 +57,12 @@ public struct CoordinatorSettings: Sendable, Hashable {
     /// directory; `""` keeps jobs in memory only. `nil` (no key): `herd up` keeps
     /// `.herd/journal.sqlite` next to the file, `herd coordinator --config` keeps none.
     public var journal: String?
+    /// Where the coordinator serves `GET /metrics` (`metrics`, `HOST:PORT`); `""`: nowhere. `nil`
+    /// (no key): `herd up` serves on ``defaultMetricsAddress``, `herd coordinator --config` nowhere.
+    public var metrics: String?
+
+    /// Where `herd up`'s coordinator serves metrics when neither `--metrics` nor the file says.
+    public static let defaultMetricsAddress = "127.0.0.1:9464"
 
     /// Creates settings; every parameter defaults to the value in ``defaults``.
     ///
@@ -168,7 +174,7 @@ extension CoordinatorSettings {
     /// The keys of the `[coordinator]` table, in the order `cluster/README.md` lists them.
     static let keys =
         ["endpoint", "heartbeat", "liveness", "max-message-bytes", "max-deliveries", "client-liveness"]
-        + ["deadline-slack", "cancel-overdue", "journal"] + Self.resilienceKeys
+        + ["deadline-slack", "cancel-overdue", "journal", "metrics"] + Self.resilienceKeys
 
     /// Reads and validates a `[coordinator]` table.
     init(table: TOMLTable) throws(ConfigError) {
@@ -203,6 +209,15 @@ extension CoordinatorSettings {
             settings.cancelOverdueAfter = overdue
         }
         if let journal = try reader.string("journal") { settings.journal = journal }
+        if let metrics = try reader.string("metrics") {
+            guard metrics.isEmpty || Self.isHostPort(metrics) else {
+                throw reader.error(
+                    "metrics",
+                    "expected HOST:PORT (e.g. 127.0.0.1:9464) or \"\", got \(TOMLValue.string(metrics))"
+                )
+            }
+            settings.metrics = metrics
+        }
         try settings.readResilience(reader)
         guard settings.livenessWindow > settings.heartbeatInterval else {
             let liveness = formatDuration(settings.livenessWindow) + (table["liveness"] == nil ? ", the default" : "")
@@ -213,5 +228,15 @@ extension CoordinatorSettings {
             )
         }
         self = settings
+    }
+}
+
+extension CoordinatorSettings {
+    /// Whether `address` reads as `HOST:PORT` (port 0...65535; `[::1]:PORT` for IPv6).
+    public static func isHostPort(_ address: String) -> Bool {
+        guard let colon = address.lastIndex(of: ":"), colon != address.startIndex,
+            let port = Int(address[address.index(after: colon)...])
+        else { return false }
+        return (0 ... 65535).contains(port)
     }
 }

@@ -19,7 +19,9 @@ extension CoordinatorStateMachine {
             )
             return
         }
-        self.jobs[request.job]!.cancelRequests.append(JobRecord.CancelRequester(peer: peer, token: request.token))
+        self.jobs[request.job]!.cancelRequests.append(
+            JobRecord.CancelRequester(peer: peer, token: request.token, at: now)
+        )
         let reason = request.reason.isEmpty ? "cancelled on request" : request.reason
         actions.append(
             .log(

@@ -42,6 +42,8 @@ public struct CoordinatorStateMachine: Sendable {
     /// After a restart from a journal: no dispatch before this instant, so the workers that still
     /// hold restored attempts re-register (and keep them) before the work is handed out again.
     var resumeDispatchAt: Instant?
+    /// What was committed and measured since the shell last took it (for its metrics).
+    var observations = CoordinatorObservations()
 
     public init(configuration: CoordinatorConfiguration) {
         self.configuration = configuration
@@ -49,6 +51,14 @@ public struct CoordinatorStateMachine: Sendable {
         self.retries = RetryScheduler(seed: configuration.seed, budget: configuration.retryBudget)
         self.resilience = ResilienceState(breakers: configuration.breakers, recoveryRamp: configuration.recoveryRamp)
         self.journal = JournalBuffer(enabled: configuration.journaled)
+    }
+
+    /// Hands the shell what was observed since the last call (and starts afresh).
+    public mutating func takeObservations() -> CoordinatorObservations {
+        guard !self.observations.isEmpty else { return CoordinatorObservations() }
+        var taken = CoordinatorObservations()
+        swap(&taken, &self.observations)
+        return taken
     }
 
     // MARK: - Entry points

@@ -73,10 +73,14 @@ struct JobRecord {
     /// Nested jobs submitted by this job's attempts that are not complete yet. The job is not
     /// complete before them: a cancel is confirmed only once the whole subtree has stopped.
     var openChildJobs = 0
+    /// When the job was accepted (its subtasks' dispatch wait is measured from here).
+    var acceptedAt: Instant = .zero
 
     struct CancelRequester: Hashable {
         var peer: PeerID
         var token: UInt64
+        /// When the CANCEL-JOB arrived (the cancel's latency is measured from here).
+        var at: Instant = .zero
     }
 
     init(id: JobID, client: PeerID, submission: Submission, deadline: Instant?) {

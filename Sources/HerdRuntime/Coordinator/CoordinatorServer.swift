@@ -18,6 +18,9 @@ public struct CoordinatorOptions: Sendable {
     /// Where the coordinator keeps its journal (`nil`: in memory only; a crash loses every job).
     /// An existing journal is read at start: its jobs resume.
     public var journalPath: String?
+    /// Record `herd_*` metrics through swift-metrics (the process bootstraps the backend and serves
+    /// them: `herd coordinator --metrics`). Off: the machine's observations are dropped unread.
+    public var metrics: Bool = false
 
     public init(
         endpoint: String,
@@ -107,6 +110,8 @@ private final class CoordinatorLoop {
     private var actions: [CoordinatorAction] = []
     private var unreachable: [PeerID] = []
     private var commands: [CoordinatorCommand] = []
+    /// The `herd_*` metrics, when recorded (``CoordinatorOptions/metrics``).
+    private let metrics: CoordinatorMetrics?
     let endpoint: String
 
     init(options: CoordinatorOptions, logger: Logger, mailbox: Mailbox<CoordinatorCommand>, wakeup: Wakeup) throws {
@@ -125,6 +130,7 @@ private final class CoordinatorLoop {
             self.journal = nil
             self.machine = CoordinatorStateMachine(configuration: options.configuration)
         }
+        self.metrics = options.metrics ? CoordinatorMetrics(journaled: options.journalPath != nil) : nil
         let context = try ZMQContext()
         let router = try ZMQSocket(context: context, type: .router)
         try router.set(.routerMandatory(true))
@@ -202,6 +208,7 @@ private final class CoordinatorLoop {
         }
         self.machine.flush(now: now, into: &self.actions)
         self.performPending()
+        self.observe(now: now)
     }
 
     private func fire(_ timer: CoordinatorTimer) {
@@ -209,11 +216,24 @@ private final class CoordinatorLoop {
         self.machine.handle(.timer(timer), now: now, into: &self.actions)
         self.machine.flush(now: now, into: &self.actions)
         self.performPending()
+        self.observe(now: now)
     }
 
     private func perform(_ actions: [CoordinatorAction]) {
         self.actions.append(contentsOf: actions)
         self.performPending()
+    }
+
+    /// Hands the machine's observations to the metrics and samples the gauges when due.
+    private func observe(now: Instant) {
+        guard let metrics = self.metrics else {
+            _ = self.machine.takeObservations()
+            return
+        }
+        metrics.record(self.machine.takeObservations())
+        if metrics.gaugesDue(now: now) {
+            metrics.sample(self.machine.gauges(now: now), journalBytes: self.journal?.size().bytes, now: now)
+        }
     }
 
     /// Performs queued actions; sends that find a peer gone feed back as events until none remain.
@@ -289,6 +309,7 @@ private final class CoordinatorLoop {
                 self.machine.handle(.shutdownRequested(grace: grace), now: now, into: &self.actions)
                 self.machine.flush(now: now, into: &self.actions)
                 self.performPending()
+                self.observe(now: now)
             }
         }
         self.commands.removeAll()
