@@ -116,7 +116,9 @@ extension Herd {
                     let bound = try await server.boundEndpoint()
                     printLine("herd coordinator listening on \(bound)")
                     if let metricsEndpoint {
-                        printLine("herd coordinator metrics on http://\(metricsEndpoint.address)/metrics")
+                        let url = "http://\(metricsEndpoint.address)/metrics"
+                        printLine("herd coordinator metrics on \(url)")
+                        logger.notice("serving metrics", metadata: ["url": "\(url)"])
                     }
                 }
                 tasks.addTask {

@@ -148,7 +148,7 @@ private func configLines(_ lines: String...) -> String {
             throws: ConfigError(
                 line: 2,
                 message:
-                    "[coordinator]: unknown key 'port' (cluster/README.md lists the 47 known keys)"
+                    "[coordinator]: unknown key 'port' (cluster/README.md lists the 48 known keys)"
             )
         ) {
             try CoordinatorSettings.parse("[coordinator]\nport = 5555")
@@ -245,7 +245,7 @@ private func configLines(_ lines: String...) -> String {
         ),
         (
             configLines("[coordinator]", "endpoint = 'tcp://h:1'", "port = 1"), 3,
-            "[coordinator]: unknown key 'port' (cluster/README.md lists the 47 known keys)"
+            "[coordinator]: unknown key 'port' (cluster/README.md lists the 48 known keys)"
         ),
         (
             configLines("[coordinator]", "max_deliveries = 3"), 2,
@@ -253,7 +253,7 @@ private func configLines(_ lines: String...) -> String {
         ),
         (
             configLines("[coordinator.tls]", "cert = 'x'"), 1,
-            "[coordinator]: unknown key 'tls' (cluster/README.md lists the 47 known keys)"
+            "[coordinator]: unknown key 'tls' (cluster/README.md lists the 48 known keys)"
         ),
         (
             configLines("[[group]]", "name = \"tools\"", "capacty = 4"), 3,

@@ -243,7 +243,7 @@ private func configLines(_ lines: String...) -> String {
 
     @Test func test_coordinatorKeys_listEveryKeyOnce() {
         #expect(Set(CoordinatorSettings.keys).count == CoordinatorSettings.keys.count)
-        #expect(CoordinatorSettings.keys.count == 47)  // 9 connection and journal keys + the resilience keys
+        #expect(CoordinatorSettings.keys.count == 48)  // 10 connection, journal and metrics keys + the resilience keys
         #expect(Set(WorkerGroupSpec.keys).count == WorkerGroupSpec.keys.count)
     }
 
@@ -395,5 +395,17 @@ private func configLines(_ lines: String...) -> String {
         for key in ["deadline-slack", "cancel-overdue"] + CoordinatorSettings.resilienceKeys {
             #expect(!written.contains("\n\(key) ="), "\(key) written")
         }
+    }
+}
+
+extension ConfigCoordinatorTests {
+    @Test func test_metricsKey_hostPortOrEmpty_isRead_elseRejected() throws {
+        #expect(
+            try ClusterSpec.parse("[coordinator]\nmetrics = '127.0.0.1:9464'").coordinator.metrics == "127.0.0.1:9464"
+        )
+        #expect(try ClusterSpec.parse("[coordinator]\nmetrics = ''").coordinator.metrics == "")
+        #expect(try ClusterSpec.parse("").coordinator.metrics == nil)
+        #expect(throws: ConfigError.self) { try ClusterSpec.parse("[coordinator]\nmetrics = '9464'") }
+        #expect(throws: ConfigError.self) { try ClusterSpec.parse("[coordinator]\nmetrics = 'h:99999'") }
     }
 }
