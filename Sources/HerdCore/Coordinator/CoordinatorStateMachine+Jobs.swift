@@ -171,6 +171,9 @@ extension CoordinatorStateMachine {
         let (group, kind) = self.jobs.inPlace(subtask.job) { job in
             let fallback = fallbacks.isEmpty ? nil : fallbacks[job.group].map(FallbackSource.group)
             job.commit(subtask.index, outcome: outcome, worker: workerID, fallback: fallback)
+            if !job.failureNotes.isEmpty, case .failure = outcome {
+                job.failureNotes[subtask.index]?.elapsed = duration
+            }
             return (job.group, job.kind)
         }!
         self.observations.duration(group: group, kind: kind, duration)
@@ -221,6 +224,7 @@ extension CoordinatorStateMachine {
         // A restored job completes only once its workers had their window to re-register and
         // say what of it they still run.
         guard job.isComplete, !(job.restored && self.resumeDispatchAt != nil) else { return }
+        self.rememberFinished(job, now: now)
         _ = self.jobs.forget(id)
         self.retries.forgetJob(id)
         self.clients.remove(id, of: job.client)

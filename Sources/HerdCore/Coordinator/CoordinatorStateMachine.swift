@@ -44,6 +44,9 @@ public struct CoordinatorStateMachine: Sendable {
     var resumeDispatchAt: Instant?
     /// What was committed and measured since the shell last took it (for its metrics).
     var observations = CoordinatorObservations()
+    /// The latest finished jobs, oldest first, for `herd jobs` and `herd inspect` (at most
+    /// ``recentJobsKept``).
+    var recentJobs: [JobDetail] = []
 
     public init(configuration: CoordinatorConfiguration) {
         self.configuration = configuration
@@ -221,6 +224,9 @@ public struct CoordinatorStateMachine: Sendable {
         case .resultsRequest(let request):
             self.clients.touch(peer, now: now)
             self.send(.resultsReply(self.resultsReply(request)), to: peer, now: now, into: &actions)
+        case .inspect(let request):
+            self.clients.touch(peer, now: now)
+            self.send(.inspectReply(self.inspectReply(request, now: now)), to: peer, now: now, into: &actions)
         case .drainWorker:
             guard self.touchLiveWorker(peer, now: now, into: &actions) else { return }
             actions.append(.log(LogLine(.info, "worker draining itself", self.membership[peer]!.metadata)))
@@ -258,7 +264,7 @@ public struct CoordinatorStateMachine: Sendable {
                 )
             )
         case .welcome, .dispatch, .cancel, .accepted, .rejected, .jobResults, .jobFinished, .statusReply, .cancelReply,
-            .drainReply, .jobNotice, .breakerReply, .resultsReply:
+            .drainReply, .jobNotice, .breakerReply, .resultsReply, .inspectReply:
             self.send(
                 .error(ProtocolError(.unexpected, "\(message.commandName) is sent by the coordinator, not to it")),
                 to: peer,

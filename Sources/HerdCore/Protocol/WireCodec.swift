@@ -193,6 +193,8 @@ extension WireCodec {
         case breaker = 0x34
         /// ``Message/resultsRequest(_:)`` (RESULTS-REQUEST), client → coordinator.
         case resultsRequest = 0x35
+        /// ``Message/inspect(_:)`` (INSPECT), client → coordinator.
+        case inspect = 0x36
         /// ``Message/accepted(_:)``, coordinator → client.
         case accepted = 0x40
         /// ``Message/rejected(_:)``, coordinator → client.
@@ -213,6 +215,8 @@ extension WireCodec {
         case breakerReply = 0x48
         /// ``Message/resultsReply(_:)`` (RESULTS-REPLY), coordinator → client.
         case resultsReply = 0x49
+        /// ``Message/inspectReply(_:)`` (INSPECT-REPLY), coordinator → client.
+        case inspectReply = 0x4A
         /// ``Message/error(_:)``, any peer → any peer.
         case error = 0x7F
 
@@ -235,6 +239,8 @@ extension WireCodec {
             case .drain: self = .drain
             case .breaker: self = .breaker
             case .resultsRequest: self = .resultsRequest
+            case .inspect: self = .inspect
+            case .inspectReply: self = .inspectReply
             case .accepted: self = .accepted
             case .rejected: self = .rejected
             case .jobResults: self = .jobResults
@@ -286,6 +292,8 @@ extension WireCodec {
             case .jobNotice: "JOB-NOTICE"
             case .breakerReply: "BREAKER-REPLY"
             case .resultsReply: "RESULTS-REPLY"
+            case .inspect: "INSPECT"
+            case .inspectReply: "INSPECT-REPLY"
             case .error: "ERROR"
             }
         }
@@ -319,6 +327,8 @@ extension WireCodec {
             case .jobNotice: "jobNotice"
             case .breakerReply: "breakerReply"
             case .resultsReply: "resultsReply"
+            case .inspect: "inspect"
+            case .inspectReply: "inspectReply"
             case .error: "error"
             }
         }

@@ -206,7 +206,7 @@ public struct WorkerStateMachine: Sendable {
         case .error(let error):
             actions.append(.log(LogLine(.warning, "coordinator reported an error", ["error": error.description])))
         case .register, .results, .deregister, .cancelled, .submit, .statusRequest, .cancelJob, .statusReply, .drain,
-            .drainReply, .breaker, .breakerReply, .resultsRequest, .resultsReply:
+            .drainReply, .breaker, .breakerReply, .resultsRequest, .resultsReply, .inspect, .inspectReply:
             actions.append(.log(LogLine(.warning, "unexpected \(message.commandName) from coordinator")))
         }
     }
