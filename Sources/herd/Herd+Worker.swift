@@ -44,6 +44,16 @@ extension Herd {
         )
         var drainGrace: DurationArgument?
 
+        @Option(
+            name: .long,
+            help:
+                "A health probe run through /bin/sh -c every --health-interval: exit 0 is healthy. An unhealthy worker gets no new work until the probe passes again."
+        )
+        var health: String?
+
+        @Option(name: .long, help: "How often the --health probe runs (default 10s).")
+        var healthInterval: DurationArgument?
+
         @OptionGroup var logging: LoggingOptions
 
         func validate() throws {
@@ -72,6 +82,8 @@ extension Herd {
             if let node { options.node = node }
             if let killGrace { options.killGrace = killGrace.duration }
             if let drainGrace { options.drainGrace = drainGrace.duration }
+            options.health = self.health
+            if let healthInterval { options.healthInterval = healthInterval.duration }
             let workerID = options.workerID
             let groupName = options.group
             let worker = try WorkerService(options: options, logger: logger)

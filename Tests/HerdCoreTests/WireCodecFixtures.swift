@@ -448,8 +448,12 @@ enum WireCodecFixtures {
         drainReplyEmpty, jobNotice, jobNoticeEmpty, breakerOpenWorker, breakerCloseGroup, breakerResetCluster,
         breakerDisableBadPath, breakerReply, breakerReplyRefused, breakerReplyEmpty, jobResultsFallback,
         statusReplyResilience, statusReplyBudgetMax, resultsRequest, resultsReplyUnknown, resultsReplyFinished,
-        inspectAll, inspectOne, inspectReplyEmpty, inspectReply,
+        inspectAll, inspectOne, inspectReplyEmpty, inspectReply, healthBad, healthGood,
     ]
+
+    /// A worker's health probe failing, then passing (revision 9).
+    static let healthBad = Message.health(HealthReport(healthy: false, reason: "exit 1: disk full"))
+    static let healthGood = Message.health(HealthReport(healthy: true, reason: ""))
 
     /// `herd jobs`, `herd inspect 9`, and answers (revision 9).
     static let inspectAll = Message.inspect(InspectRequest(token: 7, job: nil))

@@ -62,6 +62,13 @@ import Testing
         #expect(try wireRoundTrip(reply) == reply)
     }
 
+    @Test func test_encode_health_isABoolThenTheReason() {
+        #expect(
+            WireCodec.encode(.health(HealthReport(healthy: false, reason: "no")))
+                == [[0x48, 0x44, herdProtocolVersion, 0x06], wireBytes(hex: "00 02 00 00 00 6e 6f")]
+        )
+    }
+
     @Test func test_decode_inspectReply_unknownStateOrPhase_isMalformed() {
         var body = wireBody(WireCodecFixtures.inspectReply)
         // The first job's state byte: token 8, count 4, job 8, group (4 + 6 bytes "gpu-ü"), kind (4 + 5).

@@ -10,7 +10,10 @@ extension CoordinatorStateMachine {
             .map { worker in
                 let state: String
                 switch worker.state {
-                case .live: state = worker.drain == nil ? "live" : "draining"
+                case .live:
+                    state =
+                        worker.drain != nil
+                        ? "draining" : worker.unhealthy.map { "unhealthy (\($0))" } ?? "live"
                 case .dead(_, let reason): state = reason == Self.deregistered ? "left" : "dead (\(reason))"
                 }
                 var cancelling: UInt32 = 0
@@ -96,7 +99,7 @@ extension CoordinatorStateMachine {
         for worker in self.membership.all {
             let state: String
             switch worker.state {
-            case .live: state = worker.drain == nil ? "live" : "draining"
+            case .live: state = worker.drain != nil ? "draining" : worker.unhealthy == nil ? "live" : "unhealthy"
             case .dead(_, let reason): state = reason == Self.deregistered ? "left" : "dead"
             }
             gauges.workers[CoordinatorGauges.Workers(group: worker.registration.group, state: state), default: 0] += 1

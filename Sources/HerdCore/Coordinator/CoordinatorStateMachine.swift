@@ -224,6 +224,9 @@ public struct CoordinatorStateMachine: Sendable {
         case .resultsRequest(let request):
             self.clients.touch(peer, now: now)
             self.send(.resultsReply(self.resultsReply(request)), to: peer, now: now, into: &actions)
+        case .health(let report):
+            guard self.touchLiveWorker(peer, now: now, into: &actions) else { return }
+            self.healthReported(report, from: peer, now: now, into: &actions)
         case .inspect(let request):
             self.clients.touch(peer, now: now)
             self.send(.inspectReply(self.inspectReply(request, now: now)), to: peer, now: now, into: &actions)

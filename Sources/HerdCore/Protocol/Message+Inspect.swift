@@ -1,3 +1,16 @@
+/// A worker's health probe changed its verdict (HEALTH, worker → coordinator, revision 9).
+public struct HealthReport: Hashable, Sendable {
+    /// False: the probe fails, send no new work; true: it passes again.
+    public var healthy: Bool
+    /// What the probe said (its output or exit status), for status and logs.
+    public var reason: String
+
+    public init(healthy: Bool, reason: String) {
+        self.healthy = healthy
+        self.reason = reason
+    }
+}
+
 /// `herd jobs` / `herd inspect JOB`: ask about jobs (INSPECT, client → coordinator, revision 9).
 public struct InspectRequest: Hashable, Sendable {
     public var token: UInt64

@@ -56,6 +56,8 @@ public enum Message: Hashable, Sendable {
     case resultsRequest(ResultsRequest)
     /// `herd jobs` / `herd inspect` (INSPECT, revision 9).
     case inspect(InspectRequest)
+    /// A worker's health probe changed verdict (HEALTH, revision 9).
+    case health(HealthReport)
 
     // MARK: - Coordinator → client
 

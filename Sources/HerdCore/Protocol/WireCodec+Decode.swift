@@ -74,6 +74,8 @@ extension ByteReader {
                 InspectRequest(token: try self.u64("token"), job: try self.optionalU64("job").map(JobID.init))
             )
         case .inspectReply: return .inspectReply(try self.inspectReply())
+        case .health:
+            return .health(HealthReport(healthy: try self.bool("healthy"), reason: try self.text("reason")))
         case .error: return .error(try self.protocolError())
         }
     }

@@ -102,6 +102,8 @@ extension WireCodec {
             return 8 + 8
         case .inspect(let request):
             return 8 + (request.job == nil ? 1 : 9)
+        case .health(let report):
+            return 1 + Self.textSize(report.reason)
         case .inspectReply(let reply):
             var size = 8 + 4
             for job in reply.jobs {
@@ -287,6 +289,9 @@ extension ByteWriter {
         case .resultsRequest(let request):
             self.u64(request.token)
             self.u64(request.job.rawValue)
+        case .health(let report):
+            self.bool(report.healthy)
+            self.text(report.reason)
         case .inspect(let request):
             self.u64(request.token)
             self.optionalU64(request.job?.rawValue)

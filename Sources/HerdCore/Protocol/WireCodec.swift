@@ -195,6 +195,8 @@ extension WireCodec {
         case resultsRequest = 0x35
         /// ``Message/inspect(_:)`` (INSPECT), client → coordinator.
         case inspect = 0x36
+        /// ``Message/health(_:)`` (HEALTH), worker → coordinator.
+        case health = 0x06
         /// ``Message/accepted(_:)``, coordinator → client.
         case accepted = 0x40
         /// ``Message/rejected(_:)``, coordinator → client.
@@ -240,6 +242,7 @@ extension WireCodec {
             case .breaker: self = .breaker
             case .resultsRequest: self = .resultsRequest
             case .inspect: self = .inspect
+            case .health: self = .health
             case .inspectReply: self = .inspectReply
             case .accepted: self = .accepted
             case .rejected: self = .rejected
@@ -293,6 +296,7 @@ extension WireCodec {
             case .breakerReply: "BREAKER-REPLY"
             case .resultsReply: "RESULTS-REPLY"
             case .inspect: "INSPECT"
+            case .health: "HEALTH"
             case .inspectReply: "INSPECT-REPLY"
             case .error: "ERROR"
             }
@@ -328,6 +332,7 @@ extension WireCodec {
             case .breakerReply: "breakerReply"
             case .resultsReply: "resultsReply"
             case .inspect: "inspect"
+            case .health: "health"
             case .inspectReply: "inspectReply"
             case .error: "error"
             }

@@ -20,6 +20,11 @@ public struct WorkerOptions: Sendable {
     /// When the worker drains itself (SIGTERM, ``WorkerService/stop()``), how long in-flight
     /// subtasks may run before they are given back to be re-queued elsewhere.
     public var drainGrace: Duration = .seconds(10)
+    /// A health probe run through `/bin/sh -c` every ``healthInterval``: exit status 0 is healthy
+    /// (`herd worker --health`). `nil`: no probe.
+    public var health: String?
+    /// How often the health probe runs.
+    public var healthInterval: Duration = .seconds(10)
     public var maxMessageBytes: Int
 
     public init(
