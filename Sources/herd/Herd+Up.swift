@@ -49,6 +49,13 @@ extension Herd {
         )
         var metrics: String?
 
+        @Option(
+            name: .long,
+            help:
+                "Where the coordinator's and workers' logs go, one file each (default: .herd/logs next to FILE, or in the current directory without FILE). \"\" shows them on this terminal instead."
+        )
+        var logs: String?
+
         @OptionGroup var logging: LoggingOptions
 
         /// The journal `herd up` keeps: `--journal`, else the cluster file's `journal` key (relative to
@@ -67,8 +74,23 @@ extension Herd {
             return address.isEmpty ? nil : address
         }
 
+        /// `--logs`, else `.herd/logs` next to the file (in the current directory without one); `nil`: the terminal.
+        func logDirectory() -> String? {
+            if let logs { return logs.isEmpty ? nil : logs }
+            let directory =
+                self.file.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
+                ?? FileManager.default.currentDirectoryPath
+            return directory + "/.herd/logs"
+        }
+
         func run() async throws {
             let logger = self.logging.bootstrap(label: "herd.up", defaultLevel: .info)
+            let logs = self.logDirectory()
+            if let logs {
+                do { try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true) } catch {
+                    throw usageFailure("cannot create the log directory \(logs): \(error.localizedDescription)")
+                }
+            }
             let text: String
             if let file {
                 do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
@@ -83,7 +105,7 @@ extension Herd {
             }
             if self.run, spec.job == nil { throw usageFailure("--run needs a [job] table in the cluster file") }
             let grace = self.grace?.duration ?? .seconds(10)
-            let launcher = LocalCluster(herdUpLogLevel: self.logging.logLevel)
+            let launcher = LocalCluster(herdUpLogLevel: self.logging.logLevel, logDirectory: logs)
             let limit = LocalCluster.stopLimit(drainGrace: grace)
             let endpoint: String
             do {
@@ -103,6 +125,7 @@ extension Herd {
                 "herd cluster up: coordinator at \(endpoint); "
                     + spec.groups.map { "\($0.name) (\($0.workers) × capacity \($0.capacity))" }.joined(separator: ", ")
             )
+            if let logs { printLine("logs: \(logs)/ (coordinator.log and one per worker)") }
             if let metrics = self.metricsAddress(spec.coordinator) {
                 printLine("metrics: http://\(metrics)/metrics (herd status --watch for a live view)")
             }
@@ -138,10 +161,17 @@ extension Herd {
 /// `herd up`'s cluster: the library's ``LocalCluster`` with this executable, each child in a
 /// process group of its own, standard error shared with ours.
 extension LocalCluster {
-    convenience init(herdUpLogLevel logLevel: String?) {
+    convenience init(herdUpLogLevel logLevel: String?, logDirectory: String? = nil) {
         // An unresolvable path fails at the first start, as "cluster did not start".
         let executable = (try? HerdExecutable.current()) ?? CommandLine.arguments[0]
-        self.init(options: Options(executable: executable, logLevel: logLevel, ownProcessGroups: true))
+        self.init(
+            options: Options(
+                executable: executable,
+                logDirectory: logDirectory,
+                logLevel: logLevel,
+                ownProcessGroups: true
+            )
+        )
     }
 
     /// Returns on SIGINT/SIGTERM, or when any process of the cluster exits on its own.
