@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HerdCore
+import HerdMetrics
 import HerdRuntime
 import Logging
 import ServiceLifecycle
@@ -54,6 +55,13 @@ extension Herd {
         @Option(name: .long, help: "How often the --health probe runs (default 10s).")
         var healthInterval: DurationArgument?
 
+        @Option(
+            name: .long,
+            help:
+                "Serve Prometheus metrics (GET /metrics) on HOST:PORT: handlers running, exec children, handler durations."
+        )
+        var metrics: String?
+
         @OptionGroup var logging: LoggingOptions
 
         func validate() throws {
@@ -83,6 +91,17 @@ extension Herd {
             if let killGrace { options.killGrace = killGrace.duration }
             if let drainGrace { options.drainGrace = drainGrace.duration }
             options.health = self.health
+            var metricsEndpoint: MetricsEndpoint?
+            if let address = self.metrics, !address.isEmpty {
+                do {
+                    metricsEndpoint = try await MetricsEndpoint.start(address, registry: MetricsEndpoint.bootstrap())
+                } catch {
+                    throw usageFailure("\(error)")
+                }
+                options.metrics = true
+                logger.notice("serving metrics", metadata: ["url": "http://\(metricsEndpoint!.address)/metrics"])
+            }
+            defer { _ = metricsEndpoint }
             if let healthInterval { options.healthInterval = healthInterval.duration }
             let workerID = options.workerID
             let groupName = options.group

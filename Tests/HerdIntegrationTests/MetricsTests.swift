@@ -23,10 +23,10 @@ import Glibc
 
         """
 
-    /// The metrics port the coordinator logged.
-    static func metricsPort(_ cluster: TestCluster) async throws -> Int {
-        try await cluster.waitForLog("coordinator", containing: "serving metrics")
-        let log = try String(contentsOfFile: "\(cluster.logDirectory)/coordinator.log", encoding: .utf8)
+    /// The metrics port the coordinator (or the process whose log is `name`) logged.
+    static func metricsPort(_ cluster: TestCluster, log name: String = "coordinator") async throws -> Int {
+        try await cluster.waitForLog(name, containing: "serving metrics")
+        let log = try String(contentsOfFile: "\(cluster.logDirectory)/\(name).log", encoding: .utf8)
         guard let range = log.range(of: #"http://127\.0\.0\.1:[0-9]+/metrics"#, options: .regularExpression) else {
             throw TestClusterError("no metrics url in the coordinator's log")
         }
@@ -120,6 +120,22 @@ import Glibc
             let s = try await Self.scrape(port: port) { $0["herd_breaker_state{level=\"group\",name=\"g\"}"] == 3 }
             #expect(s["herd_breaker_state{level=\"group\",name=\"g\"}"] == 3)
             #expect((s["herd_journal_bytes"] ?? 0) > 0)
+        }
+    }
+
+    @Test func test_workerMetrics_countHandlersByKindAndStatus() async throws {
+        try await withCluster(config: Self.config) { cluster in
+            try await cluster.addWorker("wm", group: "g", capacity: 4, extra: ["--metrics", "127.0.0.1:0"])
+            let port = try await Self.metricsPort(cluster, log: "wm")
+            _ = try await cluster.submit(["--group", "g", "--kind", "echo", "--fanout", "5", "--payload", "x"])
+            _ = try await cluster.submit(["--group", "g", "--kind", "fail", "--fanout", "1", "--payload", "validation"])
+            let s = try await Self.scrape(port: port) {
+                $0["herd_handler_duration_seconds_count{kind=\"fail\",status=\"error\"}"] == 1
+            }
+            #expect(s["herd_handler_duration_seconds_count{kind=\"echo\",status=\"ok\"}"] == 5)
+            #expect(s["herd_handler_duration_seconds_count{kind=\"fail\",status=\"error\"}"] == 1)
+            #expect(s["herd_worker_running"] == 0)
+            #expect(s["herd_worker_exec_children"] == 0)
         }
     }
 }

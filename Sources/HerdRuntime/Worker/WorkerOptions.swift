@@ -25,6 +25,8 @@ public struct WorkerOptions: Sendable {
     public var health: String?
     /// How often the health probe runs.
     public var healthInterval: Duration = .seconds(10)
+    /// Record `herd_worker_*` metrics through swift-metrics (`herd worker --metrics` serves them).
+    public var metrics = false
     public var maxMessageBytes: Int
 
     public init(

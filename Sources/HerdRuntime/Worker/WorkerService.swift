@@ -19,7 +19,11 @@ public final class WorkerService: Service, Sendable {
     private let registered = OneShot<Result<Void, any Error>>()
     private let children: ChildJobs
 
+    /// The `herd_worker_*` metrics, when ``WorkerOptions/metrics`` is on.
+    private let metrics: WorkerMetrics?
+
     public init(options: WorkerOptions, logger: Logger) throws {
+        self.metrics = options.metrics ? WorkerMetrics() : nil
         self.options = options
         self.logger = logger
         self.wakeup = try Wakeup()
@@ -39,7 +43,17 @@ public final class WorkerService: Service, Sendable {
         let start: @Sendable (Assignment, ContinuousClock.Instant) -> Task<Void, Never> = {
             [self] assignment, receivedAt in
             Task {
+                let exec: Bool
+                if case .exec = routes.route(for: assignment.kind) { exec = true } else { exec = false }
+                let began = ContinuousClock.now
+                self.metrics?.started(exec: exec)
                 let (outcome, usage) = await self.execute(assignment, receivedAt: receivedAt, routes: routes)
+                self.metrics?.finished(
+                    exec: exec,
+                    kind: assignment.kind,
+                    outcome: outcome,
+                    duration: began.duration(to: .now)
+                )
                 await self.mailbox.send(.handlerFinished(assignment.attempt, outcome, usage: usage))
             }
         }
