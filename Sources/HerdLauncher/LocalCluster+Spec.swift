@@ -24,13 +24,15 @@ extension LocalCluster {
         bind: String?,
         drainGrace: Duration,
         journal: String? = nil,
+        metrics: String? = nil,
         coordinatorArguments: [String] = []
     ) async throws -> String {
         let grace = formatDuration(drainGrace)
         let endpoint = try await self.startCoordinator(
             config: configText,
             bind: bind,
-            arguments: ["--grace", grace] + (journal.map { ["--journal", $0] } ?? []) + coordinatorArguments
+            arguments: ["--grace", grace] + (journal.map { ["--journal", $0] } ?? [])
+                + (metrics.map { ["--metrics", $0] } ?? []) + coordinatorArguments
         )
         try await self.startWorkers(Self.workers(of: spec, drainGrace: drainGrace))
         return endpoint

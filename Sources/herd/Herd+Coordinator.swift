@@ -3,6 +3,7 @@ import Foundation
 import HerdConfig
 import HerdCore
 import HerdLauncher
+import HerdMetrics
 import HerdRuntime
 import Logging
 import ServiceLifecycle
@@ -61,6 +62,13 @@ extension Herd {
         )
         var insecure = false
 
+        @Option(
+            name: .long,
+            help:
+                "Serve Prometheus metrics (GET /metrics) on HOST:PORT, e.g. 127.0.0.1:9464 (default: the config file's metrics key; none). \"\" serves none."
+        )
+        var metrics: String?
+
         @OptionGroup var grace: GraceOptions
 
         @OptionGroup var logging: LoggingOptions
@@ -73,6 +81,18 @@ extension Herd {
                 inDirectoryOf: URL(fileURLWithPath: config).deletingLastPathComponent().path,
                 fallback: nil
             )
+        }
+
+        /// `--metrics`, else the config file's `metrics` key, else none.
+        func metricsAddress(_ settings: CoordinatorSettings) -> String? {
+            let address = self.metrics ?? (self.config != nil ? settings.metrics : nil)
+            return address?.isEmpty == false ? address : nil
+        }
+
+        func validate() throws {
+            if let metrics, !metrics.isEmpty, !CoordinatorSettings.isHostPort(metrics) {
+                throw ValidationError("--metrics: expected HOST:PORT (e.g. 127.0.0.1:9464), got '\(metrics)'")
+            }
         }
 
         func run() async throws {
@@ -119,17 +139,26 @@ extension Herd {
                     metadata: ["why": "\(self.insecure ? "--insecure" : "no secret key, loopback endpoint")"]
                 )
             }
-            let server = try CoordinatorServer(
-                options: CoordinatorOptions(
-                    endpoint: endpoint,
-                    configuration: configuration,
-                    maxMessageBytes: settings.maxMessageBytes,
-                    shutdownGrace: self.grace.duration,
-                    journalPath: self.journalPath(settings),
-                    security: security
-                ),
-                logger: logger
+            // Metrics first: the registry must be swift-metrics' backend before anything records.
+            var endpointForMetrics: MetricsEndpoint?
+            if let address = self.metricsAddress(settings) {
+                do {
+                    endpointForMetrics = try await MetricsEndpoint.start(address, registry: MetricsEndpoint.bootstrap())
+                } catch {
+                    throw usageFailure("\(error)")
+                }
+            }
+            var options = CoordinatorOptions(
+                endpoint: endpoint,
+                configuration: configuration,
+                maxMessageBytes: settings.maxMessageBytes,
+                shutdownGrace: self.grace.duration,
+                journalPath: self.journalPath(settings),
+                security: security
             )
+            options.metrics = endpointForMetrics != nil
+            let server = try CoordinatorServer(options: options, logger: logger)
+            let metricsEndpoint = endpointForMetrics
             let group = ServiceGroup(
                 configuration: .init(
                     services: [.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup)],
@@ -142,6 +171,11 @@ extension Herd {
                 tasks.addTask {
                     let bound = try await server.boundEndpoint()
                     printLine("herd coordinator listening on \(bound)")
+                    if let metricsEndpoint {
+                        let url = "http://\(metricsEndpoint.address)/metrics"
+                        printLine("herd coordinator metrics on \(url)")
+                        logger.notice("serving metrics", metadata: ["url": "\(url)"])
+                    }
                 }
                 tasks.addTask {
                     // Started by `herd up` (or a test) that has died: shut down gracefully.
@@ -155,6 +189,7 @@ extension Herd {
                 }
                 tasks.cancelAll()
             }
+            await metricsEndpoint?.close()
         }
     }
 }

@@ -2,17 +2,38 @@ import ArgumentParser
 import Foundation
 import HerdCore
 import HerdRuntime
+import UnixSignals
 
 extension Herd {
     struct Status: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show workers, groups and jobs in progress.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show workers, groups and jobs in progress.",
+            discussion: """
+                With --watch, redraws the status every --interval (default 1s) until Ctrl-C: on a terminal in place \
+                (the alternate screen, in colour, with each job's progress), otherwise as plain blocks of lines, each \
+                headed by the time.
+                """
+        )
 
         @OptionGroup var coordinator: ConnectOptions
 
         @Flag(name: .long, help: "Print JSON with the keys workers, groups and jobs.")
         var json = false
 
+        @Flag(name: .long, help: "Redraw the status live until Ctrl-C.")
+        var watch = false
+
+        @Option(name: .long, help: "How often --watch redraws (default 1s).")
+        var interval: DurationArgument?
+
         @OptionGroup var logging: LoggingOptions
+
+        func validate() throws {
+            if self.watch && self.json { throw ValidationError("--watch and --json do not go together") }
+            if let interval, interval.duration < .milliseconds(50) {
+                throw ValidationError("--interval must be at least 50ms")
+            }
+        }
 
         func run() async throws {
             let logger = self.logging.bootstrap(label: "herd.status", defaultLevel: .warning)
@@ -21,6 +42,10 @@ extension Herd {
                 logger: logger,
                 security: try self.coordinator.security()
             )
+            if self.watch {
+                await StatusWatch(client: client, interval: self.interval?.duration ?? .seconds(1)).run()
+                return
+            }
             let report: StatusReport
             do { report = try await client.status() } catch let failure as Failure {
                 throw usageFailure(failure.message)

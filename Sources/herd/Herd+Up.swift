@@ -50,6 +50,20 @@ extension Herd {
         )
         var insecure = false
 
+        @Option(
+            name: .long,
+            help:
+                "Where the coordinator serves Prometheus metrics, HOST:PORT (default: the file's metrics key, else \(CoordinatorSettings.defaultMetricsAddress)). \"\" serves none."
+        )
+        var metrics: String?
+
+        @Option(
+            name: .long,
+            help:
+                "Where the coordinator's and workers' logs go, one file each (default: .herd/logs next to FILE, or in the current directory without FILE). \"\" shows them on this terminal instead."
+        )
+        var logs: String?
+
         @OptionGroup var logging: LoggingOptions
 
         /// The directory of FILE, or the current directory without one: where `.herd/` is kept.
@@ -68,8 +82,29 @@ extension Herd {
             return settings.journalPath(inDirectoryOf: directory, fallback: directory + "/.herd/journal.sqlite")
         }
 
+        /// `--metrics`, else the file's `metrics` key, else the default address; `nil` for none.
+        func metricsAddress(_ settings: CoordinatorSettings) -> String? {
+            let address = self.metrics ?? settings.metrics ?? CoordinatorSettings.defaultMetricsAddress
+            return address.isEmpty ? nil : address
+        }
+
+        /// `--logs`, else `.herd/logs` next to the file (in the current directory without one); `nil`: the terminal.
+        func logDirectory() -> String? {
+            if let logs { return logs.isEmpty ? nil : logs }
+            let directory =
+                self.file.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
+                ?? FileManager.default.currentDirectoryPath
+            return directory + "/.herd/logs"
+        }
+
         func run() async throws {
             let logger = self.logging.bootstrap(label: "herd.up", defaultLevel: .info)
+            let logs = self.logDirectory()
+            if let logs {
+                do { try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true) } catch {
+                    throw usageFailure("cannot create the log directory \(logs): \(error.localizedDescription)")
+                }
+            }
             let text: String
             if let file {
                 do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
@@ -108,7 +143,11 @@ extension Herd {
                 environment = LocalKeys.peerEnvironment(directory: keys, key: "worker")
                 coordinatorArguments = LocalKeys.coordinatorArguments(directory: keys)
             }
-            let launcher = LocalCluster(herdUpLogLevel: self.logging.logLevel, environment: environment)
+            let launcher = LocalCluster(
+                herdUpLogLevel: self.logging.logLevel,
+                environment: environment,
+                logDirectory: logs
+            )
             let limit = LocalCluster.stopLimit(drainGrace: grace)
             let endpoint: String
             do {
@@ -118,6 +157,7 @@ extension Herd {
                     bind: self.bind,
                     drainGrace: grace,
                     journal: self.journalPath(spec.coordinator),
+                    metrics: self.metricsAddress(spec.coordinator) ?? "",
                     coordinatorArguments: coordinatorArguments
                 )
             } catch {
@@ -129,6 +169,10 @@ extension Herd {
                     + spec.groups.map { "\($0.name) (\($0.workers) × capacity \($0.capacity))" }.joined(separator: ", ")
                     + (self.insecure ? "; no CURVE (--insecure)" : "; CURVE keys in \(keys)")
             )
+            if let logs { printLine("logs: \(logs)/ (coordinator.log and one per worker)") }
+            if let metrics = self.metricsAddress(spec.coordinator) {
+                printLine("metrics: http://\(metrics)/metrics (herd status --watch for a live view)")
+            }
             var exit = ExitCode.success
             if self.run, let job = spec.job {
                 exit = await self.runDemo(job, endpoint: endpoint, security: clientSecurity, logger: logger)
@@ -166,12 +210,14 @@ extension Herd {
 /// `herd up`'s cluster: the library's ``LocalCluster`` with this executable, each child in a
 /// process group of its own, standard error shared with ours.
 extension LocalCluster {
-    convenience init(herdUpLogLevel logLevel: String?, environment: [String: String] = [:]) {
+    convenience init(herdUpLogLevel logLevel: String?, environment: [String: String] = [:], logDirectory: String? = nil)
+    {
         // An unresolvable path fails at the first start, as "cluster did not start".
         let executable = (try? HerdExecutable.current()) ?? CommandLine.arguments[0]
         self.init(
             options: Options(
                 executable: executable,
+                logDirectory: logDirectory,
                 logLevel: logLevel,
                 ownProcessGroups: true,
                 environment: environment

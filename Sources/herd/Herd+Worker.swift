@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HerdCore
+import HerdMetrics
 import HerdRuntime
 import Logging
 import ServiceLifecycle
@@ -44,6 +45,23 @@ extension Herd {
         )
         var drainGrace: DurationArgument?
 
+        @Option(
+            name: .long,
+            help:
+                "A health probe run through /bin/sh -c every --health-interval: exit 0 is healthy. An unhealthy worker gets no new work until the probe passes again."
+        )
+        var health: String?
+
+        @Option(name: .long, help: "How often the --health probe runs (default 10s).")
+        var healthInterval: DurationArgument?
+
+        @Option(
+            name: .long,
+            help:
+                "Serve Prometheus metrics (GET /metrics) on HOST:PORT: handlers running, exec children, handler durations."
+        )
+        var metrics: String?
+
         @OptionGroup var logging: LoggingOptions
 
         func validate() throws {
@@ -73,6 +91,19 @@ extension Herd {
             if let node { options.node = node }
             if let killGrace { options.killGrace = killGrace.duration }
             if let drainGrace { options.drainGrace = drainGrace.duration }
+            options.health = self.health
+            var metricsEndpoint: MetricsEndpoint?
+            if let address = self.metrics, !address.isEmpty {
+                do {
+                    metricsEndpoint = try await MetricsEndpoint.start(address, registry: MetricsEndpoint.bootstrap())
+                } catch {
+                    throw usageFailure("\(error)")
+                }
+                options.metrics = true
+                logger.notice("serving metrics", metadata: ["url": "http://\(metricsEndpoint!.address)/metrics"])
+            }
+            defer { _ = metricsEndpoint }
+            if let healthInterval { options.healthInterval = healthInterval.duration }
             let workerID = options.workerID
             let groupName = options.group
             let worker = try WorkerService(options: options, logger: logger)

@@ -16,7 +16,7 @@ struct Herd: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Up.self, Coordinator.self, Worker.self, Submit.self, Cancel.self, Drain.self, Breaker.self, Status.self,
-            Results.self, Keygen.self, Sim.self,
+            Results.self, Jobs.self, Inspect.self, Keygen.self, Sim.self,
         ]
     )
 

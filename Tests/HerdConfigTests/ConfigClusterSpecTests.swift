@@ -154,7 +154,7 @@ private func configLines(_ lines: String...) -> String {
             throws: ConfigError(
                 line: 2,
                 message:
-                    "[coordinator]: unknown key 'port' (cluster/README.md lists the 57 known keys)"
+                    "[coordinator]: unknown key 'port' (cluster/README.md lists the 58 known keys)"
             )
         ) {
             try CoordinatorSettings.parse("[coordinator]\nport = 5555")
@@ -252,7 +252,7 @@ private func configLines(_ lines: String...) -> String {
         ),
         (
             configLines("[coordinator]", "endpoint = 'tcp://h:1'", "port = 1"), 3,
-            "[coordinator]: unknown key 'port' (cluster/README.md lists the 57 known keys)"
+            "[coordinator]: unknown key 'port' (cluster/README.md lists the 58 known keys)"
         ),
         (
             configLines("[coordinator]", "max_deliveries = 3"), 2,
@@ -260,7 +260,7 @@ private func configLines(_ lines: String...) -> String {
         ),
         (
             configLines("[coordinator.tls]", "cert = 'x'"), 1,
-            "[coordinator]: unknown key 'tls' (cluster/README.md lists the 57 known keys)"
+            "[coordinator]: unknown key 'tls' (cluster/README.md lists the 58 known keys)"
         ),
         (
             configLines("[[group]]", "name = \"tools\"", "capacty = 4"), 3,

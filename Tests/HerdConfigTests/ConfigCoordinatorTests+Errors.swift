@@ -196,11 +196,11 @@ extension ConfigCoordinatorTests {
         ),
         (
             configLines("[coordinator]", "retry-multiplier = 3"), 2,
-            "[coordinator]: unknown key 'retry-multiplier' (cluster/README.md lists the 57 known keys)"
+            "[coordinator]: unknown key 'retry-multiplier' (cluster/README.md lists the 58 known keys)"
         ),
         (
             configLines("[coordinator]", "ramp-steps-back = 1"), 2,
-            "[coordinator]: unknown key 'ramp-steps-back' (cluster/README.md lists the 57 known keys)"
+            "[coordinator]: unknown key 'ramp-steps-back' (cluster/README.md lists the 58 known keys)"
         ),
     ])
     func test_badCoordinatorResilienceValue_fails(text: String, line: Int, message: String) {

@@ -245,8 +245,8 @@ private func configLines(_ lines: String...) -> String {
 
     @Test func test_coordinatorKeys_listEveryKeyOnce() {
         #expect(Set(CoordinatorSettings.keys).count == CoordinatorSettings.keys.count)
-        // 10 connection, liveness and journal keys + the resilience keys + 9 security and limits keys
-        #expect(CoordinatorSettings.keys.count == 57)
+        // 11 connection, liveness, journal and metrics keys + the resilience keys + 9 security and limits keys
+        #expect(CoordinatorSettings.keys.count == 58)
         #expect(Set(WorkerGroupSpec.keys).count == WorkerGroupSpec.keys.count)
     }
 
@@ -398,5 +398,17 @@ private func configLines(_ lines: String...) -> String {
         for key in ["deadline-slack", "cancel-overdue"] + CoordinatorSettings.resilienceKeys {
             #expect(!written.contains("\n\(key) ="), "\(key) written")
         }
+    }
+}
+
+extension ConfigCoordinatorTests {
+    @Test func test_metricsKey_hostPortOrEmpty_isRead_elseRejected() throws {
+        #expect(
+            try ClusterSpec.parse("[coordinator]\nmetrics = '127.0.0.1:9464'").coordinator.metrics == "127.0.0.1:9464"
+        )
+        #expect(try ClusterSpec.parse("[coordinator]\nmetrics = ''").coordinator.metrics == "")
+        #expect(try ClusterSpec.parse("").coordinator.metrics == nil)
+        #expect(throws: ConfigError.self) { try ClusterSpec.parse("[coordinator]\nmetrics = '9464'") }
+        #expect(throws: ConfigError.self) { try ClusterSpec.parse("[coordinator]\nmetrics = 'h:99999'") }
     }
 }

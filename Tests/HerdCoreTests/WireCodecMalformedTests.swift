@@ -106,7 +106,8 @@ func wireBody(_ message: Message) -> [UInt8] {
             .malformed,
             "resultsRequest: truncated at byte 0 reading u64 token"
         )
-        for code: UInt8 in [0x36, 0x4A] {
+        // Revision 9 assigned 0x36 and 0x4A to INSPECT and INSPECT-REPLY.
+        for code: UInt8 in [0x37, 0x4B] {
             do {
                 _ = try WireCodec.decode([[0x48, 0x44, herdProtocolVersion, code], []])
                 Issue.record("decoded command \(code)")

@@ -317,7 +317,8 @@ import Testing
         #expect(
             codes == [
                 "REGISTER": 0x01, "RESULTS": 0x02, "DEREGISTER": 0x03, "CANCELLED": 0x04, "PARTIAL": 0x05,
-                "RESULTS-REQUEST": 0x35, "RESULTS-REPLY": 0x49, "WELCOME": 0x10, "DISPATCH": 0x11, "CANCEL": 0x12,
+                "RESULTS-REQUEST": 0x35, "RESULTS-REPLY": 0x49, "INSPECT": 0x36, "INSPECT-REPLY": 0x4A, "HEALTH": 0x06, "WELCOME": 0x10,
+                "DISPATCH": 0x11, "CANCEL": 0x12,
                 "HEARTBEAT": 0x20, "SUBMIT": 0x30, "STATUS": 0x31,
                 "CANCEL-JOB": 0x32, "ACCEPTED": 0x40, "REJECTED": 0x41, "JOB-RESULTS": 0x42, "JOB-FINISHED": 0x43,
                 "STATUS-REPLY": 0x44, "CANCEL-REPLY": 0x45, "ERROR": 0x7F, "DRAIN": 0x14, "DRAIN-REQUEST": 0x33,

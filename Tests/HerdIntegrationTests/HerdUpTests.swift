@@ -51,7 +51,7 @@ import Glibc
         let up = try ChildProcess(
             name: "up",
             executable: TestCluster.herd,
-            arguments: ["up", file, "--bind", "tcp://127.0.0.1:*", "--grace", "2s"],
+            arguments: ["up", file, "--bind", "tcp://127.0.0.1:*", "--grace", "2s", "--metrics", "127.0.0.1:0"],
             environment: TestCluster.dieWithUs,
             stderr: .file(directory + "/up.log")
         )

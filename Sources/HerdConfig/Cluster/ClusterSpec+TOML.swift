@@ -27,6 +27,7 @@ extension ClusterSpec {
             "client-liveness = \(TOMLValue.quoted(formatDuration(self.coordinator.clientLiveness)))",
         ]
         if let journal = self.coordinator.journal { lines.append("journal = \(TOMLValue.quoted(journal))") }
+        if let metrics = self.coordinator.metrics { lines.append("metrics = \(TOMLValue.quoted(metrics))") }
         lines += self.coordinator.resilienceTOMLLines()
         lines += self.coordinator.securityTOMLLines()
         for group in self.groups {

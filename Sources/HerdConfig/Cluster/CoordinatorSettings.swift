@@ -73,6 +73,12 @@ public struct CoordinatorSettings: Sendable, Hashable {
     public var operatorKeys: [String] = []
     /// Fan-out, open jobs and submission rate per client, payload and output sizes (`max-…`).
     public var limits: CoordinatorLimits = CoordinatorConfiguration.defaults.limits
+    /// Where the coordinator serves `GET /metrics` (`metrics`, `HOST:PORT`); `""`: nowhere. `nil`
+    /// (no key): `herd up` serves on ``defaultMetricsAddress``, `herd coordinator --config` nowhere.
+    public var metrics: String?
+
+    /// Where `herd up`'s coordinator serves metrics when neither `--metrics` nor the file says.
+    public static let defaultMetricsAddress = "127.0.0.1:9464"
 
     /// Creates settings; every parameter defaults to the value in ``defaults``.
     ///
@@ -198,7 +204,8 @@ extension CoordinatorSettings {
     /// The keys of the `[coordinator]` table, in the order `cluster/README.md` lists them.
     static let keys =
         ["endpoint", "heartbeat", "liveness", "liveness-stretch", "max-message-bytes", "max-deliveries"]
-        + ["client-liveness", "deadline-slack", "cancel-overdue", "journal"] + Self.resilienceKeys + Self.securityKeys
+        + ["client-liveness", "deadline-slack", "cancel-overdue", "journal", "metrics"] + Self.resilienceKeys
+        + Self.securityKeys
 
     /// Reads and validates a `[coordinator]` table.
     init(table: TOMLTable) throws(ConfigError) {
@@ -236,6 +243,15 @@ extension CoordinatorSettings {
             settings.cancelOverdueAfter = overdue
         }
         if let journal = try reader.string("journal") { settings.journal = journal }
+        if let metrics = try reader.string("metrics") {
+            guard metrics.isEmpty || Self.isHostPort(metrics) else {
+                throw reader.error(
+                    "metrics",
+                    "expected HOST:PORT (e.g. 127.0.0.1:9464) or \"\", got \(TOMLValue.string(metrics))"
+                )
+            }
+            settings.metrics = metrics
+        }
         try settings.readResilience(reader)
         try settings.readSecurity(reader)
         guard settings.livenessWindow > settings.heartbeatInterval else {
@@ -247,5 +263,15 @@ extension CoordinatorSettings {
             )
         }
         self = settings
+    }
+}
+
+extension CoordinatorSettings {
+    /// Whether `address` reads as `HOST:PORT` (port 0...65535; `[::1]:PORT` for IPv6).
+    public static func isHostPort(_ address: String) -> Bool {
+        guard let colon = address.lastIndex(of: ":"), colon != address.startIndex,
+            let port = Int(address[address.index(after: colon)...])
+        else { return false }
+        return (0 ... 65535).contains(port)
     }
 }

@@ -111,7 +111,7 @@ extension CoordinatorStateMachine {
                     + " (its groups: \(groups.sorted().joined(separator: ", ")))"
             }
             return nil
-        case .results, .cancelled, .partial, .drainWorker, .deregister:
+        case .results, .cancelled, .partial, .drainWorker, .deregister, .health:
             return worker ? nil : "not allowed: worker role required"
         case .submit(let submission):
             if client || (worker && submission.parent != nil) { return nil }
@@ -128,10 +128,15 @@ extension CoordinatorStateMachine {
             guard client || worker else { return "not allowed: client role required" }
             return self.isOwned(request.job, by: identity)
                 ? nil : Self.operatorRequired + " to read another client's job"
+        case .inspect(let request):
+            // The job list is what STATUS shows a client too; one job in detail is its owner's.
+            guard client || worker else { return "not allowed: client role required" }
+            guard let job = request.job else { return nil }
+            return self.isOwned(job, by: identity) ? nil : Self.operatorRequired + " to inspect another client's job"
         case .drain, .breaker:
             return Self.operatorRequired
         case .welcome, .dispatch, .cancel, .accepted, .rejected, .jobResults, .jobFinished, .statusReply, .cancelReply,
-            .drainReply, .jobNotice, .breakerReply, .resultsReply:
+            .drainReply, .jobNotice, .breakerReply, .resultsReply, .inspectReply:
             return nil  // answered as any wrong-direction command is: ERROR `unexpected`
         }
     }

@@ -19,11 +19,13 @@ extension CoordinatorStateMachine {
             )
             return
         }
-        let requester = JobRecord.CancelRequester(peer: peer, token: request.token)
         // A client sends CANCEL-JOB again until the job finishes (the first may have died with a
         // coordinator that crashed): each requester is answered once.
-        guard !self.jobs[request.job]!.cancelRequests.contains(requester) else { return }
-        self.jobs[request.job]!.cancelRequests.append(requester)
+        guard !self.jobs[request.job]!.cancelRequests.contains(where: { $0.peer == peer && $0.token == request.token })
+        else { return }
+        self.jobs[request.job]!.cancelRequests.append(
+            JobRecord.CancelRequester(peer: peer, token: request.token, at: now)
+        )
         let reason = request.reason.isEmpty ? "cancelled on request" : request.reason
         actions.append(
             .log(

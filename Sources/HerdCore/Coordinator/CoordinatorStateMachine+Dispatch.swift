@@ -174,7 +174,10 @@ extension CoordinatorStateMachine {
         group.queued -= 1
         job.attempts[Int(index)] += 1
         let attempt = job.attempts[Int(index)]
-        if attempt == 1 { self.retries.recordFirstAttempt(now: now) }
+        if attempt == 1 {
+            self.retries.recordFirstAttempt(now: now)
+            self.observations.dispatchWait(group: name, job.acceptedAt.duration(to: now))
+        }
         job.phases[Int(index)] = .running
         job.running[index] = JobRecord.RunningAttempt(attempt: attempt, worker: peer, dispatchedAt: now)
         if target != name { job.servedByFallback.insert(index) }

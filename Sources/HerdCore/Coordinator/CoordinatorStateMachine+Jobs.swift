@@ -31,6 +31,7 @@ extension CoordinatorStateMachine {
         }
         let job = self.jobs.accept(submission, from: peer, deadline: deadline)  // validate() checked a parent is running
         let id = job.id
+        self.jobs.inPlace(id) { $0.acceptedAt = now }
         self.journal.append(.jobAccepted(id, client: peer, deadline: deadline, submission))
         if self.journal.enabled {
             self.archive.open(id, token: submission.token)
@@ -169,10 +170,15 @@ extension CoordinatorStateMachine {
         }
         self.retries.settled(subtask)
         let fallbacks = self.queues.fallbacks
-        self.jobs.inPlace(subtask.job) { job in
+        let (group, kind) = self.jobs.inPlace(subtask.job) { job in
             let fallback = fallbacks.isEmpty ? nil : fallbacks[job.group].map(FallbackSource.group)
             job.commit(subtask.index, outcome: outcome, worker: workerID, fallback: fallback)
-        }
+            if !job.failureNotes.isEmpty, case .failure = outcome {
+                job.failureNotes[subtask.index]?.elapsed = duration
+            }
+            return (job.group, job.kind)
+        }!
+        self.observations.duration(group: group, kind: kind, duration)
         if self.jobs.hasNestedJobs { self.attemptEnded(result.attempt, now: now, into: &actions) }
         let verdict = self.jobs.inPlace(subtask.job) { job -> Failure? in
             guard !job.isEnding, job.finished < job.total else { return nil }
@@ -209,6 +215,7 @@ extension CoordinatorStateMachine {
         if !job.outbox.isEmpty {
             let batch = job.outbox
             job.outbox.removeAll(keepingCapacity: false)
+            for result in batch { self.observations.count(result.outcome, group: job.group, kind: job.kind) }
             self.jobs[id] = job
             if self.journal.enabled {
                 self.journal.append(.resultsCommitted(id, batch, usage: job.usage))
@@ -219,6 +226,7 @@ extension CoordinatorStateMachine {
         // A restored job completes only once its workers had their window to re-register and
         // say what of it they still run.
         guard job.isComplete, !(job.restored && self.resumeDispatchAt != nil) else { return }
+        self.rememberFinished(job, now: now)
         _ = self.jobs.forget(id)
         self.retries.forgetJob(id)
         self.clients.remove(id, of: job.client)
@@ -230,6 +238,7 @@ extension CoordinatorStateMachine {
             self.archive.finished(job.summary, at: now)
         }
         for requester in job.cancelRequests {
+            self.observations.cancelLatency(requester.at.duration(to: now))
             self.send(
                 .cancelReply(CancelReply(token: requester.token, job: id, found: true, cancelled: job.cancelled)),
                 to: requester.peer,

@@ -75,8 +75,10 @@ extension CoordinatorStateMachine {
             now: now
         ) {
         case .final(let final):
+            self.observations.retry(group: group, outcome: "final")
             return final
         case .refusedByBudget(let final):
+            self.observations.retry(group: group, outcome: "refused")
             actions.append(
                 .log(
                     LogLine(
@@ -88,6 +90,7 @@ extension CoordinatorStateMachine {
             )
             return final
         case .scheduled:
+            self.observations.retry(group: group, outcome: "scheduled")
             self.jobs[subtask.job]!.phases[Int(subtask.index)] = .waitingRetry
             self.armRetryTimer(into: &actions)
             return nil

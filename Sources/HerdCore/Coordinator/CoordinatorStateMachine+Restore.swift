@@ -17,6 +17,7 @@ extension CoordinatorStateMachine {
             case .jobAccepted(let id, let client, let deadline, let submission):
                 var job = JobRecord(id: id, client: client, submission: submission, deadline: deadline)
                 job.restored = true
+                job.acceptedAt = now
                 job.keepsResults = self.journal.enabled
                 self.jobs.restore(job)
                 self.clients.restore(client, job: id, now: now)

@@ -10,7 +10,10 @@ extension CoordinatorStateMachine {
             .map { worker in
                 let state: String
                 switch worker.state {
-                case .live: state = worker.drain == nil ? "live" : "draining"
+                case .live:
+                    state =
+                        worker.drain != nil
+                        ? "draining" : worker.unhealthy.map { "unhealthy (\($0))" } ?? "live"
                 case .dead(_, let reason): state = reason == Self.deregistered ? "left" : "dead (\(reason))"
                 }
                 var cancelling: UInt32 = 0
@@ -81,6 +84,47 @@ extension CoordinatorStateMachine {
             errors: errors,
             recentCalls: UInt32(clamping: stats.successes + stats.failures.values.reduce(0, +))
         )
+    }
+
+    /// The gauges of `herd_*` metrics, sampled now: counts only, no lists of subtasks (the shell
+    /// samples this at most a few times a second, not per message).
+    public func gauges(now: Instant) -> CoordinatorGauges {
+        var gauges = CoordinatorGauges()
+        for group in self.queues.sorted {
+            gauges.queueDepth[group.name] = group.queued
+            var inFlight = 0
+            for peer in group.workers { inFlight += self.membership[peer]?.running.count ?? 0 }
+            gauges.inFlight[group.name] = inFlight
+        }
+        for worker in self.membership.all {
+            let state: String
+            switch worker.state {
+            case .live: state = worker.drain != nil ? "draining" : worker.unhealthy == nil ? "live" : "unhealthy"
+            case .dead(_, let reason): state = reason == Self.deregistered ? "left" : "dead"
+            }
+            gauges.workers[CoordinatorGauges.Workers(group: worker.registration.group, state: state), default: 0] += 1
+        }
+        for path in self.resilience.breakers.paths {
+            let level: String
+            let name: String
+            switch path {
+            case .cluster: (level, name) = ("cluster", "/")
+            case .group(let group): (level, name) = ("group", group)
+            case .worker(let group, let worker): (level, name) = ("worker", "\(group)/\(worker)")
+            }
+            let value: Int
+            switch self.resilience.breakers.breaker(at: path)?.stateName(now: now) ?? .closed {
+            case .closed: value = 0
+            case .halfOpen: value = 1
+            case .open: value = 2
+            case .forcedOpen, .disabled: value = 3
+            }
+            gauges.breakers[CoordinatorGauges.Breaker(level: level, name: name)] = value
+        }
+        gauges.retryBudgetAvailable = self.retries.budget.level(now: now).available
+        gauges.jobs = ["running": 0, "ending": 0]
+        for job in self.jobs.all { gauges.jobs[job.isEnding ? "ending" : "running", default: 0] += 1 }
+        return gauges
     }
 
     /// Number of subtasks queued across all groups (for tests and metrics).

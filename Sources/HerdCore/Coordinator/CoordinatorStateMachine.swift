@@ -52,6 +52,11 @@ public struct CoordinatorStateMachine: Sendable {
     var lastTickAt: Instant?
     /// Undecodable messages are logged at most 20 per 10 s (a garbage flood is not a log flood).
     var undecodableLogs = LogBudget(limit: 20, per: .seconds(10))
+    /// What was committed and measured since the shell last took it (for its metrics).
+    var observations = CoordinatorObservations()
+    /// The latest finished jobs, oldest first, for `herd jobs` and `herd inspect` (at most
+    /// ``recentJobsKept``).
+    var recentJobs: [JobDetail] = []
 
     public init(configuration: CoordinatorConfiguration) {
         self.configuration = configuration
@@ -59,6 +64,14 @@ public struct CoordinatorStateMachine: Sendable {
         self.retries = RetryScheduler(seed: configuration.seed, budget: configuration.retryBudget)
         self.resilience = ResilienceState(breakers: configuration.breakers, recoveryRamp: configuration.recoveryRamp)
         self.journal = JournalBuffer(enabled: configuration.journaled)
+    }
+
+    /// Hands the shell what was observed since the last call (and starts afresh).
+    public mutating func takeObservations() -> CoordinatorObservations {
+        guard !self.observations.isEmpty else { return CoordinatorObservations() }
+        var taken = CoordinatorObservations()
+        swap(&taken, &self.observations)
+        return taken
     }
 
     // MARK: - Entry points
@@ -237,6 +250,12 @@ public struct CoordinatorStateMachine: Sendable {
         case .resultsRequest(let request):
             self.clients.touch(peer, now: now)
             self.send(.resultsReply(self.resultsReply(request)), to: peer, now: now, into: &actions)
+        case .health(let report):
+            guard self.touchLiveWorker(peer, now: now, into: &actions) else { return }
+            self.healthReported(report, from: peer, now: now, into: &actions)
+        case .inspect(let request):
+            self.clients.touch(peer, now: now)
+            self.send(.inspectReply(self.inspectReply(request, now: now)), to: peer, now: now, into: &actions)
         case .drainWorker:
             guard self.touchLiveWorker(peer, now: now, into: &actions) else { return }
             actions.append(.log(LogLine(.info, "worker draining itself", self.membership[peer]!.metadata)))
@@ -274,7 +293,7 @@ public struct CoordinatorStateMachine: Sendable {
                 )
             )
         case .welcome, .dispatch, .cancel, .accepted, .rejected, .jobResults, .jobFinished, .statusReply, .cancelReply,
-            .drainReply, .jobNotice, .breakerReply, .resultsReply:
+            .drainReply, .jobNotice, .breakerReply, .resultsReply, .inspectReply:
             self.send(
                 .error(ProtocolError(.unexpected, "\(message.commandName) is sent by the coordinator, not to it")),
                 to: peer,

@@ -73,10 +73,23 @@ struct JobRecord {
     /// Nested jobs submitted by this job's attempts that are not complete yet. The job is not
     /// complete before them: a cancel is confirmed only once the whole subtree has stopped.
     var openChildJobs = 0
+    /// When the job was accepted (its subtasks' dispatch wait is measured from here).
+    var acceptedAt: Instant = .zero
+    /// What `herd inspect` shows of subtasks committed as failures (sparse: failures only).
+    var failureNotes: [UInt32: FailureNote] = [:]
+
+    /// A committed failure's worker and the duration of its last attempt.
+    struct FailureNote: Hashable {
+        var worker: String
+        var failure: Failure
+        var elapsed: Duration?
+    }
 
     struct CancelRequester: Hashable {
         var peer: PeerID
         var token: UInt64
+        /// When the CANCEL-JOB arrived (the cancel's latency is measured from here).
+        var at: Instant = .zero
     }
 
     init(id: JobID, client: PeerID, submission: Submission, deadline: Instant?) {
@@ -101,6 +114,9 @@ struct JobRecord {
     }
 
     var finished: UInt32 { self.succeeded + self.failed + self.cancelled }
+
+    /// The most committed failures a job keeps for `herd inspect`.
+    static let maxFailureNotes = 1_000
 
     /// Subtask `index`'s payload.
     func payload(at index: UInt32) -> [UInt8] {
@@ -135,8 +151,11 @@ struct JobRecord {
         self.phases[Int(index)] = .finished
         switch outcome {
         case .success: self.succeeded += 1
-        case .failure(let failure) where failure.category == .cancelled: self.cancelled += 1
-        case .failure: self.failed += 1
+        case .failure(let failure):
+            if failure.category == .cancelled { self.cancelled += 1 } else { self.failed += 1 }
+            if self.failureNotes.count < Self.maxFailureNotes {
+                self.failureNotes[index] = FailureNote(worker: worker, failure: failure)
+            }
         }
         if !self.abandoned || self.keepsResults {
             self.outbox.append(

@@ -24,6 +24,9 @@ struct Membership {
     }
 
     /// Whether `peer` is a registered worker not declared dead.
+    /// Sets or clears what `peer`'s failing health probe said (a live worker only).
+    mutating func setUnhealthy(_ peer: PeerID, _ reason: String?) { self.workers[peer]?.unhealthy = reason }
+
     func isLive(_ peer: PeerID) -> Bool { self.workers[peer]?.isLive == true }
 
     /// Every worker record, in no particular order.

@@ -110,6 +110,13 @@ struct RetryScheduler {
         return failure.causedBy(earlier)
     }
 
+    /// The failures so far of `subtask` while it is being retried (for `herd inspect`).
+    func earlierFailure(of subtask: SubtaskRef) -> Failure? {
+        guard !self.earlierFailures.isEmpty, let failures = self.earlierFailures[subtask], let last = failures.last
+        else { return nil }
+        return last.causedBy(Array(failures.dropLast()))
+    }
+
     /// `subtask` is committed: forget the worker it last failed on and its earlier failures.
     mutating func settled(_ subtask: SubtaskRef) {
         if !self.lastTried.isEmpty { self.lastTried[subtask] = nil }

@@ -34,7 +34,9 @@ struct WorkerRecord {
     }
 
     /// Live and not draining: may be given new work.
-    var acceptsWork: Bool { self.isLive && self.drain == nil }
+    var acceptsWork: Bool { self.isLive && self.drain == nil && self.unhealthy == nil }
+    /// What its failing health probe said; it gets no new work until the probe passes.
+    var unhealthy: String?
 
     init(peer: PeerID, registration: Registration, now: Instant) {
         self.peer = peer

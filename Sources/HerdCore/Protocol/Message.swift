@@ -54,6 +54,10 @@ public enum Message: Hashable, Sendable {
     case breaker(BreakerCommand)
     /// Ask for a job's committed results (`herd results JOB`).
     case resultsRequest(ResultsRequest)
+    /// `herd jobs` / `herd inspect` (INSPECT, revision 9).
+    case inspect(InspectRequest)
+    /// A worker's health probe changed verdict (HEALTH, revision 9).
+    case health(HealthReport)
 
     // MARK: - Coordinator → client
 
@@ -77,6 +81,8 @@ public enum Message: Hashable, Sendable {
     case breakerReply(BreakerReply)
     /// The answer to ``resultsRequest(_:)``.
     case resultsReply(ResultsReply)
+    /// The answer to ``inspect(_:)`` (INSPECT-REPLY, revision 9).
+    case inspectReply(InspectReply)
 
     // MARK: - Either direction
 

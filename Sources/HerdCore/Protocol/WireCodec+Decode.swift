@@ -69,6 +69,13 @@ extension ByteReader {
         case .resultsRequest:
             return .resultsRequest(ResultsRequest(token: try self.u64("token"), job: JobID(try self.u64("job"))))
         case .resultsReply: return .resultsReply(try self.resultsReply())
+        case .inspect:
+            return .inspect(
+                InspectRequest(token: try self.u64("token"), job: try self.optionalU64("job").map(JobID.init))
+            )
+        case .inspectReply: return .inspectReply(try self.inspectReply())
+        case .health:
+            return .health(HealthReport(healthy: try self.bool("healthy"), reason: try self.text("reason")))
         case .error: return .error(try self.protocolError())
         }
     }
@@ -311,6 +318,68 @@ extension ByteReader {
         let results = try self.jobResults()
         let summary = try self.flag("summary") ? try self.jobSummary() : nil
         return ResultsReply(token: token, job: job, state: state, results: results, summary: summary)
+    }
+
+    private mutating func inspectReply() throws(ProtocolError) -> InspectReply {
+        let token = try self.u64("token")
+        var jobs: [JobDetail] = []
+        for index in 0 ..< (try self.count("jobs", minimumSize: 8 + 4 + 4 + 1 + 16 + 8 + 1 + 1 + 4)) {
+            self.enter("jobs", element: index)
+            let job = JobID(try self.u64("job"))
+            let group = try self.name("group")
+            let kind = try self.name("kind")
+            let code = try self.u8("state")
+            guard let state = JobDetail.State(rawValue: code) else { throw self.malformed("unknown job state \(code)") }
+            let total = try self.u32("total")
+            let succeeded = try self.u32("succeeded")
+            let failed = try self.u32("failed")
+            let cancelled = try self.u32("cancelled")
+            let age = try self.duration("age")
+            let elapsed = try self.optionalDuration("elapsed")
+            let reason = try self.flag("reason") ? try self.failure() : nil
+            var subtasks: [SubtaskDetail] = []
+            for element in 0 ..< (try self.count("subtasks", minimumSize: 4 + 1 + 4 + 4 + 1 + 1)) {
+                self.enterNested("subtasks", element: element)
+                let index = try self.u32("index")
+                let phaseCode = try self.u8("phase")
+                guard let phase = SubtaskDetail.Phase(rawValue: phaseCode) else {
+                    throw self.malformed("unknown subtask phase \(phaseCode)")
+                }
+                let attempts = try self.u32("attempts")
+                let worker = try self.name("worker")
+                let elapsed = try self.optionalDuration("elapsed")
+                let failure = try self.flag("failure") ? try self.failure() : nil
+                subtasks.append(
+                    SubtaskDetail(
+                        index: index,
+                        phase: phase,
+                        attempts: attempts,
+                        worker: worker,
+                        elapsed: elapsed,
+                        failure: failure
+                    )
+                )
+                self.leaveNested()
+            }
+            jobs.append(
+                JobDetail(
+                    job: job,
+                    group: group,
+                    kind: kind,
+                    state: state,
+                    total: total,
+                    succeeded: succeeded,
+                    failed: failed,
+                    cancelled: cancelled,
+                    age: age,
+                    elapsed: elapsed,
+                    reason: reason,
+                    subtasks: subtasks
+                )
+            )
+            self.leave()
+        }
+        return InspectReply(token: token, jobs: jobs)
     }
 
     private mutating func jobSummary() throws(ProtocolError) -> JobSummary {

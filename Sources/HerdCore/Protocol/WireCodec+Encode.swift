@@ -100,6 +100,21 @@ extension WireCodec {
             return 8 + 1 + Self.textSize(reply.message)
         case .resultsRequest:
             return 8 + 8
+        case .inspect(let request):
+            return 8 + (request.job == nil ? 1 : 9)
+        case .health(let report):
+            return 1 + Self.textSize(report.reason)
+        case .inspectReply(let reply):
+            var size = 8 + 4
+            for job in reply.jobs {
+                size += 8 + Self.nameSize(job.group) + Self.nameSize(job.kind) + 1 + 4 * 4 + 8
+                size += Self.optionalDurationSize(job.elapsed) + 1 + (job.reason.map(Self.failureSize) ?? 0) + 4
+                for subtask in job.subtasks {
+                    size += 4 + 1 + 4 + Self.nameSize(subtask.worker) + Self.optionalDurationSize(subtask.elapsed)
+                    size += 1 + (subtask.failure.map(Self.failureSize) ?? 0)
+                }
+            }
+            return size
         case .resultsReply(let reply):
             return 8 + 8 + 1 + Self.bodySize(of: .jobResults(reply.results)) + 1
                 + (reply.summary.map { Self.bodySize(of: .jobFinished($0)) } ?? 0)
@@ -274,6 +289,39 @@ extension ByteWriter {
         case .resultsRequest(let request):
             self.u64(request.token)
             self.u64(request.job.rawValue)
+        case .health(let report):
+            self.bool(report.healthy)
+            self.text(report.reason)
+        case .inspect(let request):
+            self.u64(request.token)
+            self.optionalU64(request.job?.rawValue)
+        case .inspectReply(let reply):
+            self.u64(reply.token)
+            self.count(reply.jobs.count)
+            for job in reply.jobs {
+                self.u64(job.job.rawValue)
+                self.name(job.group)
+                self.name(job.kind)
+                self.u8(job.state.rawValue)
+                self.u32(job.total)
+                self.u32(job.succeeded)
+                self.u32(job.failed)
+                self.u32(job.cancelled)
+                self.duration(job.age)
+                self.optionalDuration(job.elapsed)
+                self.flag(job.reason != nil)
+                if let reason = job.reason { self.failure(reason) }
+                self.count(job.subtasks.count)
+                for subtask in job.subtasks {
+                    self.u32(subtask.index)
+                    self.u8(subtask.phase.rawValue)
+                    self.u32(subtask.attempts)
+                    self.name(subtask.worker)
+                    self.optionalDuration(subtask.elapsed)
+                    self.flag(subtask.failure != nil)
+                    if let failure = subtask.failure { self.failure(failure) }
+                }
+            }
         case .resultsReply(let reply):
             self.u64(reply.token)
             self.u64(reply.job.rawValue)

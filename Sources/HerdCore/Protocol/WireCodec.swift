@@ -209,6 +209,10 @@ extension WireCodec {
         case breaker = 0x34
         /// ``Message/resultsRequest(_:)`` (RESULTS-REQUEST), client → coordinator.
         case resultsRequest = 0x35
+        /// ``Message/inspect(_:)`` (INSPECT), client → coordinator.
+        case inspect = 0x36
+        /// ``Message/health(_:)`` (HEALTH), worker → coordinator.
+        case health = 0x06
         /// ``Message/accepted(_:)``, coordinator → client.
         case accepted = 0x40
         /// ``Message/rejected(_:)``, coordinator → client.
@@ -229,6 +233,8 @@ extension WireCodec {
         case breakerReply = 0x48
         /// ``Message/resultsReply(_:)`` (RESULTS-REPLY), coordinator → client.
         case resultsReply = 0x49
+        /// ``Message/inspectReply(_:)`` (INSPECT-REPLY), coordinator → client.
+        case inspectReply = 0x4A
         /// ``Message/error(_:)``, any peer → any peer.
         case error = 0x7F
 
@@ -251,6 +257,9 @@ extension WireCodec {
             case .drain: self = .drain
             case .breaker: self = .breaker
             case .resultsRequest: self = .resultsRequest
+            case .inspect: self = .inspect
+            case .health: self = .health
+            case .inspectReply: self = .inspectReply
             case .accepted: self = .accepted
             case .rejected: self = .rejected
             case .jobResults: self = .jobResults
@@ -302,6 +311,9 @@ extension WireCodec {
             case .jobNotice: "JOB-NOTICE"
             case .breakerReply: "BREAKER-REPLY"
             case .resultsReply: "RESULTS-REPLY"
+            case .inspect: "INSPECT"
+            case .health: "HEALTH"
+            case .inspectReply: "INSPECT-REPLY"
             case .error: "ERROR"
             }
         }
@@ -335,6 +347,9 @@ extension WireCodec {
             case .jobNotice: "jobNotice"
             case .breakerReply: "breakerReply"
             case .resultsReply: "resultsReply"
+            case .inspect: "inspect"
+            case .health: "health"
+            case .inspectReply: "inspectReply"
             case .error: "error"
             }
         }

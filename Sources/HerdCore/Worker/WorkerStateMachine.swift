@@ -44,6 +44,9 @@ public struct WorkerStateMachine: Sendable {
     /// Attempts running now.
     public var runningCount: Int { self.running.count }
     /// True once WELCOME has been received and the coordinator has not gone silent since.
+    /// The health probe's latest verdict (`nil`: no probe, or none yet).
+    var health: HealthReport?
+
     public var isRegistered: Bool { if case .registered = self.connection { true } else { false } }
 
     // MARK: - Entry points
@@ -111,6 +114,18 @@ public struct WorkerStateMachine: Sendable {
             }
         case .cancelChild(let request):
             if self.isRegistered { self.send(.cancelJob(request), now: now, into: &actions) }
+        case .healthChanged(let report):
+            self.health = report
+            actions.append(
+                .log(
+                    LogLine(
+                        report.healthy ? .notice : .warning,
+                        report.healthy ? "healthy again" : "unhealthy",
+                        ["probe": report.reason]
+                    )
+                )
+            )
+            if self.isRegistered { self.send(.health(report), now: now, into: &actions) }
         case .stopRequested:
             if self.drainingSince == nil {
                 self.drain(grace: self.configuration.drainGrace, announce: true, now: now, into: &actions)
@@ -158,6 +173,8 @@ public struct WorkerStateMachine: Sendable {
                 )
             }
             self.lastCoordinatorID = welcome.coordinatorID
+            // A coordinator (re)welcoming us hears an unhealthy verdict again.
+            if let health = self.health, !health.healthy { self.send(.health(health), now: now, into: &actions) }
             self.connection = .registered(coordinatorID: welcome.coordinatorID)
             self.configuration.heartbeatInterval = welcome.heartbeatInterval
             self.configuration.livenessWindow = welcome.livenessWindow
@@ -206,7 +223,7 @@ public struct WorkerStateMachine: Sendable {
         case .error(let error):
             actions.append(.log(LogLine(.warning, "coordinator reported an error", ["error": error.description])))
         case .register, .results, .deregister, .cancelled, .submit, .statusRequest, .cancelJob, .statusReply, .drain,
-            .drainReply, .breaker, .breakerReply, .resultsRequest, .resultsReply:
+            .drainReply, .breaker, .breakerReply, .resultsRequest, .resultsReply, .inspect, .inspectReply, .health:
             actions.append(.log(LogLine(.warning, "unexpected \(message.commandName) from coordinator")))
         }
     }

@@ -80,6 +80,8 @@ public enum WorkerEvent: Hashable, Sendable {
     /// SIGINT/SIGTERM or the library's `stop()`: drain (finish in-flight work within the drain
     /// grace, give back the rest, deregister, exit). A second one gives everything back at once.
     case stopRequested
+    /// The health probe's verdict changed (`herd worker --health`).
+    case healthChanged(HealthReport)
 }
 
 /// The effects ``WorkerStateMachine`` asks its shell for.

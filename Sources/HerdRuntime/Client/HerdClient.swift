@@ -155,6 +155,21 @@ public struct HerdClient: Sendable {
         }
     }
 
+    /// The coordinator's view of jobs (INSPECT): `job` in detail with its subtasks, or, for `nil`,
+    /// every running and recently finished job.
+    public func inspect(job: JobID?) async throws -> InspectReply {
+        let token = RequestReply.newToken()
+        return try await RequestReply.run(
+            endpoint: self.endpoint,
+            security: self.security,
+            request: .inspect(InspectRequest(token: token, job: job)),
+            timeout: self.connectTimeout
+        ) { message -> InspectReply? in
+            if case .inspectReply(let reply) = message, reply.token == token { return reply }
+            return nil
+        }
+    }
+
     /// Drains workers (one, a node's, or a group's) and waits until every one of them has left.
     /// In-flight subtasks may finish within `grace`; the rest are cancelled and re-queued elsewhere.
     public func drain(_ target: DrainTarget, grace: Duration, timeout: Duration? = nil) async throws -> DrainReport {

@@ -21,6 +21,9 @@ public struct CoordinatorOptions: Sendable {
     /// CURVE and the keys it knows, with their roles; `nil` runs without authentication or
     /// encryption (`--insecure`): every peer may do everything.
     public var security: CoordinatorSecurity?
+    /// Record `herd_*` metrics through swift-metrics (the process bootstraps the backend and serves
+    /// them: `herd coordinator --metrics`). Off: the machine's observations are dropped unread.
+    public var metrics: Bool = false
 
     public init(
         endpoint: String,
@@ -114,6 +117,8 @@ private final class CoordinatorLoop {
     private var commands: [CoordinatorCommand] = []
     /// The ZAP handler, when peers are authenticated (stopped when the loop ends).
     private let zap: ZAPHandler?
+    /// The `herd_*` metrics, when recorded (``CoordinatorOptions/metrics``).
+    private let metrics: CoordinatorMetrics?
     let endpoint: String
 
     init(options: CoordinatorOptions, logger: Logger, mailbox: Mailbox<CoordinatorCommand>, wakeup: Wakeup) throws {
@@ -132,6 +137,7 @@ private final class CoordinatorLoop {
             self.journal = nil
             self.machine = CoordinatorStateMachine(configuration: options.configuration)
         }
+        self.metrics = options.metrics ? CoordinatorMetrics(journaled: options.journalPath != nil) : nil
         let context = try ZMQContext()
         if let security = options.security {
             // Bound before the ROUTER, so that no handshake can complete without it.
@@ -233,6 +239,7 @@ private final class CoordinatorLoop {
         }
         self.machine.flush(now: now, into: &self.actions)
         self.performPending()
+        self.observe(now: now)
     }
 
     private func fire(_ timer: CoordinatorTimer) {
@@ -240,11 +247,24 @@ private final class CoordinatorLoop {
         self.machine.handle(.timer(timer), now: now, into: &self.actions)
         self.machine.flush(now: now, into: &self.actions)
         self.performPending()
+        self.observe(now: now)
     }
 
     private func perform(_ actions: [CoordinatorAction]) {
         self.actions.append(contentsOf: actions)
         self.performPending()
+    }
+
+    /// Hands the machine's observations to the metrics and samples the gauges when due.
+    private func observe(now: Instant) {
+        guard let metrics = self.metrics else {
+            _ = self.machine.takeObservations()
+            return
+        }
+        metrics.record(self.machine.takeObservations())
+        if metrics.gaugesDue(now: now) {
+            metrics.sample(self.machine.gauges(now: now), journalBytes: self.journal?.size().bytes, now: now)
+        }
     }
 
     /// Performs queued actions; sends that find a peer gone feed back as events until none remain.
@@ -320,6 +340,7 @@ private final class CoordinatorLoop {
                 self.machine.handle(.shutdownRequested(grace: grace), now: now, into: &self.actions)
                 self.machine.flush(now: now, into: &self.actions)
                 self.performPending()
+                self.observe(now: now)
             }
         }
         self.commands.removeAll()

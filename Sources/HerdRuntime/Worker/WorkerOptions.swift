@@ -21,6 +21,13 @@ public struct WorkerOptions: Sendable {
     /// When the worker drains itself (SIGTERM, ``WorkerService/stop()``), how long in-flight
     /// subtasks may run before they are given back to be re-queued elsewhere.
     public var drainGrace: Duration = .seconds(10)
+    /// A health probe run through `/bin/sh -c` every ``healthInterval``: exit status 0 is healthy
+    /// (`herd worker --health`). `nil`: no probe.
+    public var health: String?
+    /// How often the health probe runs.
+    public var healthInterval: Duration = .seconds(10)
+    /// Record `herd_worker_*` metrics through swift-metrics (`herd worker --metrics` serves them).
+    public var metrics = false
     public var maxMessageBytes: Int
     /// CURVE: the worker's key pair and the coordinator's public key; `nil` for a coordinator that
     /// runs without security (`--insecure`).

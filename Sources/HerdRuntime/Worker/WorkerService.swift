@@ -19,7 +19,11 @@ public final class WorkerService: Service, Sendable {
     private let registered = OneShot<Result<Void, any Error>>()
     private let children: ChildJobs
 
+    /// The `herd_worker_*` metrics, when ``WorkerOptions/metrics`` is on.
+    private let metrics: WorkerMetrics?
+
     public init(options: WorkerOptions, logger: Logger) throws {
+        self.metrics = options.metrics ? WorkerMetrics() : nil
         self.options = options
         self.logger = logger
         self.wakeup = try Wakeup()
@@ -39,7 +43,17 @@ public final class WorkerService: Service, Sendable {
         let start: @Sendable (Assignment, ContinuousClock.Instant) -> Task<Void, Never> = {
             [self] assignment, receivedAt in
             Task {
+                let exec: Bool
+                if case .exec = routes.route(for: assignment.kind) { exec = true } else { exec = false }
+                let began = ContinuousClock.now
+                self.metrics?.started(exec: exec)
                 let (outcome, usage) = await self.execute(assignment, receivedAt: receivedAt, routes: routes)
+                self.metrics?.finished(
+                    exec: exec,
+                    kind: assignment.kind,
+                    outcome: outcome,
+                    duration: began.duration(to: .now)
+                )
                 await self.mailbox.send(.handlerFinished(assignment.attempt, outcome, usage: usage))
             }
         }
@@ -61,6 +75,12 @@ public final class WorkerService: Service, Sendable {
                 registered.resolve(.failure(error))
             }
         }
+        let probe = self.options.health.map { command in
+            Task { [options, mailbox, logger] in
+                await Self.probeHealth(command, every: options.healthInterval, mailbox: mailbox, logger: logger)
+            }
+        }
+        defer { probe?.cancel() }
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
                 await thread.join()
@@ -77,6 +97,36 @@ public final class WorkerService: Service, Sendable {
             await task.value
         }
         if let error = failure.withLock({ $0 }) { throw error }
+    }
+
+    /// Runs `command` every `interval` and tells the loop when its verdict changes (exit 0:
+    /// healthy). The first verdict is always told.
+    static func probeHealth(
+        _ command: String,
+        every interval: Duration,
+        mailbox: Mailbox<WorkerEvent>,
+        logger: Logger
+    ) async {
+        var last: Bool?
+        while !Task.isCancelled {
+            var reason = ""
+            var healthy = false
+            do {
+                let child = try ChildProcess(name: "health", executable: "/bin/sh", arguments: ["-c", command])
+                var output: [String] = []
+                for await line in child.lines where output.count < 3 { output.append(line) }
+                let status = await child.waitForExit()
+                healthy = status == 0
+                reason = (["exit \(status)"] + output).joined(separator: ": ").prefix(200).description
+            } catch {
+                reason = "cannot run the probe: \(error)"
+            }
+            if healthy != last {
+                last = healthy
+                await mailbox.send(.healthChanged(HealthReport(healthy: healthy, reason: reason)))
+            }
+            try? await Task.sleep(for: interval)
+        }
     }
 
     /// Asks the worker to stop (from any thread): the first call drains it (in-flight subtasks
