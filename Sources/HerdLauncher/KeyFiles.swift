@@ -100,10 +100,13 @@ public enum KeyFiles {
     ) throws(KeyFileError)
         -> String
     {
-        if reference.utf8.count == 40, CurveKeyPair.isValidKey(reference) { return reference }
         var path = reference
         if let directory, !path.hasPrefix("/") { path = directory + "/" + path }
-        guard FileManager.default.fileExists(atPath: path) else {
+        // A file first: a 40-character path such as /tmp/demo-try/.herd/keys/coordinator.pub is
+        // also valid Z85 ('/' and '.' are in its alphabet), and was taken for a key.
+        let isFile = FileManager.default.fileExists(atPath: path)
+        if !isFile, reference.utf8.count == 40, CurveKeyPair.isValidKey(reference) { return reference }
+        guard isFile else {
             throw KeyFileError("\(reference) is neither a CURVE public key (40 characters of Z85) nor a key file")
         }
         let fields = try Self.fields(path)

@@ -243,5 +243,14 @@ import Glibc
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
         let again = try await Self.herd(["keygen", "--out", directory + "/me"])
         #expect(again.status == 2, "an existing key is never overwritten")
+        // A key file whose path is 40 characters is read as a file, although the path is valid Z85
+        // too ('/' and '.' are in its alphabet); `herd up` in /tmp/demo-try hit exactly that.
+        let short = "/tmp/herd-k-\(UInt32.random(in: 100_000 ... 999_999))"
+        let padded = short + "/" + String(repeating: "k", count: 40 - short.utf8.count - 5) + ".pub"
+        #expect(padded.utf8.count == 40 && CurveKeyPair.isValidKey(padded))
+        try FileManager.default.createDirectory(atPath: short, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: short) }
+        try FileManager.default.copyItem(atPath: directory + "/me.pub", toPath: padded)
+        #expect(try KeyFiles.publicKey(padded) == pair.publicKey)
     }
 }
