@@ -82,7 +82,7 @@ extension ByteReader {
 
     // MARK: Worker → coordinator
 
-    private mutating func registration() throws(ProtocolError) -> Registration {
+    mutating func registration() throws(ProtocolError) -> Registration {
         let workerID = try self.name("workerID")
         let group = try self.name("group")
         let node = try self.name("node")
@@ -115,7 +115,7 @@ extension ByteReader {
         )
     }
 
-    private mutating func subtaskResults() throws(ProtocolError) -> [SubtaskResult] {
+    mutating func subtaskResults() throws(ProtocolError) -> [SubtaskResult] {
         let count = try self.count("results", minimumSize: WireCodec.MinimumSize.subtaskResult)
         var results: [SubtaskResult] = []
         results.reserveCapacity(count)
@@ -130,7 +130,7 @@ extension ByteReader {
         return results
     }
 
-    private mutating func partialOutput() throws(ProtocolError) -> PartialOutput {
+    mutating func partialOutput() throws(ProtocolError) -> PartialOutput {
         let attempt = try self.attemptRef()
         let worker = try self.name("worker")
         let data = try self.blob("data")
@@ -140,7 +140,7 @@ extension ByteReader {
 
     // MARK: Coordinator → worker
 
-    private mutating func welcome() throws(ProtocolError) -> Welcome {
+    mutating func welcome() throws(ProtocolError) -> Welcome {
         let coordinatorID = try self.text("coordinatorID")
         let heartbeatInterval = try self.duration("heartbeatInterval")
         let livenessWindow = try self.duration("livenessWindow")
@@ -151,7 +151,7 @@ extension ByteReader {
         )
     }
 
-    private mutating func assignments() throws(ProtocolError) -> [Assignment] {
+    mutating func assignments() throws(ProtocolError) -> [Assignment] {
         let count = try self.count("assignments", minimumSize: WireCodec.MinimumSize.assignment)
         var assignments: [Assignment] = []
         assignments.reserveCapacity(count)
@@ -169,7 +169,7 @@ extension ByteReader {
 
     // MARK: Client → coordinator
 
-    private mutating func submission() throws(ProtocolError) -> Submission {
+    mutating func submission() throws(ProtocolError) -> Submission {
         let token = try self.u64("token")
         let group = try self.name("group")
         let kind = try self.name("kind")
@@ -190,7 +190,7 @@ extension ByteReader {
         )
     }
 
-    private mutating func policy() throws(ProtocolError) -> FanoutPolicy {
+    mutating func policy() throws(ProtocolError) -> FanoutPolicy {
         let start = self.offset
         switch try self.u8("policy tag") {
         case WireCodec.PolicyTag.all:
@@ -213,21 +213,21 @@ extension ByteReader {
         }
     }
 
-    private mutating func cancelJob() throws(ProtocolError) -> CancelJob {
+    mutating func cancelJob() throws(ProtocolError) -> CancelJob {
         let token = try self.u64("token")
         let job = JobID(try self.u64("job"))
         let reason = try self.text("reason")
         return CancelJob(token: token, job: job, reason: reason)
     }
 
-    private mutating func drainRequest() throws(ProtocolError) -> DrainRequest {
+    mutating func drainRequest() throws(ProtocolError) -> DrainRequest {
         let token = try self.u64("token")
         let target = try self.drainTarget()
         let grace = try self.duration("grace")
         return DrainRequest(token: token, target: target, grace: grace)
     }
 
-    private mutating func drainTarget() throws(ProtocolError) -> DrainTarget {
+    mutating func drainTarget() throws(ProtocolError) -> DrainTarget {
         let start = self.offset
         switch try self.u8("target tag") {
         case WireCodec.DrainTargetTag.worker:
@@ -243,7 +243,7 @@ extension ByteReader {
         }
     }
 
-    private mutating func breakerCommand() throws(ProtocolError) -> BreakerCommand {
+    mutating func breakerCommand() throws(ProtocolError) -> BreakerCommand {
         let token = try self.u64("token")
         let start = self.offset
         let raw = try self.u8("action")
@@ -257,7 +257,7 @@ extension ByteReader {
         return BreakerCommand(token: token, action: action, path: path)
     }
 
-    private mutating func payloadSource() throws(ProtocolError) -> PayloadSource {
+    mutating func payloadSource() throws(ProtocolError) -> PayloadSource {
         let start = self.offset
         switch try self.u8("payloads tag") {
         case WireCodec.PayloadSourceTag.template:
@@ -281,14 +281,14 @@ extension ByteReader {
 
     // MARK: Coordinator → client
 
-    private mutating func accepted() throws(ProtocolError) -> Accepted {
+    mutating func accepted() throws(ProtocolError) -> Accepted {
         let token = try self.u64("token")
         let job = JobID(try self.u64("job"))
         let subtasks = try self.u32("subtasks")
         return Accepted(token: token, job: job, subtasks: subtasks)
     }
 
-    private mutating func jobResults() throws(ProtocolError) -> [JobResult] {
+    mutating func jobResults() throws(ProtocolError) -> [JobResult] {
         let count = try self.count("results", minimumSize: WireCodec.MinimumSize.jobResult)
         var results: [JobResult] = []
         results.reserveCapacity(count)
@@ -308,7 +308,7 @@ extension ByteReader {
         return results
     }
 
-    private mutating func resultsReply() throws(ProtocolError) -> ResultsReply {
+    mutating func resultsReply() throws(ProtocolError) -> ResultsReply {
         let token = try self.u64("token")
         let job = JobID(try self.u64("job"))
         let code = try self.u8("state")
@@ -320,69 +320,7 @@ extension ByteReader {
         return ResultsReply(token: token, job: job, state: state, results: results, summary: summary)
     }
 
-    private mutating func inspectReply() throws(ProtocolError) -> InspectReply {
-        let token = try self.u64("token")
-        var jobs: [JobDetail] = []
-        for index in 0 ..< (try self.count("jobs", minimumSize: 8 + 4 + 4 + 1 + 16 + 8 + 1 + 1 + 4)) {
-            self.enter("jobs", element: index)
-            let job = JobID(try self.u64("job"))
-            let group = try self.name("group")
-            let kind = try self.name("kind")
-            let code = try self.u8("state")
-            guard let state = JobDetail.State(rawValue: code) else { throw self.malformed("unknown job state \(code)") }
-            let total = try self.u32("total")
-            let succeeded = try self.u32("succeeded")
-            let failed = try self.u32("failed")
-            let cancelled = try self.u32("cancelled")
-            let age = try self.duration("age")
-            let elapsed = try self.optionalDuration("elapsed")
-            let reason = try self.flag("reason") ? try self.failure() : nil
-            var subtasks: [SubtaskDetail] = []
-            for element in 0 ..< (try self.count("subtasks", minimumSize: 4 + 1 + 4 + 4 + 1 + 1)) {
-                self.enterNested("subtasks", element: element)
-                let index = try self.u32("index")
-                let phaseCode = try self.u8("phase")
-                guard let phase = SubtaskDetail.Phase(rawValue: phaseCode) else {
-                    throw self.malformed("unknown subtask phase \(phaseCode)")
-                }
-                let attempts = try self.u32("attempts")
-                let worker = try self.name("worker")
-                let elapsed = try self.optionalDuration("elapsed")
-                let failure = try self.flag("failure") ? try self.failure() : nil
-                subtasks.append(
-                    SubtaskDetail(
-                        index: index,
-                        phase: phase,
-                        attempts: attempts,
-                        worker: worker,
-                        elapsed: elapsed,
-                        failure: failure
-                    )
-                )
-                self.leaveNested()
-            }
-            jobs.append(
-                JobDetail(
-                    job: job,
-                    group: group,
-                    kind: kind,
-                    state: state,
-                    total: total,
-                    succeeded: succeeded,
-                    failed: failed,
-                    cancelled: cancelled,
-                    age: age,
-                    elapsed: elapsed,
-                    reason: reason,
-                    subtasks: subtasks
-                )
-            )
-            self.leave()
-        }
-        return InspectReply(token: token, jobs: jobs)
-    }
-
-    private mutating func jobSummary() throws(ProtocolError) -> JobSummary {
+    mutating func jobSummary() throws(ProtocolError) -> JobSummary {
         let job = JobID(try self.u64("job"))
         let succeeded = try self.u32("succeeded")
         let failed = try self.u32("failed")
@@ -399,7 +337,7 @@ extension ByteReader {
         )
     }
 
-    private mutating func cancelReply() throws(ProtocolError) -> CancelReply {
+    mutating func cancelReply() throws(ProtocolError) -> CancelReply {
         let token = try self.u64("token")
         let job = JobID(try self.u64("job"))
         let found = try self.bool("found")
@@ -407,7 +345,7 @@ extension ByteReader {
         return CancelReply(token: token, job: job, found: found, cancelled: cancelled)
     }
 
-    private mutating func drainReport() throws(ProtocolError) -> DrainReport {
+    mutating func drainReport() throws(ProtocolError) -> DrainReport {
         let token = try self.u64("token")
         let workerCount = try self.count("workers", minimumSize: WireCodec.MinimumSize.drainedWorker)
         var workers: [DrainedWorker] = []
@@ -432,143 +370,22 @@ extension ByteReader {
         return DrainReport(token: token, workers: workers)
     }
 
-    private mutating func jobNotice() throws(ProtocolError) -> JobNotice {
+    mutating func jobNotice() throws(ProtocolError) -> JobNotice {
         let job = JobID(try self.u64("job"))
         let message = try self.text("message")
         return JobNotice(job: job, message: message)
     }
 
-    private mutating func breakerReply() throws(ProtocolError) -> BreakerReply {
+    mutating func breakerReply() throws(ProtocolError) -> BreakerReply {
         let token = try self.u64("token")
         let ok = try self.bool("ok")
         let message = try self.text("message")
         return BreakerReply(token: token, ok: ok, message: message)
     }
 
-    private mutating func statusReport() throws(ProtocolError) -> StatusReport {
-        let token = try self.u64("token")
-        let coordinatorID = try self.text("coordinatorID")
-
-        let workerCount = try self.count("workers", minimumSize: WireCodec.MinimumSize.workerStatus)
-        var workers: [WorkerStatus] = []
-        workers.reserveCapacity(workerCount)
-        for index in 0 ..< workerCount {
-            self.enter("workers", element: index)
-            let id = try self.name("id")
-            let group = try self.name("group")
-            let node = try self.name("node")
-            let state = try self.text("state")
-            let inFlight = try self.u32("inFlight")
-            let capacity = try self.u32("capacity")
-            let lastHeard = try self.duration("lastHeard")
-            let cancelling = try self.u32("cancelling")
-            let overdue = try self.u32("overdue")
-            let breaker = try self.text("breaker")
-            workers.append(
-                WorkerStatus(
-                    id: id,
-                    group: group,
-                    node: node,
-                    state: state,
-                    inFlight: inFlight,
-                    capacity: capacity,
-                    lastHeard: lastHeard,
-                    cancelling: cancelling,
-                    overdue: overdue,
-                    breaker: breaker
-                )
-            )
-        }
-        self.leave()
-
-        let groupCount = try self.count("groups", minimumSize: WireCodec.MinimumSize.groupStatus)
-        var groups: [GroupStatus] = []
-        groups.reserveCapacity(groupCount)
-        for index in 0 ..< groupCount {
-            self.enter("groups", element: index)
-            let name = try self.name("name")
-            let queued = try self.u32("queued")
-            let workerCount = try self.u32("workers")
-            let inFlight = try self.u32("inFlight")
-            let breaker = try self.text("breaker")
-            let fallback = try self.name("fallback")
-            groups.append(
-                GroupStatus(
-                    name: name,
-                    queued: queued,
-                    workers: workerCount,
-                    inFlight: inFlight,
-                    breaker: breaker,
-                    fallback: fallback
-                )
-            )
-        }
-        self.leave()
-
-        let jobCount = try self.count("jobs", minimumSize: WireCodec.MinimumSize.jobStatus)
-        var jobs: [JobStatus] = []
-        jobs.reserveCapacity(jobCount)
-        for index in 0 ..< jobCount {
-            self.enter("jobs", element: index)
-            let job = JobID(try self.u64("job"))
-            let group = try self.name("group")
-            let kind = try self.name("kind")
-            let total = try self.u32("total")
-            let finished = try self.u32("finished")
-            let running = try self.u32("running")
-            let cancelling = try self.u32("cancelling")
-            let parent = try self.optionalParent()
-            jobs.append(
-                JobStatus(
-                    job: job,
-                    group: group,
-                    kind: kind,
-                    total: total,
-                    finished: finished,
-                    running: running,
-                    cancelling: cancelling,
-                    parent: parent
-                )
-            )
-        }
-        self.leave()
-
-        let clusterBreaker = try self.text("clusterBreaker")
-        let retryBudget = RetryBudgetStatus(
-            firstAttempts: try self.u32("retryBudget.firstAttempts"),
-            retries: try self.u32("retryBudget.retries"),
-            available: try self.u32("retryBudget.available")
-        )
-
-        let errorCount = try self.count("errors", minimumSize: WireCodec.MinimumSize.categoryCount)
-        var errors: [CategoryCount] = []
-        errors.reserveCapacity(errorCount)
-        for index in 0 ..< errorCount {
-            self.enter("errors", element: index)
-            let category = try self.category()
-            errors.append(CategoryCount(category: category, count: try self.u32("count")))
-        }
-        self.leave()
-
-        let recentCalls = try self.u32("recentCalls")
-        let journal = try self.text("journal")
-        return StatusReport(
-            token: token,
-            coordinatorID: coordinatorID,
-            workers: workers,
-            groups: groups,
-            jobs: jobs,
-            clusterBreaker: clusterBreaker,
-            retryBudget: retryBudget,
-            errors: errors,
-            recentCalls: recentCalls,
-            journal: journal
-        )
-    }
-
     // MARK: Either direction
 
-    private mutating func protocolError() throws(ProtocolError) -> ProtocolError {
+    mutating func protocolError() throws(ProtocolError) -> ProtocolError {
         let start = self.offset
         let raw = try self.u8("code")
         guard let code = ProtocolError.Code(rawValue: raw) else {
@@ -580,7 +397,7 @@ extension ByteReader {
     // MARK: Shared structures
 
     /// Reads an attempt; the field names (for error messages) default to `job`, `index`, `attempt`.
-    private mutating func attemptRef(
+    mutating func attemptRef(
         _ jobField: StaticString = "job",
         _ indexField: StaticString = "index",
         _ attemptField: StaticString = "attempt"
@@ -592,12 +409,12 @@ extension ByteReader {
     }
 
     /// Reads the optional parent attempt of SUBMIT and of a job-status.
-    private mutating func optionalParent() throws(ProtocolError) -> AttemptRef? {
+    mutating func optionalParent() throws(ProtocolError) -> AttemptRef? {
         try self.flag("parent") ? try self.attemptRef("parent.job", "parent.index", "parent.attempt") : nil
     }
 
     /// Reads an array of attempts (CANCEL, CANCELLED).
-    private mutating func attemptRefs(_ field: StaticString) throws(ProtocolError) -> [AttemptRef] {
+    mutating func attemptRefs(_ field: StaticString) throws(ProtocolError) -> [AttemptRef] {
         let count = try self.count(field, minimumSize: WireCodec.MinimumSize.attemptRef)
         var attempts: [AttemptRef] = []
         attempts.reserveCapacity(count)
@@ -609,7 +426,7 @@ extension ByteReader {
         return attempts
     }
 
-    private mutating func outcome() throws(ProtocolError) -> Outcome {
+    mutating func outcome() throws(ProtocolError) -> Outcome {
         let start = self.offset
         switch try self.u8("outcome tag") {
         case WireCodec.OutcomeTag.success:
@@ -640,7 +457,7 @@ extension ByteReader {
     }
 
     /// Reads an error category (`u8`); an unknown value is malformed.
-    private mutating func category() throws(ProtocolError) -> ErrorCategory {
+    mutating func category() throws(ProtocolError) -> ErrorCategory {
         let start = self.offset
         let raw = try self.u8("category")
         guard let category = ErrorCategory(rawValue: raw) else {
