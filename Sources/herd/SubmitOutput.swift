@@ -38,15 +38,20 @@ final class SubmitOutput {
                 self.err("job \(accepted.job) accepted: \(accepted.subtasks) subtasks")
             }
         case .results(let results):
-            var out = ""
+            var out: [UInt8] = []
+            if !self.quiet { out.reserveCapacity(results.count * 128) }
             for result in results {
                 self.summary.add(result)
                 if self.quiet { continue }
-                out += self.json ? self.jsonLine(result) : self.textLine(result)
-                out += "\n"
+                if self.json, case .success(let output) = result.outcome {
+                    JSONResultLine.appendSuccess(result, output: output, to: &out)
+                } else {
+                    out.append(contentsOf: (self.json ? self.jsonLine(result) : self.textLine(result)).utf8)
+                }
+                out.append(UInt8(ascii: "\n"))
             }
             self.finishProgress()
-            if !out.isEmpty { FileHandle.standardOutput.write(Data(out.utf8)) }
+            if !out.isEmpty { FileHandle.standardOutput.write(Data(out)) }
             self.showProgress()
         case .notice(let message):
             self.finishProgress()
@@ -209,7 +214,8 @@ final class SubmitOutput {
         var summary: Body
     }
 
-    private func jsonLine(_ result: JobResult) -> String {
+    /// The `JSONEncoder` form of a result's line (failures; and the reference for ``JSONResultLine``).
+    func jsonLine(_ result: JobResult) -> String {
         var line = JSONResult(
             job: result.subtask.job.rawValue,
             index: result.subtask.index,

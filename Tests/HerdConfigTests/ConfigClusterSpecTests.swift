@@ -72,7 +72,7 @@ private func configLines(_ lines: String...) -> String {
         #expect(defaults.livenessWindow == .seconds(1))
         #expect(defaults.maxMessageBytes == 67_108_864)
         #expect(defaults.maxDeliveries == 5)
-        #expect(defaults.clientLiveness == .seconds(5))
+        #expect(defaults.clientLiveness == .milliseconds(1500))
         let group = WorkerGroupSpec(name: "g")
         #expect(group.workers == 1)
         #expect(group.capacity == 4)
@@ -219,7 +219,7 @@ private func configLines(_ lines: String...) -> String {
                 liveness-stretch = 4
                 max-message-bytes = 67108864
                 max-deliveries = 5
-                client-liveness = "5s"
+                client-liveness = "1.5s"
 
                 [[group]]
                 name = "agents"

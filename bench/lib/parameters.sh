@@ -5,6 +5,7 @@ PAYLOAD_SIZE=64
 WINDOW=1000                 # baseline client window = Herd's total worker capacity
 if [ "$QUICK" = 1 ]; then
     THROUGHPUT_SUBTASKS=20000; REPEATS=1
+    E2E_SUBTASKS=20000
     RTT_COUNT=400; RTT_WARMUP=100; RTT_ROUNDS=2
     IDLE_SECONDS=5
     MEMORY_SUBTASKS=200000
@@ -16,6 +17,7 @@ if [ "$QUICK" = 1 ]; then
     FAILOVER_COUNTS=100,500; FAILOVER_TRIALS=2; STALL_COUNTS=100; STALL_TRIALS=1
 else
     THROUGHPUT_SUBTASKS=100000; REPEATS=5
+    E2E_SUBTASKS=100000
     RTT_COUNT=2000; RTT_WARMUP=200; RTT_ROUNDS=4
     IDLE_SECONDS=10
     MEMORY_SUBTASKS=1000000
@@ -26,6 +28,8 @@ else
     DRAIN_COUNTS=10,100,500; DRAIN_TRIALS=10; DRAIN_GRACE_RUNS="100:1000"   # also: N=100 with a 1 s grace
     FAILOVER_COUNTS=10,100,500; FAILOVER_TRIALS=10; STALL_COUNTS=100; STALL_TRIALS=5
 fi
+# End to end: the workers' capacities (2 workers each), one cluster per capacity.
+E2E_CAPACITIES=(64 500)
 # Restart: subtasks queued in a journaling coordinator killed and restarted (issue 10's figure).
 RESTART_SUBTASKS=100000
 if [ "$QUICK" = 1 ]; then RESTART_TRIALS=1; else RESTART_TRIALS=3; fi

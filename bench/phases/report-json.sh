@@ -21,6 +21,19 @@ if has throughput; then
     SECTIONS+=("$(printf '  "idle_cpu": {"seconds": %s, "coordinator_pct": %s, "worker_pct": %s, "coordinator_ticks": %s, "worker_ticks": %s, "coordinator_pct_schedstat": %s, "worker_pct_schedstat": %s, "target_pct": 1, "coordinator_verdict": "%s", "worker_verdict": "%s"}' \
         "$IDLE_SECONDS" "${R[idle_coord_pct]}" "${R[idle_worker_pct]}" "${R[idle_coord_ticks]}" "${R[idle_worker_ticks]}" "${R[idle_coord_pct_ns]}" "${R[idle_worker_pct_ns]}" "$V_IDLE_C" "$V_IDLE_W")")
 fi
+if has e2e; then
+    SECTIONS+=("$(
+        printf '  "end_to_end": ['
+        sep=""
+        for capacity in "${E2E_CAPACITIES[@]}"; do
+            printf '%s\n    {"capacity": %s, "subtasks": %s, "herd_per_s": %s, "baseline_per_s": %s, "ratio": %s, "target": 0.40, "verdict": "%s", "herd_runs": [%s], "baseline_runs": [%s], "coordinator_cpu_us_per_subtask": %s}' \
+                "$sep" "$capacity" "$E2E_SUBTASKS" "${R[e2e_herd_$capacity]}" "${R[e2e_base_$capacity]}" "${R[e2e_ratio_$capacity]}" "${V_E2E[$capacity]}" \
+                "$(tr ' ' ',' <<<"${R[e2e_herd_runs_$capacity]}")" "$(tr ' ' ',' <<<"${R[e2e_base_runs_$capacity]}")" "${R[e2e_cpu_$capacity]}"
+            sep=","
+        done
+        printf '\n  ]'
+    )")
+fi
 if has restart; then
     SECTIONS+=("$(printf '  "restart": {"queued_subtasks": %s, "journal_bytes": %s, "ms": %s, "runs_ms": [%s]}' \
         "${R[restart_queued]}" "${R[restart_journal_bytes]}" "${R[restart_ms]}" "$(tr ' ' ',' <<<"${R[restart_runs]}")")")

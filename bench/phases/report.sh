@@ -1,5 +1,6 @@
 # 7. Report: a table of the phases run (stdout and results-STAMP.txt), and the same in JSON.
 phase "report"
+declare -A V_E2E=()
 verdict() { if awk "BEGIN { exit !($1) }"; then echo holds; else echo MISSES; fi; }
 ms() { if [ -z "$1" ] || [ "$1" = null ]; then echo "-"; else calc "$1 / 1000" "${2:-2}"; fi; }
 pair() { echo "$(ms "$1" "${3:-2}") / $(ms "$2" "${3:-2}")"; }   # "p50 / p99" (or "median / max") in ms
@@ -18,6 +19,12 @@ if has throughput; then
     V_WIRE_P50="$(verdict "${R[ratio_wire_p50]} <= 1.5")"; V_WIRE_P99="$(verdict "${R[ratio_wire_p99]} <= 2.0")"
     V_CLIENT_P50="$(verdict "${R[ratio_client_p50]} <= 1.5")"; V_CLIENT_P99="$(verdict "${R[ratio_client_p99]} <= 2.0")"
     V_IDLE_C="$(verdict "${R[idle_coord_pct]} < 1")"; V_IDLE_W="$(verdict "${R[idle_worker_pct]} < 1")"
+fi
+if has e2e; then
+    for capacity in "${E2E_CAPACITIES[@]}"; do
+        R[e2e_ratio_$capacity]="$(calc "${R[e2e_herd_$capacity]} / ${R[e2e_base_$capacity]}" 3)"
+        V_E2E[$capacity]="$(verdict "${R[e2e_ratio_$capacity]} >= 0.40")"
+    done
 fi
 if has memory; then V_MEM="$(verdict "${R[mem_bytes_per_subtask]} <= 1024")"; fi
 if has cancel; then
@@ -71,6 +78,14 @@ TABLE="$OUT/results-$STAMP.txt"
     else
         row "dispatch throughput, round trip" "$NOT_RUN"
     fi
+    if has e2e; then
+        for capacity in "${E2E_CAPACITIES[@]}"; do
+            row "herd submit --json to a file, $E2E_SUBTASKS x ${PAYLOAD_SIZE} B, capacity $capacity, wall (/s)" "${R[e2e_herd_$capacity]}" \
+                "${R[e2e_base_$capacity]}" "${R[e2e_ratio_$capacity]}" ">= 0.40" "${V_E2E[$capacity]}"
+        done
+    else
+        row "end to end (herd submit --json)" "$NOT_RUN"
+    fi
     if has memory; then
         row "coordinator memory per queued subtask (B)" "${R[mem_bytes_per_subtask]}" "-" "-" "<= 1024" "$V_MEM"
     else
@@ -109,6 +124,12 @@ TABLE="$OUT/results-$STAMP.txt"
         printf 'round trip means (us): wire %s, HerdClient %s, baseline %s\n' "${R[wire_mean]}" "${R[client_mean]}" "${R[baseline_mean]}"
         printf 'CPU per round trip (us): herd coordinator %s, herd workers %s; libzmq broker %s\n' "${R[rtt_coord_cpu_us]}" "${R[rtt_worker_cpu_us]}" "${R[rtt_broker_cpu_us]}"
         printf 'idle CPU from schedstat (%%): coordinator %s, worker %s\n' "${R[idle_coord_pct_ns]}" "${R[idle_worker_pct_ns]}"
+    fi
+    if has e2e; then
+        for capacity in "${E2E_CAPACITIES[@]}"; do
+            printf 'end to end, capacity %s (/s, wall): herd %s; baseline %s; coordinator CPU per subtask %s us\n' "$capacity" \
+                "${R[e2e_herd_runs_$capacity]}" "${R[e2e_base_runs_$capacity]}" "${R[e2e_cpu_$capacity]}"
+        done
     fi
     if has memory; then
         printf 'memory: %s subtasks queued (status says %s); coordinator VmRSS %s -> %s KiB (peak %s KiB)\n' \

@@ -10,7 +10,7 @@ import HerdCore
 /// | `liveness-stretch`  | `livenessMaxStretch`| integer  | 4                      | 1...100               |
 /// | `max-message-bytes` | `maxMessageBytes`   | integer  | 67108864 (64 MiB)      | 1024...1073741824     |
 /// | `max-deliveries`    | `maxDeliveries`     | integer  | 5                      | 1...100               |
-/// | `client-liveness`   | `clientLiveness`    | duration | `5s`                   | 1ms to 1h             |
+/// | `client-liveness`   | `clientLiveness`    | duration | `1.5s`                 | 1ms to 1h             |
 /// | `deadline-slack`    | `deadlineSlack`     | duration | `500ms`                | 0s to 1h              |
 /// | `cancel-overdue`    | `cancelOverdueAfter`| duration | `5s`                   | 1ms to 1h             |
 ///

@@ -16,7 +16,7 @@ extension ClusterSpec {
         endpoint = "tcp://127.0.0.1:5555"
         heartbeat = "250ms"             # each side sends a heartbeat when otherwise silent this long
         liveness = "1s"                 # a worker silent this long is declared dead
-        client-liveness = "5s"          # a client silent this long is gone and its jobs are abandoned
+        client-liveness = "1.5s"        # a client silent this long is gone and its jobs are abandoned
         max-deliveries = 5              # attempts lost to dead workers before a subtask fails
         max-message-bytes = 67_108_864  # 64 MiB
 

@@ -5,6 +5,9 @@ struct ClientTable {
     struct Record {
         var lastHeard: Instant
         var jobs: Set<JobID> = []
+        /// When a send to it first failed as unreachable (its connection is gone) since it was
+        /// last heard; cleared by the next message from it.
+        var unreachableSince: Instant?
     }
 
     private var records: [PeerID: Record] = [:]
@@ -41,11 +44,23 @@ struct ClientTable {
             self.records[peer] = Record(lastHeard: now)
         } else {
             self.records[peer]!.lastHeard = now
+            self.records[peer]!.unreachableSince = nil
         }
     }
 
     /// Notes that a known client was heard from; does nothing for an unknown peer.
-    mutating func heard(from peer: PeerID, now: Instant) { self.records[peer]?.lastHeard = now }
+    mutating func heard(from peer: PeerID, now: Instant) {
+        guard self.records[peer] != nil else { return }
+        self.records[peer]!.lastHeard = now
+        self.records[peer]!.unreachableSince = nil
+    }
+
+    /// Notes that a send to a known client failed because its connection is gone (the first time
+    /// counts until it is heard from again).
+    mutating func markUnreachable(_ peer: PeerID, now: Instant) {
+        guard self.records[peer] != nil, self.records[peer]!.unreachableSince == nil else { return }
+        self.records[peer]!.unreachableSince = now
+    }
 
     /// Records that `peer` (a client, see ``touch(_:now:)``) owns `job`.
     mutating func add(_ job: JobID, to peer: PeerID) { self.records[peer]?.jobs.insert(job) }

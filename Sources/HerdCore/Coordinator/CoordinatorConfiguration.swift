@@ -88,7 +88,7 @@ public struct CoordinatorConfiguration: Hashable, Sendable {
         heartbeatInterval: Duration = .milliseconds(250),
         livenessWindow: Duration = .seconds(1),
         livenessMaxStretch: Int = 4,
-        clientLiveness: Duration = .seconds(5),
+        clientLiveness: Duration = .milliseconds(1500),
         maxDeliveries: UInt32 = 5,
         deadWorkerRetention: Duration = .seconds(30),
         deadlineSlack: Duration = .milliseconds(500),

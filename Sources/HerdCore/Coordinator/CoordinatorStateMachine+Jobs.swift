@@ -273,7 +273,7 @@ extension CoordinatorStateMachine {
 
     /// A client went silent past its liveness window (killed, or its network gone): its jobs are
     /// cancelled everywhere, exactly as if it had asked.
-    mutating func clientGone(_ peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) {
+    mutating func clientGone(_ peer: PeerID, reason: String, now: Instant, into actions: inout [CoordinatorAction]) {
         guard let client = self.clients.remove(peer) else { return }
         self.outbound.forget(peer)
         for id in client.jobs.sorted() where self.jobs[id] != nil {
@@ -281,7 +281,11 @@ extension CoordinatorStateMachine {
             if !self.jobs[id]!.keepsResults { self.jobs[id]!.outbox.removeAll() }
             actions.append(
                 .log(
-                    LogLine(.warning, "client gone: cancelling its job", ["job": "\(id)", "client": peer.description])
+                    LogLine(
+                        .warning,
+                        "client gone: cancelling its job",
+                        ["job": "\(id)", "client": peer.description, "reason": reason]
+                    )
                 )
             )
             self.endJob(id, reason: Failure(.cancelled, "client gone"), now: now, into: &actions)

@@ -125,6 +125,13 @@ public struct CoordinatorStateMachine: Sendable {
         case .unreachable(let peer):
             if self.membership.isLive(peer) {
                 self.declareDead(peer, reason: "unreachable", now: now, into: &actions)
+            } else {
+                // A client's connection is gone (a killed `herd submit`: the kernel closed its
+                // socket, and the heartbeat the coordinator sends a quiet client every
+                // `heartbeatInterval` failed). It is gone unless it reconnects and is heard within
+                // two heartbeats (``clientReconnectGrace``), not after the whole client liveness
+                // window: its work would run on for nothing (issue 13: gone within 2 s).
+                self.clients.markUnreachable(peer, now: now)
             }
         case .shutdownRequested(let grace):
             guard self.lifeCycle.acceptsJobs else {
@@ -348,8 +355,10 @@ public struct CoordinatorStateMachine: Sendable {
             }
         }
         for (peer, client) in self.clients.sorted {
-            if !stalled, client.lastHeard.duration(to: now) > config.clientLiveness {
-                self.clientGone(peer, now: now, into: &actions)
+            if !stalled, let since = client.unreachableSince, since.duration(to: now) >= self.clientReconnectGrace {
+                self.clientGone(peer, reason: "unreachable for \(since.duration(to: now))", now: now, into: &actions)
+            } else if !stalled, client.lastHeard.duration(to: now) > config.clientLiveness {
+                self.clientGone(peer, reason: "silent for more than \(config.clientLiveness)", now: now, into: &actions)
             } else if !client.jobs.isEmpty {
                 self.heartbeatIfQuiet(peer, now: now, into: &actions)
             }
@@ -363,6 +372,13 @@ public struct CoordinatorStateMachine: Sendable {
         }
         self.pruneAccess(now: now)
         actions.append(.schedule(.tick, at: now + config.heartbeatInterval))
+    }
+
+    /// How long a client whose connection broke (a send to it failed as unreachable) has to
+    /// reconnect and be heard before its jobs are cancelled: two heartbeats, capped by the client
+    /// liveness window.
+    var clientReconnectGrace: Duration {
+        min(self.configuration.heartbeatInterval * 2, self.configuration.clientLiveness)
     }
 
     mutating func heartbeatIfQuiet(_ peer: PeerID, now: Instant, into actions: inout [CoordinatorAction]) {
