@@ -141,7 +141,7 @@ extension Simulation {
         }
     }
 
-    /// The client's loop stops and its socket closes once the job is done (as `ClientJobLoop` does).
+    /// The client's loop stops and its socket closes once the job is done (as a HerdClient job does when its consumer stops listening).
     func closeClientJob(_ client: Int, job: Int) {
         self.clients[client].jobs[job].machine = nil
         self.network.close(self.clients[client].jobs[job].link, random: &self.random)

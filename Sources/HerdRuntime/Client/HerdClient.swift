@@ -84,6 +84,9 @@ public struct HerdClient: Sendable {
     /// that runs without security (`--insecure`).
     public var security: CurveSecurity?
 
+    /// The connections this client's jobs share (copies of the client share them too).
+    private let connections = ClientConnections()
+
     public init(
         endpoint: String,
         logger: Logger = Logger(label: "herd.client"),
@@ -100,10 +103,50 @@ public struct HerdClient: Sendable {
 
     /// Submits a job. Iterate the returned run to drive it. If the iterating task is cancelled
     /// (or stops iterating), the job is cancelled on the coordinator and on every worker.
+    ///
+    /// Every job of a client (and of its copies) shares one connection to the coordinator, made by
+    /// the first submission (``ClientConnections``).
     public func submit(_ spec: JobSpec) -> JobRun {
         let (stream, continuation) = AsyncThrowingStream<JobUpdate, any Error>.makeStream()
-        let cancel = ClientJobLoop.start(client: self, spec: spec, continuation: continuation)
-        return JobRun(stream: stream, cancel: cancel)
+        let connection: ClientConnection
+        do {
+            connection = try self.connections.connection(
+                endpoint: self.endpoint,
+                security: self.security,
+                logger: self.logger
+            )
+        } catch {
+            continuation.finish(throwing: error)
+            return JobRun(stream: stream, cancel: { _ in })
+        }
+        let token = RequestReply.newToken()
+        let connections = self.connections
+        continuation.onTermination = { termination in
+            if case .cancelled = termination {
+                connection.post(.cancelAndForget(token: token, reason: "the client stopped listening"))
+            }
+            withExtendedLifetime(connections) {}  // the connection lives while a run does
+        }
+        let job = ClientConnection.Job(
+            submission: Submission(
+                token: token,
+                group: spec.group,
+                kind: spec.kind,
+                payloads: spec.payloads,
+                timeout: spec.timeout,
+                policy: spec.policy,
+                budget: spec.budget
+            ),
+            connectTimeout: self.connectTimeout,
+            reconnectWindow: self.reconnectWindow,
+            continuation: continuation
+        )
+        if !connection.post(.submit(job)) {
+            continuation.finish(
+                throwing: Failure(.transient, "too many submissions waiting for the connection to \(self.endpoint)")
+            )
+        }
+        return JobRun(stream: stream, cancel: { reason in connection.post(.cancel(token: token, reason: reason)) })
     }
 
     /// Cancels a job by id (any job, not only this client's) and waits until every one of its
