@@ -38,6 +38,8 @@ herd_cluster() {
         printf '[coordinator]\nmax-submissions-per-second = 1000000\n\n' >>"$LOGS/$name.toml"
     fi
     printf '[[group]]\nname = "%s"\nworkers = %s\ncapacity = %s\n' "$group" "$n" "$capacity" >>"$LOGS/$name.toml"
+    # HERD_BENCH_EXEC='KIND=COMMAND': the group's workers also serve that exec kind.
+    if [ -n "${HERD_BENCH_EXEC:-}" ]; then printf 'exec = ["%s"]\n' "$HERD_BENCH_EXEC" >>"$LOGS/$name.toml"; fi
     # --grace 0s: stopping a cluster whose work is done (or abandoned) need not wait for anything.
     # The coordinator keeps a journal only when HERD_JOURNAL names one (a revision without
     # journals is run as it is; one that journals by default is told not to).

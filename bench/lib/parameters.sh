@@ -30,6 +30,9 @@ else
 fi
 # End to end: the workers' capacities (2 workers each), one cluster per capacity.
 E2E_CAPACITIES=(64 500)
+# Vanished client: exec children running when their `herd submit` is killed, and trials.
+VANISH_SUBTASKS=50
+if [ "$QUICK" = 1 ]; then VANISH_TRIALS=2; else VANISH_TRIALS=5; fi
 # Restart: subtasks queued in a journaling coordinator killed and restarted (issue 10's figure).
 RESTART_SUBTASKS=100000
 if [ "$QUICK" = 1 ]; then RESTART_TRIALS=1; else RESTART_TRIALS=3; fi

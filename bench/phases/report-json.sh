@@ -34,6 +34,10 @@ if has e2e; then
         printf '\n  ]'
     )")
 fi
+if has vanish; then
+    SECTIONS+=("$(printf '  "vanished_client": {"exec_children": %s, "median_ms": %s, "max_ms": %s, "runs_ms": [%s], "target_ms": 2000, "verdict": "%s"}' \
+        "$VANISH_SUBTASKS" "${R[vanish_median_ms]}" "${R[vanish_max_ms]}" "$(tr ' ' ',' <<<"${R[vanish_runs_ms]}")" "$V_VANISH")")
+fi
 if has restart; then
     SECTIONS+=("$(printf '  "restart": {"queued_subtasks": %s, "journal_bytes": %s, "ms": %s, "runs_ms": [%s]}' \
         "${R[restart_queued]}" "${R[restart_journal_bytes]}" "${R[restart_ms]}" "$(tr ' ' ',' <<<"${R[restart_runs]}")")")
