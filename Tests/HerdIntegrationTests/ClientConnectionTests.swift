@@ -9,7 +9,9 @@ import Testing
     /// Established TCP connections to `port` on this host (/proc/net/tcp, state 01): the
     /// workers' and the clients' sockets towards the coordinator.
     func connections(toPort port: Int) -> Int {
-        let table = (try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8)) ?? ""
+        // Read to the end: a procfs file has no size, and a busy host's table spans many pages.
+        let data = FileHandle(forReadingAtPath: "/proc/net/tcp").flatMap { try? $0.readToEnd() } ?? Data()
+        let table = String(decoding: data, as: UTF8.self)
         return table.split(separator: "\n").dropFirst().filter { line in
             let fields = line.split(separator: " ")
             guard fields.count > 3, let remote = fields[2].split(separator: ":").last else { return false }
@@ -45,7 +47,10 @@ import Testing
             try await cluster.addWorker("c2", group: "g", capacity: 8)
             let port = try self.port(of: cluster.endpoint)
             let workers = self.connections(toPort: port)
+            #expect(workers >= 2, "the two workers' connections are seen")
             let client = HerdClient(endpoint: cluster.endpoint)
+            let clock = ContinuousClock()
+            let start = clock.now
             for round in 0 ..< 20 {  // one after another
                 let (results, summary) = try await self.run(
                     client,
@@ -57,6 +62,7 @@ import Testing
                     #expect(result.outcome == .success(Array("r\(round)-\(index)".utf8)))
                 }
             }
+            print("ClientConnectionTests: 20 jobs one after another in \(start.duration(to: clock.now))")
             // Ten at once: each sees its own payloads only.
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for job in 0 ..< 10 {
