@@ -58,6 +58,16 @@ if has scaling; then
         done; done
         printf '\n  ]'
     )")
+    SECTIONS+=("$(
+        printf '  "scaling_by_job_size": {"slope_log_cpu_per_subtask": "%s", "top_over_1e4": %s, "jobs": [' "${R[jobsize_slope]}" "${R[jobsize_top_over_1e4]}"
+        sep=""
+        for count in "${SCALE_JOB_SIZES[@]}"; do
+            printf '%s\n    {"subtasks": %s, "jobs_run": %s, "herd_per_s": %s, "coordinator_cpu_us_per_subtask": %s, "coordinator_rss_kib": %s}' \
+                "$sep" "$count" "${R[jobsize_jobs_$count]}" "${R[jobsize_rate_$count]}" "${R[jobsize_cpu_$count]}" "${R[jobsize_rss_$count]}"
+            sep=","
+        done
+        printf '\n  ]}'
+    )")
 fi
 if has cancel; then
     SECTIONS+=("$(

@@ -27,6 +27,16 @@ if has e2e; then
     done
 fi
 if has vanish; then V_VANISH="$(verdict "${R[vanish_max_ms]} <= 2000")"; fi
+if has scaling; then
+    # The growth of CPU per subtask with the job's size, from 10^3 up (10^2 is fixed per-job cost):
+    # the least-squares slope of log(CPU per subtask) on log(N) (flat = 0; linear growth = 1), and
+    # the largest job's CPU per subtask over the 10^4 job's.
+    R[jobsize_slope]="$(for count in "${SCALE_JOB_SIZES[@]}"; do [ "$count" -ge 1000 ] && echo "$count ${R[jobsize_cpu_$count]}"; done |
+        awk '$2 > 0 { x = log($1); y = log($2); n++; sx += x; sy += y; sxx += x * x; sxy += x * y } END { if (n < 2 || n * sxx == sx * sx) print "nan"; else printf "%.3f", (n * sxy - sx * sy) / (n * sxx - sx * sx) }')"
+    top="${SCALE_JOB_SIZES[-1]}"
+    R[jobsize_top_over_1e4]="$(calc "${R[jobsize_cpu_$top]} / ${R[jobsize_cpu_10000]}" 2)"
+    R[jobsize_growth]="slope of log(CPU/subtask) on log(N), N >= 1000: ${R[jobsize_slope]} (0 = flat); CPU/subtask at $top over 10000: ${R[jobsize_top_over_1e4]}x"
+fi
 if has memory; then V_MEM="$(verdict "${R[mem_bytes_per_subtask]} <= 1024")"; fi
 if has cancel; then
     SW="${R[cancel_swift_json]}"; EX="${R[cancel_exec_json]}"; TOP="${CANCEL_COUNTS[-1]}"
@@ -157,6 +167,13 @@ TABLE="$OUT/results-$STAMP.txt"
         for n in "${SCALE_WORKERS[@]}"; do
             printf '%-10s' "$n"; for size in "${SCALE_SIZES[@]}"; do printf '%24s' "${R[scale_base_${n}_${size}]}"; done; printf '\n'
         done
+        printf 'coordinator CPU per subtask (us), 64 B, by workers:'
+        for n in "${SCALE_WORKERS[@]}"; do printf ' %s: %s;' "$n" "${R[scale_cpu_${n}_64]}"; done; printf '\n'
+        printf '\nscaling by job size (2 workers, %s B): subtasks per job, jobs run, subtasks/s, coordinator CPU us/subtask, its RSS after (KiB)\n' "$PAYLOAD_SIZE"
+        for count in "${SCALE_JOB_SIZES[@]}"; do
+            printf '%-10s %6s %12s %10s %12s\n' "$count" "${R[jobsize_jobs_$count]}" "${R[jobsize_rate_$count]}" "${R[jobsize_cpu_$count]}" "${R[jobsize_rss_$count]}"
+        done
+        printf 'cost growth: %s\n' "${R[jobsize_growth]}"
     fi
     if has cancel; then
         printf '\ncancel latency: ms from CANCEL-JOB sent, p50 / p99 over trials; %s workers x %s; libzmq round trip in this phase p50 / p99 %s ms\n' \

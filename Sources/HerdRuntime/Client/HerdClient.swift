@@ -51,6 +51,22 @@ public struct JobSpec: Sendable, Hashable {
     }
 }
 
+extension JobSpec {
+    /// The SUBMIT of this spec, under `token` (and, for a nested job, its parent attempt).
+    func submission(token: UInt64, parent: AttemptRef? = nil) -> Submission {
+        Submission(
+            token: token,
+            group: self.group,
+            kind: self.kind,
+            payloads: self.payloads,
+            timeout: self.timeout,
+            policy: self.policy,
+            budget: self.budget,
+            parent: parent
+        )
+    }
+}
+
 /// What happens to a submitted job, in order: accepted, results (in batches), finished.
 public enum JobUpdate: Sendable, Hashable {
     case accepted(Accepted)
@@ -128,15 +144,7 @@ public struct HerdClient: Sendable {
             withExtendedLifetime(connections) {}  // the connection lives while a run does
         }
         let job = ClientConnection.Job(
-            submission: Submission(
-                token: token,
-                group: spec.group,
-                kind: spec.kind,
-                payloads: spec.payloads,
-                timeout: spec.timeout,
-                policy: spec.policy,
-                budget: spec.budget
-            ),
+            submission: spec.submission(token: token),
             connectTimeout: self.connectTimeout,
             reconnectWindow: self.reconnectWindow,
             continuation: continuation

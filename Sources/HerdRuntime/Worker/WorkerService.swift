@@ -199,17 +199,7 @@ public final class WorkerService: Service, Sendable {
                 children.remove(token: token)
             }
         }
-        let submission = Submission(
-            token: token,
-            group: spec.group,
-            kind: spec.kind,
-            payloads: spec.payloads,
-            timeout: spec.timeout,
-            policy: spec.policy,
-            budget: spec.budget,
-            parent: parent
-        )
-        children.submit(submission, continuation: continuation)
+        children.submit(spec.submission(token: token, parent: parent), continuation: continuation)
         return JobRun(stream: stream, cancel: cancel)
     }
 }
