@@ -107,8 +107,8 @@ final class ClientConnectionLoop {
     private let logger: Logger
     /// The running jobs, by submission token.
     private var entries: [UInt64: Entry] = [:]
-    /// The token of each accepted job.
-    private var tokens: [JobID: UInt64] = [:]
+    /// Which job each message is about (by token, or by the job id of an accepted one).
+    private var router = ClientJobRouter()
     /// When anything was last sent: a job's heartbeat is left out while the connection is not quiet
     /// (the coordinator's liveness of a client counts any message from it).
     private var lastSent: Instant = .zero
@@ -191,8 +191,7 @@ final class ClientConnectionLoop {
                     LogLine(.warning, "undecodable message from coordinator", ["error": error.description])
                 )
             case .success(let message):
-                let addressed = self.tokens(of: message)
-                for token in addressed ?? Array(self.entries.keys) {
+                for token in self.router.tokens(of: message) ?? Array(self.entries.keys) {
                     heard.insert(token)
                     self.step(token, .message(message))
                 }
@@ -204,26 +203,6 @@ final class ClientConnectionLoop {
         self.stopIfClosedAndIdle()
     }
 
-    /// The jobs `message` is about, or `nil` for a message about the connection as a whole.
-    private func tokens(of message: Message) -> [UInt64]? {
-        switch message {
-        case .accepted(let accepted): return [accepted.token]
-        case .rejected(let rejection): return [rejection.token]
-        case .jobResults(let results):
-            var tokens: [UInt64] = []
-            for result in results {
-                if let token = self.tokens[result.subtask.job], tokens.last != token, !tokens.contains(token) {
-                    tokens.append(token)
-                }
-            }
-            return tokens
-        case .jobFinished(let summary): return self.tokens[summary.job].map { [$0] } ?? []
-        case .jobNotice(let notice): return self.tokens[notice.job].map { [$0] } ?? []
-        case .partial(let partial): return self.tokens[partial.attempt.subtask.job].map { [$0] } ?? []
-        default: return nil
-        }
-    }
-
     private func step(_ token: UInt64, _ event: ClientStateMachine.Event) {
         guard self.entries[token] != nil else { return }  // finished, or forgotten
         let now = self.clock.now()
@@ -231,7 +210,8 @@ final class ClientConnectionLoop {
         for action in actions {
             guard let entry = self.entries[token] else { return }
             switch action {
-            case .send(.heartbeat) where self.lastSent.duration(to: now) < Self.heartbeatInterval / 2:
+            case .send(.heartbeat)
+            where !ClientJobRouter.heartbeatNeeded(lastSent: self.lastSent, now: now, interval: Self.heartbeatInterval):
                 break  // the connection is not quiet: the coordinator heard from it lately
             case .send(let message):
                 self.lastSent = now
@@ -241,7 +221,7 @@ final class ClientConnectionLoop {
                     self.step(token, .timer(timer))
                 }
             case .accepted(let accepted):
-                self.tokens[accepted.job] = token
+                self.router.accepted(accepted.job, token: token)
                 self.entries[token]!.job = accepted.job
                 entry.continuation.yield(.accepted(accepted))
             case .deliver(let results):
@@ -264,7 +244,7 @@ final class ClientConnectionLoop {
     }
 
     private func forget(_ token: UInt64) {
-        if let job = self.entries.removeValue(forKey: token)?.job { self.tokens[job] = nil }
+        if let job = self.entries.removeValue(forKey: token)?.job { self.router.forget(job) }
     }
 
     private func stopIfClosedAndIdle() {
